@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * xvm: the user contract of the xvm kernel modules.
+ *
+ * Object hierarchy, as in KVM:
+ *   /dev/xvm  --XVM_CREATE_VM-->  VM fd  --XVM_CREATE_VCPU-->   vCPU fd
+ *                                        --XVM_CREATE_DEVICE--> device fd
+ *
+ * Every struct has a fixed size and explicit padding; every reserved or pad
+ * field must be zero, and every unknown flag bit is rejected, so that later
+ * versions can give them meaning.  docs/api.md documents each ioctl, field
+ * and errno.
+ */
+#ifndef _UAPI_LINUX_XVM_H
+#define _UAPI_LINUX_XVM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define XVM_API_VERSION		1
+#define XVMIO			0xB8
+
+/* ioctls on /dev/xvm */
+#define XVM_GET_API_VERSION	_IO(XVMIO, 0x00)
+#define XVM_CREATE_VM		_IO(XVMIO, 0x01)	/* arg: VM type, see below */
+#define XVM_CHECK_EXTENSION	_IO(XVMIO, 0x03)	/* also on a VM fd */
+
+/*
+ * XVM_CREATE_VM type: bits [7:0] give the VM's guest physical address size in
+ * bits (0 selects XVM_PHYS_ADDR_BITS_DEFAULT); all other bits must be zero.
+ * This is KVM's KVM_VM_TYPE_ARM_IPA_SIZE encoding.
+ */
+#define XVM_VM_TYPE_PHYS_ADDR_BITS_MASK	0xffULL
+#define XVM_VM_TYPE_PHYS_ADDR_BITS(x)	((x) & XVM_VM_TYPE_PHYS_ADDR_BITS_MASK)
+#define XVM_PHYS_ADDR_BITS_DEFAULT	40
+#define XVM_PHYS_ADDR_BITS_MIN		32
+#define XVM_PHYS_ADDR_BITS_MAX		52
+
+/* XVM_CHECK_EXTENSION: 0 means "not supported", anything else is a value. */
+#define XVM_CAP_NR_VCPUS		1	/* recommended vCPU count */
+#define XVM_CAP_MAX_VCPUS		2	/* vCPUs per VM */
+#define XVM_CAP_MAX_VCPU_ID		3	/* vCPU ids are below this */
+#define XVM_CAP_NR_MEMSLOTS		4	/* memory slots per VM */
+#define XVM_CAP_MAX_PHYS_ADDR_BITS	5
+#define XVM_CAP_MMIO_BATCH		6	/* accesses per XVM_MMIO_BATCH */
+#define XVM_CAP_MAX_MMIO_REGIONS	7	/* MMIO bus regions per VM */
+#define XVM_CAP_DEVICE_CTRL		8	/* XVM_CREATE_DEVICE exists */
+#define XVM_CAP_EVTCHN			9	/* event-channel ports per VM */
+#define XVM_CAP_POLL_MAX_PORTS		10	/* ports per XVM_POLL call */
+
+/* ioctls on a VM fd */
+#define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
+
+/*
+ * XVM_SET_USER_MEMORY_REGION: create, move, re-flag or delete a memory slot
+ * (guest physical range -> userspace address), as KVM_SET_USER_MEMORY_REGION.
+ * memory_size 0 deletes the slot.
+ */
+struct xvm_userspace_memory_region {
+	__u32 slot;
+	__u32 flags;		/* XVM_MEM_* */
+	__u64 guest_phys_addr;
+	__u64 memory_size;	/* bytes */
+	__u64 userspace_addr;	/* start of the userspace allocated memory */
+	__u64 reserved[2];
+};
+
+#define XVM_MEM_READONLY	(1U << 0)
+#define XVM_MEM_FLAGS_ALL	XVM_MEM_READONLY
+
+#define XVM_SET_USER_MEMORY_REGION \
+	_IOW(XVMIO, 0x46, struct xvm_userspace_memory_region)
+
+/* XVM_CREATE_DEVICE: instantiate a device of a registered type. */
+struct xvm_create_device {
+	__u32 type;	/* in: XVM_DEV_TYPE_* */
+	__u32 fd;	/* out: device fd */
+	__u32 flags;	/* in: XVM_CREATE_DEVICE_TEST */
+	__u32 pad;
+};
+
+#define XVM_CREATE_DEVICE_TEST	(1U << 0)	/* only ask whether the type exists */
+
+enum xvm_device_type {
+	XVM_DEV_TYPE_TEST = 1,		/* xvm-testdev.ko: bus test device */
+	XVM_DEV_TYPE_ARM_VGIC_V3 = 2,	/* xvm-vgic.ko */
+	XVM_DEV_TYPE_VFIO_MSIX = 3,	/* xvm-msix.ko */
+	XVM_DEV_TYPE_IOMMU = 4,		/* xvm-iommu.ko */
+	XVM_DEV_TYPE_MAX,
+};
+
+/* Device attributes: KVM's struct kvm_device_attr, field for field. */
+struct xvm_device_attr {
+	__u32 flags;	/* must be zero */
+	__u32 group;	/* device-defined */
+	__u64 attr;	/* group-defined */
+	__u64 addr;	/* userspace address of the attribute's value */
+};
+
+#define XVM_CREATE_DEVICE	_IOWR(XVMIO, 0xe0, struct xvm_create_device)
+/* on a device fd */
+#define XVM_SET_DEVICE_ATTR	_IOW(XVMIO, 0xe1, struct xvm_device_attr)
+#define XVM_GET_DEVICE_ATTR	_IOW(XVMIO, 0xe2, struct xvm_device_attr)
+#define XVM_HAS_DEVICE_ATTR	_IOW(XVMIO, 0xe3, struct xvm_device_attr)
+
+/*
+ * Test device (XVM_DEV_TYPE_TEST): a byte-addressable register file on the
+ * bus, used by the selftests and benchmarks to exercise the MMIO bus.
+ */
+#define XVM_TESTDEV_GRP_REGION		0	/* attr: region index */
+#define XVM_TESTDEV_GRP_STATS		1	/* attr: XVM_TESTDEV_STAT_* */
+
+struct xvm_testdev_region {
+	__u64 base;	/* guest physical address */
+	__u64 size;	/* 8 .. 64 KiB, multiple of 8 */
+};
+
+#define XVM_TESTDEV_MAX_REGIONS		2048
+#define XVM_TESTDEV_STAT_READS		0	/* __u64: reads handled */
+#define XVM_TESTDEV_STAT_WRITES		1	/* __u64: writes handled */
+#define XVM_TESTDEV_STAT_REJECTED	2	/* __u64: misaligned, declined */
+
+/* ioctls on a vCPU fd */
+
+/*
+ * XVM_MMIO: perform one guest physical access through the VM's MMIO bus, as
+ * the vCPU would.  The access must lie wholly inside one region; otherwise,
+ * or when the device declines it, result is XVM_MMIO_UNHANDLED and the VMM
+ * emulates the access itself.  data holds the value in its low len bytes.
+ */
+struct xvm_mmio {
+	__u64 addr;
+	__u64 data;	/* write: in; read: out */
+	__u32 len;	/* 1, 2, 4 or 8 */
+	__u32 flags;	/* XVM_MMIO_WRITE */
+	__u32 result;	/* out: XVM_MMIO_HANDLED or XVM_MMIO_UNHANDLED */
+	__u32 reserved;
+};
+
+#define XVM_MMIO_WRITE		(1U << 0)
+#define XVM_MMIO_HANDLED	0
+#define XVM_MMIO_UNHANDLED	1
+
+#define XVM_MMIO		_IOWR(XVMIO, 0x80, struct xvm_mmio)
+
+/* XVM_MMIO_BATCH: up to XVM_MMIO_BATCH_MAX accesses, in order. */
+struct xvm_mmio_batch {
+	__u64 accesses;	/* userspace address of struct xvm_mmio[count] */
+	__u32 count;
+	__u32 done;	/* out: accesses performed */
+	__u64 reserved;
+};
+
+#define XVM_MMIO_BATCH_MAX	1024
+#define XVM_MMIO_BATCH		_IOWR(XVMIO, 0x81, struct xvm_mmio_batch)
+
+/*
+ * Event channels (on a VM fd).  Ports are numbered 1 .. XVM_EVTCHN_MAX_PORTS-1
+ * (Xen's 2-level ABI size on 64-bit); port 0 is never valid.
+ */
+#define XVM_EVTCHN_MAX_PORTS	4096
+
+struct xvm_evtchn_op {
+	__u32 port;		/* in/out: the local port */
+	__u32 flags;		/* must be zero unless stated */
+	__u32 vcpu_id;		/* BIND_VCPU: the vCPU to notify */
+	__s32 fd;		/* BIND_INTERDOMAIN: remote VM fd; EVENTFD: eventfd */
+	__u32 remote_port;	/* BIND_INTERDOMAIN: the remote VM's unbound port */
+	__u32 state;		/* STATUS out: XVM_EVTCHN_STATE_* */
+	__u32 status;		/* STATUS out: XVM_EVTCHN_STATUS_* bits */
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+enum xvm_evtchn_state {
+	XVM_EVTCHN_STATE_FREE = 0,
+	XVM_EVTCHN_STATE_UNBOUND = 1,
+	XVM_EVTCHN_STATE_VCPU = 2,
+	XVM_EVTCHN_STATE_INTERDOMAIN = 3,
+};
+
+#define XVM_EVTCHN_STATUS_PENDING	(1U << 0)
+#define XVM_EVTCHN_STATUS_MASKED	(1U << 1)
+#define XVM_EVTCHN_STATUS_EVENTFD_IN	(1U << 2)	/* an eventfd raises it */
+#define XVM_EVTCHN_STATUS_EVENTFD_OUT	(1U << 3)	/* a send signals an eventfd */
+
+/* XVM_EVTCHN_EVENTFD flags */
+#define XVM_EVTCHN_EVENTFD_NOTIFY	(1U << 0)	/* port -> eventfd, else eventfd -> port */
+#define XVM_EVTCHN_EVENTFD_DEASSIGN	(1U << 1)
+
+#define XVM_EVTCHN_ALLOC_UNBOUND	_IOWR(XVMIO, 0xa0, struct xvm_evtchn_op)
+#define XVM_EVTCHN_BIND_VCPU		_IOW(XVMIO, 0xa1, struct xvm_evtchn_op)
+#define XVM_EVTCHN_BIND_INTERDOMAIN	_IOWR(XVMIO, 0xa2, struct xvm_evtchn_op)
+#define XVM_EVTCHN_CLOSE		_IOW(XVMIO, 0xa3, struct xvm_evtchn_op)
+#define XVM_EVTCHN_SEND			_IOW(XVMIO, 0xa4, struct xvm_evtchn_op)
+#define XVM_EVTCHN_MASK			_IOW(XVMIO, 0xa5, struct xvm_evtchn_op)
+#define XVM_EVTCHN_UNMASK		_IOW(XVMIO, 0xa6, struct xvm_evtchn_op)
+#define XVM_EVTCHN_STATUS		_IOWR(XVMIO, 0xa7, struct xvm_evtchn_op)
+#define XVM_EVTCHN_CLEAR		_IOW(XVMIO, 0xa8, struct xvm_evtchn_op)
+#define XVM_EVTCHN_RESET		_IO(XVMIO, 0xa9)
+#define XVM_EVTCHN_EVENTFD		_IOW(XVMIO, 0xaa, struct xvm_evtchn_op)
+
+/*
+ * The doorbell: a 4-byte guest physical register on the MMIO bus; writing a
+ * port number to it marks that port pending.  MSI-X delivery targets it.
+ */
+struct xvm_evtchn_doorbell {
+	__u64 addr;	/* 4-byte aligned guest physical address */
+	__u32 flags;	/* XVM_EVTCHN_DOORBELL_DISABLE */
+	__u32 pad;
+};
+
+#define XVM_EVTCHN_DOORBELL_DISABLE	(1U << 0)
+#define XVM_EVTCHN_SET_DOORBELL	_IOW(XVMIO, 0xab, struct xvm_evtchn_doorbell)
+
+/*
+ * XVM_POLL (on a vCPU fd): the SCHEDOP_poll analogue.  Block until one of
+ * the listed ports is pending (masked or not), the timeout expires, or a
+ * signal arrives.  Returns 1 with port set to the first pending listed port,
+ * 0 on timeout, -EINTR on a signal (the struct then holds the absolute
+ * deadline, so re-issuing it keeps the deadline).
+ */
+struct xvm_poll {
+	__u64 ports;		/* userspace address of __u32 ports[nr_ports] */
+	__u32 nr_ports;		/* 1 .. XVM_POLL_MAX_PORTS */
+	__u32 flags;		/* XVM_POLL_ABSTIME */
+	__u64 timeout_ns;	/* 0: no timeout; relative, or absolute CLOCK_MONOTONIC */
+	__u32 port;		/* out */
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define XVM_POLL_MAX_PORTS	1024
+#define XVM_POLL_ABSTIME	(1U << 0)
+#define XVM_POLL		_IOWR(XVMIO, 0x90, struct xvm_poll)
+
+#endif /* _UAPI_LINUX_XVM_H */
