@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device types and device fds, as KVM's kvm_device.
+ *
+ * Device modules register a struct xvm_device_ops per type; the core knows
+ * none of them by name.  Creating a device pins its type's module until the
+ * device is destroyed, so a module with live devices cannot be unloaded and
+ * its ops stay valid.
+ *
+ * Locking: xvm_device_types_lock protects xvm_device_types[].  A device is
+ * on vm->devices under vm->lock; create, destroy, release and vcpu_added run
+ * under vm->lock.  The attribute and ioctl callbacks run without it: each
+ * device type locks its own state.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static DEFINE_MUTEX(xvm_device_types_lock);
+static const struct xvm_device_ops *xvm_device_types[XVM_DEV_TYPE_MAX];
+
+int xvm_register_device_ops(const struct xvm_device_ops *ops)
+{
+	int r = -EEXIST;
+
+	if (!ops->type || ops->type >= XVM_DEV_TYPE_MAX || !ops->create ||
+	    !ops->destroy)
+		return -EINVAL;
+
+	mutex_lock(&xvm_device_types_lock);
+	if (!xvm_device_types[ops->type]) {
+		xvm_device_types[ops->type] = ops;
+		r = 0;
+	}
+	mutex_unlock(&xvm_device_types_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(xvm_register_device_ops);
+
+void xvm_unregister_device_ops(const struct xvm_device_ops *ops)
+{
+	mutex_lock(&xvm_device_types_lock);
+	if (xvm_device_types[ops->type] == ops)
+		xvm_device_types[ops->type] = NULL;
+	mutex_unlock(&xvm_device_types_lock);
+}
+EXPORT_SYMBOL_GPL(xvm_unregister_device_ops);
+
+/* The ops of type with its module pinned, or NULL. */
+static const struct xvm_device_ops *xvm_device_type_get(u32 type)
+{
+	const struct xvm_device_ops *ops = NULL;
+
+	if (type >= XVM_DEV_TYPE_MAX)
+		return NULL;
+	type = array_index_nospec(type, XVM_DEV_TYPE_MAX);
+
+	mutex_lock(&xvm_device_types_lock);
+	if (xvm_device_types[type] &&
+	    try_module_get(xvm_device_types[type]->owner))
+		ops = xvm_device_types[type];
+	mutex_unlock(&xvm_device_types_lock);
+	return ops;
+}
+
+static void xvm_device_free(struct xvm_device *dev)
+{
+	struct module *owner = dev->ops->owner;
+
+	kfree(dev);
+	module_put(owner);
+}
+
+/* Called with no fd left and, unless from release, at VM teardown. */
+void xvm_devices_destroy(struct xvm_vm *vm)
+{
+	struct xvm_device *dev, *tmp;
+
+	mutex_lock(&vm->lock);
+	list_for_each_entry_safe(dev, tmp, &vm->devices, vm_node) {
+		list_del(&dev->vm_node);
+		dev->ops->destroy(dev);
+		xvm_device_free(dev);
+	}
+	mutex_unlock(&vm->lock);
+}
+
+static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
+			   struct xvm_device_attr __user *argp)
+{
+	int (*accessor)(struct xvm_device *dev, struct xvm_device_attr *attr);
+	struct xvm_device_attr attr;
+
+	switch (cmd) {
+	case XVM_SET_DEVICE_ATTR:
+		accessor = dev->ops->set_attr;
+		break;
+	case XVM_GET_DEVICE_ATTR:
+		accessor = dev->ops->get_attr;
+		break;
+	default:
+		accessor = dev->ops->has_attr;
+		break;
+	}
+
+	if (copy_from_user(&attr, argp, sizeof(attr)))
+		return -EFAULT;
+	if (attr.flags)
+		return -EINVAL;
+	if (!accessor)
+		return -ENXIO;
+	return accessor(dev, &attr);
+}
+
+static long xvm_device_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct xvm_device *dev = filp->private_data;
+
+	if (dev->vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case XVM_SET_DEVICE_ATTR:
+	case XVM_GET_DEVICE_ATTR:
+	case XVM_HAS_DEVICE_ATTR:
+		return xvm_device_attr(dev, cmd, (void __user *)arg);
+	default:
+		if (dev->ops->ioctl)
+			return dev->ops->ioctl(dev, cmd, arg);
+		return -ENOTTY;
+	}
+}
+
+static int xvm_device_release(struct inode *inode, struct file *filp)
+{
+	struct xvm_device *dev = filp->private_data;
+	struct xvm_vm *vm = dev->vm;
+
+	if (dev->ops->release) {
+		mutex_lock(&vm->lock);
+		list_del(&dev->vm_node);
+		dev->ops->release(dev);
+		mutex_unlock(&vm->lock);
+		xvm_device_free(dev);
+	}
+	xvm_vm_put(vm);
+	return 0;
+}
+
+static const struct file_operations xvm_device_fops = {
+	.owner		= THIS_MODULE,
+	.release	= xvm_device_release,
+	.unlocked_ioctl	= xvm_device_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
+{
+	const struct xvm_device_ops *ops;
+	struct xvm_create_device cd;
+	struct xvm_device *dev;
+	struct file *file;
+	int fd, r;
+
+	if (copy_from_user(&cd, argp, sizeof(cd)))
+		return -EFAULT;
+	if ((cd.flags & ~XVM_CREATE_DEVICE_TEST) || cd.pad)
+		return -EINVAL;
+
+	ops = xvm_device_type_get(cd.type);
+	if (!ops)
+		return -ENODEV;
+	if (cd.flags & XVM_CREATE_DEVICE_TEST) {
+		module_put(ops->owner);
+		return 0;
+	}
+
+	r = -ENOMEM;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		goto out_put_module;
+	dev->ops = ops;
+	dev->vm = vm;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto out_free;
+	}
+
+	mutex_lock(&vm->lock);
+	r = ops->create(dev);
+	if (r) {
+		mutex_unlock(&vm->lock);
+		goto out_put_fd;
+	}
+	list_add_tail(&dev->vm_node, &vm->devices);
+	mutex_unlock(&vm->lock);
+
+	/*
+	 * From here the device belongs to the VM: on failure it stays on
+	 * vm->devices and goes at VM teardown, or at once through release.
+	 */
+	xvm_vm_get(vm);
+	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
+	if (IS_ERR(file)) {
+		xvm_vm_put(vm);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	cd.fd = fd;
+	if (copy_to_user(argp, &cd, sizeof(cd))) {
+		fput(file);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
+
+out_put_fd:
+	put_unused_fd(fd);
+out_free:
+	kfree(dev);
+out_put_module:
+	module_put(ops->owner);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations shared by the files of xvm.ko; not for device modules. */
+#ifndef _XVM_CORE_INTERNAL_H
+#define _XVM_CORE_INTERNAL_H
+
+#include <xvm/core.h>
+
+struct file;
+
+long xvm_check_extension(struct xvm_vm *vm, unsigned long cap);
+
+int xvm_create_vm(unsigned long type);
+struct xvm_vm *xvm_vm_from_file(struct file *file);
+
+int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id);
+void xvm_vcpu_free(struct xvm_vcpu *vcpu);
+
+int xvm_set_memory_region(struct xvm_vm *vm,
+			  const struct xvm_userspace_memory_region *mem);
+void xvm_memslots_free(struct xvm_vm *vm);
+
+void xvm_mmio_bus_free(struct xvm_vm *vm);
+
+int xvm_device_create(struct xvm_vm *vm,
+		      struct xvm_create_device __user *argp);
+void xvm_devices_destroy(struct xvm_vm *vm);
+
+int xvm_evtchn_init(struct xvm_vm *vm);
+void xvm_evtchn_destroy(struct xvm_vm *vm);
+long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
+			 void __user *argp);
+long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp);
+__poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu);
+
+#endif /* _XVM_CORE_INTERNAL_H */

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xvm.ko: /dev/xvm, the system ioctls and module init.
+ *
+ * Locking: none here; /dev/xvm holds no state.  Each VM is independent (see
+ * vm.c); the device-type registry has its own lock (device.c).
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/compat.h>
+
+#include "internal.h"
+
+/* XVM_CHECK_EXTENSION answers, as data. */
+static const struct {
+	unsigned int cap;
+	long value;
+} xvm_caps[] = {
+	{ XVM_CAP_NR_VCPUS,		XVM_MAX_VCPUS },
+	{ XVM_CAP_MAX_VCPUS,		XVM_MAX_VCPUS },
+	{ XVM_CAP_MAX_VCPU_ID,		XVM_MAX_VCPU_ID },
+	{ XVM_CAP_NR_MEMSLOTS,		XVM_NR_MEMSLOTS },
+	{ XVM_CAP_MAX_PHYS_ADDR_BITS,	XVM_PHYS_ADDR_BITS_MAX },
+	{ XVM_CAP_MMIO_BATCH,		XVM_MMIO_BATCH_MAX },
+	{ XVM_CAP_MAX_MMIO_REGIONS,	XVM_MMIO_MAX_REGIONS },
+	{ XVM_CAP_DEVICE_CTRL,		1 },
+	{ XVM_CAP_EVTCHN,		XVM_EVTCHN_MAX_PORTS },
+	{ XVM_CAP_POLL_MAX_PORTS,	XVM_POLL_MAX_PORTS },
+};
+
+long xvm_check_extension(struct xvm_vm *vm, unsigned long cap)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xvm_caps); i++)
+		if (xvm_caps[i].cap == cap)
+			return xvm_caps[i].value;
+	return 0;
+}
+
+static long xvm_dev_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+	case XVM_GET_API_VERSION:
+		return XVM_API_VERSION;
+	case XVM_CREATE_VM:
+		return xvm_create_vm(arg);
+	case XVM_CHECK_EXTENSION:
+		return xvm_check_extension(NULL, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations xvm_chardev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= xvm_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice xvm_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "xvm",
+	.fops	= &xvm_chardev_fops,
+	.mode	= 0600,
+};
+
+static int __init xvm_init(void)
+{
+	return misc_register(&xvm_dev);
+}
+
+static void __exit xvm_exit(void)
+{
+	misc_deregister(&xvm_dev);
+	/* kvfree_rcu() callbacks queued by the MMIO bus must not outlive us. */
+	rcu_barrier();
+}
+
+module_init(xvm_init);
+module_exit(xvm_exit);
+
+MODULE_DESCRIPTION("xvm: in-kernel virtualization services for userspace VMMs");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
+MODULE_ALIAS("devname:xvm");

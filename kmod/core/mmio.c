@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-VM MMIO bus: which device claims a guest physical address.
+ *
+ * The bus is an immutable array of ranges sorted by base, replaced as a
+ * whole on every change (copy on write) and published with RCU, so a lookup
+ * is a binary search, O(log n), that takes no lock: MSI delivery performs
+ * it from hard-IRQ context.
+ *
+ * Locking: vm->mmio_lock serialises writers.  Readers hold rcu_read_lock()
+ * for the lookup and the handler call.  A replaced array is freed after a
+ * grace period (kvfree_rcu); a region must not be freed until
+ * xvm_mmio_synchronize() has returned after its unregistration.
+ *
+ * Unregistering must not fail.  If the smaller copy cannot be allocated,
+ * the range stays in place as a tombstone (region == NULL, never claims an
+ * access) and the next change drops it.
+ */
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+
+#include "internal.h"
+
+struct xvm_mmio_range {
+	u64 base;
+	u64 last;				/* inclusive */
+	struct xvm_mmio_region *region;		/* NULL: tombstone */
+};
+
+struct xvm_mmio_bus {
+	struct rcu_head rcu;
+	u32 nr;
+	struct xvm_mmio_range ranges[];
+};
+
+/* The range whose span holds addr, or NULL. */
+static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
+{
+	u32 lo = 0, hi = bus->nr;
+
+	/* Find the number of ranges with base <= addr. */
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (bus->ranges[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr > bus->ranges[lo - 1].last)
+		return NULL;
+	return &bus->ranges[lo - 1];
+}
+
+int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
+		    unsigned int len, bool is_write, u64 *val)
+{
+	struct xvm_mmio_region *region;
+	struct xvm_mmio_range *range;
+	struct xvm_mmio_bus *bus;
+	int r = -ENOENT;
+
+	rcu_read_lock();
+	bus = rcu_dereference(vm->mmio_bus);
+	range = bus ? xvm_mmio_find(bus, addr) : NULL;
+	/* The whole access must fall inside the range. */
+	if (!range || len - 1 > range->last - addr)
+		goto out;
+	region = READ_ONCE(range->region);
+	if (!region)
+		goto out;
+	r = -EOPNOTSUPP;
+	if (is_write && region->ops->write)
+		r = region->ops->write(vcpu, region, addr - range->base, len,
+				       *val);
+	else if (!is_write && region->ops->read)
+		r = region->ops->read(vcpu, region, addr - range->base, len,
+				      val);
+out:
+	rcu_read_unlock();
+	return r;
+}
+EXPORT_SYMBOL_GPL(xvm_mmio_access);
+
+static struct xvm_mmio_bus *xvm_mmio_bus_alloc(u32 nr)
+{
+	struct xvm_mmio_bus *bus;
+
+	bus = kvmalloc(struct_size(bus, ranges, nr), GFP_KERNEL_ACCOUNT);
+	if (bus)
+		bus->nr = 0;
+	return bus;
+}
+
+static void xvm_mmio_bus_publish(struct xvm_vm *vm, struct xvm_mmio_bus *bus)
+{
+	struct xvm_mmio_bus *old;
+
+	old = rcu_replace_pointer(vm->mmio_bus, bus,
+				  lockdep_is_held(&vm->mmio_lock));
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+/* Appends the live ranges of src[from, to), except skip, to dst. */
+static void xvm_mmio_copy(struct xvm_mmio_bus *dst,
+			  const struct xvm_mmio_bus *src, u32 from, u32 to,
+			  const struct xvm_mmio_region *skip)
+{
+	u32 i;
+
+	for (i = from; i < to; i++)
+		if (src->ranges[i].region && src->ranges[i].region != skip)
+			dst->ranges[dst->nr++] = src->ranges[i];
+}
+
+static u32 xvm_mmio_nr_live(const struct xvm_mmio_bus *bus)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < bus->nr; i++)
+		n += !!bus->ranges[i].region;
+	return n;
+}
+
+/*
+ * Where [base, last] would go in bus (the index of the first range above
+ * base), or -EEXIST if it overlaps a live range.  Ranges never overlap each
+ * other, so only the range before pos can reach base from below.
+ */
+static int xvm_mmio_insert_pos(const struct xvm_mmio_bus *bus, u64 base,
+			       u64 last)
+{
+	u32 pos = 0, i;
+
+	while (pos < bus->nr && bus->ranges[pos].base <= base)
+		pos++;
+	if (pos && bus->ranges[pos - 1].region &&
+	    bus->ranges[pos - 1].last >= base)
+		return -EEXIST;
+	for (i = pos; i < bus->nr && bus->ranges[i].base <= last; i++)
+		if (bus->ranges[i].region)
+			return -EEXIST;
+	return pos;
+}
+
+static const struct xvm_mmio_bus xvm_mmio_empty_bus;
+
+int xvm_mmio_register(struct xvm_vm *vm, struct xvm_mmio_region *region)
+{
+	const struct xvm_mmio_bus *old;
+	struct xvm_mmio_bus *new;
+	u64 last = region->base + region->size - 1;
+	int pos, r;
+
+	if (!region->size || last < region->base || !region->ops)
+		return -EINVAL;
+
+	mutex_lock(&vm->mmio_lock);
+	old = rcu_dereference_protected(vm->mmio_bus,
+					lockdep_is_held(&vm->mmio_lock));
+	if (!old)
+		old = &xvm_mmio_empty_bus;
+
+	pos = xvm_mmio_insert_pos(old, region->base, last);
+	r = pos;
+	if (pos < 0)
+		goto out;
+	r = -ENOSPC;
+	if (xvm_mmio_nr_live(old) >= XVM_MMIO_MAX_REGIONS)
+		goto out;
+	r = -ENOMEM;
+	new = xvm_mmio_bus_alloc(old->nr + 1);
+	if (!new)
+		goto out;
+
+	xvm_mmio_copy(new, old, 0, pos, NULL);
+	new->ranges[new->nr++] = (struct xvm_mmio_range) {
+		.base = region->base, .last = last, .region = region,
+	};
+	xvm_mmio_copy(new, old, pos, old->nr, NULL);
+	xvm_mmio_bus_publish(vm, new);
+	r = 0;
+out:
+	mutex_unlock(&vm->mmio_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(xvm_mmio_register);
+
+void xvm_mmio_unregister(struct xvm_vm *vm, struct xvm_mmio_region *region)
+{
+	struct xvm_mmio_bus *old, *new;
+	struct xvm_mmio_range *range;
+
+	mutex_lock(&vm->mmio_lock);
+	old = rcu_dereference_protected(vm->mmio_bus,
+					lockdep_is_held(&vm->mmio_lock));
+	range = old ? xvm_mmio_find(old, region->base) : NULL;
+	if (WARN_ON_ONCE(!range || range->region != region))
+		goto out;
+
+	new = xvm_mmio_bus_alloc(old->nr);
+	if (new) {
+		xvm_mmio_copy(new, old, 0, old->nr, region);
+		xvm_mmio_bus_publish(vm, new);
+	} else {
+		WRITE_ONCE(range->region, NULL);
+	}
+out:
+	mutex_unlock(&vm->mmio_lock);
+}
+EXPORT_SYMBOL_GPL(xvm_mmio_unregister);
+
+void xvm_mmio_synchronize(void)
+{
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(xvm_mmio_synchronize);
+
+void xvm_mmio_bus_free(struct xvm_vm *vm)
+{
+	/* No reader can hold the VM any more: freeing now is safe. */
+	kvfree(rcu_dereference_protected(vm->mmio_bus, true));
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: creation, the vCPU fd, and the MMIO access ioctls.
+ *
+ * vCPUs belong to their VM and are freed with it; a vCPU fd holds a VM
+ * reference.  vm->lock serialises creation.  A vCPU becomes visible to
+ * xvm_get_vcpu() only once fully set up: vm->nr_vcpus is raised last, after
+ * a write barrier, and readers bound their index by it (as kvm_get_vcpu()).
+ * vcpu->mutex serialises the ioctls of one vCPU, as in KVM.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id)
+{
+	u32 i, n = xvm_nr_vcpus(vm);
+
+	/* vCPUs are usually created with id == index. */
+	if (id < n) {
+		struct xvm_vcpu *vcpu = xvm_get_vcpu(vm, id);
+
+		if (vcpu && vcpu->id == id)
+			return vcpu;
+	}
+	for (i = 0; i < n; i++) {
+		struct xvm_vcpu *vcpu = xvm_get_vcpu(vm, i);
+
+		if (vcpu && vcpu->id == id)
+			return vcpu;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(xvm_get_vcpu_by_id);
+
+void xvm_vcpu_free(struct xvm_vcpu *vcpu)
+{
+	mutex_destroy(&vcpu->mutex);
+	kfree(vcpu);
+}
+
+/* Mask of the low len bytes; len is 1, 2, 4 or 8. */
+static u64 xvm_mmio_mask(u32 len)
+{
+	return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
+}
+
+/* Performs one access; returns 0 or -EINVAL for a malformed one. */
+static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
+{
+	bool is_write = m->flags & XVM_MMIO_WRITE;
+	u64 val;
+
+	if ((m->flags & ~XVM_MMIO_WRITE) || m->reserved)
+		return -EINVAL;
+	if (m->len > 8 || !is_power_of_2(m->len))
+		return -EINVAL;
+	if (m->addr + m->len - 1 < m->addr)
+		return -EINVAL;
+
+	val = is_write ? m->data & xvm_mmio_mask(m->len) : 0;
+	if (xvm_mmio_access(vcpu->vm, vcpu, m->addr, m->len, is_write, &val)) {
+		m->result = XVM_MMIO_UNHANDLED;
+		val = 0;
+	} else {
+		m->result = XVM_MMIO_HANDLED;
+	}
+	if (!is_write)
+		m->data = val & xvm_mmio_mask(m->len);
+	return 0;
+}
+
+static long xvm_vcpu_ioctl_mmio(struct xvm_vcpu *vcpu,
+				struct xvm_mmio __user *argp)
+{
+	struct xvm_mmio m;
+	int r;
+
+	if (copy_from_user(&m, argp, sizeof(m)))
+		return -EFAULT;
+	r = xvm_vcpu_mmio(vcpu, &m);
+	if (r)
+		return r;
+	if (copy_to_user(argp, &m, sizeof(m)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Accesses are copied in chunks to keep the per-access cost low. */
+#define XVM_MMIO_BATCH_CHUNK	8
+
+static long xvm_vcpu_ioctl_mmio_batch(struct xvm_vcpu *vcpu,
+				      struct xvm_mmio_batch __user *argp)
+{
+	struct xvm_mmio chunk[XVM_MMIO_BATCH_CHUNK];
+	struct xvm_mmio_batch batch;
+	struct xvm_mmio __user *uaccess;
+	u32 done = 0, n, i;
+	int r = 0;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return -EFAULT;
+	if (batch.reserved || batch.count > XVM_MMIO_BATCH_MAX)
+		return -EINVAL;
+	uaccess = u64_to_user_ptr(batch.accesses);
+
+	while (done < batch.count) {
+		n = min_t(u32, batch.count - done, XVM_MMIO_BATCH_CHUNK);
+		if (copy_from_user(chunk, uaccess + done, n * sizeof(chunk[0]))) {
+			r = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			r = xvm_vcpu_mmio(vcpu, &chunk[i]);
+			if (r)
+				break;
+		}
+		if (copy_to_user(uaccess + done, chunk, i * sizeof(chunk[0]))) {
+			r = -EFAULT;
+			break;
+		}
+		done += i;
+		if (r)
+			break;
+	}
+
+	if (put_user(done, &argp->done))
+		return -EFAULT;
+	return r;
+}
+
+static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct xvm_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (cmd) {
+	case XVM_MMIO:
+		r = xvm_vcpu_ioctl_mmio(vcpu, argp);
+		break;
+	case XVM_MMIO_BATCH:
+		r = xvm_vcpu_ioctl_mmio_batch(vcpu, argp);
+		break;
+	case XVM_POLL:
+		r = xvm_poll_ioctl(vcpu, argp);
+		break;
+	default:
+		r = -ENOTTY;
+		break;
+	}
+
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static __poll_t xvm_vcpu_poll(struct file *filp, poll_table *wait)
+{
+	struct xvm_vcpu *vcpu = filp->private_data;
+
+	poll_wait(filp, &vcpu->wq, wait);
+	return xvm_evtchn_vcpu_poll(vcpu);
+}
+
+static int xvm_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct xvm_vcpu *vcpu = filp->private_data;
+
+	xvm_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations xvm_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= xvm_vcpu_release,
+	.unlocked_ioctl	= xvm_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= xvm_vcpu_poll,
+	.llseek		= noop_llseek,
+};
+
+/* Tells each device about a new vCPU; see xvm_device_ops.vcpu_added. */
+static int xvm_devices_vcpu_added(struct xvm_vm *vm, struct xvm_vcpu *vcpu)
+{
+	struct xvm_device *dev;
+	int r;
+
+	list_for_each_entry(dev, &vm->devices, vm_node) {
+		if (!dev->ops->vcpu_added)
+			continue;
+		r = dev->ops->vcpu_added(dev, vcpu);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id)
+{
+	struct xvm_vcpu *vcpu;
+	u32 index;
+	int r;
+
+	if (id >= XVM_MAX_VCPU_ID)
+		return -EINVAL;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->poll_port = -1;
+	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
+
+	mutex_lock(&vm->lock);
+	index = xvm_nr_vcpus(vm);
+	r = -EINVAL;
+	if (index >= XVM_MAX_VCPUS)
+		goto out_unlock;
+	r = -EEXIST;
+	if (xvm_get_vcpu_by_id(vm, id))
+		goto out_unlock;
+	vcpu->index = index;
+
+	r = xa_insert(&vm->vcpus, index, vcpu, GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto out_unlock;
+
+	r = xvm_devices_vcpu_added(vm, vcpu);
+	if (r)
+		goto out_erase;
+
+	xvm_vm_get(vm);
+	r = anon_inode_getfd("xvm-vcpu", &xvm_vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		xvm_vm_put(vm);
+		goto out_erase;
+	}
+
+	/* Publish: the vCPU is complete before nr_vcpus covers it. */
+	smp_wmb();
+	atomic_inc(&vm->nr_vcpus);
+	mutex_unlock(&vm->lock);
+	return r;
+
+out_erase:
+	xa_erase(&vm->vcpus, index);
+out_unlock:
+	mutex_unlock(&vm->lock);
+	xvm_vcpu_free(vcpu);
+	return r;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM objects: creation, the VM fd and its ioctls, teardown.
+ *
+ * A VM is refcounted (vm->refcount): the VM fd, every vCPU fd and every
+ * device fd hold one reference, so the VM outlives all of them whatever the
+ * order they are closed in.  The last reference destroys the devices, the
+ * event channels, the vCPUs, the memory slots and the MMIO bus, in that
+ * order.
+ *
+ * A VM belongs to the address space that created it (vm->mm): memory slots
+ * hold addresses in it, so ioctls from another mm fail with -EIO, as in KVM.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static const struct file_operations xvm_vm_fops;
+
+void xvm_vm_get(struct xvm_vm *vm)
+{
+	kref_get(&vm->refcount);
+}
+EXPORT_SYMBOL_GPL(xvm_vm_get);
+
+static void xvm_vm_destroy(struct kref *kref)
+{
+	struct xvm_vm *vm = container_of(kref, struct xvm_vm, refcount);
+	struct xvm_vcpu *vcpu;
+	unsigned long index;
+
+	xvm_devices_destroy(vm);
+	xvm_evtchn_destroy(vm);
+	xa_for_each(&vm->vcpus, index, vcpu)
+		xvm_vcpu_free(vcpu);
+	xa_destroy(&vm->vcpus);
+	xvm_memslots_free(vm);
+	xvm_mmio_bus_free(vm);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+void xvm_vm_put(struct xvm_vm *vm)
+{
+	kref_put(&vm->refcount, xvm_vm_destroy);
+}
+EXPORT_SYMBOL_GPL(xvm_vm_put);
+
+/* The VM behind a VM fd, or NULL if the file is not one. */
+struct xvm_vm *xvm_vm_from_file(struct file *file)
+{
+	return file->f_op == &xvm_vm_fops ? file->private_data : NULL;
+}
+
+static int xvm_vm_release(struct inode *inode, struct file *filp)
+{
+	xvm_vm_put(filp->private_data);
+	return 0;
+}
+
+static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct xvm_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case XVM_CREATE_VCPU:
+		return xvm_vcpu_create(vm, arg);
+	case XVM_SET_USER_MEMORY_REGION: {
+		struct xvm_userspace_memory_region mem;
+
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			return -EFAULT;
+		return xvm_set_memory_region(vm, &mem);
+	}
+	case XVM_CREATE_DEVICE:
+		return xvm_device_create(vm, argp);
+	case XVM_CHECK_EXTENSION:
+		return xvm_check_extension(vm, arg);
+	default:
+		return xvm_evtchn_vm_ioctl(vm, cmd, argp);
+	}
+}
+
+static const struct file_operations xvm_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= xvm_vm_release,
+	.unlocked_ioctl	= xvm_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+int xvm_create_vm(unsigned long type)
+{
+	u32 bits = XVM_VM_TYPE_PHYS_ADDR_BITS(type);
+	struct xvm_vm *vm;
+	int r;
+
+	if (type & ~XVM_VM_TYPE_PHYS_ADDR_BITS_MASK)
+		return -EINVAL;
+	if (!bits)
+		bits = XVM_PHYS_ADDR_BITS_DEFAULT;
+	if (bits < XVM_PHYS_ADDR_BITS_MIN || bits > XVM_PHYS_ADDR_BITS_MAX)
+		return -EINVAL;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+
+	kref_init(&vm->refcount);
+	vm->phys_addr_bits = bits;
+	mutex_init(&vm->lock);
+	xa_init(&vm->vcpus);
+	INIT_LIST_HEAD(&vm->devices);
+	mutex_init(&vm->slots_lock);
+	mutex_init(&vm->mmio_lock);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+
+	r = xvm_evtchn_init(vm);
+	if (r) {
+		xvm_vm_put(vm);
+		return r;
+	}
+
+	r = anon_inode_getfd("xvm-vm", &xvm_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		xvm_vm_put(vm);
+	return r;
+}

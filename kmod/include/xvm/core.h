@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The xvm core API: what xvm.ko exports to the device modules (xvm-vgic,
+ * xvm-msix, xvm-iommu, xvm-testdev).
+ *
+ * Lifetimes, as in KVM:
+ *  - A VM is refcounted: its fd, every vCPU fd and every device fd hold a
+ *    reference (xvm_vm_get/xvm_vm_put); the last put destroys it.
+ *  - vCPUs belong to their VM and are freed with it.
+ *  - Devices belong to their VM and are destroyed with it, unless their type
+ *    has ->release, in which case closing the device fd releases the device.
+ *  - A device type's module is pinned while one of its devices exists.
+ *
+ * Locking (struct xvm_vm):
+ *  - vm->lock (mutex) serialises vCPU creation and the device list; the
+ *    device ops create/destroy/release/vcpu_added run under it.
+ *  - vm->slots_lock (mutex) protects the memory slots.
+ *  - vm->mmio_lock (mutex) serialises MMIO bus writers; readers are
+ *    lock-free under RCU (see xvm_mmio_access()).
+ *  - vcpu->mutex serialises the ioctls of one vCPU.
+ */
+#ifndef _XVM_CORE_H
+#define _XVM_CORE_H
+
+#include <linux/types.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/rcupdate.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/xvm.h>
+
+#include <xvm/frame.h>
+
+#define XVM_MAX_VCPUS		1024
+#define XVM_MAX_VCPU_ID		1024
+#define XVM_NR_MEMSLOTS		256
+#define XVM_MMIO_MAX_REGIONS	4096
+
+struct xvm_vm;
+struct xvm_vcpu;
+struct xvm_device;
+struct xvm_mmio_bus;
+struct xvm_evtchn_table;
+
+/* A memory slot: guest frames [base_gfn, base_gfn + npages) at userspace_addr. */
+struct xvm_memslot {
+	u32 id;
+	u32 flags;			/* XVM_MEM_* */
+	struct xvm_gfn base_gfn;
+	u64 npages;
+	unsigned long userspace_addr;
+};
+
+struct xvm_vcpu {
+	struct xvm_vm *vm;
+	u32 id;				/* chosen by userspace */
+	u32 index;			/* creation order, 0-based */
+	struct mutex mutex;		/* serialises this vCPU's ioctls */
+	wait_queue_head_t wq;		/* XVM_POLL sleepers and poll() on the fd */
+	int poll_port;			/* see evtchn.c */
+};
+
+struct xvm_vm {
+	struct kref refcount;
+	struct mm_struct *mm;		/* the creator's; see vm.c */
+	u32 phys_addr_bits;
+
+	struct mutex lock;		/* vCPU creation, device list */
+	struct xarray vcpus;		/* index -> vcpu, published under lock */
+	atomic_t nr_vcpus;
+	struct list_head devices;
+
+	struct mutex slots_lock;	/* memslots[] and their fields */
+	struct xvm_memslot *memslots[XVM_NR_MEMSLOTS];
+
+	struct mutex mmio_lock;		/* writers of mmio_bus */
+	struct xvm_mmio_bus __rcu *mmio_bus;
+
+	struct xvm_evtchn_table *evtchn;
+};
+
+void xvm_vm_get(struct xvm_vm *vm);
+void xvm_vm_put(struct xvm_vm *vm);
+
+/*
+ * The vCPU created index-th, or NULL.  Only vCPUs below nr_vcpus are
+ * complete; the barrier pairs with the one in xvm_vcpu_create().
+ */
+static inline struct xvm_vcpu *xvm_get_vcpu(struct xvm_vm *vm, u32 index)
+{
+	u32 n = atomic_read(&vm->nr_vcpus);
+
+	if (index >= n)
+		return NULL;
+	index = array_index_nospec(index, n);
+	smp_rmb();	/* read nr_vcpus before the entry it covers */
+	return xa_load(&vm->vcpus, index);
+}
+
+static inline u32 xvm_nr_vcpus(struct xvm_vm *vm)
+{
+	return atomic_read(&vm->nr_vcpus);
+}
+
+struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id);
+
+/* Guest physical addresses of this VM are below 1 << phys_addr_bits. */
+static inline bool xvm_gpa_range_valid(struct xvm_vm *vm, u64 gpa, u64 size)
+{
+	u64 limit = 1ULL << vm->phys_addr_bits;
+
+	return gpa < limit && size <= limit - gpa;
+}
+
+/*
+ * The MMIO bus.  A region claims [base, base + size).  Handlers run under
+ * rcu_read_lock(), possibly in hard-IRQ context (MSI delivery): they must
+ * not sleep.  They return 0 when they handled the access; anything else
+ * leaves the access unhandled, for the VMM to emulate.  vcpu is NULL for
+ * accesses that come from a device (an MSI write).
+ */
+struct xvm_mmio_region;
+
+struct xvm_mmio_ops {
+	int (*read)(struct xvm_vcpu *vcpu, struct xvm_mmio_region *region,
+		    u64 offset, unsigned int len, u64 *val);
+	int (*write)(struct xvm_vcpu *vcpu, struct xvm_mmio_region *region,
+		     u64 offset, unsigned int len, u64 val);
+};
+
+struct xvm_mmio_region {
+	u64 base;
+	u64 size;
+	const struct xvm_mmio_ops *ops;
+};
+
+int xvm_mmio_register(struct xvm_vm *vm, struct xvm_mmio_region *region);
+/*
+ * Unregistering does not wait for readers: call xvm_mmio_synchronize() once
+ * after a batch of unregistrations, before freeing the regions.
+ */
+void xvm_mmio_unregister(struct xvm_vm *vm, struct xvm_mmio_region *region);
+void xvm_mmio_synchronize(void);
+int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
+		    unsigned int len, bool is_write, u64 *val);
+
+/* Device types. */
+struct xvm_device_ops {
+	const char *name;
+	u32 type;			/* XVM_DEV_TYPE_* */
+	struct module *owner;
+
+	/* Called under vm->lock; sets dev->private.  Must not take vm->lock. */
+	int (*create)(struct xvm_device *dev);
+	/* Frees the device at VM teardown (no vCPU ioctl can run then). */
+	void (*destroy)(struct xvm_device *dev);
+	/*
+	 * Optional: the device fd was closed.  The device is unlinked from the
+	 * VM first; release frees it and destroy is not called.
+	 */
+	void (*release)(struct xvm_device *dev);
+	/*
+	 * Optional: a vCPU is being created, under vm->lock, before it becomes
+	 * visible.  An error fails the creation; if another device fails it
+	 * later, the same index may be offered again with a new vCPU.
+	 */
+	int (*vcpu_added)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
+
+	int (*set_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
+	int (*get_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
+	int (*has_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
+	long (*ioctl)(struct xvm_device *dev, unsigned int cmd,
+		      unsigned long arg);
+};
+
+struct xvm_device {
+	const struct xvm_device_ops *ops;
+	struct xvm_vm *vm;
+	void *private;
+	struct list_head vm_node;	/* on vm->devices, under vm->lock */
+};
+
+int xvm_register_device_ops(const struct xvm_device_ops *ops);
+void xvm_unregister_device_ops(const struct xvm_device_ops *ops);
+
+#endif /* _XVM_CORE_H */
