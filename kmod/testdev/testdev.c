@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xvm-testdev.ko: XVM_DEV_TYPE_TEST, a register file on the MMIO bus.
+ *
+ * It exists so that the selftests and benchmarks can drive the bus and the
+ * device-type registry without any real device: each region is a byte
+ * array; naturally aligned accesses of 1, 2, 4 or 8 bytes are handled,
+ * others are declined (and counted) so the VMM sees them unhandled.
+ *
+ * Locking: td->lock (mutex) protects td->regions[].  Each region's bytes
+ * are protected by region->lock, a spinlock taken with IRQs off because a
+ * bus access can come from hard-IRQ context.  The counters are atomic.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+
+#include <xvm/core.h>
+
+#define XVM_TESTDEV_MAX_SIZE	SZ_64K
+
+struct xvm_testdev_mmio {
+	struct xvm_mmio_region mmio;
+	struct xvm_testdev *td;
+	spinlock_t lock;		/* bytes[] */
+	u8 bytes[];
+};
+
+struct xvm_testdev {
+	struct xvm_device *dev;
+	struct mutex lock;		/* regions[] */
+	atomic64_t stats[XVM_TESTDEV_STAT_REJECTED + 1];
+	struct xvm_testdev_mmio *regions[XVM_TESTDEV_MAX_REGIONS];
+};
+
+static struct xvm_testdev_mmio *to_testdev_mmio(struct xvm_mmio_region *r)
+{
+	return container_of(r, struct xvm_testdev_mmio, mmio);
+}
+
+static bool xvm_testdev_aligned(struct xvm_testdev_mmio *m, u64 offset,
+				unsigned int len)
+{
+	if (offset % len) {
+		atomic64_inc(&m->td->stats[XVM_TESTDEV_STAT_REJECTED]);
+		return false;
+	}
+	return true;
+}
+
+static int xvm_testdev_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			    u64 offset, unsigned int len, u64 *val)
+{
+	struct xvm_testdev_mmio *m = to_testdev_mmio(r);
+	unsigned long flags;
+	u64 v = 0;
+	int i;
+
+	if (!xvm_testdev_aligned(m, offset, len))
+		return -EINVAL;
+	spin_lock_irqsave(&m->lock, flags);
+	for (i = len - 1; i >= 0; i--)		/* little-endian */
+		v = (v << 8) | m->bytes[offset + i];
+	spin_unlock_irqrestore(&m->lock, flags);
+	*val = v;
+	atomic64_inc(&m->td->stats[XVM_TESTDEV_STAT_READS]);
+	return 0;
+}
+
+static int xvm_testdev_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			     u64 offset, unsigned int len, u64 val)
+{
+	struct xvm_testdev_mmio *m = to_testdev_mmio(r);
+	unsigned long flags;
+	unsigned int i;
+
+	if (!xvm_testdev_aligned(m, offset, len))
+		return -EINVAL;
+	spin_lock_irqsave(&m->lock, flags);
+	for (i = 0; i < len; i++)
+		m->bytes[offset + i] = val >> (8 * i);
+	spin_unlock_irqrestore(&m->lock, flags);
+	atomic64_inc(&m->td->stats[XVM_TESTDEV_STAT_WRITES]);
+	return 0;
+}
+
+static const struct xvm_mmio_ops xvm_testdev_mmio_ops = {
+	.read	= xvm_testdev_read,
+	.write	= xvm_testdev_write,
+};
+
+static int xvm_testdev_add_region(struct xvm_testdev *td, u64 index,
+				  const struct xvm_testdev_region *req)
+{
+	struct xvm_testdev_mmio *m;
+	int r;
+
+	if (!IS_ALIGNED(req->base, 8) || !IS_ALIGNED(req->size, 8) ||
+	    !req->size || req->size > XVM_TESTDEV_MAX_SIZE ||
+	    req->base + req->size < req->base)
+		return -EINVAL;
+
+	m = kvzalloc(struct_size(m, bytes, req->size), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return -ENOMEM;
+	m->td = td;
+	m->mmio.base = req->base;
+	m->mmio.size = req->size;
+	m->mmio.ops = &xvm_testdev_mmio_ops;
+	spin_lock_init(&m->lock);
+
+	mutex_lock(&td->lock);
+	r = -EEXIST;
+	if (td->regions[index])
+		goto out;
+	r = xvm_mmio_register(td->dev->vm, &m->mmio);
+	if (r)
+		goto out;
+	td->regions[index] = m;
+	m = NULL;
+out:
+	mutex_unlock(&td->lock);
+	kvfree(m);
+	return r;
+}
+
+static int xvm_testdev_set_attr(struct xvm_device *dev,
+				struct xvm_device_attr *attr)
+{
+	struct xvm_testdev_region req;
+
+	if (attr->group != XVM_TESTDEV_GRP_REGION ||
+	    attr->attr >= XVM_TESTDEV_MAX_REGIONS)
+		return -ENXIO;
+	if (copy_from_user(&req, u64_to_user_ptr(attr->addr), sizeof(req)))
+		return -EFAULT;
+	return xvm_testdev_add_region(dev->private, attr->attr, &req);
+}
+
+static int xvm_testdev_get_attr(struct xvm_device *dev,
+				struct xvm_device_attr *attr)
+{
+	struct xvm_testdev *td = dev->private;
+	void __user *uaddr = u64_to_user_ptr(attr->addr);
+	struct xvm_testdev_region req = { 0 };
+	u64 val;
+	int r;
+
+	switch (attr->group) {
+	case XVM_TESTDEV_GRP_REGION:
+		if (attr->attr >= XVM_TESTDEV_MAX_REGIONS)
+			return -ENXIO;
+		r = -ENOENT;
+		mutex_lock(&td->lock);
+		if (td->regions[attr->attr]) {
+			req.base = td->regions[attr->attr]->mmio.base;
+			req.size = td->regions[attr->attr]->mmio.size;
+			r = 0;
+		}
+		mutex_unlock(&td->lock);
+		if (r)
+			return r;
+		return copy_to_user(uaddr, &req, sizeof(req)) ? -EFAULT : 0;
+	case XVM_TESTDEV_GRP_STATS:
+		if (attr->attr >= ARRAY_SIZE(td->stats))
+			return -ENXIO;
+		val = atomic64_read(&td->stats[attr->attr]);
+		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
+	default:
+		return -ENXIO;
+	}
+}
+
+static int xvm_testdev_has_attr(struct xvm_device *dev,
+				struct xvm_device_attr *attr)
+{
+	struct xvm_testdev *td = dev->private;
+
+	switch (attr->group) {
+	case XVM_TESTDEV_GRP_REGION:
+		return attr->attr < XVM_TESTDEV_MAX_REGIONS ? 0 : -ENXIO;
+	case XVM_TESTDEV_GRP_STATS:
+		return attr->attr < ARRAY_SIZE(td->stats) ? 0 : -ENXIO;
+	default:
+		return -ENXIO;
+	}
+}
+
+static int xvm_testdev_create(struct xvm_device *dev)
+{
+	struct xvm_testdev *td;
+
+	td = kvzalloc(sizeof(*td), GFP_KERNEL_ACCOUNT);
+	if (!td)
+		return -ENOMEM;
+	td->dev = dev;
+	mutex_init(&td->lock);
+	dev->private = td;
+	return 0;
+}
+
+static void xvm_testdev_destroy(struct xvm_device *dev)
+{
+	struct xvm_testdev *td = dev->private;
+	unsigned int i;
+
+	for (i = 0; i < XVM_TESTDEV_MAX_REGIONS; i++)
+		if (td->regions[i])
+			xvm_mmio_unregister(dev->vm, &td->regions[i]->mmio);
+	xvm_mmio_synchronize();
+	for (i = 0; i < XVM_TESTDEV_MAX_REGIONS; i++)
+		kvfree(td->regions[i]);
+	mutex_destroy(&td->lock);
+	kvfree(td);
+}
+
+static const struct xvm_device_ops xvm_testdev_ops = {
+	.name		= "xvm-testdev",
+	.type		= XVM_DEV_TYPE_TEST,
+	.owner		= THIS_MODULE,
+	.create		= xvm_testdev_create,
+	.destroy	= xvm_testdev_destroy,
+	.release	= xvm_testdev_destroy,	/* closing the fd removes it */
+	.set_attr	= xvm_testdev_set_attr,
+	.get_attr	= xvm_testdev_get_attr,
+	.has_attr	= xvm_testdev_has_attr,
+};
+
+static int __init xvm_testdev_init(void)
+{
+	return xvm_register_device_ops(&xvm_testdev_ops);
+}
+
+static void __exit xvm_testdev_exit(void)
+{
+	xvm_unregister_device_ops(&xvm_testdev_ops);
+}
+
+module_init(xvm_testdev_init);
+module_exit(xvm_testdev_exit);
+
+MODULE_DESCRIPTION("xvm: MMIO bus test device");
+MODULE_LICENSE("GPL");
