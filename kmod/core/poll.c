@@ -1,8 +1,117 @@
 // SPDX-License-Identifier: GPL-2.0
-/* XVM_POLL: not implemented yet. */
+/*
+ * XVM_POLL: block a vCPU thread until one of a list of event-channel ports
+ * is pending (SCHEDOP_poll).
+ *
+ * No wake-up is lost: the poller announces itself in the VM's polling
+ * bitmap and queues itself on vcpu->wq before it tests the ports, and a
+ * raise sets the pending bit before it reads the bitmap (see evtchn.c).
+ * Masked ports wake the poller too; that is the point of polling.
+ *
+ * Timeouts: relative nanoseconds, or absolute CLOCK_MONOTONIC nanoseconds
+ * with XVM_POLL_ABSTIME; 0 waits forever.  On a signal the call fails with
+ * -EINTR after rewriting the struct to the absolute deadline, so issuing it
+ * again keeps the original deadline.
+ *
+ * Locking: runs under vcpu->mutex (one poller per vCPU); ports are looked
+ * up under RCU.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
 #include "internal.h"
+#include "evtchn.h"
+
+/* The first pending port of the list, or 0. */
+static u32 xvm_poll_find_pending(struct xvm_vm *vm, const u32 *ports, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (xvm_evtchn_pending(vm, ports[i]))
+			return ports[i];
+	return 0;
+}
+
+/* Sleeps until a listed port is pending (returns it), or 0 or -EINTR. */
+static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
+			  ktime_t deadline)
+{
+	DEFINE_WAIT(wait);
+	long r;
+
+	xvm_evtchn_poll_begin(vcpu, n == 1 ? ports[0] : -1);
+	for (;;) {
+		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
+		r = xvm_poll_find_pending(vcpu->vm, ports, n);
+		if (r)
+			break;
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		if (!deadline) {
+			schedule();
+			continue;
+		}
+		if (ktime_after(ktime_get(), deadline))
+			break;		/* r == 0: timed out */
+		schedule_hrtimeout(&deadline, HRTIMER_MODE_ABS);
+	}
+	finish_wait(&vcpu->wq, &wait);
+	xvm_evtchn_poll_end(vcpu);
+	return r;
+}
 
 long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 {
-	return -ENOTTY;
+	struct xvm_vm *vm = vcpu->vm;
+	struct xvm_poll req;
+	ktime_t deadline = 0;
+	u32 *ports, i;
+	long r;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~XVM_POLL_ABSTIME) || req.pad || req.reserved[0] ||
+	    req.reserved[1])
+		return -EINVAL;
+	if (!req.nr_ports || req.nr_ports > XVM_POLL_MAX_PORTS)
+		return -EINVAL;
+	if (req.timeout_ns) {
+		deadline = (req.flags & XVM_POLL_ABSTIME) ? req.timeout_ns :
+			   ktime_add_safe(ktime_get(), req.timeout_ns);
+		if (req.timeout_ns > KTIME_MAX || !deadline)
+			deadline = KTIME_MAX;
+	}
+
+	ports = memdup_user(u64_to_user_ptr(req.ports),
+			    array_size(req.nr_ports, sizeof(*ports)));
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
+
+	r = -EINVAL;
+	for (i = 0; i < req.nr_ports; i++)
+		if (!xvm_evtchn_port_valid(vm, ports[i]))
+			goto out;
+
+	r = xvm_poll_wait(vcpu, ports, req.nr_ports, deadline);
+	if (r > 0) {
+		if (put_user((u32)r, &argp->port))
+			r = -EFAULT;
+		else
+			r = 1;
+	} else if (r == -EINTR && deadline) {
+		/* A new call with the same struct keeps the deadline. */
+		req.flags |= XVM_POLL_ABSTIME;
+		req.timeout_ns = deadline;
+		if (copy_to_user(argp, &req, sizeof(req)))
+			r = -EFAULT;
+	}
+out:
+	kfree(ports);
+	return r;
 }

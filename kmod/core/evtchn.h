@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What XVM_POLL (poll.c) needs from the event channels (evtchn.c). */
+#ifndef _XVM_CORE_EVTCHN_H
+#define _XVM_CORE_EVTCHN_H
+
+#include <xvm/core.h>
+
+bool xvm_evtchn_port_valid(struct xvm_vm *vm, u32 port);
+bool xvm_evtchn_pending(struct xvm_vm *vm, u32 port);
+/* port: the only port polled, or -1 when several are. */
+void xvm_evtchn_poll_begin(struct xvm_vcpu *vcpu, int port);
+void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu);
+
+#endif /* _XVM_CORE_EVTCHN_H */
