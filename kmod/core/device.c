@@ -9,7 +9,9 @@
  *
  * Locking: xvm_device_types_lock protects xvm_device_types[].  A device is
  * on vm->devices under vm->lock; create, destroy, release and vcpu_added run
- * under vm->lock.  The attribute and ioctl callbacks run without it: each
+ * under vm->lock.  vm->vcpu_ioctl_dev is set once, under vm->lock, and the
+ * device it names lives until VM teardown (it has no ->release), so vCPU
+ * ioctls read it without a lock.  The attribute and ioctl callbacks run without it: each
  * device type locks its own state.
  */
 #include <linux/anon_inodes.h>
@@ -30,7 +32,7 @@ int xvm_register_device_ops(const struct xvm_device_ops *ops)
 	int r = -EEXIST;
 
 	if (!ops->type || ops->type >= XVM_DEV_TYPE_MAX || !ops->create ||
-	    !ops->destroy)
+	    !ops->destroy || (ops->vcpu_ioctl && ops->release))
 		return -EINVAL;
 
 	mutex_lock(&xvm_device_types_lock);
@@ -197,12 +199,15 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	}
 
 	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (ops->vcpu_ioctl && vm->vcpu_ioctl_dev)
+		goto out_unlock;
 	r = ops->create(dev);
-	if (r) {
-		mutex_unlock(&vm->lock);
-		goto out_put_fd;
-	}
+	if (r)
+		goto out_unlock;
 	list_add_tail(&dev->vm_node, &vm->devices);
+	if (ops->vcpu_ioctl)
+		WRITE_ONCE(vm->vcpu_ioctl_dev, dev);
 	mutex_unlock(&vm->lock);
 
 	/*
@@ -225,7 +230,8 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	fd_install(fd, file);
 	return 0;
 
-out_put_fd:
+out_unlock:
+	mutex_unlock(&vm->lock);
 	put_unused_fd(fd);
 out_free:
 	kfree(dev);

@@ -185,6 +185,12 @@ out:
 	rcu_read_unlock();
 }
 
+void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port)
+{
+	xvm_evtchn_raise(vm, port);
+}
+EXPORT_SYMBOL_GPL(xvm_evtchn_raise_port);
+
 /*
  * Sends on a local port: an interdomain port raises its peer, any other
  * port raises itself.  Returns false if the port does not exist.

@@ -3,7 +3,11 @@
  * Memory slots: guest physical ranges backed by userspace memory, with
  * KVM_SET_USER_MEMORY_REGION's rules for create, move and delete.
  *
- * Locking: vm->slots_lock protects vm->memslots[] and every slot's fields.
+ * Listeners (xvm-iommu) see every change before it takes effect and can
+ * veto it; a veto by one listener is undone in those that accepted it.
+ *
+ * Locking: vm->slots_lock protects vm->memslots[], every slot's fields and
+ * vm->memslot_listeners.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -35,6 +39,64 @@ static bool xvm_memslot_overlaps(struct xvm_vm *vm, struct xvm_gfn gfn,
 	return false;
 }
 
+/* Tells every listener; on a veto, reverts those already told. */
+static int xvm_memslot_notify(struct xvm_vm *vm, const struct xvm_memslot *old,
+			      const struct xvm_memslot *new)
+{
+	struct xvm_memslot_listener *l, *undo;
+	int r;
+
+	lockdep_assert_held(&vm->slots_lock);
+	list_for_each_entry(l, &vm->memslot_listeners, node) {
+		r = l->update(l, old, new);
+		if (!r)
+			continue;
+		list_for_each_entry(undo, &vm->memslot_listeners, node) {
+			if (undo == l)
+				break;
+			WARN_ON_ONCE(undo->update(undo, new, old));
+		}
+		return r;
+	}
+	return 0;
+}
+
+int xvm_memslot_listener_register(struct xvm_vm *vm,
+				  struct xvm_memslot_listener *listener)
+{
+	unsigned int i, j;
+	int r = 0;
+
+	mutex_lock(&vm->slots_lock);
+	for (i = 0; i < XVM_NR_MEMSLOTS; i++) {
+		if (!vm->memslots[i])
+			continue;
+		r = listener->update(listener, NULL, vm->memslots[i]);
+		if (r)
+			break;
+	}
+	if (r) {
+		for (j = 0; j < i; j++)
+			if (vm->memslots[j])
+				WARN_ON_ONCE(listener->update(listener,
+							vm->memslots[j], NULL));
+	} else {
+		list_add_tail(&listener->node, &vm->memslot_listeners);
+	}
+	mutex_unlock(&vm->slots_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(xvm_memslot_listener_register);
+
+void xvm_memslot_listener_unregister(struct xvm_vm *vm,
+				     struct xvm_memslot_listener *listener)
+{
+	mutex_lock(&vm->slots_lock);
+	list_del(&listener->node);
+	mutex_unlock(&vm->slots_lock);
+}
+EXPORT_SYMBOL_GPL(xvm_memslot_listener_unregister);
+
 static int xvm_memslot_check(struct xvm_vm *vm,
 			     const struct xvm_userspace_memory_region *mem)
 {
@@ -63,7 +125,7 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 {
 	struct xvm_gfn gfn = gpa_to_gfn(mem->guest_phys_addr);
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
-	struct xvm_memslot *slot;
+	struct xvm_memslot *slot, moved;
 	int r;
 
 	r = xvm_memslot_check(vm, mem);
@@ -76,6 +138,9 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 	if (!npages) {				/* delete */
 		r = -EINVAL;
 		if (!slot)
+			goto out;
+		r = xvm_memslot_notify(vm, slot, NULL);
+		if (r)
 			goto out;
 		vm->memslots[mem->slot] = NULL;
 		kfree(slot);
@@ -92,8 +157,13 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 		r = -EEXIST;
 		if (xvm_memslot_overlaps(vm, gfn, npages, slot))
 			goto out;
-		slot->base_gfn = gfn;
+		moved = *slot;
+		moved.base_gfn = gfn;
 		r = 0;
+		if (!gfn_eq(gfn, slot->base_gfn))
+			r = xvm_memslot_notify(vm, slot, &moved);
+		if (!r)
+			*slot = moved;
 		goto out;
 	}
 
@@ -109,8 +179,12 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 	slot->base_gfn = gfn;
 	slot->npages = npages;
 	slot->userspace_addr = mem->userspace_addr;
+	r = xvm_memslot_notify(vm, NULL, slot);
+	if (r) {
+		kfree(slot);
+		goto out;
+	}
 	vm->memslots[mem->slot] = slot;
-	r = 0;
 out:
 	mutex_unlock(&vm->slots_lock);
 	return r;

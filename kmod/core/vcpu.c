@@ -141,6 +141,7 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct xvm_vcpu *vcpu = filp->private_data;
 	void __user *argp = (void __user *)arg;
+	struct xvm_device *dev;
 	long r;
 
 	if (vcpu->vm->mm != current->mm)
@@ -160,7 +161,8 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		r = xvm_poll_ioctl(vcpu, argp);
 		break;
 	default:
-		r = -ENOTTY;
+		dev = READ_ONCE(vcpu->vm->vcpu_ioctl_dev);
+		r = dev ? dev->ops->vcpu_ioctl(dev, vcpu, cmd, arg) : -ENOTTY;
 		break;
 	}
 

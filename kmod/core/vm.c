@@ -122,6 +122,7 @@ int xvm_create_vm(unsigned long type)
 	xa_init(&vm->vcpus);
 	INIT_LIST_HEAD(&vm->devices);
 	mutex_init(&vm->slots_lock);
+	INIT_LIST_HEAD(&vm->memslot_listeners);
 	mutex_init(&vm->mmio_lock);
 	mmgrab(current->mm);
 	vm->mm = current->mm;

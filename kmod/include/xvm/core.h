@@ -14,7 +14,8 @@
  * Locking (struct xvm_vm):
  *  - vm->lock (mutex) serialises vCPU creation and the device list; the
  *    device ops create/destroy/release/vcpu_added run under it.
- *  - vm->slots_lock (mutex) protects the memory slots.
+ *  - vm->slots_lock (mutex) protects the memory slots and the memslot
+ *    listeners; it is taken before vm->lock when both are needed.
  *  - vm->mmio_lock (mutex) serialises MMIO bus writers; readers are
  *    lock-free under RCU (see xvm_mmio_access()).
  *  - vcpu->mutex serialises the ioctls of one vCPU.
@@ -54,6 +55,28 @@ struct xvm_memslot {
 	unsigned long userspace_addr;
 };
 
+/*
+ * A memslot listener follows the guest's memory (xvm-iommu mirrors it in an
+ * IOMMU domain).  update() runs under vm->slots_lock before a change takes
+ * effect and may sleep: old == NULL for a new slot, new == NULL for a
+ * deleted one, both for a move.  An error vetoes the change; the listener
+ * must then be as it was.  The slots passed are valid only during the
+ * call.
+ */
+struct xvm_memslot_listener {
+	struct list_head node;		/* on vm->memslot_listeners */
+	int (*update)(struct xvm_memslot_listener *listener,
+		      const struct xvm_memslot *old,
+		      const struct xvm_memslot *new);
+};
+
+/* Registers and replays every existing slot as new; undone on error. */
+int xvm_memslot_listener_register(struct xvm_vm *vm,
+				  struct xvm_memslot_listener *listener);
+/* Unregisters without any callback. */
+void xvm_memslot_listener_unregister(struct xvm_vm *vm,
+				     struct xvm_memslot_listener *listener);
+
 struct xvm_vcpu {
 	struct xvm_vm *vm;
 	u32 id;				/* chosen by userspace */
@@ -75,6 +98,10 @@ struct xvm_vm {
 
 	struct mutex slots_lock;	/* memslots[] and their fields */
 	struct xvm_memslot *memslots[XVM_NR_MEMSLOTS];
+	struct list_head memslot_listeners;
+
+	/* The device that serves vCPU ioctls the core does not know. */
+	struct xvm_device *vcpu_ioctl_dev;
 
 	struct mutex mmio_lock;		/* writers of mmio_bus */
 	struct xvm_mmio_bus __rcu *mmio_bus;
@@ -147,6 +174,9 @@ void xvm_mmio_synchronize(void);
 int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 		    unsigned int len, bool is_write, u64 *val);
 
+/* Marks a port of vm pending, as a send would; any context, never sleeps. */
+void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port);
+
 /* Device types. */
 struct xvm_device_ops {
 	const char *name;
@@ -174,6 +204,14 @@ struct xvm_device_ops {
 	int (*has_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
 	long (*ioctl)(struct xvm_device *dev, unsigned int cmd,
 		      unsigned long arg);
+	/*
+	 * Optional: vCPU ioctls the core does not know (the interrupt
+	 * controller's CPU interface).  Runs under vcpu->mutex.  At most one
+	 * such device per VM (a second is -EEXIST); it lives until VM
+	 * teardown, so its type must not have ->release.
+	 */
+	long (*vcpu_ioctl)(struct xvm_device *dev, struct xvm_vcpu *vcpu,
+			   unsigned int cmd, unsigned long arg);
 };
 
 struct xvm_device {
