@@ -234,4 +234,13 @@ struct xvm_poll {
 #define XVM_POLL_ABSTIME	(1U << 0)
 #define XVM_POLL		_IOWR(XVMIO, 0x90, struct xvm_poll)
 
+/* GICv3 (XVM_DEV_TYPE_ARM_VGIC_V3, xvm-vgic.ko) */
+/* end GICv3 */
+
+/* Typed IOMMU (XVM_DEV_TYPE_IOMMU, xvm-iommu.ko) */
+/* end typed IOMMU */
+
+/* MSI-X interposition (XVM_DEV_TYPE_VFIO_MSIX, xvm-msix.ko) */
+/* end MSI-X interposition */
+
 #endif /* _UAPI_LINUX_XVM_H */
