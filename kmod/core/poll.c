@@ -66,12 +66,15 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	return r;
 }
 
+/* Short lists, the common case, are copied to the stack: no allocation. */
+#define XVM_POLL_STACK_PORTS	16
+
 long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 {
+	u32 stack_ports[XVM_POLL_STACK_PORTS], *ports = stack_ports, i;
 	struct xvm_vm *vm = vcpu->vm;
 	struct xvm_poll req;
 	ktime_t deadline = 0;
-	u32 *ports, i;
 	long r;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
@@ -88,10 +91,15 @@ long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 			deadline = KTIME_MAX;
 	}
 
-	ports = memdup_user(u64_to_user_ptr(req.ports),
-			    array_size(req.nr_ports, sizeof(*ports)));
-	if (IS_ERR(ports))
-		return PTR_ERR(ports);
+	if (req.nr_ports > XVM_POLL_STACK_PORTS) {
+		ports = kmalloc_array(req.nr_ports, sizeof(*ports), GFP_KERNEL);
+		if (!ports)
+			return -ENOMEM;
+	}
+	r = -EFAULT;
+	if (copy_from_user(ports, u64_to_user_ptr(req.ports),
+			   req.nr_ports * sizeof(*ports)))
+		goto out;
 
 	r = -EINVAL;
 	for (i = 0; i < req.nr_ports; i++)
@@ -112,6 +120,7 @@ long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 			r = -EFAULT;
 	}
 out:
-	kfree(ports);
+	if (ports != stack_ports)
+		kfree(ports);
 	return r;
 }
