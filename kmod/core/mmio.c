@@ -223,3 +223,7 @@ void xvm_mmio_bus_free(struct xvm_vm *vm)
 	/* No reader can hold the VM any more: freeing now is safe. */
 	kvfree(rcu_dereference_protected(vm->mmio_bus, true));
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "mmio_kunit.c"
+#endif
