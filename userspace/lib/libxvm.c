@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libxvm: thin wrappers around the xvm ioctls.  See libxvm.h.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "libxvm.h"
+
+/* Open /dev/xvm. */
+int xvm_open(void)
+{
+	return open(XVM_DEV_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/* XVM_GET_API_VERSION. */
+int xvm_get_api_version(int xvmfd)
+{
+	return ioctl(xvmfd, XVM_GET_API_VERSION, 0);
+}
+
+/* XVM_CREATE_VM. */
+int xvm_create_vm(int xvmfd, unsigned long type)
+{
+	return ioctl(xvmfd, XVM_CREATE_VM, type);
+}
+
+/* XVM_CHECK_EXTENSION. */
+int xvm_check_extension(int fd, long cap)
+{
+	return ioctl(fd, XVM_CHECK_EXTENSION, cap);
+}
+
+/* XVM_CREATE_VCPU. */
+int xvm_create_vcpu(int vmfd, unsigned long id)
+{
+	return ioctl(vmfd, XVM_CREATE_VCPU, id);
+}
+
+/* XVM_SET_USER_MEMORY_REGION. */
+int xvm_set_memory_region(int vmfd, uint32_t slot, uint32_t flags,
+			  uint64_t gpa, uint64_t size, uint64_t uaddr)
+{
+	struct xvm_userspace_memory_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.slot = slot;
+	r.flags = flags;
+	r.guest_phys_addr = gpa;
+	r.memory_size = size;
+	r.userspace_addr = uaddr;
+	return ioctl(vmfd, XVM_SET_USER_MEMORY_REGION, &r);
+}
+
+/* XVM_CREATE_DEVICE. */
+int xvm_create_device(int vmfd, uint32_t type, uint32_t flags, int *devfd)
+{
+	struct xvm_create_device cd;
+	int ret;
+
+	memset(&cd, 0, sizeof(cd));
+	cd.type = type;
+	cd.flags = flags;
+	ret = ioctl(vmfd, XVM_CREATE_DEVICE, &cd);
+	if (ret == 0 && devfd && !(flags & XVM_CREATE_DEVICE_TEST))
+		*devfd = (int)cd.fd;
+	return ret;
+}
+
+/* One device-attribute ioctl with flags 0. */
+static int xvm_attr_ioctl(int devfd, unsigned long req, uint32_t group,
+			  uint64_t attr, const void *val)
+{
+	struct xvm_device_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.group = group;
+	a.attr = attr;
+	a.addr = (uint64_t)(uintptr_t)val;
+	return ioctl(devfd, req, &a);
+}
+
+/* XVM_SET_DEVICE_ATTR. */
+int xvm_set_attr(int devfd, uint32_t group, uint64_t attr, const void *val)
+{
+	return xvm_attr_ioctl(devfd, XVM_SET_DEVICE_ATTR, group, attr, val);
+}
+
+/* XVM_GET_DEVICE_ATTR. */
+int xvm_get_attr(int devfd, uint32_t group, uint64_t attr, void *val)
+{
+	return xvm_attr_ioctl(devfd, XVM_GET_DEVICE_ATTR, group, attr, val);
+}
+
+/* XVM_HAS_DEVICE_ATTR. */
+int xvm_has_attr(int devfd, uint32_t group, uint64_t attr, void *val)
+{
+	return xvm_attr_ioctl(devfd, XVM_HAS_DEVICE_ATTR, group, attr, val);
+}
+
+/* XVM_MMIO read. */
+int xvm_mmio_read(int vcpufd, uint64_t addr, uint32_t len, uint64_t *val,
+		  int *handled)
+{
+	struct xvm_mmio m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.addr = addr;
+	m.len = len;
+	ret = ioctl(vcpufd, XVM_MMIO, &m);
+	if (ret == 0) {
+		if (val)
+			*val = m.data;
+		if (handled)
+			*handled = m.result == XVM_MMIO_HANDLED;
+	}
+	return ret;
+}
+
+/* XVM_MMIO write. */
+int xvm_mmio_write(int vcpufd, uint64_t addr, uint32_t len, uint64_t val,
+		   int *handled)
+{
+	struct xvm_mmio m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.addr = addr;
+	m.data = val;
+	m.len = len;
+	m.flags = XVM_MMIO_WRITE;
+	ret = ioctl(vcpufd, XVM_MMIO, &m);
+	if (ret == 0 && handled)
+		*handled = m.result == XVM_MMIO_HANDLED;
+	return ret;
+}
+
+/* XVM_MMIO_BATCH. */
+int xvm_mmio_batch(int vcpufd, struct xvm_mmio *acc, uint32_t count,
+		   uint32_t *done)
+{
+	struct xvm_mmio_batch b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.accesses = (uint64_t)(uintptr_t)acc;
+	b.count = count;
+	ret = ioctl(vcpufd, XVM_MMIO_BATCH, &b);
+	if (done)
+		*done = b.done;
+	return ret;
+}
+
+/* One event-channel op on a VM fd, with port and the other fields zero. */
+static int xvm_evtchn_op(int vmfd, unsigned long req, struct xvm_evtchn_op *op)
+{
+	return ioctl(vmfd, req, op);
+}
+
+/* XVM_EVTCHN_ALLOC_UNBOUND. */
+int xvm_evtchn_alloc_unbound(int vmfd, uint32_t *port)
+{
+	struct xvm_evtchn_op op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_ALLOC_UNBOUND, &op);
+	if (ret == 0 && port)
+		*port = op.port;
+	return ret;
+}
+
+/* XVM_EVTCHN_BIND_VCPU. */
+int xvm_evtchn_bind_vcpu(int vmfd, uint32_t port, uint32_t vcpu_id)
+{
+	struct xvm_evtchn_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.port = port;
+	op.vcpu_id = vcpu_id;
+	return xvm_evtchn_op(vmfd, XVM_EVTCHN_BIND_VCPU, &op);
+}
+
+/* XVM_EVTCHN_BIND_INTERDOMAIN. */
+int xvm_evtchn_bind_interdomain(int vmfd, int remote_vmfd,
+				uint32_t remote_port, uint32_t *port)
+{
+	struct xvm_evtchn_op op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	op.fd = remote_vmfd;
+	op.remote_port = remote_port;
+	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_BIND_INTERDOMAIN, &op);
+	if (ret == 0 && port)
+		*port = op.port;
+	return ret;
+}
+
+/* An op that only names a port. */
+static int xvm_evtchn_port_op(int vmfd, unsigned long req, uint32_t port)
+{
+	struct xvm_evtchn_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.port = port;
+	return xvm_evtchn_op(vmfd, req, &op);
+}
+
+/* XVM_EVTCHN_CLOSE. */
+int xvm_evtchn_close(int vmfd, uint32_t port)
+{
+	return xvm_evtchn_port_op(vmfd, XVM_EVTCHN_CLOSE, port);
+}
+
+/* XVM_EVTCHN_SEND. */
+int xvm_evtchn_send(int vmfd, uint32_t port)
+{
+	return xvm_evtchn_port_op(vmfd, XVM_EVTCHN_SEND, port);
+}
+
+/* XVM_EVTCHN_MASK. */
+int xvm_evtchn_mask(int vmfd, uint32_t port)
+{
+	return xvm_evtchn_port_op(vmfd, XVM_EVTCHN_MASK, port);
+}
+
+/* XVM_EVTCHN_UNMASK. */
+int xvm_evtchn_unmask(int vmfd, uint32_t port)
+{
+	return xvm_evtchn_port_op(vmfd, XVM_EVTCHN_UNMASK, port);
+}
+
+/* XVM_EVTCHN_CLEAR. */
+int xvm_evtchn_clear(int vmfd, uint32_t port)
+{
+	return xvm_evtchn_port_op(vmfd, XVM_EVTCHN_CLEAR, port);
+}
+
+/* XVM_EVTCHN_STATUS. */
+int xvm_evtchn_status(int vmfd, uint32_t port, uint32_t *state,
+		      uint32_t *status)
+{
+	struct xvm_evtchn_op op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	op.port = port;
+	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_STATUS, &op);
+	if (ret == 0) {
+		if (state)
+			*state = op.state;
+		if (status)
+			*status = op.status;
+	}
+	return ret;
+}
+
+/* XVM_EVTCHN_RESET. */
+int xvm_evtchn_reset(int vmfd)
+{
+	return ioctl(vmfd, XVM_EVTCHN_RESET, 0);
+}
+
+/* XVM_EVTCHN_EVENTFD. */
+int xvm_evtchn_eventfd(int vmfd, uint32_t port, int fd, uint32_t flags)
+{
+	struct xvm_evtchn_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.port = port;
+	op.fd = fd;
+	op.flags = flags;
+	return xvm_evtchn_op(vmfd, XVM_EVTCHN_EVENTFD, &op);
+}
+
+/* XVM_EVTCHN_SET_DOORBELL. */
+int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags)
+{
+	struct xvm_evtchn_doorbell db;
+
+	memset(&db, 0, sizeof(db));
+	db.addr = addr;
+	db.flags = flags;
+	return ioctl(vmfd, XVM_EVTCHN_SET_DOORBELL, &db);
+}
+
+/* XVM_POLL. */
+int xvm_poll(int vcpufd, const uint32_t *ports, uint32_t n,
+	     uint64_t timeout_ns, uint32_t flags, uint32_t *port)
+{
+	struct xvm_poll p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.ports = (uint64_t)(uintptr_t)ports;
+	p.nr_ports = n;
+	p.flags = flags;
+	p.timeout_ns = timeout_ns;
+	ret = ioctl(vcpufd, XVM_POLL, &p);
+	if (ret == 1 && port)
+		*port = p.port;
+	return ret;
+}
+
+/* Register a test-device region. */
+int xvm_testdev_add_region(int devfd, uint32_t idx, uint64_t base,
+			   uint64_t size)
+{
+	struct xvm_testdev_region r = { .base = base, .size = size };
+
+	return xvm_set_attr(devfd, XVM_TESTDEV_GRP_REGION, idx, &r);
+}
+
+/* Read a test-device counter. */
+int xvm_testdev_stat(int devfd, uint32_t stat, uint64_t *val)
+{
+	return xvm_get_attr(devfd, XVM_TESTDEV_GRP_STATS, stat, val);
+}

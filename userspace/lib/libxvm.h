@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libxvm: thin wrappers around the xvm ioctls (uapi/linux/xvm.h).
+ *
+ * No policy: every function issues exactly one ioctl (or open) and returns
+ * its result, or -1 with errno set, exactly as the raw call would.  Output
+ * parameters are written only when the call succeeds (xvm_mmio_batch() also
+ * writes *done on failure, where the kernel reports it).
+ */
+#ifndef _LIBXVM_H
+#define _LIBXVM_H
+
+#include <stdint.h>
+#include <linux/xvm.h>
+
+#define XVM_DEV_PATH	"/dev/xvm"
+
+/* System (/dev/xvm) */
+
+/* Open /dev/xvm (O_RDWR | O_CLOEXEC); returns the fd. */
+int xvm_open(void);
+/* XVM_GET_API_VERSION: returns XVM_API_VERSION. */
+int xvm_get_api_version(int xvmfd);
+/* XVM_CREATE_VM with the given type (phys-bits encoding); returns a VM fd. */
+int xvm_create_vm(int xvmfd, unsigned long type);
+/* XVM_CHECK_EXTENSION on /dev/xvm or a VM fd: the capability's value, 0 if unknown. */
+int xvm_check_extension(int fd, long cap);
+
+/* VM */
+
+/* XVM_CREATE_VCPU: returns a vCPU fd. */
+int xvm_create_vcpu(int vmfd, unsigned long id);
+/* XVM_SET_USER_MEMORY_REGION with reserved fields zero. */
+int xvm_set_memory_region(int vmfd, uint32_t slot, uint32_t flags,
+			  uint64_t gpa, uint64_t size, uint64_t uaddr);
+/* XVM_CREATE_DEVICE; on success *devfd gets the fd (untouched with XVM_CREATE_DEVICE_TEST). */
+int xvm_create_device(int vmfd, uint32_t type, uint32_t flags, int *devfd);
+
+/* Device */
+
+/* XVM_SET_DEVICE_ATTR (flags 0) with addr = val. */
+int xvm_set_attr(int devfd, uint32_t group, uint64_t attr, const void *val);
+/* XVM_GET_DEVICE_ATTR (flags 0) with addr = val. */
+int xvm_get_attr(int devfd, uint32_t group, uint64_t attr, void *val);
+/* XVM_HAS_DEVICE_ATTR (flags 0) with addr = val (may be NULL). */
+int xvm_has_attr(int devfd, uint32_t group, uint64_t attr, void *val);
+
+/* vCPU: MMIO bus */
+
+/* XVM_MMIO read of len bytes; *val = data, *handled = (result == XVM_MMIO_HANDLED). */
+int xvm_mmio_read(int vcpufd, uint64_t addr, uint32_t len, uint64_t *val,
+		  int *handled);
+/* XVM_MMIO write of the low len bytes of val; *handled as for xvm_mmio_read(). */
+int xvm_mmio_write(int vcpufd, uint64_t addr, uint32_t len, uint64_t val,
+		   int *handled);
+/* XVM_MMIO_BATCH of count accesses; *done (if non-NULL) = accesses performed. */
+int xvm_mmio_batch(int vcpufd, struct xvm_mmio *acc, uint32_t count,
+		   uint32_t *done);
+
+/* VM: event channels */
+
+/* XVM_EVTCHN_ALLOC_UNBOUND: *port = the new unbound port. */
+int xvm_evtchn_alloc_unbound(int vmfd, uint32_t *port);
+/* XVM_EVTCHN_BIND_VCPU: make port notify vCPU vcpu_id. */
+int xvm_evtchn_bind_vcpu(int vmfd, uint32_t port, uint32_t vcpu_id);
+/* XVM_EVTCHN_BIND_INTERDOMAIN to remote_port of remote_vmfd; *port = the local end. */
+int xvm_evtchn_bind_interdomain(int vmfd, int remote_vmfd,
+				uint32_t remote_port, uint32_t *port);
+/* XVM_EVTCHN_CLOSE: free port (the remote end of an interdomain port becomes unbound). */
+int xvm_evtchn_close(int vmfd, uint32_t port);
+/* XVM_EVTCHN_SEND: notify through port. */
+int xvm_evtchn_send(int vmfd, uint32_t port);
+/* XVM_EVTCHN_MASK: set port's MASKED bit. */
+int xvm_evtchn_mask(int vmfd, uint32_t port);
+/* XVM_EVTCHN_UNMASK: clear port's MASKED bit. */
+int xvm_evtchn_unmask(int vmfd, uint32_t port);
+/* XVM_EVTCHN_CLEAR: clear port's PENDING bit. */
+int xvm_evtchn_clear(int vmfd, uint32_t port);
+/* XVM_EVTCHN_STATUS: *state = XVM_EVTCHN_STATE_*, *status = XVM_EVTCHN_STATUS_* (either may be NULL). */
+int xvm_evtchn_status(int vmfd, uint32_t port, uint32_t *state,
+		      uint32_t *status);
+/* XVM_EVTCHN_RESET: close every port of the VM. */
+int xvm_evtchn_reset(int vmfd);
+/* XVM_EVTCHN_EVENTFD: attach (or with DEASSIGN detach) eventfd fd to port. */
+int xvm_evtchn_eventfd(int vmfd, uint32_t port, int fd, uint32_t flags);
+/* XVM_EVTCHN_SET_DOORBELL: place (or with DISABLE remove) the doorbell at addr. */
+int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags);
+
+/* vCPU: poll */
+
+/* XVM_POLL on ports[n]; returns 1 with *port set, 0 on timeout, -1/EINTR on a signal. */
+int xvm_poll(int vcpufd, const uint32_t *ports, uint32_t n,
+	     uint64_t timeout_ns, uint32_t flags, uint32_t *port);
+
+/* Test device (XVM_DEV_TYPE_TEST) conveniences, each one ioctl */
+
+/* Register region idx = [base, base + size) on a test device. */
+int xvm_testdev_add_region(int devfd, uint32_t idx, uint64_t base,
+			   uint64_t size);
+/* Read the test device's XVM_TESTDEV_STAT_* counter into *val. */
+int xvm_testdev_stat(int devfd, uint32_t stat, uint64_t *val);
+
+#endif /* _LIBXVM_H */
