@@ -1,0 +1,1311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core_test: the xvm core contract - /dev/xvm, VM, vCPU, memory slots,
+ * device creation and attributes, the test device and the MMIO bus.
+ *
+ * Every errno and value here is the one docs/api.md promises.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+/*
+ * The 6.1 harness trips -Wextra: its functions have unused parameters,
+ * ASSERT_EQ(0, some_unsigned) compares int with unsigned, and the for-loop
+ * each ASSERT/EXPECT ends with (for an optional TH_LOG) looks misleading
+ * when a block follows.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+#include "kselftest_harness.h"
+#include "libxvm.h"
+
+#define PAGE		4096ULL
+#define REG_BASE	0x10000000ULL	/* test regions live here */
+#define REG_SIZE	0x1000ULL
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define BAD_PTR		((void *)1)
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* expr must fail with -1 and errno err. */
+#define ASSERT_ERR(expr, err) do {					\
+	long __r; int __e;						\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	__e = errno;							\
+	ASSERT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
+				  strerror(err), __r);			\
+	ASSERT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,	\
+				   strerror(err), strerror(__e));	\
+} while (0)
+
+#define EXPECT_ERR(expr, err) do {					\
+	long __r; int __e;						\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	__e = errno;							\
+	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
+				  strerror(err), __r);			\
+	if (__r == -1)							\
+		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
+					   strerror(err), strerror(__e));\
+} while (0)
+
+/* expr must return 0. */
+#define ASSERT_OK(expr) do {						\
+	long __r;							\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
+				 strerror(errno));			\
+} while (0)
+
+#define EXPECT_OK(expr) do {						\
+	long __r;							\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	EXPECT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
+				 strerror(errno));			\
+} while (0)
+
+/* Raw XVM_MMIO: returns the ioctl result, fills *m. */
+static int mmio_raw(int vcpufd, struct xvm_mmio *m)
+{
+	return ioctl(vcpufd, XVM_MMIO, m);
+}
+
+static struct xvm_mmio mk_acc(uint64_t addr, uint32_t len, int write,
+			      uint64_t data)
+{
+	struct xvm_mmio m;
+
+	memset(&m, 0, sizeof(m));
+	m.addr = addr;
+	m.len = len;
+	m.flags = write ? XVM_MMIO_WRITE : 0;
+	m.data = data;
+	m.result = 0xdead;
+	return m;
+}
+
+static int mmio_batch_raw(int vcpufd, struct xvm_mmio *acc, uint32_t count,
+			  uint32_t *done, uint64_t reserved)
+{
+	struct xvm_mmio_batch b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.accesses = (uint64_t)(uintptr_t)acc;
+	b.count = count;
+	b.done = 0xfeedu;
+	b.reserved = reserved;
+	ret = ioctl(vcpufd, XVM_MMIO_BATCH, &b);
+	if (done)
+		*done = b.done;
+	return ret;
+}
+
+static int attr_raw(int fd, unsigned long req, uint32_t flags, uint32_t group,
+		    uint64_t attr, void *val)
+{
+	struct xvm_device_attr a = {
+		.flags = flags, .group = group, .attr = attr,
+		.addr = (uint64_t)(uintptr_t)val,
+	};
+
+	return ioctl(fd, req, &a);
+}
+
+static int create_testdev(int vmfd)
+{
+	int fd = -1;
+
+	if (xvm_create_device(vmfd, XVM_DEV_TYPE_TEST, 0, &fd))
+		return -1;
+	return fd;
+}
+
+/* The lowest free fd number: shows whether a call installed an fd. */
+static int next_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* --------------------------------------------------------------------- */
+/* /dev/xvm                                                               */
+
+TEST(api_version)
+{
+	int fd = xvm_open();
+
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", XVM_DEV_PATH, strerror(errno));
+	EXPECT_EQ(XVM_API_VERSION, xvm_get_api_version(fd));
+	EXPECT_EQ(1, xvm_get_api_version(fd));
+	close(fd);
+}
+
+TEST(create_vm_types)
+{
+	static const unsigned long ok[] = { 0, 32, 33, 40, 48, 52 };
+	static const unsigned long bad[] = {
+		1, 12, 31, 53, 64, 0xff, 0x100, 0x128, 0x8000000000000028UL,
+		(1UL << 32) | 40, ~0UL,
+	};
+	unsigned int i;
+	int fd = xvm_open();
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		int vm = xvm_create_vm(fd, ok[i]);
+
+		EXPECT_LE(0, vm) TH_LOG("type %#lx: %s", ok[i], strerror(errno));
+		if (vm >= 0)
+			close(vm);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, xvm_create_vm(fd, bad[i])) TH_LOG("type %#lx", bad[i]);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("type %#lx: %s", bad[i],
+						strerror(errno));
+	}
+	close(fd);
+}
+
+/* The VM's physical address size bounds memory slots: check each edge. */
+TEST(vm_phys_bits_limit_memslots)
+{
+	static const struct { unsigned long type; unsigned int bits; } v[] = {
+		{ 0, 40 }, { 32, 32 }, { 40, 40 }, { 44, 44 }, { 52, 52 },
+	};
+	unsigned int i;
+	void *mem;
+	int fd = xvm_open();
+
+	ASSERT_LE(0, fd);
+	mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		uint64_t lim = 1ULL << v[i].bits;
+		uint64_t ua = (uint64_t)(uintptr_t)mem;
+		int vm = xvm_create_vm(fd, v[i].type);
+
+		ASSERT_LE(0, vm);
+		/* ends exactly at the limit: fine */
+		EXPECT_OK(xvm_set_memory_region(vm, 0, 0, lim - PAGE, PAGE, ua));
+		/* starts at the limit */
+		EXPECT_ERR(xvm_set_memory_region(vm, 1, 0, lim, PAGE, ua), EINVAL);
+		/* crosses the limit */
+		EXPECT_ERR(xvm_set_memory_region(vm, 1, 0, lim - PAGE, 2 * PAGE, ua),
+			   EINVAL);
+		close(vm);
+	}
+	munmap(mem, 2 * PAGE);
+	close(fd);
+}
+
+static void check_caps(struct __test_metadata *_metadata, int fd)
+{
+	static const struct { long cap; int val; } caps[] = {
+		{ XVM_CAP_NR_VCPUS, 1024 },
+		{ XVM_CAP_MAX_VCPUS, 1024 },
+		{ XVM_CAP_MAX_VCPU_ID, 1024 },
+		{ XVM_CAP_NR_MEMSLOTS, 256 },
+		{ XVM_CAP_MAX_PHYS_ADDR_BITS, 52 },
+		{ XVM_CAP_MMIO_BATCH, 1024 },
+		{ XVM_CAP_MAX_MMIO_REGIONS, 4096 },
+		{ XVM_CAP_DEVICE_CTRL, 1 },
+		{ XVM_CAP_EVTCHN, 4096 },
+		{ XVM_CAP_POLL_MAX_PORTS, 1024 },
+		/* unknown capabilities: 0 */
+		{ 0, 0 }, { 11, 0 }, { 12, 0 }, { 100, 0 }, { 0x7fffffff, 0 },
+		{ -1, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(caps); i++)
+		EXPECT_EQ(caps[i].val, xvm_check_extension(fd, caps[i].cap))
+			TH_LOG("cap %ld (%s)", caps[i].cap, strerror(errno));
+}
+
+TEST(check_extension_system)
+{
+	int fd = xvm_open();
+
+	ASSERT_LE(0, fd);
+	check_caps(_metadata, fd);
+	close(fd);
+}
+
+TEST(check_extension_vm)
+{
+	int fd = xvm_open(), vm;
+
+	ASSERT_LE(0, fd);
+	vm = xvm_create_vm(fd, 0);
+	ASSERT_LE(0, vm);
+	close(fd);		/* the VM fd answers on its own */
+	check_caps(_metadata, vm);
+	close(vm);
+}
+
+/* --------------------------------------------------------------------- */
+/* A VM with one vCPU and one test device                                 */
+
+FIXTURE(vm) {
+	int xvm, vm, vcpu, dev;
+	void *mem;		/* 64 pages for memory slots */
+};
+
+FIXTURE_SETUP(vm)
+{
+	self->xvm = self->vm = self->vcpu = self->dev = -1;
+	self->xvm = xvm_open();
+	ASSERT_LE(0, self->xvm) TH_LOG("open %s: %s", XVM_DEV_PATH,
+				       strerror(errno));
+	self->vm = xvm_create_vm(self->xvm, 0);
+	ASSERT_LE(0, self->vm) TH_LOG("CREATE_VM: %s", strerror(errno));
+	self->vcpu = xvm_create_vcpu(self->vm, 0);
+	ASSERT_LE(0, self->vcpu) TH_LOG("CREATE_VCPU: %s", strerror(errno));
+	self->dev = create_testdev(self->vm);
+	ASSERT_LE(0, self->dev) TH_LOG("CREATE_DEVICE(TEST): %s (xvm-testdev loaded?)",
+				       strerror(errno));
+	self->mem = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, 64 * PAGE);
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->vcpu >= 0)
+		close(self->vcpu);
+	if (self->vm >= 0)
+		close(self->vm);
+	if (self->xvm >= 0)
+		close(self->xvm);
+}
+
+/* Unknown ioctls, and known numbers with the wrong direction or size. */
+TEST_F(vm, unknown_ioctls_enotty)
+{
+	struct xvm_mmio m;
+	struct xvm_device_attr a;
+	uint64_t buf[16];
+
+	memset(buf, 0, sizeof(buf));
+	memset(&m, 0, sizeof(m));
+	memset(&a, 0, sizeof(a));
+
+	/* /dev/xvm */
+	EXPECT_ERR(ioctl(self->xvm, _IO(XVMIO, 0x7f), 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, _IOR(XVMIO, 0x00, int), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, _IOW(XVMIO, 0x01, __u64), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, _IO(0xAE, 0x00), 0), ENOTTY); /* KVM's */
+	EXPECT_ERR(ioctl(self->xvm, XVM_CREATE_VCPU, 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, XVM_MMIO, &m), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, XVM_SET_DEVICE_ATTR, &a), ENOTTY);
+	EXPECT_ERR(ioctl(self->xvm, XVM_EVTCHN_RESET, 0), ENOTTY);
+
+	/* VM fd */
+	EXPECT_ERR(ioctl(self->vm, _IO(XVMIO, 0x7f), 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, _IOR(XVMIO, 0x41, int), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, _IOR(XVMIO, 0x46,
+					struct xvm_userspace_memory_region), buf),
+		   ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, _IOW(XVMIO, 0x46, __u64), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, _IOR(XVMIO, 0xe0, struct xvm_create_device), buf),
+		   ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_VM, 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, XVM_MMIO, &m), ENOTTY);
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_DEVICE_ATTR, &a), ENOTTY);
+
+	/* vCPU fd */
+	EXPECT_ERR(ioctl(self->vcpu, _IO(XVMIO, 0x7f), 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, _IOW(XVMIO, 0x80, struct xvm_mmio), &m), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, _IOR(XVMIO, 0x80, struct xvm_mmio), &m), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, _IOWR(XVMIO, 0x80, __u64), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, _IOWR(XVMIO, 0x81, __u64), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_CREATE_VCPU, 1), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_CHECK_EXTENSION, XVM_CAP_NR_VCPUS), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_SET_DEVICE_ATTR, &a), ENOTTY);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_EVTCHN_RESET, 0), ENOTTY);
+
+	/* device fd */
+	EXPECT_ERR(ioctl(self->dev, _IO(XVMIO, 0x7f), 0), ENOTTY);
+	EXPECT_ERR(ioctl(self->dev, _IOR(XVMIO, 0xe1, struct xvm_device_attr), &a),
+		   ENOTTY);
+	EXPECT_ERR(ioctl(self->dev, _IOW(XVMIO, 0xe2, __u64), buf), ENOTTY);
+	EXPECT_ERR(ioctl(self->dev, XVM_MMIO, &m), ENOTTY);
+	EXPECT_ERR(ioctl(self->dev, XVM_CREATE_VCPU, 1), ENOTTY);
+	EXPECT_ERR(ioctl(self->dev, XVM_CREATE_DEVICE, buf), ENOTTY);
+}
+
+/* --------------------------------------------------------------------- */
+/* vCPUs                                                                  */
+
+TEST_F(vm, create_vcpu_ids)
+{
+	int a, b;
+
+	a = xvm_create_vcpu(self->vm, 1023);
+	ASSERT_LE(0, a) TH_LOG("id 1023: %s", strerror(errno));
+	b = xvm_create_vcpu(self->vm, 1);
+	ASSERT_LE(0, b);
+	EXPECT_NE(a, b);
+	EXPECT_NE(self->vcpu, a);
+
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 1024), EINVAL);
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 4096), EINVAL);
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 1UL << 32), EINVAL); /* not truncated */
+	EXPECT_ERR(xvm_create_vcpu(self->vm, ~0UL), EINVAL);
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 0), EEXIST);
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 1), EEXIST);
+	EXPECT_ERR(xvm_create_vcpu(self->vm, 1023), EEXIST);
+
+	/* vCPU ids are per VM */
+	{
+		int vm2 = xvm_create_vm(self->xvm, 0), c;
+
+		ASSERT_LE(0, vm2);
+		c = xvm_create_vcpu(vm2, 0);
+		EXPECT_LE(0, c) TH_LOG("id 0 in a second VM: %s", strerror(errno));
+		if (c >= 0)
+			close(c);
+		close(vm2);
+	}
+	close(a);
+	close(b);
+}
+
+/* --------------------------------------------------------------------- */
+/* Memory slots                                                           */
+
+static int memslot_raw(int vm, struct xvm_userspace_memory_region *r)
+{
+	return ioctl(vm, XVM_SET_USER_MEMORY_REGION, r);
+}
+
+#define UA(self, pg)	((uint64_t)(uintptr_t)(self)->mem + (pg) * PAGE)
+
+TEST_F(vm, memslot_efault)
+{
+	void *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, none);
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_USER_MEMORY_REGION, NULL), EFAULT);
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_USER_MEMORY_REGION, BAD_PTR), EFAULT);
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_USER_MEMORY_REGION, none), EFAULT);
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_USER_MEMORY_REGION, (void *)KERNEL_ADDR),
+		   EFAULT);
+	munmap(none, PAGE);
+}
+
+TEST_F(vm, memslot_einval)
+{
+	struct xvm_userspace_memory_region r;
+	uint64_t ua = UA(self, 0);
+
+#define RESET_R() do {							\
+	memset(&r, 0, sizeof(r));					\
+	r.slot = 0; r.guest_phys_addr = 0x100000;			\
+	r.memory_size = 4 * PAGE; r.userspace_addr = ua;		\
+} while (0)
+
+	RESET_R(); r.reserved[0] = 1;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.reserved[1] = 1ULL << 63;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.flags = 1U << 1;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.flags = 1U << 31;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.flags = XVM_MEM_READONLY | (1U << 2);
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.slot = 256;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.slot = 0x10000;	/* KVM's address-space bits: not here */
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.slot = ~0U;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.guest_phys_addr += 1;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.guest_phys_addr += 0x800;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.memory_size += 8;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.memory_size = 1;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.userspace_addr += 16;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	/* gpa + size wraps */
+	RESET_R(); r.guest_phys_addr = ~0ULL & ~(PAGE - 1);
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.memory_size = ~0ULL & ~(PAGE - 1);
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	/* beyond 1 << 40 (default) */
+	RESET_R(); r.guest_phys_addr = 1ULL << 40;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.guest_phys_addr = (1ULL << 40) - PAGE;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.memory_size = (1ULL << 40) + PAGE;
+	r.guest_phys_addr = 0;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	/* uaddr + size wraps, or not a user address */
+	RESET_R(); r.userspace_addr = ~0ULL & ~(PAGE - 1);
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.userspace_addr = KERNEL_ADDR;
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+	RESET_R(); r.userspace_addr = 0xfffffffffff00000ULL; /* kernel, no wrap */
+	EXPECT_ERR(memslot_raw(self->vm, &r), EINVAL);
+
+	/* nothing of the above was created: the sane request succeeds */
+	RESET_R();
+	EXPECT_OK(memslot_raw(self->vm, &r));
+	/* and slot 255 is the last valid one */
+	RESET_R(); r.slot = 255; r.guest_phys_addr = 0x200000;
+	EXPECT_OK(memslot_raw(self->vm, &r));
+#undef RESET_R
+}
+
+TEST_F(vm, memslot_overlap_eexist)
+{
+	uint64_t ua = UA(self, 0);
+	const uint64_t g = 0x100000;
+
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, g, 4 * PAGE, ua));
+	/* same range, other slot */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 1, 0, g, 4 * PAGE, UA(self, 8)),
+		   EEXIST);
+	/* starts inside */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 1, 0, g + 3 * PAGE, 4 * PAGE,
+					 UA(self, 8)), EEXIST);
+	/* ends inside */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 1, 0, g - PAGE, 2 * PAGE,
+					 UA(self, 8)), EEXIST);
+	/* covers it */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 1, 0, g - PAGE, 8 * PAGE,
+					 UA(self, 8)), EEXIST);
+	/* inside it */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 1, 0, g + PAGE, PAGE,
+					 UA(self, 8)), EEXIST);
+	/* the same user memory at another gpa is fine (KVM allows aliases) */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 1, 0, g + 4 * PAGE, PAGE, ua));
+	/* adjacent below */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 2, 0, g - PAGE, PAGE, UA(self, 9)));
+	/* READONLY slots overlap-check the same way */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 3, XVM_MEM_READONLY, g, PAGE,
+					 UA(self, 10)), EEXIST);
+	EXPECT_OK(xvm_set_memory_region(self->vm, 3, XVM_MEM_READONLY, 0x800000,
+					PAGE, UA(self, 10)));
+}
+
+TEST_F(vm, memslot_delete_move_modify)
+{
+	uint64_t ua = UA(self, 0);
+	const uint64_t g = 0x100000, g2 = 0x400000;
+
+	/* deleting a slot that does not exist */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g, 0, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 255, 0, 0, 0, 0), EINVAL);
+
+	ASSERT_OK(xvm_set_memory_region(self->vm, 5, 0, g, 4 * PAGE, ua));
+	/* identical re-set */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 5, 0, g, 4 * PAGE, ua));
+	/* size, uaddr or READONLY changes */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g, 8 * PAGE, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g, 2 * PAGE, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g, 4 * PAGE, UA(self, 4)),
+		   EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, XVM_MEM_READONLY, g,
+					 4 * PAGE, ua), EINVAL);
+	/* move: same size and uaddr, new gpa */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 5, 0, g2, 4 * PAGE, ua));
+	/* the old range is free, the new one taken */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 6, 0, g, 4 * PAGE, UA(self, 8)));
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 7, 0, g2 + PAGE, PAGE,
+					 UA(self, 16)), EEXIST);
+	/* moving onto another slot */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g + 2 * PAGE, 4 * PAGE, ua),
+		   EEXIST);
+	/* moving out of the address space */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, 1ULL << 40, 4 * PAGE, ua),
+		   EINVAL);
+	/* the failed moves left it where it was */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 7, 0, g2, PAGE, UA(self, 16)),
+		   EEXIST);
+	/* delete, then the range and the slot number are free */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 5, 0, g2, 0, ua));
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, g2, 0, ua), EINVAL);
+	EXPECT_OK(xvm_set_memory_region(self->vm, 7, 0, g2, PAGE, UA(self, 16)));
+	EXPECT_OK(xvm_set_memory_region(self->vm, 5, XVM_MEM_READONLY, 0x800000,
+					8 * PAGE, UA(self, 20)));
+	/* READONLY identical re-set */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 5, XVM_MEM_READONLY, 0x800000,
+					8 * PAGE, UA(self, 20)));
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 5, 0, 0x800000, 8 * PAGE,
+					 UA(self, 20)), EINVAL);
+}
+
+TEST_F(vm, memslot_all_256)
+{
+	unsigned int i;
+
+	for (i = 0; i < 256; i++)
+		ASSERT_OK(xvm_set_memory_region(self->vm, i, 0, (uint64_t)i * PAGE,
+						PAGE, UA(self, i % 64)));
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 256, 0, 256 * PAGE, PAGE,
+					 UA(self, 0)), EINVAL);
+	for (i = 0; i < 256; i++)
+		ASSERT_OK(xvm_set_memory_region(self->vm, i, 0, (uint64_t)i * PAGE,
+						0, UA(self, i % 64)));
+	for (i = 0; i < 256; i++)
+		ASSERT_ERR(xvm_set_memory_region(self->vm, i, 0, 0, 0, 0), EINVAL);
+}
+
+/* --------------------------------------------------------------------- */
+/* Device creation                                                        */
+
+TEST_F(vm, create_device_errors)
+{
+	struct xvm_create_device cd;
+	int before;
+
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, NULL), EFAULT);
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, BAD_PTR), EFAULT);
+
+	memset(&cd, 0, sizeof(cd));
+	cd.type = XVM_DEV_TYPE_TEST;
+	cd.flags = 1U << 1;
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, &cd), EINVAL);
+	cd.flags = 1U << 31;
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, &cd), EINVAL);
+	cd.flags = XVM_CREATE_DEVICE_TEST | (1U << 1);
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, &cd), EINVAL);
+	cd.flags = 0;
+	cd.pad = 1;
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, &cd), EINVAL);
+	cd.flags = XVM_CREATE_DEVICE_TEST;
+	EXPECT_ERR(ioctl(self->vm, XVM_CREATE_DEVICE, &cd), EINVAL);
+
+	before = next_fd();
+	EXPECT_ERR(xvm_create_device(self->vm, 0, 0, NULL), ENODEV);
+	EXPECT_ERR(xvm_create_device(self->vm, XVM_DEV_TYPE_MAX, 0, NULL), ENODEV);
+	EXPECT_ERR(xvm_create_device(self->vm, 1000, 0, NULL), ENODEV);
+	EXPECT_ERR(xvm_create_device(self->vm, ~0U, 0, NULL), ENODEV);
+	EXPECT_ERR(xvm_create_device(self->vm, 0, XVM_CREATE_DEVICE_TEST, NULL),
+		   ENODEV);
+	EXPECT_ERR(xvm_create_device(self->vm, 1000, XVM_CREATE_DEVICE_TEST, NULL),
+		   ENODEV);
+	EXPECT_EQ(before, next_fd());	/* no fd leaked by the failures */
+}
+
+TEST_F(vm, create_device_test_flag)
+{
+	struct xvm_create_device cd;
+	int before = next_fd(), fd;
+
+	memset(&cd, 0, sizeof(cd));
+	cd.type = XVM_DEV_TYPE_TEST;
+	cd.flags = XVM_CREATE_DEVICE_TEST;
+	EXPECT_EQ(0, ioctl(self->vm, XVM_CREATE_DEVICE, &cd))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(before, next_fd()) TH_LOG("CREATE_DEVICE_TEST installed an fd");
+
+	/* and a real one returns a working fd in cd.fd */
+	memset(&cd, 0, sizeof(cd));
+	cd.type = XVM_DEV_TYPE_TEST;
+	cd.fd = 0xdeadbeef;
+	ASSERT_EQ(0, ioctl(self->vm, XVM_CREATE_DEVICE, &cd));
+	fd = (int)cd.fd;
+	EXPECT_EQ(before, fd);
+	EXPECT_EQ(0, xvm_has_attr(fd, XVM_TESTDEV_GRP_REGION, 0, NULL));
+	close(fd);
+}
+
+/* --------------------------------------------------------------------- */
+/* Device attributes (generic checks, on the test device)                 */
+
+TEST_F(vm, attr_generic_errors)
+{
+	static const unsigned long reqs[] = {
+		XVM_SET_DEVICE_ATTR, XVM_GET_DEVICE_ATTR, XVM_HAS_DEVICE_ATTR,
+	};
+	struct xvm_testdev_region r = { REG_BASE, REG_SIZE };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reqs); i++) {
+		unsigned long q = reqs[i];
+
+		EXPECT_ERR(ioctl(self->dev, q, NULL), EFAULT);
+		EXPECT_ERR(ioctl(self->dev, q, BAD_PTR), EFAULT);
+		EXPECT_ERR(attr_raw(self->dev, q, 1, XVM_TESTDEV_GRP_REGION, 0, &r),
+			   EINVAL);
+		EXPECT_ERR(attr_raw(self->dev, q, 1U << 31, XVM_TESTDEV_GRP_STATS, 0, &r),
+			   EINVAL);
+		EXPECT_ERR(attr_raw(self->dev, q, 0, 2, 0, &r), ENXIO);
+		EXPECT_ERR(attr_raw(self->dev, q, 0, 0xffffffff, 0, &r), ENXIO);
+		EXPECT_ERR(attr_raw(self->dev, q, 0, XVM_TESTDEV_GRP_REGION,
+				    XVM_TESTDEV_MAX_REGIONS, &r), ENXIO);
+		EXPECT_ERR(attr_raw(self->dev, q, 0, XVM_TESTDEV_GRP_REGION,
+				    1ULL << 32, &r), ENXIO);
+		EXPECT_ERR(attr_raw(self->dev, q, 0, XVM_TESTDEV_GRP_STATS, 3, &r),
+			   ENXIO);
+	}
+	/* none of that registered anything */
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, &r), ENOENT);
+}
+
+TEST_F(vm, attr_has)
+{
+	uint64_t v;
+
+	EXPECT_EQ(0, xvm_has_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, NULL));
+	EXPECT_EQ(0, xvm_has_attr(self->dev, XVM_TESTDEV_GRP_REGION, 2047, NULL));
+	EXPECT_ERR(xvm_has_attr(self->dev, XVM_TESTDEV_GRP_REGION, 2048, NULL), ENXIO);
+	EXPECT_EQ(0, xvm_has_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				  XVM_TESTDEV_STAT_READS, NULL));
+	EXPECT_EQ(0, xvm_has_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				  XVM_TESTDEV_STAT_WRITES, NULL));
+	EXPECT_EQ(0, xvm_has_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				  XVM_TESTDEV_STAT_REJECTED, NULL));
+	EXPECT_ERR(xvm_has_attr(self->dev, XVM_TESTDEV_GRP_STATS, 3, NULL), ENXIO);
+	EXPECT_ERR(xvm_has_attr(self->dev, 7, 0, NULL), ENXIO);
+	/* SET on stats is not supported */
+	v = 5;
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				XVM_TESTDEV_STAT_READS, &v), ENXIO);
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				XVM_TESTDEV_STAT_REJECTED, &v), ENXIO);
+	v = 77;
+	EXPECT_OK(xvm_testdev_stat(self->dev, XVM_TESTDEV_STAT_READS, &v));
+	EXPECT_EQ(0, v);
+}
+
+/* --------------------------------------------------------------------- */
+/* Test-device regions                                                    */
+
+TEST_F(vm, region_set_get)
+{
+	struct xvm_testdev_region r;
+
+	ASSERT_OK(xvm_testdev_add_region(self->dev, 0, REG_BASE, REG_SIZE));
+	ASSERT_OK(xvm_testdev_add_region(self->dev, 2047, REG_BASE + 0x10000, 8));
+	ASSERT_OK(xvm_testdev_add_region(self->dev, 5, REG_BASE + 0x20000, 0x10000));
+
+	memset(&r, 0xa5, sizeof(r));
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, &r));
+	EXPECT_EQ(REG_BASE, r.base);
+	EXPECT_EQ(REG_SIZE, r.size);
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 2047, &r));
+	EXPECT_EQ(REG_BASE + 0x10000, r.base);
+	EXPECT_EQ(8, r.size);
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 5, &r));
+	EXPECT_EQ(REG_BASE + 0x20000, r.base);
+	EXPECT_EQ(0x10000, r.size);
+
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 1, &r), ENOENT);
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 2046, &r), ENOENT);
+	/* bad value pointers */
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, BAD_PTR), EFAULT);
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_REGION, 9, BAD_PTR), EFAULT);
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 9, &r), ENOENT);
+}
+
+TEST_F(vm, region_set_einval)
+{
+	static const struct { uint64_t base, size; } bad[] = {
+		{ REG_BASE + 1, 8 }, { REG_BASE + 4, 8 }, { REG_BASE, 4 },
+		{ REG_BASE, 12 }, { REG_BASE, 0 }, { REG_BASE, 0x10008 },
+		{ REG_BASE, 0x20000 }, { REG_BASE, 1ULL << 63 },
+		{ ~0ULL & ~7ULL, 16 }, { 0xfffffffffffff000ULL, 0x2000 },
+		{ ~0ULL, 8 },
+	};
+	struct xvm_testdev_region r;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, xvm_testdev_add_region(self->dev, i, bad[i].base,
+						     bad[i].size))
+			TH_LOG("base %#llx size %#llx", (unsigned long long)bad[i].base,
+			       (unsigned long long)bad[i].size);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("base %#llx size %#llx: %s",
+						(unsigned long long)bad[i].base,
+						(unsigned long long)bad[i].size,
+						strerror(errno));
+		EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, i, &r),
+			   ENOENT);
+	}
+	/* the largest size is fine */
+	EXPECT_OK(xvm_testdev_add_region(self->dev, 100, REG_BASE, 0x10000));
+}
+
+TEST_F(vm, region_eexist)
+{
+	int dev2;
+
+	ASSERT_OK(xvm_testdev_add_region(self->dev, 0, REG_BASE, REG_SIZE));
+	/* index in use, even for a free range */
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 0, REG_BASE + 0x100000, 8), EEXIST);
+	/* overlaps, same device */
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 1, REG_BASE, REG_SIZE), EEXIST);
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 1, REG_BASE + REG_SIZE - 8, 16),
+		   EEXIST);
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 1, REG_BASE - 8, 16), EEXIST);
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 1, REG_BASE + 8, 8), EEXIST);
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 1, REG_BASE - 8, REG_SIZE + 16),
+		   EEXIST);
+	/* adjacent on both sides */
+	EXPECT_OK(xvm_testdev_add_region(self->dev, 1, REG_BASE + REG_SIZE, 8));
+	EXPECT_OK(xvm_testdev_add_region(self->dev, 2, REG_BASE - 8, 8));
+
+	/* another device on the same VM */
+	dev2 = create_testdev(self->vm);
+	ASSERT_LE(0, dev2);
+	EXPECT_ERR(xvm_testdev_add_region(dev2, 0, REG_BASE + 0x800, 8), EEXIST);
+	EXPECT_ERR(xvm_testdev_add_region(dev2, 0, REG_BASE - 0x1000, 0x2000), EEXIST);
+	EXPECT_OK(xvm_testdev_add_region(dev2, 0, REG_BASE + REG_SIZE + 8, 8));
+	/* and the first device sees the second's region */
+	EXPECT_ERR(xvm_testdev_add_region(self->dev, 3, REG_BASE + REG_SIZE + 8, 8),
+		   EEXIST);
+	close(dev2);
+	/* closing dev2 freed its range */
+	EXPECT_OK(xvm_testdev_add_region(self->dev, 3, REG_BASE + REG_SIZE + 8, 8));
+
+	/* the bus is per VM: the same range in another VM is fine */
+	{
+		int vm2 = xvm_create_vm(self->xvm, 0), d;
+
+		ASSERT_LE(0, vm2);
+		d = create_testdev(vm2);
+		ASSERT_LE(0, d);
+		EXPECT_OK(xvm_testdev_add_region(d, 0, REG_BASE, REG_SIZE));
+		close(d);
+		close(vm2);
+	}
+}
+
+/* 4096 regions per VM; the 4097th is ENOSPC (each device holds 2048). */
+TEST_F(vm, region_bus_full_enospc)
+{
+	int d2, d3;
+	uint32_t i;
+	uint64_t a = REG_BASE;
+
+	d2 = create_testdev(self->vm);
+	d3 = create_testdev(self->vm);
+	ASSERT_LE(0, d2);
+	ASSERT_LE(0, d3);
+	for (i = 0; i < XVM_TESTDEV_MAX_REGIONS; i++, a += 16)
+		ASSERT_OK(xvm_testdev_add_region(self->dev, i, a, 8));
+	for (i = 0; i < XVM_TESTDEV_MAX_REGIONS; i++, a += 16)
+		ASSERT_OK(xvm_testdev_add_region(d2, i, a, 8));
+	EXPECT_ERR(xvm_testdev_add_region(d3, 0, a, 8), ENOSPC);
+	/* an overlapping one while full is still a conflict or no space */
+	errno = 0;
+	EXPECT_EQ(-1, xvm_testdev_add_region(d3, 1, REG_BASE, 8));
+	EXPECT_TRUE(errno == EEXIST || errno == ENOSPC) TH_LOG("%s", strerror(errno));
+	/* freeing a device's regions makes room */
+	close(d2);
+	EXPECT_OK(xvm_testdev_add_region(d3, 0, a, 8));
+	close(d3);
+}
+
+/* --------------------------------------------------------------------- */
+/* MMIO through the bus                                                   */
+
+FIXTURE(bus) {
+	int xvm, vm, vcpu, dev;
+};
+
+FIXTURE_SETUP(bus)
+{
+	self->xvm = self->vm = self->vcpu = self->dev = -1;
+	self->xvm = xvm_open();
+	ASSERT_LE(0, self->xvm) TH_LOG("open: %s", strerror(errno));
+	self->vm = xvm_create_vm(self->xvm, 0);
+	ASSERT_LE(0, self->vm);
+	self->vcpu = xvm_create_vcpu(self->vm, 0);
+	ASSERT_LE(0, self->vcpu);
+	self->dev = create_testdev(self->vm);
+	ASSERT_LE(0, self->dev) TH_LOG("CREATE_DEVICE(TEST): %s", strerror(errno));
+	ASSERT_OK(xvm_testdev_add_region(self->dev, 0, REG_BASE, REG_SIZE));
+}
+
+FIXTURE_TEARDOWN(bus)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->vcpu >= 0)
+		close(self->vcpu);
+	if (self->vm >= 0)
+		close(self->vm);
+	if (self->xvm >= 0)
+		close(self->xvm);
+}
+
+static uint64_t dstat(struct __test_metadata *_metadata, int dev, uint32_t s)
+{
+	uint64_t v = ~0ULL;
+
+	EXPECT_OK(xvm_testdev_stat(dev, s, &v));
+	return v;
+}
+
+/* Read with junk preloaded in data: the result must be exactly zero-extended. */
+static uint64_t rd(struct __test_metadata *_metadata, int vcpu, uint64_t addr,
+		   uint32_t len)
+{
+	struct xvm_mmio m = mk_acc(addr, len, 0, 0xa5a5a5a5a5a5a5a5ULL);
+
+	EXPECT_OK(mmio_raw(vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_HANDLED, m.result) TH_LOG("read %#llx/%u",
+						     (unsigned long long)addr, len);
+	return m.data;
+}
+
+static void wr(struct __test_metadata *_metadata, int vcpu, uint64_t addr,
+	       uint32_t len, uint64_t v)
+{
+	struct xvm_mmio m = mk_acc(addr, len, 1, v);
+
+	EXPECT_OK(mmio_raw(vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_HANDLED, m.result) TH_LOG("write %#llx/%u",
+						     (unsigned long long)addr, len);
+}
+
+static uint32_t result_of(struct __test_metadata *_metadata, int vcpu,
+			  uint64_t addr, uint32_t len, int write)
+{
+	struct xvm_mmio m = mk_acc(addr, len, write, 0x1122334455667788ULL);
+
+	EXPECT_OK(mmio_raw(vcpu, &m));
+	return m.result;
+}
+
+TEST_F(bus, zero_at_creation)
+{
+	uint64_t off;
+
+	for (off = 0; off < REG_SIZE; off += 8)
+		ASSERT_EQ(0, rd(_metadata, self->vcpu, REG_BASE + off, 8));
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE + REG_SIZE - 1, 1));
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE + 2, 2));
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE + 4, 4));
+}
+
+TEST_F(bus, little_endian_widths)
+{
+	const uint64_t a = REG_BASE + 0x100;
+
+	wr(_metadata, self->vcpu, a, 8, 0x0807060504030201ULL);
+	EXPECT_EQ(0x0807060504030201ULL, rd(_metadata, self->vcpu, a, 8));
+	EXPECT_EQ(0x01, rd(_metadata, self->vcpu, a, 1));
+	EXPECT_EQ(0x04, rd(_metadata, self->vcpu, a + 3, 1));
+	EXPECT_EQ(0x08, rd(_metadata, self->vcpu, a + 7, 1));
+	EXPECT_EQ(0x0201, rd(_metadata, self->vcpu, a, 2));
+	EXPECT_EQ(0x0403, rd(_metadata, self->vcpu, a + 2, 2));
+	EXPECT_EQ(0x0807, rd(_metadata, self->vcpu, a + 6, 2));
+	EXPECT_EQ(0x04030201, rd(_metadata, self->vcpu, a, 4));
+	EXPECT_EQ(0x08070605, rd(_metadata, self->vcpu, a + 4, 4));
+
+	/* narrow writes replace only their bytes */
+	wr(_metadata, self->vcpu, a + 1, 1, 0xaa);
+	wr(_metadata, self->vcpu, a + 4, 2, 0xccbb);
+	EXPECT_EQ(0x0807ccbb0403aa01ULL, rd(_metadata, self->vcpu, a, 8));
+	wr(_metadata, self->vcpu, a + 4, 4, 0xdeadbeef);
+	EXPECT_EQ(0xdeadbeef0403aa01ULL, rd(_metadata, self->vcpu, a, 8));
+	/* neighbours untouched */
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, a - 8, 8));
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, a + 8, 8));
+}
+
+TEST_F(bus, write_ignores_high_bits)
+{
+	const uint64_t a = REG_BASE + 0x200;
+
+	wr(_metadata, self->vcpu, a, 1, 0xffffffffffffff42ULL);
+	EXPECT_EQ(0x42, rd(_metadata, self->vcpu, a, 8));
+	wr(_metadata, self->vcpu, a + 2, 2, 0xffffffffffff1234ULL);
+	EXPECT_EQ(0x0000000012340042ULL, rd(_metadata, self->vcpu, a, 8));
+	wr(_metadata, self->vcpu, a + 8, 4, 0xffffffff87654321ULL);
+	EXPECT_EQ(0x87654321ULL, rd(_metadata, self->vcpu, a + 8, 8));
+	/* reads zero-extend */
+	wr(_metadata, self->vcpu, a + 16, 8, ~0ULL);
+	EXPECT_EQ(0xff, rd(_metadata, self->vcpu, a + 16, 1));
+	EXPECT_EQ(0xffff, rd(_metadata, self->vcpu, a + 18, 2));
+	EXPECT_EQ(0xffffffffULL, rd(_metadata, self->vcpu, a + 20, 4));
+}
+
+TEST_F(bus, misaligned_declined)
+{
+	static const struct { uint64_t off; uint32_t len; } mis[] = {
+		{ 1, 2 }, { 3, 2 }, { 1, 4 }, { 2, 4 }, { 6, 4 },
+		{ 1, 8 }, { 4, 8 }, { 7, 8 },
+	};
+	uint64_t r0, w0, j0;
+	unsigned int i;
+
+	wr(_metadata, self->vcpu, REG_BASE, 8, 0x1111111111111111ULL);
+	wr(_metadata, self->vcpu, REG_BASE + 8, 8, 0x2222222222222222ULL);
+	r0 = dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS);
+	w0 = dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES);
+	j0 = dstat(_metadata, self->dev, XVM_TESTDEV_STAT_REJECTED);
+	EXPECT_EQ(0, r0);
+	EXPECT_EQ(2, w0);
+	EXPECT_EQ(0, j0);
+
+	for (i = 0; i < ARRAY_SIZE(mis); i++) {
+		EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu,
+							REG_BASE + mis[i].off,
+							mis[i].len, 1))
+			TH_LOG("write off %llu len %u",
+			       (unsigned long long)mis[i].off, mis[i].len);
+		EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu,
+							REG_BASE + mis[i].off,
+							mis[i].len, 0))
+			TH_LOG("read off %llu len %u",
+			       (unsigned long long)mis[i].off, mis[i].len);
+	}
+	EXPECT_EQ(2 * ARRAY_SIZE(mis), dstat(_metadata, self->dev,
+					    XVM_TESTDEV_STAT_REJECTED));
+	EXPECT_EQ(r0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+	EXPECT_EQ(w0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	/* contents unchanged */
+	EXPECT_EQ(0x1111111111111111ULL, rd(_metadata, self->vcpu, REG_BASE, 8));
+	EXPECT_EQ(0x2222222222222222ULL, rd(_metadata, self->vcpu, REG_BASE + 8, 8));
+}
+
+TEST_F(bus, stats_count_exactly)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		wr(_metadata, self->vcpu, REG_BASE + 8 * i, 8, i);
+	for (i = 0; i < 7; i++)
+		(void)rd(_metadata, self->vcpu, REG_BASE + i, 1);
+	/* unclaimed accesses are not the device's */
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu,
+						REG_BASE + REG_SIZE, 4, 0));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu,
+						REG_BASE - 4, 4, 1));
+	EXPECT_EQ(7, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+	EXPECT_EQ(10, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_REJECTED));
+}
+
+TEST_F(bus, unclaimed_and_straddling)
+{
+	int dev2;
+	uint64_t end = REG_BASE + REG_SIZE;
+
+	/* nothing there */
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, 0, 8, 0));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, 0x1000, 4, 1));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, ~0ULL - 15, 8, 0));
+	/* just outside each end */
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, REG_BASE - 1, 1, 0));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, end, 1, 0));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, end, 8, 1));
+	/* just inside */
+	EXPECT_EQ(XVM_MMIO_HANDLED, result_of(_metadata, self->vcpu, REG_BASE, 1, 0));
+	EXPECT_EQ(XVM_MMIO_HANDLED, result_of(_metadata, self->vcpu, end - 1, 1, 0));
+	EXPECT_EQ(XVM_MMIO_HANDLED, result_of(_metadata, self->vcpu, end - 8, 8, 0));
+	/* straddling the start and the end */
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, REG_BASE - 2, 4, 1));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, end - 4, 8, 0));
+	/* straddling two adjacent regions of two devices */
+	dev2 = create_testdev(self->vm);
+	ASSERT_LE(0, dev2);
+	ASSERT_OK(xvm_testdev_add_region(dev2, 0, end, REG_SIZE));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, end - 4, 8, 1));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, end - 1, 2, 0));
+	EXPECT_EQ(XVM_MMIO_HANDLED, result_of(_metadata, self->vcpu, end, 8, 1));
+	/* a straddling access reaches neither device */
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_REJECTED));
+	EXPECT_EQ(0, dstat(_metadata, dev2, XVM_TESTDEV_STAT_REJECTED));
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	EXPECT_EQ(1, dstat(_metadata, dev2, XVM_TESTDEV_STAT_WRITES));
+	/* the two register files are separate */
+	wr(_metadata, self->vcpu, end - 8, 8, 0xabcdULL);
+	EXPECT_EQ(0x1122334455667788ULL, rd(_metadata, self->vcpu, end, 8));
+	EXPECT_EQ(0xabcdULL, rd(_metadata, self->vcpu, end - 8, 8));
+	close(dev2);
+}
+
+TEST_F(bus, mmio_einval_efault)
+{
+	static const uint32_t badlen[] = { 0, 3, 5, 6, 7, 9, 16, 0x80000000u };
+	struct xvm_mmio m;
+	unsigned int i;
+	void *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, none);
+	for (i = 0; i < ARRAY_SIZE(badlen); i++) {
+		m = mk_acc(REG_BASE, badlen[i], 0, 0);
+		EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+		m = mk_acc(REG_BASE, badlen[i], 1, 0);
+		EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	}
+	m = mk_acc(REG_BASE, 4, 0, 0);
+	m.flags = 1U << 1;
+	EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	m.flags = XVM_MMIO_WRITE | (1U << 31);
+	EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	m = mk_acc(REG_BASE, 4, 0, 0);
+	m.reserved = 1;
+	EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	/* addr + len wraps */
+	m = mk_acc(~0ULL, 2, 0, 0);
+	EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	m = mk_acc(~0ULL - 3, 8, 1, 0);
+	EXPECT_ERR(mmio_raw(self->vcpu, &m), EINVAL);
+	/* bad pointers */
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO, NULL), EFAULT);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO, BAD_PTR), EFAULT);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO, none), EFAULT);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO, (void *)KERNEL_ADDR), EFAULT);
+	/* nothing reached the device */
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_REJECTED));
+	munmap(none, PAGE);
+}
+
+TEST_F(bus, result_written_back)
+{
+	struct xvm_mmio m;
+	uint64_t v = 0;
+	int h = -1;
+
+	m = mk_acc(REG_BASE, 4, 1, 7);		/* result preloaded 0xdead */
+	ASSERT_OK(mmio_raw(self->vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_HANDLED, m.result);
+	EXPECT_EQ(7, m.data);			/* write data left alone */
+	EXPECT_EQ(REG_BASE, m.addr);
+	m = mk_acc(0x1000, 4, 1, 7);
+	ASSERT_OK(mmio_raw(self->vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, m.result);
+	m = mk_acc(REG_BASE, 4, 0, ~0ULL);
+	ASSERT_OK(mmio_raw(self->vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_HANDLED, m.result);
+	EXPECT_EQ(7, m.data);
+	/* and via the library */
+	ASSERT_OK(xvm_mmio_read(self->vcpu, REG_BASE, 4, &v, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_EQ(7, v);
+	ASSERT_OK(xvm_mmio_write(self->vcpu, 0x2000, 4, 1, &h));
+	EXPECT_EQ(0, h);
+}
+
+TEST_F(bus, closed_device_unclaims)
+{
+	int dev2;
+
+	wr(_metadata, self->vcpu, REG_BASE, 8, 0x55);
+	close(self->dev);
+	self->dev = -1;
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, REG_BASE, 8, 0));
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, result_of(_metadata, self->vcpu, REG_BASE, 8, 1));
+	/* the range is free; a new device starts from zero */
+	dev2 = create_testdev(self->vm);
+	ASSERT_LE(0, dev2);
+	ASSERT_OK(xvm_testdev_add_region(dev2, 0, REG_BASE, REG_SIZE));
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE, 8));
+	close(dev2);
+}
+
+/* Two vCPUs of one VM see the same bus. */
+TEST_F(bus, vcpus_share_the_bus)
+{
+	int v1 = xvm_create_vcpu(self->vm, 1);
+
+	ASSERT_LE(0, v1);
+	wr(_metadata, self->vcpu, REG_BASE + 0x40, 4, 0xcafe);
+	EXPECT_EQ(0xcafe, rd(_metadata, v1, REG_BASE + 0x40, 4));
+	close(v1);
+}
+
+/* --------------------------------------------------------------------- */
+/* XVM_MMIO_BATCH                                                         */
+
+TEST_F(bus, batch_count_zero)
+{
+	struct xvm_mmio acc[1];
+	uint32_t done = 77;
+
+	acc[0] = mk_acc(REG_BASE, 8, 1, 9);
+	EXPECT_EQ(0, mmio_batch_raw(self->vcpu, acc, 0, &done, 0));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(0xdead, acc[0].result);	/* untouched */
+	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE, 8));
+}
+
+TEST_F(bus, batch_einval_efault)
+{
+	static struct xvm_mmio acc[XVM_MMIO_BATCH_MAX + 1];
+	uint32_t done;
+	unsigned int i;
+	char *pages;
+
+	for (i = 0; i < ARRAY_SIZE(acc); i++)
+		acc[i] = mk_acc(REG_BASE + 8 * (i % 512), 8, 0, 0);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, acc, XVM_MMIO_BATCH_MAX + 1, &done, 0),
+		   EINVAL);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, acc, ~0U, &done, 0), EINVAL);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, acc, 1, &done, 1), EINVAL);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, acc, 8, &done, 1ULL << 63), EINVAL);
+	EXPECT_EQ(0, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO_BATCH, NULL), EFAULT);
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO_BATCH, BAD_PTR), EFAULT);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, NULL, 1, &done, 0), EFAULT);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, BAD_PTR, 4, &done, 0), EFAULT);
+	EXPECT_ERR(mmio_batch_raw(self->vcpu, (void *)KERNEL_ADDR, 4, &done, 0), EFAULT);
+
+	/* an array that runs into an inaccessible page */
+	pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_OK(mprotect(pages + PAGE, PAGE, PROT_NONE));
+	{
+		struct xvm_mmio *tail = (struct xvm_mmio *)(pages + PAGE) - 2;
+
+		tail[0] = mk_acc(REG_BASE, 8, 0, 0);
+		tail[1] = mk_acc(REG_BASE, 8, 0, 0);
+		EXPECT_ERR(mmio_batch_raw(self->vcpu, tail, 3, &done, 0), EFAULT);
+	}
+	munmap(pages, 2 * PAGE);
+}
+
+TEST_F(bus, batch_in_order_and_written_back)
+{
+	struct xvm_mmio acc[8];
+	uint32_t done = 0;
+
+	acc[0] = mk_acc(REG_BASE + 0x10, 8, 1, 0x1111222233334444ULL);
+	acc[1] = mk_acc(REG_BASE + 0x10, 8, 0, 0xdeadULL);
+	acc[2] = mk_acc(REG_BASE + 0x12, 2, 1, 0xffffffffffffbeefULL);
+	acc[3] = mk_acc(REG_BASE + 0x10, 8, 0, 0);
+	acc[4] = mk_acc(0x1000, 4, 1, 1);		/* unclaimed */
+	acc[5] = mk_acc(REG_BASE + 0x11, 2, 0, 0);	/* misaligned */
+	acc[6] = mk_acc(REG_BASE + 0x13, 1, 0, ~0ULL);
+	acc[7] = mk_acc(REG_BASE + REG_SIZE - 4, 8, 0, 0); /* straddles */
+
+	ASSERT_EQ(0, xvm_mmio_batch(self->vcpu, acc, 8, &done))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(8, done);
+	EXPECT_EQ(XVM_MMIO_HANDLED, acc[0].result);
+	EXPECT_EQ(XVM_MMIO_HANDLED, acc[1].result);
+	EXPECT_EQ(0x1111222233334444ULL, acc[1].data);
+	EXPECT_EQ(XVM_MMIO_HANDLED, acc[2].result);
+	EXPECT_EQ(XVM_MMIO_HANDLED, acc[3].result);
+	EXPECT_EQ(0x11112222beef4444ULL, acc[3].data);
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, acc[4].result);
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, acc[5].result);
+	EXPECT_EQ(XVM_MMIO_HANDLED, acc[6].result);
+	EXPECT_EQ(0xbe, acc[6].data);
+	EXPECT_EQ(XVM_MMIO_UNHANDLED, acc[7].result);
+	EXPECT_EQ(3, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+	EXPECT_EQ(2, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	EXPECT_EQ(1, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_REJECTED));
+}
+
+/* The first invalid entry stops the batch: EINVAL, done = its index. */
+TEST_F(bus, batch_stops_at_invalid_entry)
+{
+	static const struct { int kind; uint32_t at; } cases[] = {
+		{ 0, 0 }, { 0, 3 }, { 1, 5 }, { 2, 1 }, { 3, 6 }, { 0, 7 },
+	};
+	unsigned int c, i;
+
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct xvm_mmio acc[8];
+		uint32_t at = cases[c].at, done = 0xfeed;
+		int ret, e;
+
+		/* clear the file */
+		for (i = 0; i < 8; i++)
+			wr(_metadata, self->vcpu, REG_BASE + 8 * i, 8, 0);
+		/* even entries write, odd entries read the previous */
+		for (i = 0; i < 8; i++)
+			acc[i] = (i & 1) ? mk_acc(REG_BASE + 8 * (i - 1), 8, 0, 0)
+					 : mk_acc(REG_BASE + 8 * i, 8, 1, 100 + i);
+		switch (cases[c].kind) {
+		case 0: acc[at].len = 3; break;
+		case 1: acc[at].flags |= 1U << 4; break;
+		case 2: acc[at].reserved = 1; break;
+		case 3: acc[at].addr = ~0ULL - 1; break;
+		}
+		errno = 0;
+		ret = mmio_batch_raw(self->vcpu, acc, 8, &done, 0);
+		e = errno;
+		EXPECT_EQ(-1, ret) TH_LOG("case %u", c);
+		EXPECT_EQ(EINVAL, e) TH_LOG("case %u: %s", c, strerror(e));
+		EXPECT_EQ(at, done) TH_LOG("case %u", c);
+		for (i = 0; i < 8; i++) {
+			uint64_t want_mem = (!(i & 1) && i < at) ? 100 + i : 0;
+
+			if (!(i & 1))
+				EXPECT_EQ(want_mem, rd(_metadata, self->vcpu,
+						       REG_BASE + 8 * i, 8))
+					TH_LOG("case %u entry %u", c, i);
+			if (i < at) {
+				EXPECT_EQ(XVM_MMIO_HANDLED, acc[i].result)
+					TH_LOG("case %u entry %u", c, i);
+				if (i & 1)
+					EXPECT_EQ(100 + i - 1, acc[i].data)
+						TH_LOG("case %u entry %u", c, i);
+			} else if (i > at) {
+				EXPECT_EQ(0xdead, acc[i].result)
+					TH_LOG("case %u entry %u written", c, i);
+			}
+		}
+	}
+}
+
+TEST_F(bus, batch_max_1024)
+{
+	static struct xvm_mmio acc[XVM_MMIO_BATCH_MAX];
+	uint32_t done = 0, i;
+
+	ASSERT_EQ(REG_SIZE, 4096);	/* 512 8-byte registers */
+	for (i = 0; i < XVM_MMIO_BATCH_MAX; i++) {
+		if (i < 512)
+			acc[i] = mk_acc(REG_BASE + 8 * i, 8, 1, 0x1000000ULL * i + i);
+		else
+			acc[i] = mk_acc(REG_BASE + 8 * (1023 - i), 8, 0, 0);
+	}
+	ASSERT_EQ(0, xvm_mmio_batch(self->vcpu, acc, XVM_MMIO_BATCH_MAX, &done))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(XVM_MMIO_BATCH_MAX, done);
+	for (i = 512; i < XVM_MMIO_BATCH_MAX; i++) {
+		uint32_t j = 1023 - i;
+
+		ASSERT_EQ(XVM_MMIO_HANDLED, acc[i].result);
+		ASSERT_EQ(0x1000000ULL * j + j, acc[i].data) TH_LOG("entry %u", i);
+	}
+	EXPECT_EQ(512, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_WRITES));
+	EXPECT_EQ(512, dstat(_metadata, self->dev, XVM_TESTDEV_STAT_READS));
+}
+
+TEST_HARNESS_MAIN
