@@ -8,11 +8,13 @@
  * its ops stay valid.
  *
  * Locking: xvm_device_types_lock protects xvm_device_types[].  A device is
- * on vm->devices under vm->lock; create, destroy, release and vcpu_added run
- * under vm->lock.  vm->vcpu_ioctl_dev is set once, under vm->lock, and the
- * device it names lives until VM teardown (it has no ->release), so vCPU
- * ioctls read it without a lock.  The attribute and ioctl callbacks run without it: each
- * device type locks its own state.
+ * on vm->devices under vm->lock; create and vcpu_added run under vm->lock.
+ * destroy and release run without it, once the device is unlinked, so they
+ * may take vm->slots_lock (which nests outside vm->lock).
+ * vm->vcpu_ioctl_dev is set once, under vm->lock, and the device it names
+ * lives until VM teardown (it has no ->release), so vCPU ioctls read it
+ * without a lock.  The attribute and ioctl callbacks run without vm->lock:
+ * each device type locks its own state.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -79,18 +81,22 @@ static void xvm_device_free(struct xvm_device *dev)
 	module_put(owner);
 }
 
-/* Called with no fd left and, unless from release, at VM teardown. */
+/* VM teardown: no fd of the VM is left, so no ioctl can run. */
 void xvm_devices_destroy(struct xvm_vm *vm)
 {
 	struct xvm_device *dev, *tmp;
+	LIST_HEAD(devices);
 
 	mutex_lock(&vm->lock);
-	list_for_each_entry_safe(dev, tmp, &vm->devices, vm_node) {
+	list_splice_init(&vm->devices, &devices);
+	vm->vcpu_ioctl_dev = NULL;
+	mutex_unlock(&vm->lock);
+
+	list_for_each_entry_safe(dev, tmp, &devices, vm_node) {
 		list_del(&dev->vm_node);
 		dev->ops->destroy(dev);
 		xvm_device_free(dev);
 	}
-	mutex_unlock(&vm->lock);
 }
 
 static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
@@ -148,8 +154,8 @@ static int xvm_device_release(struct inode *inode, struct file *filp)
 	if (dev->ops->release) {
 		mutex_lock(&vm->lock);
 		list_del(&dev->vm_node);
-		dev->ops->release(dev);
 		mutex_unlock(&vm->lock);
+		dev->ops->release(dev);
 		xvm_device_free(dev);
 	}
 	xvm_vm_put(vm);

@@ -13,7 +13,8 @@
  *
  * Locking (struct xvm_vm):
  *  - vm->lock (mutex) serialises vCPU creation and the device list; the
- *    device ops create/destroy/release/vcpu_added run under it.
+ *    device ops create and vcpu_added run under it, destroy and release
+ *    without it (the device is already unlinked).
  *  - vm->slots_lock (mutex) protects the memory slots and the memslot
  *    listeners; it is taken before vm->lock when both are needed.
  *  - vm->mmio_lock (mutex) serialises MMIO bus writers; readers are
@@ -185,11 +186,15 @@ struct xvm_device_ops {
 
 	/* Called under vm->lock; sets dev->private.  Must not take vm->lock. */
 	int (*create)(struct xvm_device *dev);
-	/* Frees the device at VM teardown (no vCPU ioctl can run then). */
+	/*
+	 * Frees the device at VM teardown (no ioctl can run then).  Called
+	 * without vm->lock: it may take vm->slots_lock.
+	 */
 	void (*destroy)(struct xvm_device *dev);
 	/*
 	 * Optional: the device fd was closed.  The device is unlinked from the
-	 * VM first; release frees it and destroy is not called.
+	 * VM first; release frees it and destroy is not called.  Called
+	 * without vm->lock, as destroy.
 	 */
 	void (*release)(struct xvm_device *dev);
 	/*
