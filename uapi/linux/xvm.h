@@ -238,6 +238,104 @@ struct xvm_poll {
 /* end GICv3 */
 
 /* Typed IOMMU (XVM_DEV_TYPE_IOMMU, xvm-iommu.ko) */
+/*
+ * One device of this type is one IOMMU domain owned by the VM, with one PCI
+ * device (its whole IOMMU group) attached.  Frames are host pages
+ * (XVM_IOMMU_INFO_PAGE_SHIFT): a dfn is an IOVA >> page shift, a gfn a guest
+ * physical address >> page shift.
+ */
+#define XVM_IOMMU_GRP_CTRL		0
+#define XVM_IOMMU_CTRL_ATTACH		0	/* set/get: struct xvm_iommu_attach */
+#define XVM_IOMMU_CTRL_DETACH		1	/* set, addr 0: detach, drop every mapping */
+
+#define XVM_IOMMU_GRP_INFO		1	/* get: __u64 */
+#define XVM_IOMMU_INFO_PAGE_SHIFT	0	/* frame size, log2 */
+#define XVM_IOMMU_INFO_PGSIZE_BITMAP	1	/* IOMMU page sizes of the domain */
+#define XVM_IOMMU_INFO_MAX_DFN		2	/* last device frame the domain maps */
+#define XVM_IOMMU_INFO_MAPPED		3	/* frames mapped now */
+#define XVM_IOMMU_INFO_PINNED		4	/* frames pinned now (and accounted) */
+#define XVM_IOMMU_INFO_RUNS		5	/* contiguous runs handed to the IOMMU, total */
+#define XVM_IOMMU_INFO_SYNCS		6	/* IOTLB syncs issued (map and unmap), total */
+#define XVM_IOMMU_INFO_MAX_COUNT	7	/* most frames one mapping can hold */
+#define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_MAX_COUNT
+
+/*
+ * XVM_IOMMU_CTRL_ATTACH: claim the DMA ownership of the device's IOMMU group
+ * (refused with EPERM while a driver other than vfio-pci/pci-stub is bound or
+ * a VFIO container or another owner holds it, EBUSY while a foreign domain is
+ * attached) and attach the group to this device's domain.  Needs
+ * CAP_SYS_RAWIO.  XVM_IOMMU_ATTACH_MIRROR_SLOTS maps every memory slot at
+ * dfn == gfn and keeps the mapping in step with slot changes.
+ */
+struct xvm_iommu_attach {
+	__u16 segment;		/* PCI domain */
+	__u8 bus;
+	__u8 devfn;		/* (slot << 3) | function */
+	__u32 flags;		/* XVM_IOMMU_ATTACH_* */
+	__u64 reserved[3];
+};
+
+#define XVM_IOMMU_ATTACH_MIRROR_SLOTS	(1U << 0)
+#define XVM_IOMMU_ATTACH_FLAGS_ALL	XVM_IOMMU_ATTACH_MIRROR_SLOTS
+
+/*
+ * XVM_IOMMU_MAP: pin count frames and map them at dfn .. dfn + count - 1.
+ * The source is either guest frames (XVM_IOMMU_MAP_SRC_GFN: gfn, inside one
+ * memory slot) or a page-aligned user address (XVM_IOMMU_MAP_SRC_UADDR:
+ * uaddr); the other source field must be zero.
+ */
+struct xvm_iommu_map {
+	__u32 flags;		/* XVM_IOMMU_MAP_* */
+	__u32 pad;
+	__u64 dfn;
+	__u64 count;		/* frames */
+	__u64 gfn;		/* XVM_IOMMU_MAP_SRC_GFN */
+	__u64 uaddr;		/* XVM_IOMMU_MAP_SRC_UADDR */
+	__u64 reserved[2];
+};
+
+#define XVM_IOMMU_MAP_READ		(1U << 0)	/* the device may read */
+#define XVM_IOMMU_MAP_WRITE		(1U << 1)	/* the device may write */
+#define XVM_IOMMU_MAP_SRC_GFN		(1U << 2)
+#define XVM_IOMMU_MAP_SRC_UADDR		(1U << 3)
+#define XVM_IOMMU_MAP_FLAGS_ALL		0xfU
+
+/*
+ * XVM_IOMMU_UNMAP: unmap every explicit mapping inside dfn .. dfn + count - 1
+ * (ENOENT if there is none or the range cuts one), or with
+ * XVM_IOMMU_UNMAP_ALL (dfn and count zero) every explicit mapping.
+ */
+struct xvm_iommu_unmap {
+	__u32 flags;		/* XVM_IOMMU_UNMAP_ALL */
+	__u32 pad;
+	__u64 dfn;
+	__u64 count;
+	__u64 unmapped;		/* out: frames unmapped */
+	__u64 reserved[2];
+};
+
+#define XVM_IOMMU_UNMAP_ALL		(1U << 0)
+
+/* XVM_IOMMU_TRANSLATE: what the IOMMU does with one device frame. */
+struct xvm_iommu_translate {
+	__u64 dfn;		/* in */
+	__u32 flags;		/* out: XVM_IOMMU_XLATE_* */
+	__u32 pad;
+	__u64 mfn;		/* out: host frame, with XVM_IOMMU_XLATE_MFN */
+	__u64 map_dfn;		/* out: first frame of the mapping holding dfn */
+	__u64 map_count;	/* out: frames in that mapping */
+	__u64 reserved[2];
+};
+
+#define XVM_IOMMU_XLATE_MAPPED		(1U << 0)	/* the IOMMU translates dfn */
+#define XVM_IOMMU_XLATE_READ		(1U << 1)
+#define XVM_IOMMU_XLATE_WRITE		(1U << 2)
+#define XVM_IOMMU_XLATE_SLOT		(1U << 3)	/* a memory slot's mapping */
+#define XVM_IOMMU_XLATE_MFN		(1U << 4)	/* mfn valid (CAP_SYS_RAWIO) */
+
+#define XVM_IOMMU_MAP		_IOW(XVMIO, 0xd0, struct xvm_iommu_map)
+#define XVM_IOMMU_UNMAP		_IOWR(XVMIO, 0xd1, struct xvm_iommu_unmap)
+#define XVM_IOMMU_TRANSLATE	_IOWR(XVMIO, 0xd2, struct xvm_iommu_translate)
 /* end typed IOMMU */
 
 /* MSI-X interposition (XVM_DEV_TYPE_VFIO_MSIX, xvm-msix.ko) */

@@ -80,4 +80,10 @@ static inline struct xvm_mfn page_to_mfn(struct page *page)
 	return xvm_mfn(page_to_pfn(page));
 }
 
+/* The host frame holding physical address phys. */
+static inline struct xvm_mfn phys_to_mfn(phys_addr_t phys)
+{
+	return xvm_mfn(phys >> PAGE_SHIFT);
+}
+
 #endif /* _XVM_FRAME_H */
