@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xvm-iommu.ko: XVM_DEV_TYPE_IOMMU, the VM's own IOMMU domain for one
+ * assigned PCI device (its whole IOMMU group), with guest memory mapped in
+ * it through frame types that never mix (see ops.h for the typed layer).
+ *
+ * Attach claims the group's DMA ownership first and refuses when the claim
+ * fails: in 6.1 iommu_attach_group() does not check ownership and would
+ * silently take DMA from a running driver.  Detach (or closing the fd)
+ * unmaps and unpins everything and hands the group back; a VFIO container
+ * or a driver can then take it again.
+ *
+ * A mapping (struct xvm_iommu_area) is a dfn range with its pinned pages.
+ * Explicit mappings come from XVM_IOMMU_MAP and go with XVM_IOMMU_UNMAP
+ * (whole mappings only).  With XVM_IOMMU_ATTACH_MIRROR_SLOTS each memory
+ * slot is one more mapping at dfn == gfn, made, moved and dropped by the
+ * memslot listener as the slot changes.
+ *
+ * Locking, outer to inner:
+ *  - io->ioctl_lock (mutex) serialises attach, detach and explicit map,
+ *    and protects io->listening.
+ *  - vm->slots_lock (core) is held around listener callbacks and while an
+ *    explicit map resolves gfns.
+ *  - io->lock (mutex) protects everything else: state, the domain, the
+ *    area tree, slot_areas[] and the counters.  Pinning may happen under
+ *    it (mmap_lock nests inside).
+ */
+#include <linux/capability.h>
+#include <linux/interval_tree.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <xvm/core.h>
+#include <xvm_iommu_compat.h>
+
+#include "ops.h"
+
+/* Frames per mapping: bounds the page array (512 MiB) and the pin. */
+#define XVM_IOMMU_MAX_COUNT	BIT_ULL(26)
+
+enum xvm_iommu_state {
+	XVM_IOMMU_DETACHED,
+	XVM_IOMMU_ATTACHED,
+};
+
+struct xvm_iommu_area {
+	struct interval_tree_node node;	/* [start, last] in dfns */
+	struct list_head dead;		/* unmapped, to be freed */
+	struct page **pages;
+	u64 npages;
+	unsigned int flags;		/* XVM_IOMMUF_* */
+	int slot;			/* memory slot id, or -1: explicit */
+};
+
+struct xvm_iommu {
+	struct xvm_vm *vm;
+	struct mutex ioctl_lock;	/* see the top of the file */
+	struct mutex lock;
+	enum xvm_iommu_state state;
+
+	struct xvm_iommu_attach attach;	/* as attached */
+	struct pci_dev *pdev;
+	struct iommu_group *group;
+	struct xvm_iommu_domain dom;
+	u64 max_dfn;
+
+	struct rb_root_cached areas;
+	struct xvm_iommu_area *slot_areas[XVM_NR_MEMSLOTS];
+	u64 mapped;			/* frames */
+	u64 pinned;			/* frames */
+
+	struct xvm_memslot_listener listener;
+	bool listening;
+};
+
+static u64 xvm_area_count(const struct xvm_iommu_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static struct xvm_dfn xvm_area_dfn(const struct xvm_iommu_area *area)
+{
+	return xvm_dfn(area->node.start);
+}
+
+static struct xvm_iommu_area *xvm_area_first(struct xvm_iommu *io,
+					     struct xvm_dfn dfn, u64 count)
+{
+	struct interval_tree_node *n;
+
+	n = interval_tree_iter_first(&io->areas, dfn_x(dfn),
+				     dfn_x(dfn) + count - 1);
+	return n ? container_of(n, struct xvm_iommu_area, node) : NULL;
+}
+
+static struct xvm_iommu_area *xvm_area_next(struct xvm_iommu_area *area,
+					    struct xvm_dfn dfn, u64 count)
+{
+	struct interval_tree_node *n;
+
+	n = interval_tree_iter_next(&area->node, dfn_x(dfn),
+				    dfn_x(dfn) + count - 1);
+	return n ? container_of(n, struct xvm_iommu_area, node) : NULL;
+}
+
+/* Does [dfn, dfn + count) overlap a mapping other than skip? */
+static bool xvm_iommu_overlaps(struct xvm_iommu *io, struct xvm_dfn dfn,
+			       u64 count, struct xvm_iommu_area *skip)
+{
+	struct xvm_iommu_area *area;
+
+	lockdep_assert_held(&io->lock);
+	for (area = xvm_area_first(io, dfn, count); area;
+	     area = xvm_area_next(area, dfn, count))
+		if (area != skip)
+			return true;
+	return false;
+}
+
+/* [dfn, dfn + count) lies inside what the domain translates. */
+static bool xvm_iommu_range_ok(struct xvm_iommu *io, struct xvm_dfn dfn,
+			       u64 count)
+{
+	return dfn_x(dfn) <= io->max_dfn && count - 1 <= io->max_dfn - dfn_x(dfn);
+}
+
+/* A new mapping of npages pinned from uaddr (in the VM's mm). */
+static struct xvm_iommu_area *xvm_area_pin(struct xvm_iommu *io,
+					   unsigned long uaddr, u64 npages,
+					   unsigned int flags, int slot)
+{
+	struct xvm_iommu_area *area;
+	int r;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return ERR_PTR(-ENOMEM);
+	area->pages = kvcalloc(npages, sizeof(*area->pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!area->pages) {
+		kfree(area);
+		return ERR_PTR(-ENOMEM);
+	}
+	r = xvm_iommu_pin(io->vm->mm, uaddr, npages, flags & XVM_IOMMUF_WRITE,
+			  area->pages);
+	if (r) {
+		kvfree(area->pages);
+		kfree(area);
+		return ERR_PTR(r);
+	}
+	area->npages = npages;
+	area->flags = flags;
+	area->slot = slot;
+	return area;
+}
+
+/* Unpins and frees a mapping that is unmapped and flushed. */
+static void xvm_area_free(struct xvm_iommu *io, struct xvm_iommu_area *area)
+{
+	xvm_iommu_unpin(io->vm->mm, area->pages, area->npages,
+			area->flags & XVM_IOMMUF_WRITE);
+	kvfree(area->pages);
+	kfree(area);
+}
+
+static void xvm_area_free_list(struct xvm_iommu *io, struct list_head *dead)
+{
+	struct xvm_iommu_area *area, *tmp;
+
+	list_for_each_entry_safe(area, tmp, dead, dead)
+		xvm_area_free(io, area);
+}
+
+/* Maps a pinned mapping at dfn and makes it visible; -EEXIST on overlap. */
+static int xvm_area_insert(struct xvm_iommu *io, struct xvm_iommu_area *area,
+			   struct xvm_dfn dfn)
+{
+	int r;
+
+	lockdep_assert_held(&io->lock);
+	if (xvm_iommu_overlaps(io, dfn, area->npages, NULL))
+		return -EEXIST;
+	r = xvm_iommu_map_pinned(&io->dom, dfn, area->pages, area->npages,
+				 area->flags);
+	if (r)
+		return r;
+	area->node.start = dfn_x(dfn);
+	area->node.last = dfn_x(dfn) + area->npages - 1;
+	interval_tree_insert(&area->node, &io->areas);
+	io->mapped += area->npages;
+	io->pinned += area->npages;
+	return 0;
+}
+
+/* Unmaps (flush in gather) and unlinks; the caller frees after the flush. */
+static void xvm_area_remove(struct xvm_iommu *io, struct xvm_iommu_area *area,
+			    struct iommu_iotlb_gather *gather)
+{
+	lockdep_assert_held(&io->lock);
+	xvm_iommu_unmap_pages(&io->dom, xvm_area_dfn(area), area->npages,
+			      gather);
+	interval_tree_remove(&area->node, &io->areas);
+	io->mapped -= area->npages;
+	io->pinned -= area->npages;
+	if (area->slot >= 0)
+		io->slot_areas[area->slot] = NULL;
+}
+
+/* The memslot listener: keeps each slot mapped at dfn == gfn. */
+
+static int xvm_iommu_slot_create(struct xvm_iommu *io,
+				 const struct xvm_memslot *slot)
+{
+	struct xvm_dfn dfn = gfn_to_dfn(slot->base_gfn);
+	unsigned int flags = XVM_IOMMUF_READ;
+	struct xvm_iommu_area *area;
+	int r;
+
+	if (!(slot->flags & XVM_MEM_READONLY))
+		flags |= XVM_IOMMUF_WRITE;
+	if (slot->npages > XVM_IOMMU_MAX_COUNT ||
+	    !xvm_iommu_range_ok(io, dfn, slot->npages))
+		return -EOVERFLOW;
+	if (xvm_iommu_overlaps(io, dfn, slot->npages, NULL))
+		return -EEXIST;
+	area = xvm_area_pin(io, slot->userspace_addr, slot->npages, flags,
+			    slot->id);
+	if (IS_ERR(area))
+		return PTR_ERR(area);
+	r = xvm_area_insert(io, area, dfn);
+	if (r) {
+		xvm_area_free(io, area);
+		return r;
+	}
+	io->slot_areas[slot->id] = area;
+	return 0;
+}
+
+static void xvm_iommu_slot_delete(struct xvm_iommu *io,
+				  const struct xvm_memslot *slot,
+				  struct list_head *dead)
+{
+	struct xvm_iommu_area *area = io->slot_areas[slot->id];
+	struct iommu_iotlb_gather gather;
+
+	if (!area)
+		return;
+	iommu_iotlb_gather_init(&gather);
+	xvm_area_remove(io, area, &gather);
+	xvm_iommu_iotlb_flush(&io->dom, &gather);
+	list_add(&area->dead, dead);
+}
+
+/* The pages stay pinned: only the device's view of them moves. */
+static int xvm_iommu_slot_move(struct xvm_iommu *io,
+			       const struct xvm_memslot *old,
+			       const struct xvm_memslot *new)
+{
+	struct xvm_iommu_area *area = io->slot_areas[old->id];
+	struct xvm_dfn from = gfn_to_dfn(old->base_gfn);
+	struct xvm_dfn to = gfn_to_dfn(new->base_gfn);
+	struct iommu_iotlb_gather gather;
+	int r;
+
+	if (!area)
+		return 0;
+	if (!xvm_iommu_range_ok(io, to, area->npages))
+		return -EOVERFLOW;
+	if (xvm_iommu_overlaps(io, to, area->npages, area))
+		return -EEXIST;
+
+	iommu_iotlb_gather_init(&gather);
+	xvm_area_remove(io, area, &gather);
+	xvm_iommu_iotlb_flush(&io->dom, &gather);
+	r = xvm_area_insert(io, area, to);
+	if (r)
+		WARN_ON_ONCE(xvm_area_insert(io, area, from));
+	io->slot_areas[old->id] = area;
+	return r;
+}
+
+static int xvm_iommu_slot_update(struct xvm_memslot_listener *listener,
+				 const struct xvm_memslot *old,
+				 const struct xvm_memslot *new)
+{
+	struct xvm_iommu *io = container_of(listener, struct xvm_iommu,
+					    listener);
+	LIST_HEAD(dead);
+	int r = 0;
+
+	mutex_lock(&io->lock);
+	if (io->state != XVM_IOMMU_ATTACHED)
+		goto out;
+	if (!old)
+		r = xvm_iommu_slot_create(io, new);
+	else if (!new)
+		xvm_iommu_slot_delete(io, old, &dead);
+	else
+		r = xvm_iommu_slot_move(io, old, new);
+out:
+	mutex_unlock(&io->lock);
+	xvm_area_free_list(io, &dead);
+	return r;
+}
+
+/* Attach and detach. */
+
+/*
+ * Unmaps and unpins everything, detaches the domain and hands the group
+ * back.  Does not touch the listener.
+ */
+static void xvm_iommu_detach(struct xvm_iommu *io)
+{
+	struct iommu_iotlb_gather gather;
+	struct interval_tree_node *n;
+	LIST_HEAD(dead);
+
+	mutex_lock(&io->lock);
+	if (io->state != XVM_IOMMU_ATTACHED) {
+		mutex_unlock(&io->lock);
+		return;
+	}
+	iommu_iotlb_gather_init(&gather);
+	while ((n = interval_tree_iter_first(&io->areas, 0, ULONG_MAX))) {
+		struct xvm_iommu_area *area;
+
+		area = container_of(n, struct xvm_iommu_area, node);
+		xvm_area_remove(io, area, &gather);
+		list_add(&area->dead, &dead);
+	}
+	xvm_iommu_iotlb_flush(&io->dom, &gather);
+
+	iommu_detach_group(io->dom.domain, io->group);
+	iommu_domain_free(io->dom.domain);
+	iommu_group_release_dma_owner(io->group);
+	iommu_group_put(io->group);
+	pci_dev_put(io->pdev);
+	io->dom.domain = NULL;
+	io->group = NULL;
+	io->pdev = NULL;
+	io->state = XVM_IOMMU_DETACHED;
+	mutex_unlock(&io->lock);
+
+	xvm_area_free_list(io, &dead);
+}
+
+/* Stops following the memory slots, then detaches. */
+static void xvm_iommu_stop(struct xvm_iommu *io)
+{
+	if (io->listening)
+		xvm_memslot_listener_unregister(io->vm, &io->listener);
+	io->listening = false;
+	xvm_iommu_detach(io);
+}
+
+static int xvm_iommu_attach(struct xvm_iommu *io,
+			    const struct xvm_iommu_attach *req)
+{
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	struct pci_dev *pdev;
+	int r;
+
+	lockdep_assert_held(&io->ioctl_lock);
+	if (io->state != XVM_IOMMU_DETACHED)
+		return -EBUSY;
+
+	pdev = pci_get_domain_bus_and_slot(req->segment, req->bus, req->devfn);
+	if (!pdev)
+		return -ENODEV;
+	group = iommu_group_get(&pdev->dev);
+	if (!group) {
+		r = -ENODEV;
+		goto out_put_pdev;
+	}
+	/* Never attach without owning the group's DMA. */
+	r = iommu_group_claim_dma_owner(group, io);
+	if (r)
+		goto out_put_group;
+
+	domain = xvm_iommu_domain_alloc(&pdev->dev);
+	if (IS_ERR(domain)) {
+		r = PTR_ERR(domain);
+		goto out_release;
+	}
+	r = iommu_attach_group(domain, group);
+	if (r)
+		goto out_free_domain;
+
+	mutex_lock(&io->lock);
+	io->attach = *req;
+	io->pdev = pdev;
+	io->group = group;
+	io->dom.domain = domain;
+	io->dom.prot_extra = 0;
+	if (device_iommu_capable(&pdev->dev, IOMMU_CAP_CACHE_COHERENCY))
+		io->dom.prot_extra = IOMMU_CACHE;
+	/* Only valid once attached (0x1000 before under intel-iommu). */
+	io->max_dfn = ULONG_MAX >> PAGE_SHIFT;
+	if (domain->geometry.force_aperture)
+		io->max_dfn = domain->geometry.aperture_end >> PAGE_SHIFT;
+	io->state = XVM_IOMMU_ATTACHED;
+	mutex_unlock(&io->lock);
+
+	if (req->flags & XVM_IOMMU_ATTACH_MIRROR_SLOTS) {
+		r = xvm_memslot_listener_register(io->vm, &io->listener);
+		if (r) {
+			xvm_iommu_detach(io);
+			return r;
+		}
+		io->listening = true;
+	}
+	return 0;
+
+out_free_domain:
+	iommu_domain_free(domain);
+out_release:
+	iommu_group_release_dma_owner(group);
+out_put_group:
+	iommu_group_put(group);
+out_put_pdev:
+	pci_dev_put(pdev);
+	return r;
+}
+
+static int xvm_iommu_set_ctrl(struct xvm_iommu *io,
+			      struct xvm_device_attr *attr)
+{
+	struct xvm_iommu_attach req;
+	int r;
+
+	switch (attr->attr) {
+	case XVM_IOMMU_CTRL_ATTACH:
+		if (!capable(CAP_SYS_RAWIO))
+			return -EPERM;
+		if (copy_from_user(&req, u64_to_user_ptr(attr->addr),
+				   sizeof(req)))
+			return -EFAULT;
+		if ((req.flags & ~XVM_IOMMU_ATTACH_FLAGS_ALL) ||
+		    req.reserved[0] || req.reserved[1] || req.reserved[2])
+			return -EINVAL;
+		mutex_lock(&io->ioctl_lock);
+		r = xvm_iommu_attach(io, &req);
+		mutex_unlock(&io->ioctl_lock);
+		return r;
+	case XVM_IOMMU_CTRL_DETACH:
+		if (attr->addr)
+			return -EINVAL;
+		mutex_lock(&io->ioctl_lock);
+		r = -ENODEV;
+		if (io->state == XVM_IOMMU_ATTACHED) {
+			xvm_iommu_stop(io);
+			r = 0;
+		}
+		mutex_unlock(&io->ioctl_lock);
+		return r;
+	default:
+		return -ENXIO;
+	}
+}
+
+/* Explicit mappings. */
+
+static int xvm_iommu_check_map(const struct xvm_iommu_map *m)
+{
+	bool by_gfn = m->flags & XVM_IOMMU_MAP_SRC_GFN;
+	bool by_uaddr = m->flags & XVM_IOMMU_MAP_SRC_UADDR;
+
+	if (m->pad || m->reserved[0] || m->reserved[1])
+		return -EINVAL;
+	if (m->flags & ~XVM_IOMMU_MAP_FLAGS_ALL)
+		return -EINVAL;
+	if (!(m->flags & (XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE)))
+		return -EINVAL;
+	if (by_gfn == by_uaddr || (by_gfn && m->uaddr) ||
+	    (by_uaddr && m->gfn))
+		return -EINVAL;
+	if (!m->count)
+		return -EINVAL;
+	if (by_uaddr && !PAGE_ALIGNED(m->uaddr))
+		return -EINVAL;
+	if (m->count > XVM_IOMMU_MAX_COUNT ||
+	    m->count - 1 > U64_MAX - m->dfn ||
+	    m->count - 1 > U64_MAX - m->gfn ||
+	    (by_uaddr && (m->count << PAGE_SHIFT) - 1 > U64_MAX - m->uaddr))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* The user address of [gfn, gfn + count), which one slot must hold. */
+static int xvm_iommu_gfn_to_uaddr(struct xvm_iommu *io, struct xvm_gfn gfn,
+				  u64 count, bool write, unsigned long *uaddr)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&io->vm->slots_lock);
+	for (i = 0; i < XVM_NR_MEMSLOTS; i++) {
+		const struct xvm_memslot *slot = io->vm->memslots[i];
+		u64 off;
+
+		if (!slot || gfn_x(gfn) < gfn_x(slot->base_gfn))
+			continue;
+		off = gfn_x(gfn) - gfn_x(slot->base_gfn);
+		if (off >= slot->npages || count > slot->npages - off)
+			continue;
+		if (write && (slot->flags & XVM_MEM_READONLY))
+			return -EPERM;
+		*uaddr = slot->userspace_addr + (off << PAGE_SHIFT);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int xvm_iommu_do_map(struct xvm_iommu *io, const struct xvm_iommu_map *m)
+{
+	struct xvm_dfn dfn = xvm_dfn(m->dfn);
+	struct xvm_iommu_area *area;
+	unsigned int flags = 0;
+	unsigned long uaddr;
+	bool busy;
+	int r;
+
+	lockdep_assert_held(&io->ioctl_lock);
+	if (m->flags & XVM_IOMMU_MAP_READ)
+		flags |= XVM_IOMMUF_READ;
+	if (m->flags & XVM_IOMMU_MAP_WRITE)
+		flags |= XVM_IOMMUF_WRITE;
+
+	mutex_lock(&io->lock);
+	r = -ENODEV;
+	if (io->state != XVM_IOMMU_ATTACHED)
+		goto out_unlock;
+	r = -EOVERFLOW;
+	if (!xvm_iommu_range_ok(io, dfn, m->count))
+		goto out_unlock;
+	busy = xvm_iommu_overlaps(io, dfn, m->count, NULL);
+	mutex_unlock(&io->lock);
+	if (busy)
+		return -EEXIST;
+
+	if (m->flags & XVM_IOMMU_MAP_SRC_GFN) {
+		mutex_lock(&io->vm->slots_lock);
+		r = xvm_iommu_gfn_to_uaddr(io, xvm_gfn(m->gfn), m->count,
+					   flags & XVM_IOMMUF_WRITE, &uaddr);
+		area = r ? ERR_PTR(r) : xvm_area_pin(io, uaddr, m->count,
+						      flags, -1);
+		mutex_unlock(&io->vm->slots_lock);
+	} else {
+		if (!access_ok(u64_to_user_ptr(m->uaddr),
+			       m->count << PAGE_SHIFT))
+			return -EFAULT;
+		area = xvm_area_pin(io, m->uaddr, m->count, flags, -1);
+	}
+	if (IS_ERR(area))
+		return PTR_ERR(area);
+
+	/* A slot may have appeared meanwhile: insert rechecks. */
+	mutex_lock(&io->lock);
+	r = xvm_area_insert(io, area, dfn);
+	mutex_unlock(&io->lock);
+	if (r)
+		xvm_area_free(io, area);
+	return r;
+
+out_unlock:
+	mutex_unlock(&io->lock);
+	return r;
+}
+
+static long xvm_iommu_map_ioctl(struct xvm_iommu *io,
+				struct xvm_iommu_map __user *argp)
+{
+	struct xvm_iommu_map m;
+	int r;
+
+	if (copy_from_user(&m, argp, sizeof(m)))
+		return -EFAULT;
+	r = xvm_iommu_check_map(&m);
+	if (r)
+		return r;
+	mutex_lock(&io->ioctl_lock);
+	r = xvm_iommu_do_map(io, &m);
+	mutex_unlock(&io->ioctl_lock);
+	return r;
+}
+
+/*
+ * Collects the explicit mappings to unmap into *list: all of them, or
+ * those inside [dfn, dfn + count), none of which may stick out.
+ */
+static int xvm_iommu_collect(struct xvm_iommu *io, bool all,
+			     struct xvm_dfn dfn, u64 count,
+			     struct list_head *list)
+{
+	struct xvm_iommu_area *area;
+	u64 last = dfn_x(dfn) + count - 1;
+	int r = all ? 0 : -ENOENT;
+
+	lockdep_assert_held(&io->lock);
+	for (area = xvm_area_first(io, dfn, count); area;
+	     area = xvm_area_next(area, dfn, count)) {
+		if (all) {
+			if (area->slot < 0)
+				list_add_tail(&area->dead, list);
+			continue;
+		}
+		if (area->node.start < dfn_x(dfn) || area->node.last > last) {
+			r = -ENOENT;	/* cuts through a mapping */
+			break;
+		}
+		if (area->slot >= 0) {
+			r = -EBUSY;	/* a memory slot's mapping */
+			break;
+		}
+		list_add_tail(&area->dead, list);
+		r = 0;
+	}
+	if (r)
+		INIT_LIST_HEAD(list);
+	return r;
+}
+
+static long xvm_iommu_unmap_ioctl(struct xvm_iommu *io,
+				  struct xvm_iommu_unmap __user *argp)
+{
+	struct iommu_iotlb_gather gather;
+	struct xvm_iommu_area *area;
+	struct xvm_iommu_unmap u;
+	bool all;
+	LIST_HEAD(dead);
+	int r;
+
+	if (copy_from_user(&u, argp, sizeof(u)))
+		return -EFAULT;
+	if (u.pad || u.reserved[0] || u.reserved[1] ||
+	    (u.flags & ~XVM_IOMMU_UNMAP_ALL))
+		return -EINVAL;
+	all = u.flags & XVM_IOMMU_UNMAP_ALL;
+	if (all) {
+		if (u.dfn || u.count)
+			return -EINVAL;
+		u.count = (ULONG_MAX >> PAGE_SHIFT) + 1;
+	} else {
+		if (!u.count)
+			return -EINVAL;
+		if (u.count - 1 > U64_MAX - u.dfn ||
+		    u.dfn + u.count - 1 > ULONG_MAX)
+			return -EOVERFLOW;
+	}
+
+	mutex_lock(&io->lock);
+	r = -ENODEV;
+	if (io->state != XVM_IOMMU_ATTACHED)
+		goto out_unlock;
+	r = xvm_iommu_collect(io, all, xvm_dfn(u.dfn), u.count, &dead);
+	if (r)
+		goto out_unlock;
+	u.unmapped = 0;
+	iommu_iotlb_gather_init(&gather);
+	list_for_each_entry(area, &dead, dead) {
+		xvm_area_remove(io, area, &gather);
+		u.unmapped += area->npages;
+	}
+	if (!list_empty(&dead))
+		xvm_iommu_iotlb_flush(&io->dom, &gather);
+out_unlock:
+	mutex_unlock(&io->lock);
+	xvm_area_free_list(io, &dead);
+	if (r)
+		return r;
+	if (all)
+		u.count = 0;
+	return copy_to_user(argp, &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+static long xvm_iommu_translate_ioctl(struct xvm_iommu *io,
+				      struct xvm_iommu_translate __user *argp)
+{
+	struct xvm_iommu_translate t;
+	struct xvm_iommu_area *area;
+	struct xvm_dfn dfn;
+	struct xvm_mfn mfn;
+	int r = 0;
+
+	if (copy_from_user(&t, argp, sizeof(t)))
+		return -EFAULT;
+	if (t.flags || t.pad || t.mfn || t.map_dfn || t.map_count ||
+	    t.reserved[0] || t.reserved[1])
+		return -EINVAL;
+	dfn = xvm_dfn(t.dfn);
+
+	mutex_lock(&io->lock);
+	if (io->state != XVM_IOMMU_ATTACHED) {
+		r = -ENODEV;
+		goto out_unlock;
+	}
+	if (t.dfn > io->max_dfn)
+		goto out_unlock;
+	area = xvm_area_first(io, dfn, 1);
+	if (area) {
+		t.flags |= area->flags & XVM_IOMMUF_READ ?
+			   XVM_IOMMU_XLATE_READ : 0;
+		t.flags |= area->flags & XVM_IOMMUF_WRITE ?
+			   XVM_IOMMU_XLATE_WRITE : 0;
+		t.flags |= area->slot >= 0 ? XVM_IOMMU_XLATE_SLOT : 0;
+		t.map_dfn = area->node.start;
+		t.map_count = xvm_area_count(area);
+	}
+	/* From the IOMMU's page tables, not from the bookkeeping. */
+	if (xvm_iommu_lookup(&io->dom, dfn, &mfn)) {
+		t.flags |= XVM_IOMMU_XLATE_MAPPED;
+		if (capable(CAP_SYS_RAWIO)) {
+			t.flags |= XVM_IOMMU_XLATE_MFN;
+			t.mfn = mfn_x(mfn);
+		}
+	}
+out_unlock:
+	mutex_unlock(&io->lock);
+	if (r)
+		return r;
+	return copy_to_user(argp, &t, sizeof(t)) ? -EFAULT : 0;
+}
+
+static long xvm_iommu_ioctl(struct xvm_device *dev, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct xvm_iommu *io = dev->private;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case XVM_IOMMU_MAP:
+		return xvm_iommu_map_ioctl(io, argp);
+	case XVM_IOMMU_UNMAP:
+		return xvm_iommu_unmap_ioctl(io, argp);
+	case XVM_IOMMU_TRANSLATE:
+		return xvm_iommu_translate_ioctl(io, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* Attributes. */
+
+static int xvm_iommu_set_attr(struct xvm_device *dev,
+			      struct xvm_device_attr *attr)
+{
+	if (attr->group != XVM_IOMMU_GRP_CTRL)
+		return -ENXIO;
+	return xvm_iommu_set_ctrl(dev->private, attr);
+}
+
+static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
+{
+	lockdep_assert_held(&io->lock);
+	switch (which) {
+	case XVM_IOMMU_INFO_PAGE_SHIFT:
+		*val = PAGE_SHIFT;
+		return 0;
+	case XVM_IOMMU_INFO_MAX_COUNT:
+		*val = XVM_IOMMU_MAX_COUNT;
+		return 0;
+	case XVM_IOMMU_INFO_MAPPED:
+		*val = io->mapped;
+		return 0;
+	case XVM_IOMMU_INFO_PINNED:
+		*val = io->pinned;
+		return 0;
+	case XVM_IOMMU_INFO_RUNS:
+		*val = io->dom.runs;
+		return 0;
+	case XVM_IOMMU_INFO_SYNCS:
+		*val = io->dom.syncs;
+		return 0;
+	}
+	if (io->state != XVM_IOMMU_ATTACHED)
+		return -ENODEV;
+	switch (which) {
+	case XVM_IOMMU_INFO_PGSIZE_BITMAP:
+		*val = io->dom.domain->pgsize_bitmap;
+		return 0;
+	case XVM_IOMMU_INFO_MAX_DFN:
+		*val = io->max_dfn;
+		return 0;
+	}
+	return -ENXIO;
+}
+
+static int xvm_iommu_get_attr(struct xvm_device *dev,
+			      struct xvm_device_attr *attr)
+{
+	void __user *uaddr = u64_to_user_ptr(attr->addr);
+	struct xvm_iommu *io = dev->private;
+	struct xvm_iommu_attach req;
+	u64 val;
+	int r;
+
+	switch (attr->group) {
+	case XVM_IOMMU_GRP_CTRL:
+		if (attr->attr != XVM_IOMMU_CTRL_ATTACH)
+			return -ENXIO;
+		mutex_lock(&io->lock);
+		r = io->state == XVM_IOMMU_ATTACHED ? 0 : -ENODEV;
+		req = io->attach;
+		mutex_unlock(&io->lock);
+		if (r)
+			return r;
+		return copy_to_user(uaddr, &req, sizeof(req)) ? -EFAULT : 0;
+	case XVM_IOMMU_GRP_INFO:
+		if (attr->attr > XVM_IOMMU_INFO_MAX)
+			return -ENXIO;
+		mutex_lock(&io->lock);
+		r = xvm_iommu_get_info(io, attr->attr, &val);
+		mutex_unlock(&io->lock);
+		if (r)
+			return r;
+		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
+	default:
+		return -ENXIO;
+	}
+}
+
+static int xvm_iommu_has_attr(struct xvm_device *dev,
+			      struct xvm_device_attr *attr)
+{
+	switch (attr->group) {
+	case XVM_IOMMU_GRP_CTRL:
+		return attr->attr <= XVM_IOMMU_CTRL_DETACH ? 0 : -ENXIO;
+	case XVM_IOMMU_GRP_INFO:
+		return attr->attr <= XVM_IOMMU_INFO_MAX ? 0 : -ENXIO;
+	default:
+		return -ENXIO;
+	}
+}
+
+/* Lifetime. */
+
+static int xvm_iommu_create(struct xvm_device *dev)
+{
+	struct xvm_iommu *io;
+
+	io = kzalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
+	if (!io)
+		return -ENOMEM;
+	io->vm = dev->vm;
+	mutex_init(&io->ioctl_lock);
+	mutex_init(&io->lock);
+	io->state = XVM_IOMMU_DETACHED;
+	io->areas = RB_ROOT_CACHED;
+	io->listener.update = xvm_iommu_slot_update;
+	dev->private = io;
+	return 0;
+}
+
+static void xvm_iommu_free(struct xvm_iommu *io)
+{
+	mutex_destroy(&io->lock);
+	mutex_destroy(&io->ioctl_lock);
+	kfree(io);
+}
+
+/*
+ * The fd was closed, or the VM is going away: no ioctl of this device can
+ * run.  Hand the device back, unpin everything and free.
+ */
+static void xvm_iommu_destroy(struct xvm_device *dev)
+{
+	struct xvm_iommu *io = dev->private;
+
+	xvm_iommu_stop(io);
+	xvm_iommu_free(io);
+}
+
+static const struct xvm_device_ops xvm_iommu_ops = {
+	.name		= "xvm-iommu",
+	.type		= XVM_DEV_TYPE_IOMMU,
+	.owner		= THIS_MODULE,
+	.create		= xvm_iommu_create,
+	.destroy	= xvm_iommu_destroy,
+	.release	= xvm_iommu_destroy,	/* closing the fd detaches */
+	.set_attr	= xvm_iommu_set_attr,
+	.get_attr	= xvm_iommu_get_attr,
+	.has_attr	= xvm_iommu_has_attr,
+	.ioctl		= xvm_iommu_ioctl,
+};
+
+static int __init xvm_iommu_init(void)
+{
+	return xvm_register_device_ops(&xvm_iommu_ops);
+}
+
+static void __exit xvm_iommu_exit(void)
+{
+	xvm_unregister_device_ops(&xvm_iommu_ops);
+}
+
+module_init(xvm_iommu_init);
+module_exit(xvm_iommu_exit);
+
+MODULE_DESCRIPTION("xvm: typed IOMMU mapping of guest memory");
+MODULE_LICENSE("GPL");
