@@ -339,6 +339,84 @@ struct xvm_iommu_translate {
 /* end typed IOMMU */
 
 /* MSI-X interposition (XVM_DEV_TYPE_VFIO_MSIX, xvm-msix.ko) */
+
+/*
+ * The device emulates the guest-visible MSI-X table, PBA and control word
+ * of one VFIO-assigned PCI function and delivers its interrupts in-kernel:
+ * a signal on a vector's eventfd (the one given to VFIO_DEVICE_SET_IRQS)
+ * becomes, when the vector is unmasked, a 4-byte write of its data at its
+ * address on the VM's MMIO bus (the event-channel doorbell, GICD_SETSPI_NSR).
+ * Attach first; every other group except STATS is ENODEV before that.
+ */
+#define XVM_MSIX_GRP_ATTACH	0	/* attr 0, set once: struct xvm_msix_attach */
+#define XVM_MSIX_GRP_INFO	1	/* attr 0, get: struct xvm_msix_info */
+#define XVM_MSIX_GRP_ADDR	2	/* attr XVM_MSIX_ADDR_*: __u64 guest physical */
+#define XVM_MSIX_GRP_EVENTFD	3	/* attr vector, set: __s32 eventfd, -1 detaches */
+#define XVM_MSIX_GRP_CTRL	4	/* attr XVM_MSIX_CTRL_* */
+#define XVM_MSIX_GRP_VECTOR	5	/* attr vector, get: struct xvm_msix_vector_state */
+#define XVM_MSIX_GRP_STATS	6	/* attr XVM_MSIX_STAT_*, get: __u64 */
+
+/* The VFIO group that proves ownership, and the function's address. */
+struct xvm_msix_attach {
+	__s32 group_fd;		/* an open VFIO group (/dev/vfio/N) */
+	__u32 flags;		/* must be zero */
+	__u32 segment;		/* PCI domain */
+	__u8 bus;
+	__u8 devfn;		/* PCI_DEVFN(slot, function) */
+	__u16 pad;
+	__u64 reserved[2];
+};
+
+/* What the interposer read from the device's own MSI-X capability. */
+struct xvm_msix_info {
+	__u32 segment;
+	__u8 bus;
+	__u8 devfn;
+	__u16 cap_offset;	/* of the MSI-X capability in config space */
+	__u32 nr_vectors;	/* table size */
+	__u32 table_bir;
+	__u32 table_offset;	/* in its BAR */
+	__u32 table_size;	/* bytes: nr_vectors * 16 */
+	__u32 pba_bir;
+	__u32 pba_offset;	/* in its BAR */
+	__u32 pba_size;		/* bytes: 8 per 64 vectors */
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define XVM_MSIX_ADDR_TABLE	0
+#define XVM_MSIX_ADDR_PBA	1
+#define XVM_MSIX_ADDR_NONE	(~0ULL)	/* not on the bus (set: remove) */
+
+#define XVM_MSIX_CTRL_WORD	0	/* __u16: the capability's Message Control */
+#define XVM_MSIX_CTRL_RESET	1	/* set, no value: back to the reset state */
+
+/* One vector, as the guest programmed it. */
+struct xvm_msix_vector_state {
+	__u64 addr;		/* message address as written */
+	__u32 data;		/* message data as written */
+	__u32 ctrl;		/* vector control: PCI_MSIX_ENTRY_CTRL_MASKBIT */
+	__u64 msg_addr;		/* what delivery uses (latched at unmask) */
+	__u32 msg_data;
+	__u32 flags;		/* XVM_MSIX_VECTOR_* */
+	__u64 reserved[2];
+};
+
+#define XVM_MSIX_VECTOR_PENDING	(1U << 0)	/* its PBA bit */
+#define XVM_MSIX_VECTOR_MASKED	(1U << 1)	/* effectively masked */
+#define XVM_MSIX_VECTOR_UPDATED	(1U << 2)	/* addr/data differ from msg_* */
+#define XVM_MSIX_VECTOR_EVENTFD	(1U << 3)	/* an eventfd is attached */
+#define XVM_MSIX_VECTOR_HOOKED	(1U << 4)	/* ... and still hooked (not closed) */
+
+#define XVM_MSIX_STAT_FIRED		0	/* eventfd signals consumed */
+#define XVM_MSIX_STAT_DELIVERED		1	/* MSI writes a region claimed */
+#define XVM_MSIX_STAT_UNDELIVERABLE	2	/* MSI writes no region claimed */
+#define XVM_MSIX_STAT_LATCHED		3	/* fires while masked: PBA set */
+#define XVM_MSIX_STAT_BAD_READS		4	/* illegal width/alignment: all-ones */
+#define XVM_MSIX_STAT_BAD_WRITES	5	/* illegal width/alignment: dropped */
+#define XVM_MSIX_STAT_PBA_WRITES	6	/* guest writes to the PBA, ignored */
+#define XVM_MSIX_NR_STATS		7
+
 /* end MSI-X interposition */
 
 #endif /* _UAPI_LINUX_XVM_H */
