@@ -1,0 +1,1610 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msix_test: XVM_DEV_TYPE_VFIO_MSIX (xvm-msix.ko) with a real e1000e
+ * (8086:10d3, 5 MSI-X vectors, table at BAR3+0, PBA at BAR3+0x2000) at
+ * 0000:00:03.0, bound to vfio-pci by the tests themselves.
+ *
+ * Each behaviour test runs twice (fixture variants): "loopback" fires a
+ * vector with VFIO's loopback trigger (SET_IRQS DATA_NONE|ACTION_TRIGGER,
+ * process context), "device" makes the NIC raise a real MSI-X through its
+ * BAR0 (IVAR/IMS, then ICS = 1 << (20 + v); hard-IRQ context).  Device
+ * writes are paced 1 ms apart: QEMU's e1000e throttles a vector at 128 us
+ * and may then send a duplicate, so counts from the device are checked as
+ * "at least", while counts the interposer itself decides (deliveries at an
+ * unmask) are exact.
+ *
+ * The guest programs its virtual table through XVM_MMIO on a vCPU fd, with
+ * address = the event-channel doorbell and data = a port number; delivery is
+ * seen as that port going pending (XVM_POLL, XVM_EVTCHN_STATUS).  Waiting
+ * for an interrupt is bounded by a generous deadline (a liveness bound,
+ * never a speed check).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+#include "kselftest_harness.h"
+#include "libxvm.h"
+
+#define NIC_BDF		"0000:00:03.0"
+#define NIC_DEVFN	(3 << 3)
+#define EDU_BDF		"0000:00:04.0"
+#define EDU_DEVFN	(4 << 3)
+#define NVEC		5
+
+#define DB_ADDR		0x40000000ULL		/* event-channel doorbell */
+#define BAR3_GPA	0xfe000000ULL		/* where the guest sees BAR3 */
+#define TABLE_GPA	BAR3_GPA
+#define PBA_GPA		(BAR3_GPA + 0x2000)
+#define TABLE_SIZE	(NVEC * PCI_MSIX_ENTRY_SIZE)
+
+/* e1000e BAR0 registers */
+#define E_ICR		0xc0
+#define E_ICS		0xc8
+#define E_IMS		0xd0
+#define E_IMC		0xd8
+#define E_IVAR		0xe4
+#define E_IVAR_ALL	0x000cba98u	/* causes 0..4 -> vectors 0..4 */
+#define E_IMS_ALL	0x01f00000u
+
+#define SEC		1000000000ULL
+#define WAIT_NS		(5 * SEC)	/* liveness bound for an interrupt */
+
+#define ASSERT_OK(expr) do {						\
+	long __r;							\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
+				 strerror(errno));			\
+} while (0)
+
+#define EXPECT_ERR(expr, err) do {					\
+	long __r; int __e;						\
+	errno = 0;							\
+	__r = (long)(expr);						\
+	__e = errno;							\
+	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
+				  strerror(err), __r);			\
+	if (__r == -1)							\
+		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
+					   strerror(err), strerror(__e));\
+} while (0)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* sysfs and VFIO plumbing */
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* The name of bdf's driver ("" if unbound) into buf. */
+static void pci_driver(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	buf[0] = 0;
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(buf, len, "%s", basename(link));
+	}
+}
+
+static int pci_exists(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+static int bind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], drv[64];
+
+	pci_driver(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, "vfio-pci"))
+		return 0;
+	if (drv[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		if (sysfs_write(path, bdf))
+			return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	if (sysfs_write(path, "vfio-pci"))
+		return -1;
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	pci_driver(bdf, drv, sizeof(drv));
+	return strcmp(drv, "vfio-pci") ? -1 : 0;
+}
+
+/* Back to unbound, no override (how the guest boots). */
+static void unbind_all(const char *bdf)
+{
+	char path[PATH_MAX], drv[64];
+
+	pci_driver(bdf, drv, sizeof(drv));
+	if (drv[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		sysfs_write(path, bdf);
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	sysfs_write(path, "\n");
+}
+
+static int iommu_group_of(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	return atoi(basename(link));
+}
+
+static int open_group(const char *bdf)
+{
+	char path[64];
+	int g = iommu_group_of(bdf);
+
+	if (g < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+struct vfio {
+	int container, group, device;
+	volatile uint32_t *bar0;
+	size_t bar0_size;
+	uint64_t cfg_off;
+};
+
+static void vfio_close(struct vfio *v)
+{
+	if (v->bar0)
+		munmap((void *)v->bar0, v->bar0_size);
+	v->bar0 = NULL;
+	if (v->device >= 0)
+		close(v->device);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	v->device = v->group = v->container = -1;
+}
+
+/* Opens bdf through VFIO, maps BAR0, enables memory and bus mastering. */
+static int vfio_open(struct vfio *v, const char *bdf)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	uint16_t cmd;
+	void *p;
+	int i;
+
+	v->container = v->group = v->device = -1;
+	v->bar0 = NULL;
+	if (bind_vfio(bdf))
+		return -1;
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	/* A previous user (a killed test) may still be releasing it. */
+	for (i = 0; i < 500; i++) {
+		v->group = open_group(bdf);
+		if (v->group >= 0 || errno != EBUSY)
+			break;
+		usleep(10000);
+	}
+	if (v->container < 0 || v->group < 0)
+		goto fail;
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs) ||
+	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		goto fail;
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
+		goto fail;
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->device < 0)
+		goto fail;
+
+	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		goto fail;
+	v->cfg_off = ri.offset;
+	if (pread(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) != 2)
+		goto fail;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) != 2)
+		goto fail;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.argsz = sizeof(ri);
+	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		goto fail;
+	p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device,
+		 ri.offset);
+	if (p == MAP_FAILED)
+		goto fail;
+	v->bar0 = p;
+	v->bar0_size = ri.size;
+	return 0;
+fail:
+	vfio_close(v);
+	return -1;
+}
+
+/* MSI-X on the real device: vectors [0, n) to efd[], -1 = none. */
+static int vfio_set_irqs(struct vfio *v, unsigned int start, unsigned int n,
+			 const int *efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + NVEC * sizeof(int32_t)];
+	struct vfio_irq_set *set = (void *)buf;
+
+	set->argsz = sizeof(*set) + n * sizeof(int32_t);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->start = start;
+	set->count = n;
+	memcpy(set->data, efd, n * sizeof(int32_t));
+	return ioctl(v->device, VFIO_DEVICE_SET_IRQS, set);
+}
+
+/* VFIO's loopback trigger: signals vector vec's eventfd, process context. */
+static int vfio_trigger(struct vfio *v, unsigned int vec)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+		.start = vec,
+		.count = 1,
+	};
+
+	return ioctl(v->device, VFIO_DEVICE_SET_IRQS, &set);
+}
+
+static void nic_setup(struct vfio *v)
+{
+	v->bar0[E_IMC / 4] = 0xffffffffu;
+	v->bar0[E_ICR / 4] = 0xffffffffu;
+	v->bar0[E_IVAR / 4] = E_IVAR_ALL;
+	v->bar0[E_IMS / 4] = E_IMS_ALL;
+}
+
+/* A real MSI-X for vector vec, then 1 ms of pacing. */
+static void nic_fire(struct vfio *v, unsigned int vec)
+{
+	v->bar0[E_ICR / 4] = 0xffffffffu;
+	v->bar0[E_ICS / 4] = 1u << (20 + vec);
+	usleep(1000);
+}
+
+/* xvm plumbing */
+
+struct env {
+	struct vfio vfio;
+	int efd[NVEC];
+	int xvm, vm, vcpu, dev;
+	uint32_t port[NVEC];
+	int real;		/* fire through the NIC, else loopback */
+};
+
+static int msix_attach(int dev, int group_fd, uint32_t seg, uint8_t bus,
+		       uint8_t devfn)
+{
+	struct xvm_msix_attach a = {
+		.group_fd = group_fd, .segment = seg, .bus = bus,
+		.devfn = devfn,
+	};
+
+	return xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a);
+}
+
+static uint64_t mstat(int dev, unsigned int id)
+{
+	uint64_t v = ~0ULL;
+
+	xvm_get_attr(dev, XVM_MSIX_GRP_STATS, id, &v);
+	return v;
+}
+
+static int set_addr(int dev, unsigned int which, uint64_t gpa)
+{
+	return xvm_set_attr(dev, XVM_MSIX_GRP_ADDR, which, &gpa);
+}
+
+static int set_eventfd(int dev, unsigned int vec, int32_t fd)
+{
+	return xvm_set_attr(dev, XVM_MSIX_GRP_EVENTFD, vec, &fd);
+}
+
+static int set_ctrl(int dev, uint16_t val)
+{
+	return xvm_set_attr(dev, XVM_MSIX_GRP_CTRL, XVM_MSIX_CTRL_WORD, &val);
+}
+
+static uint16_t get_ctrl(int dev)
+{
+	uint16_t val = 0xdead;
+
+	xvm_get_attr(dev, XVM_MSIX_GRP_CTRL, XVM_MSIX_CTRL_WORD, &val);
+	return val;
+}
+
+static uint32_t vec_flags(int dev, unsigned int vec)
+{
+	struct xvm_msix_vector_state st;
+
+	if (xvm_get_attr(dev, XVM_MSIX_GRP_VECTOR, vec, &st))
+		return 0xbad0000;
+	return st.flags;
+}
+
+/* A guest read; *handled = 1 if claimed, 0 if not, -1 on error. */
+static uint64_t mmio_rd(int vcpu, uint64_t addr, uint32_t len, int *handled)
+{
+	uint64_t val = ~0ULL;
+	int h = 0;
+
+	if (xvm_mmio_read(vcpu, addr, len, &val, &h))
+		h = -1;
+	if (handled)
+		*handled = h;
+	return val;
+}
+
+/* A guest write: 0 if claimed, 1 if not (the VMM's), -1 on error. */
+static int mmio_wr(int vcpu, uint64_t addr, uint32_t len, uint64_t val)
+{
+	int h = 0;
+
+	if (xvm_mmio_write(vcpu, addr, len, val, &h))
+		return -1;
+	return !h;
+}
+
+static uint64_t entry(unsigned int vec, unsigned int field)
+{
+	return TABLE_GPA + vec * PCI_MSIX_ENTRY_SIZE + field;
+}
+
+static uint32_t entry_rd(struct env *e, unsigned int vec, unsigned int field)
+{
+	return mmio_rd(e->vcpu, entry(vec, field), 4, NULL);
+}
+
+static int entry_wr(struct env *e, unsigned int vec, unsigned int field,
+		    uint32_t val)
+{
+	return mmio_wr(e->vcpu, entry(vec, field), 4, val);
+}
+
+/* Vector vec -> doorbell, data = port, with the given mask bit. */
+static int program(struct env *e, unsigned int vec, uint32_t port, int masked)
+{
+	if (entry_wr(e, vec, PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)DB_ADDR) ||
+	    entry_wr(e, vec, PCI_MSIX_ENTRY_UPPER_ADDR, DB_ADDR >> 32) ||
+	    entry_wr(e, vec, PCI_MSIX_ENTRY_DATA, port) ||
+	    entry_wr(e, vec, PCI_MSIX_ENTRY_VECTOR_CTRL, !!masked))
+		return -1;
+	return 0;
+}
+
+static uint64_t pba(struct env *e)
+{
+	return mmio_rd(e->vcpu, PBA_GPA, 8, NULL);
+}
+
+static int pending(struct env *e, uint32_t port)
+{
+	uint32_t status = 0;
+
+	if (xvm_evtchn_status(e->vm, port, NULL, &status))
+		return -1;
+	return !!(status & XVM_EVTCHN_STATUS_PENDING);
+}
+
+static int any_pending(struct env *e)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NVEC; i++)
+		n += pending(e, e->port[i]);
+	return n;
+}
+
+static void clear_ports(struct env *e)
+{
+	int i;
+
+	for (i = 0; i < NVEC; i++)
+		xvm_evtchn_clear(e->vm, e->port[i]);
+}
+
+/* Waits until stat id reaches at least target; 0 on success. */
+static int wait_stat(int dev, unsigned int id, uint64_t target)
+{
+	uint64_t end = now_ns() + WAIT_NS;
+
+	while (mstat(dev, id) < target) {
+		if (now_ns() > end)
+			return -1;
+		usleep(200);
+	}
+	return 0;
+}
+
+/* Blocks in XVM_POLL until port is pending; 1 if it is. */
+static int poll_port(struct env *e, uint32_t port)
+{
+	uint32_t got = 0;
+	int r = xvm_poll(e->vcpu, &port, 1, WAIT_NS, 0, &got);
+
+	return r == 1 && got == port;
+}
+
+/* Fires vec (device or loopback) and waits until the hook has seen it. */
+static int fire(struct env *e, unsigned int vec)
+{
+	uint64_t before = mstat(e->dev, XVM_MSIX_STAT_FIRED);
+
+	if (e->real)
+		nic_fire(&e->vfio, vec);
+	else if (vfio_trigger(&e->vfio, vec))
+		return -1;
+	if (wait_stat(e->dev, XVM_MSIX_STAT_FIRED, before + 1))
+		return -1;
+	if (e->real)
+		usleep(2000);	/* a duplicate, if any, lands now */
+	return 0;
+}
+
+static void env_close_xvm(struct env *e)
+{
+	if (e->dev >= 0)
+		close(e->dev);
+	if (e->vcpu >= 0)
+		close(e->vcpu);
+	if (e->vm >= 0)
+		close(e->vm);
+	if (e->xvm >= 0)
+		close(e->xvm);
+	e->dev = e->vcpu = e->vm = e->xvm = -1;
+}
+
+static void env_close(struct env *e)
+{
+	int i;
+
+	env_close_xvm(e);
+	vfio_close(&e->vfio);
+	for (i = 0; i < NVEC; i++) {
+		if (e->efd[i] >= 0)
+			close(e->efd[i]);
+		e->efd[i] = -1;
+	}
+}
+
+/*
+ * VFIO with MSI-X on (one eventfd per vector), a VM with a vCPU, a doorbell
+ * and a port per vector, and the interposer attached, on the bus and
+ * hooked.  Returns 0, or a string saying what failed.
+ */
+static const char *env_open(struct env *e, int real)
+{
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	e->dev = e->vcpu = e->vm = e->xvm = -1;
+	e->real = real;
+	for (i = 0; i < NVEC; i++)
+		e->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vfio_open(&e->vfio, NIC_BDF))
+		return "VFIO open of the e1000e";
+	if (vfio_set_irqs(&e->vfio, 0, NVEC, e->efd))
+		return "VFIO_DEVICE_SET_IRQS (MSI-X)";
+	nic_setup(&e->vfio);
+	/*
+	 * A message the NIC still had pending from an earlier user (its
+	 * physical PBA survives VFIO's close) arrives as soon as MSI-X is
+	 * enabled: let it land and drain it before the hooks go on.
+	 */
+	usleep(10000);
+	for (i = 0; i < NVEC; i++) {
+		uint64_t cnt;
+
+		if (read(e->efd[i], &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			return "eventfd drain";
+	}
+
+	e->xvm = xvm_open();
+	e->vm = e->xvm < 0 ? -1 : xvm_create_vm(e->xvm, 0);
+	e->vcpu = e->vm < 0 ? -1 : xvm_create_vcpu(e->vm, 0);
+	if (e->vcpu < 0 || xvm_set_doorbell(e->vm, DB_ADDR, 0))
+		return "VM, vCPU or doorbell";
+	for (i = 0; i < NVEC; i++)
+		if (xvm_evtchn_alloc_unbound(e->vm, &e->port[i]))
+			return "port allocation";
+	if (xvm_create_device(e->vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &e->dev))
+		return "XVM_CREATE_DEVICE(VFIO_MSIX)";
+	if (msix_attach(e->dev, e->vfio.group, 0, 0, NIC_DEVFN))
+		return "attach";
+	if (set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA) ||
+	    set_addr(e->dev, XVM_MSIX_ADDR_PBA, PBA_GPA))
+		return "table/PBA addresses";
+	for (i = 0; i < NVEC; i++)
+		if (set_eventfd(e->dev, i, e->efd[i]))
+			return "eventfd hook";
+	return NULL;
+}
+
+static int env_available(void)
+{
+	return pci_exists(NIC_BDF) && access("/dev/vfio/vfio", F_OK) == 0;
+}
+
+/* Every vector programmed to its own port and unmasked, MSI-X enabled. */
+static int env_enable_all(struct env *e)
+{
+	int i;
+
+	for (i = 0; i < NVEC; i++)
+		if (program(e, i, e->port[i], 0))
+			return -1;
+	return set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE);
+}
+
+static int module_refcnt(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/xvm_msix/refcnt", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		buf[0] = 0;
+	close(fd);
+	return buf[0] ? atoi(buf) : -1;
+}
+
+/* Behaviour tests, each with loopback and real-device interrupts. */
+
+FIXTURE(msix) {
+	struct env e;
+};
+
+FIXTURE_VARIANT(msix) {
+	int real;
+};
+
+FIXTURE_VARIANT_ADD(msix, loopback) {
+	.real = 0,
+};
+
+FIXTURE_VARIANT_ADD(msix, device) {
+	.real = 1,
+};
+
+FIXTURE_SETUP(msix)
+{
+	const char *what;
+
+	if (!env_available())
+		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	what = env_open(&self->e, variant->real);
+	ASSERT_EQ(NULL, what) TH_LOG("setup: %s: %s", what, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(msix)
+{
+	env_close(&self->e);
+}
+
+/* 1, 10: the reset state, the layout read from the device. */
+TEST_F(msix, reset_state)
+{
+	struct env *e = &self->e;
+	struct xvm_msix_info info;
+	int i;
+
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_INFO, 0, &info));
+	EXPECT_EQ(NVEC, info.nr_vectors);
+	EXPECT_EQ(3, info.table_bir);
+	EXPECT_EQ(0, info.table_offset);
+	EXPECT_EQ(TABLE_SIZE, info.table_size);
+	EXPECT_EQ(3, info.pba_bir);
+	EXPECT_EQ(0x2000, info.pba_offset);
+	EXPECT_EQ(8, info.pba_size);
+	EXPECT_EQ(0, info.segment);
+	EXPECT_EQ(0, info.bus);
+	EXPECT_EQ(NIC_DEVFN, info.devfn);
+	EXPECT_NE(0, info.cap_offset);
+
+	EXPECT_EQ(NVEC - 1, get_ctrl(e->dev));		/* disabled, unmasked */
+	for (i = 0; i < NVEC; i++) {
+		EXPECT_EQ(0, entry_rd(e, i, PCI_MSIX_ENTRY_LOWER_ADDR));
+		EXPECT_EQ(0, entry_rd(e, i, PCI_MSIX_ENTRY_UPPER_ADDR));
+		EXPECT_EQ(0, entry_rd(e, i, PCI_MSIX_ENTRY_DATA));
+		EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT,
+			  entry_rd(e, i, PCI_MSIX_ENTRY_VECTOR_CTRL));
+		EXPECT_EQ(XVM_MSIX_VECTOR_MASKED | XVM_MSIX_VECTOR_EVENTFD |
+			  XVM_MSIX_VECTOR_HOOKED, vec_flags(e->dev, i));
+	}
+	EXPECT_EQ(0, pba(e));
+
+	/* Reset after use returns to the same state. */
+	ASSERT_OK(env_enable_all(e));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE |
+			   PCI_MSIX_FLAGS_MASKALL));
+	ASSERT_OK(fire(e, 2));
+	EXPECT_EQ(1u << 2, pba(e));
+	ASSERT_OK(xvm_set_attr(e->dev, XVM_MSIX_GRP_CTRL,
+			       XVM_MSIX_CTRL_RESET, NULL));
+	EXPECT_EQ(NVEC - 1, get_ctrl(e->dev));
+	EXPECT_EQ(0, pba(e));
+	for (i = 0; i < NVEC; i++) {
+		EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT,
+			  entry_rd(e, i, PCI_MSIX_ENTRY_VECTOR_CTRL));
+		EXPECT_EQ(0, entry_rd(e, i, PCI_MSIX_ENTRY_DATA));
+	}
+	EXPECT_EQ(0, any_pending(e));
+}
+
+/* 12: an unmasked vector is delivered to a poller, with no userspace hop. */
+struct delayed_fire {
+	struct env *e;
+	unsigned int vec;
+	int ret;
+};
+
+static void *delayed_fire_fn(void *arg)
+{
+	struct delayed_fire *d = arg;
+
+	usleep(20000);		/* let the main thread block in XVM_POLL */
+	if (d->e->real)
+		nic_fire(&d->e->vfio, d->vec);
+	else
+		d->ret = vfio_trigger(&d->e->vfio, d->vec);
+	return NULL;
+}
+
+TEST_F(msix, delivery_in_kernel)
+{
+	struct env *e = &self->e;
+	struct delayed_fire d = { .e = e };
+	uint64_t cnt, fired, delivered;
+	pthread_t t;
+	unsigned int v;
+
+	ASSERT_OK(env_enable_all(e));
+	for (v = 0; v < NVEC; v++) {
+		fired = mstat(e->dev, XVM_MSIX_STAT_FIRED);
+		delivered = mstat(e->dev, XVM_MSIX_STAT_DELIVERED);
+		d.vec = v;
+		ASSERT_OK(pthread_create(&t, NULL, delayed_fire_fn, &d));
+		EXPECT_EQ(1, poll_port(e, e->port[v])) TH_LOG("vector %u", v);
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, d.ret);
+		EXPECT_GE(mstat(e->dev, XVM_MSIX_STAT_FIRED), fired + 1);
+		EXPECT_GE(mstat(e->dev, XVM_MSIX_STAT_DELIVERED), delivered + 1);
+		/* Only that vector's port. */
+		EXPECT_EQ(1, any_pending(e));
+		/* The hook consumed the count: userspace sees nothing. */
+		EXPECT_EQ(-1, read(e->efd[v], &cnt, sizeof(cnt)));
+		EXPECT_EQ(EAGAIN, errno);
+		clear_ports(e);
+	}
+	EXPECT_EQ(0, mstat(e->dev, XVM_MSIX_STAT_UNDELIVERABLE));
+	EXPECT_EQ(0, mstat(e->dev, XVM_MSIX_STAT_LATCHED));
+}
+
+/* 2, 3, 4: each mask source latches, its removal delivers exactly once. */
+TEST_F(msix, mask_sources)
+{
+	struct env *e = &self->e;
+	const unsigned int v = 1;
+	uint64_t delivered, latched;
+	int src;
+
+	for (src = 0; src < 3; src++) {
+		ASSERT_OK(env_enable_all(e));
+		clear_ports(e);
+		switch (src) {
+		case 0:		/* MSI-X disabled */
+			ASSERT_OK(set_ctrl(e->dev, 0));
+			break;
+		case 1:		/* function mask */
+			ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE |
+					   PCI_MSIX_FLAGS_MASKALL));
+			break;
+		case 2:		/* vector mask */
+			ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL,
+					      1));
+			break;
+		}
+		EXPECT_TRUE(vec_flags(e->dev, v) & XVM_MSIX_VECTOR_MASKED);
+		latched = mstat(e->dev, XVM_MSIX_STAT_LATCHED);
+		delivered = mstat(e->dev, XVM_MSIX_STAT_DELIVERED);
+		ASSERT_OK(fire(e, v));
+
+		/* 3: latched, not delivered. */
+		EXPECT_EQ(0, any_pending(e)) TH_LOG("source %d", src);
+		EXPECT_EQ(1u << v, pba(e)) TH_LOG("source %d", src);
+		EXPECT_TRUE(vec_flags(e->dev, v) & XVM_MSIX_VECTOR_PENDING);
+		EXPECT_GE(mstat(e->dev, XVM_MSIX_STAT_LATCHED), latched + 1);
+		EXPECT_EQ(delivered, mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+
+		/* 4: the unmask delivers it, exactly once, and clears it. */
+		if (src == 2) {
+			ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL,
+					      0));
+		} else {
+			ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+		}
+		EXPECT_EQ(1, pending(e, e->port[v])) TH_LOG("source %d", src);
+		EXPECT_EQ(1, any_pending(e));
+		EXPECT_EQ(0, pba(e));
+		EXPECT_EQ(delivered + 1,
+			  mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+
+		/* Nothing left: a second mask/unmask delivers nothing. */
+		clear_ports(e);
+		ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+		ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+		EXPECT_EQ(0, any_pending(e));
+		EXPECT_EQ(delivered + 1,
+			  mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+	}
+}
+
+/* 5: the function mask holds all five vectors; clearing it releases all. */
+TEST_F(msix, function_mask_holds_all)
+{
+	struct env *e = &self->e;
+	uint64_t delivered;
+	int v, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		/* pass 0: function mask; pass 1: MSI-X disabled. */
+		ASSERT_OK(env_enable_all(e));
+		ASSERT_OK(set_ctrl(e->dev, pass ? PCI_MSIX_FLAGS_MASKALL :
+				   PCI_MSIX_FLAGS_ENABLE |
+				   PCI_MSIX_FLAGS_MASKALL));
+		clear_ports(e);
+		delivered = mstat(e->dev, XVM_MSIX_STAT_DELIVERED);
+		for (v = 0; v < NVEC; v++)
+			ASSERT_OK(fire(e, v));
+		EXPECT_EQ(0x1f, pba(e));
+		EXPECT_EQ(0, any_pending(e));
+		EXPECT_EQ(delivered, mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+
+		/* Unmasking one vector alone changes nothing. */
+		ASSERT_EQ(0, entry_wr(e, 0, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+		ASSERT_EQ(0, entry_wr(e, 0, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+		EXPECT_EQ(0x1f, pba(e));
+
+		/* Vector 3 masked on its own stays pending. */
+		ASSERT_EQ(0, entry_wr(e, 3, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+		ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+		for (v = 0; v < NVEC; v++)
+			EXPECT_EQ(v != 3, pending(e, e->port[v]))
+				TH_LOG("pass %d vector %d", pass, v);
+		EXPECT_EQ(1u << 3, pba(e));
+		EXPECT_EQ(delivered + 4,
+			  mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+		ASSERT_EQ(0, entry_wr(e, 3, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+		EXPECT_EQ(1, pending(e, e->port[3]));
+		EXPECT_EQ(0, pba(e));
+		EXPECT_EQ(delivered + 5,
+			  mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+	}
+}
+
+/* 6: address/data written while unmasked take effect at the next unmask. */
+TEST_F(msix, unmasked_update_deferred)
+{
+	struct env *e = &self->e;
+	struct xvm_msix_vector_state st;
+	const unsigned int v = 4;
+
+	ASSERT_OK(env_enable_all(e));
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_DATA, e->port[0]));
+	EXPECT_EQ(e->port[0], entry_rd(e, v, PCI_MSIX_ENTRY_DATA));
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_VECTOR, v, &st));
+	EXPECT_TRUE(st.flags & XVM_MSIX_VECTOR_UPDATED);
+	EXPECT_EQ(e->port[v], st.msg_data);
+	EXPECT_EQ(e->port[0], st.data);
+
+	/* Still delivered with the old data. */
+	ASSERT_OK(fire(e, v));
+	EXPECT_EQ(1, pending(e, e->port[v]));
+	EXPECT_EQ(0, pending(e, e->port[0]));
+	clear_ports(e);
+
+	/* An address written while unmasked is deferred too. */
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_LOWER_ADDR, 0x1234));
+	ASSERT_OK(fire(e, v));
+	EXPECT_EQ(1, pending(e, e->port[v]));
+	EXPECT_EQ(0, mstat(e->dev, XVM_MSIX_STAT_UNDELIVERABLE));
+	clear_ports(e);
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_LOWER_ADDR,
+			      (uint32_t)DB_ADDR));
+
+	/* mask + unmask: the new data is used from now on. */
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_VECTOR, v, &st));
+	EXPECT_FALSE(st.flags & XVM_MSIX_VECTOR_UPDATED);
+	EXPECT_EQ(e->port[0], st.msg_data);
+	ASSERT_OK(fire(e, v));
+	EXPECT_EQ(1, pending(e, e->port[0]));
+	EXPECT_EQ(0, pending(e, e->port[v]));
+	clear_ports(e);
+
+	/* Written while masked: used at the unmask that delivers the PBA. */
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+	ASSERT_OK(fire(e, v));
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_DATA, e->port[2]));
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+	EXPECT_EQ(1, pending(e, e->port[2]));
+	EXPECT_EQ(1, any_pending(e));
+
+	/* A function-mask cycle latches too. */
+	clear_ports(e);
+	ASSERT_EQ(0, entry_wr(e, v, PCI_MSIX_ENTRY_DATA, e->port[3]));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE |
+			   PCI_MSIX_FLAGS_MASKALL));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	ASSERT_OK(fire(e, v));
+	EXPECT_EQ(1, pending(e, e->port[3]));
+	EXPECT_EQ(1, any_pending(e));
+}
+
+/* 7: only naturally aligned 4/8-byte accesses; others all-ones / dropped. */
+TEST_F(msix, illegal_accesses)
+{
+	static const struct { uint32_t off, len; } bad[] = {
+		{ 0, 1 }, { 1, 1 }, { 12, 1 }, { 0, 2 }, { 2, 2 }, { 14, 2 },
+		{ 2, 4 }, { 6, 4 }, { 4, 8 }, { 12, 8 }, { 20, 8 },
+	};
+	struct env *e = &self->e;
+	uint64_t reads, writes, delivered;
+	unsigned int i;
+	int h;
+
+	ASSERT_OK(program(e, 1, e->port[1], 1));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	ASSERT_OK(fire(e, 1));			/* PBA bit 1 */
+	reads = mstat(e->dev, XVM_MSIX_STAT_BAD_READS);
+	writes = mstat(e->dev, XVM_MSIX_STAT_BAD_WRITES);
+	delivered = mstat(e->dev, XVM_MSIX_STAT_DELIVERED);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t a = entry(1, bad[i].off);
+		uint64_t ones = bad[i].len == 8 ? ~0ULL :
+				(1ULL << (8 * bad[i].len)) - 1;
+
+		EXPECT_EQ(ones, mmio_rd(e->vcpu, a, bad[i].len, &h))
+			TH_LOG("read off %u len %u", bad[i].off, bad[i].len);
+		EXPECT_EQ(1, h);
+		/* Would unmask vector 1 or change its entry: dropped. */
+		EXPECT_EQ(0, mmio_wr(e->vcpu, a, bad[i].len, 0));
+	}
+	EXPECT_EQ(reads + i, mstat(e->dev, XVM_MSIX_STAT_BAD_READS));
+	EXPECT_EQ(writes + i, mstat(e->dev, XVM_MSIX_STAT_BAD_WRITES));
+	EXPECT_EQ((uint32_t)DB_ADDR, entry_rd(e, 1, PCI_MSIX_ENTRY_LOWER_ADDR));
+	EXPECT_EQ(e->port[1], entry_rd(e, 1, PCI_MSIX_ENTRY_DATA));
+	EXPECT_EQ(1, entry_rd(e, 1, PCI_MSIX_ENTRY_VECTOR_CTRL));
+	EXPECT_EQ(2, pba(e));
+	EXPECT_EQ(delivered, mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+	EXPECT_EQ(0, any_pending(e));
+
+	/* The PBA too. */
+	EXPECT_EQ(0xff, mmio_rd(e->vcpu, PBA_GPA, 1, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_EQ(0xffffffffu, mmio_rd(e->vcpu, PBA_GPA + 2, 4, &h));
+	EXPECT_EQ(0, mmio_wr(e->vcpu, PBA_GPA, 2, 0));
+	EXPECT_EQ(reads + i + 2, mstat(e->dev, XVM_MSIX_STAT_BAD_READS));
+	EXPECT_EQ(writes + i + 1, mstat(e->dev, XVM_MSIX_STAT_BAD_WRITES));
+
+	/* Legal accesses still work. */
+	EXPECT_EQ(0, entry_wr(e, 1, PCI_MSIX_ENTRY_VECTOR_CTRL, 0));
+	EXPECT_EQ(1, pending(e, e->port[1]));
+	EXPECT_EQ(delivered + 1, mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+}
+
+/* 8: an 8-byte access at the data offset covers the vector control. */
+TEST_F(msix, qword_accesses)
+{
+	struct env *e = &self->e;
+	uint64_t delivered;
+	int h;
+
+	/* 8 bytes at 0: the whole address. */
+	EXPECT_EQ(0, mmio_wr(e->vcpu, entry(2, 0), 8, DB_ADDR));
+	EXPECT_EQ(DB_ADDR, mmio_rd(e->vcpu, entry(2, 0), 8, &h));
+	EXPECT_EQ(1, h);
+	/* 8 bytes at 8: data, and control in the high half. */
+	EXPECT_EQ(0, mmio_wr(e->vcpu, entry(2, 8), 8,
+			     (1ULL << 32) | e->port[2]));
+	EXPECT_EQ((1ULL << 32) | e->port[2],
+		  mmio_rd(e->vcpu, entry(2, 8), 8, NULL));
+	EXPECT_EQ(1, entry_rd(e, 2, PCI_MSIX_ENTRY_VECTOR_CTRL));
+	/* Reserved control bits read as zero. */
+	EXPECT_EQ(0, mmio_wr(e->vcpu, entry(2, 8), 8,
+			     (0xfffffffeULL << 32) | e->port[2]));
+	EXPECT_EQ(0, entry_rd(e, 2, PCI_MSIX_ENTRY_VECTOR_CTRL));
+	EXPECT_EQ(0, mmio_wr(e->vcpu, entry(2, 8), 8,
+			     (1ULL << 32) | e->port[2]));
+
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	ASSERT_OK(fire(e, 2));
+	EXPECT_EQ(4, pba(e));
+	EXPECT_EQ(0, any_pending(e));
+	delivered = mstat(e->dev, XVM_MSIX_STAT_DELIVERED);
+
+	/* One 8-byte write: new data and unmask; the new data is used. */
+	EXPECT_EQ(0, mmio_wr(e->vcpu, entry(2, 8), 8, e->port[0]));
+	EXPECT_EQ(1, pending(e, e->port[0]));
+	EXPECT_EQ(1, any_pending(e));
+	EXPECT_EQ(0, pba(e));
+	EXPECT_EQ(delivered + 1, mstat(e->dev, XVM_MSIX_STAT_DELIVERED));
+	EXPECT_EQ(e->port[0], mmio_rd(e->vcpu, entry(2, 8), 8, NULL));
+}
+
+/* 9: PBA writes are ignored; PBA reads return the emulated bits. */
+TEST_F(msix, pba_writes_ignored)
+{
+	struct env *e = &self->e;
+	uint64_t writes;
+	int h;
+
+	ASSERT_OK(env_enable_all(e));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE |
+			   PCI_MSIX_FLAGS_MASKALL));
+	ASSERT_OK(fire(e, 0));
+	ASSERT_OK(fire(e, 3));
+	EXPECT_EQ(0x9, pba(e));
+	EXPECT_EQ(0x9, mmio_rd(e->vcpu, PBA_GPA, 4, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_EQ(0, mmio_rd(e->vcpu, PBA_GPA + 4, 4, &h));
+	EXPECT_EQ(1, h);
+
+	writes = mstat(e->dev, XVM_MSIX_STAT_PBA_WRITES);
+	EXPECT_EQ(0, mmio_wr(e->vcpu, PBA_GPA, 8, 0));
+	EXPECT_EQ(0, mmio_wr(e->vcpu, PBA_GPA, 4, 0));
+	EXPECT_EQ(0, mmio_wr(e->vcpu, PBA_GPA + 4, 4, 0xffffffff));
+	EXPECT_EQ(0, mmio_wr(e->vcpu, PBA_GPA, 8, ~0ULL));
+	EXPECT_EQ(writes + 4, mstat(e->dev, XVM_MSIX_STAT_PBA_WRITES));
+	EXPECT_EQ(0x9, pba(e));
+
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	EXPECT_EQ(0, pba(e));
+	EXPECT_EQ(1, pending(e, e->port[0]));
+	EXPECT_EQ(1, pending(e, e->port[3]));
+	EXPECT_EQ(2, any_pending(e));
+}
+
+/* 10: the control word: table size - 1 | enable | function mask. */
+TEST_F(msix, control_word)
+{
+	struct env *e = &self->e;
+	uint16_t v;
+
+	ASSERT_OK(set_ctrl(e->dev, 0xffff));
+	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL | (NVEC - 1),
+		  get_ctrl(e->dev));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_QSIZE));
+	EXPECT_EQ(NVEC - 1, get_ctrl(e->dev));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE | 0x3000));
+	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | (NVEC - 1), get_ctrl(e->dev));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_MASKALL));
+	EXPECT_EQ(PCI_MSIX_FLAGS_MASKALL | (NVEC - 1), get_ctrl(e->dev));
+
+	/* The enable gates delivery, as the function mask does. */
+	ASSERT_OK(program(e, 0, e->port[0], 0));
+	ASSERT_OK(set_ctrl(e->dev, 0));
+	ASSERT_OK(fire(e, 0));
+	EXPECT_EQ(0, any_pending(e));
+	EXPECT_EQ(1, pba(e));
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	EXPECT_EQ(1, pending(e, e->port[0]));
+
+	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_CTRL, XVM_MSIX_CTRL_WORD,
+				(void *)1), EFAULT);
+	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_CTRL, XVM_MSIX_CTRL_WORD,
+				(void *)1), EFAULT);
+	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_CTRL,
+				XVM_MSIX_CTRL_RESET, &v), ENXIO);
+}
+
+/* 11: the rest of the table's page is not claimed: the VMM forwards it. */
+TEST_F(msix, unclaimed_in_page)
+{
+	static const uint64_t offs[] = {
+		TABLE_SIZE, TABLE_SIZE + 8, 0x100, 0xff8, 0x1000, 0x1ff8,
+		0x2008, 0x2010, 0x2ff8,
+	};
+	struct env *e = &self->e;
+	unsigned int i;
+	int h;
+
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		mmio_rd(e->vcpu, BAR3_GPA + offs[i], 4, &h);
+		EXPECT_EQ(0, h) TH_LOG("read at BAR3 + %#llx",
+				       (unsigned long long)offs[i]);
+		EXPECT_EQ(1, mmio_wr(e->vcpu, BAR3_GPA + offs[i], 4, 0));
+		mmio_rd(e->vcpu, BAR3_GPA + offs[i], 8, &h);
+		EXPECT_EQ(0, h);
+	}
+	/* Just below the table. */
+	mmio_rd(e->vcpu, TABLE_GPA - 4, 4, &h);
+	EXPECT_EQ(0, h);
+	/* The last legal accesses are claimed. */
+	mmio_rd(e->vcpu, TABLE_GPA + TABLE_SIZE - 8, 8, &h);
+	EXPECT_EQ(1, h);
+	mmio_rd(e->vcpu, PBA_GPA + 4, 4, &h);
+	EXPECT_EQ(1, h);
+}
+
+/* 12: the hook is exclusive: a reader of the eventfd sees nothing. */
+struct reader {
+	int fd;
+	atomic_int done;
+	uint64_t val;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+	/* Blocked in poll(), then read() - as a userspace VMM would. */
+	while (poll(&p, 1, -1) == 1) {
+		if (read(r->fd, &r->val, sizeof(r->val)) == sizeof(r->val))
+			break;
+	}
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+TEST_F(msix, hook_is_exclusive)
+{
+	struct env *e = &self->e;
+	struct reader r = { .fd = e->efd[1] };
+	pthread_t t;
+	uint64_t one = 1;
+	int i;
+
+	ASSERT_OK(env_enable_all(e));
+	ASSERT_OK(pthread_create(&t, NULL, reader_fn, &r));
+	for (i = 0; i < 3; i++) {
+		ASSERT_OK(fire(e, 1));
+		EXPECT_EQ(1, poll_port(e, e->port[1]));
+		clear_ports(e);
+	}
+	EXPECT_EQ(0, atomic_load(&r.done));
+
+	/* Unhooked, the eventfd is userspace's again. */
+	ASSERT_OK(set_eventfd(e->dev, 1, -1));
+	EXPECT_EQ(0, vec_flags(e->dev, 1) & XVM_MSIX_VECTOR_EVENTFD);
+	if (e->real) {
+		nic_fire(&e->vfio, 1);
+	} else {
+		ASSERT_OK(vfio_trigger(&e->vfio, 1));
+	}
+	for (i = 0; i < 5000 && !atomic_load(&r.done); i++)
+		usleep(1000);
+	EXPECT_EQ(1, atomic_load(&r.done));
+	if (!atomic_load(&r.done))
+		ASSERT_EQ(8, write(e->efd[1], &one, sizeof(one)));
+	pthread_join(t, NULL);
+	EXPECT_GE(r.val, 1);
+	EXPECT_EQ(0, any_pending(e));
+}
+
+/* A count already in the eventfd when it is hooked is a fire. */
+TEST_F(msix, hook_consumes_earlier_signal)
+{
+	struct env *e = &self->e;
+	uint64_t cnt;
+
+	ASSERT_OK(env_enable_all(e));
+	ASSERT_OK(set_eventfd(e->dev, 0, -1));
+	if (e->real) {
+		nic_fire(&e->vfio, 0);
+	} else {
+		ASSERT_OK(vfio_trigger(&e->vfio, 0));
+	}
+	/* Wait until VFIO has signalled it (poll, do not read). */
+	{
+		struct pollfd p = { .fd = e->efd[0], .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&p, 1, 5000));
+	}
+	ASSERT_OK(set_eventfd(e->dev, 0, e->efd[0]));
+	EXPECT_EQ(1, pending(e, e->port[0]));
+	EXPECT_EQ(-1, read(e->efd[0], &cnt, sizeof(cnt)));
+}
+
+/* Attribute errors on an attached device. */
+TEST_F(msix, attr_errors)
+{
+	struct env *e = &self->e;
+	int efd = eventfd(0, EFD_CLOEXEC), nfd = open("/dev/null", O_RDONLY);
+	struct xvm_msix_vector_state st;
+	uint64_t gpa;
+
+	/* Attach once. */
+	EXPECT_ERR(msix_attach(e->dev, e->vfio.group, 0, 0, NIC_DEVFN),
+		   EEXIST);
+	/* Unknown groups and attributes. */
+	EXPECT_ERR(xvm_has_attr(e->dev, 7, 0, NULL), ENXIO);
+	EXPECT_ERR(xvm_has_attr(e->dev, XVM_MSIX_GRP_EVENTFD, NVEC, NULL),
+		   ENXIO);
+	EXPECT_ERR(xvm_has_attr(e->dev, XVM_MSIX_GRP_ADDR, 2, NULL), ENXIO);
+	EXPECT_ERR(xvm_has_attr(e->dev, XVM_MSIX_GRP_STATS,
+				XVM_MSIX_NR_STATS, NULL), ENXIO);
+	EXPECT_EQ(0, xvm_has_attr(e->dev, XVM_MSIX_GRP_VECTOR, NVEC - 1,
+				  NULL));
+	EXPECT_EQ(0, xvm_has_attr(e->dev, XVM_MSIX_GRP_CTRL,
+				  XVM_MSIX_CTRL_RESET, NULL));
+	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_VECTOR, NVEC, &st),
+		   ENXIO);
+	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_VECTOR, 0, &st), ENXIO);
+	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_STATS, 0, &gpa), ENXIO);
+	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_EVENTFD, 0, &gpa), ENXIO);
+	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_INFO, 1, &st), ENXIO);
+
+	/* Addresses. */
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA + 4),
+		   EINVAL);
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_PBA, 1ULL << 40), E2BIG);
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_PBA, (1ULL << 40) - 4),
+		   EINVAL);
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, (1ULL << 40) - 0x40),
+		   E2BIG);
+	/* Overlaps the table, the doorbell: the PBA is then off the bus. */
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_PBA, TABLE_GPA + 0x40),
+		   EEXIST);
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_ADDR, XVM_MSIX_ADDR_PBA,
+			       &gpa));
+	EXPECT_EQ(XVM_MSIX_ADDR_NONE, gpa);
+	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_PBA, DB_ADDR), EEXIST);
+	/* Move and remove. */
+	ASSERT_OK(set_addr(e->dev, XVM_MSIX_ADDR_PBA, PBA_GPA + 0x1000));
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_ADDR, XVM_MSIX_ADDR_PBA,
+			       &gpa));
+	EXPECT_EQ(PBA_GPA + 0x1000, gpa);
+	{
+		int h;
+
+		mmio_rd(e->vcpu, PBA_GPA, 8, &h);
+		EXPECT_EQ(0, h);
+		mmio_rd(e->vcpu, PBA_GPA + 0x1000, 8, &h);
+		EXPECT_EQ(1, h);
+	}
+	ASSERT_OK(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, XVM_MSIX_ADDR_NONE));
+	ASSERT_OK(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, XVM_MSIX_ADDR_NONE));
+	{
+		int h;
+
+		mmio_rd(e->vcpu, TABLE_GPA, 4, &h);
+		EXPECT_EQ(0, h);
+	}
+	ASSERT_OK(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA));
+	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_ADDR, 0, (void *)1),
+		   EFAULT);
+
+	/* Eventfds. */
+	EXPECT_ERR(set_eventfd(e->dev, 0, e->efd[0]), EBUSY);
+	EXPECT_ERR(set_eventfd(e->dev, NVEC, efd), ENXIO);
+	ASSERT_OK(set_eventfd(e->dev, 0, -1));
+	EXPECT_ERR(set_eventfd(e->dev, 0, -1), ENOENT);
+	EXPECT_ERR(set_eventfd(e->dev, 0, nfd), EINVAL);
+	EXPECT_ERR(set_eventfd(e->dev, 0, -2), EBADF);
+	EXPECT_ERR(set_eventfd(e->dev, 0, 1000), EBADF);
+	/* Hooked on another vector already: refused. */
+	EXPECT_ERR(set_eventfd(e->dev, 0, e->efd[1]), EBUSY);
+	EXPECT_EQ(0, vec_flags(e->dev, 0) & XVM_MSIX_VECTOR_EVENTFD);
+	ASSERT_OK(set_eventfd(e->dev, 0, efd));
+	ASSERT_OK(set_eventfd(e->dev, 0, -1));
+	ASSERT_OK(set_eventfd(e->dev, 0, e->efd[0]));
+
+	/* A second interposer cannot hook the same eventfd. */
+	{
+		int dev2;
+
+		ASSERT_OK(xvm_create_device(e->vm, XVM_DEV_TYPE_VFIO_MSIX, 0,
+					    &dev2));
+		ASSERT_OK(msix_attach(dev2, e->vfio.group, 0, 0, NIC_DEVFN));
+		EXPECT_ERR(set_eventfd(dev2, 0, e->efd[0]), EBUSY);
+		ASSERT_OK(set_eventfd(dev2, 0, efd));
+		EXPECT_ERR(set_addr(dev2, XVM_MSIX_ADDR_TABLE, TABLE_GPA),
+			   EEXIST);
+		close(dev2);
+	}
+	close(efd);
+	close(nfd);
+}
+
+/* Attach: ownership and the device's own layout. */
+
+TEST(attach_errors)
+{
+	int xvm, vm, dev, dev2, efd, nfd, grp, edu_group = -1;
+	struct xvm_msix_attach a;
+	struct xvm_msix_info info;
+	struct vfio v;
+	uint64_t gpa = TABLE_GPA;
+	uint16_t w = 0;
+
+	if (!env_available())
+		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	ASSERT_OK(vfio_open(&v, NIC_BDF));
+	xvm = xvm_open();
+	ASSERT_LE(0, xvm);
+	vm = xvm_create_vm(xvm, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_OK(xvm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &dev));
+	efd = eventfd(0, EFD_CLOEXEC);
+	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Before attach: nothing but ATTACH and STATS. */
+	EXPECT_ERR(set_addr(dev, XVM_MSIX_ADDR_TABLE, gpa), ENODEV);
+	EXPECT_ERR(set_eventfd(dev, 0, efd), ENODEV);
+	EXPECT_ERR(set_ctrl(dev, 0), ENODEV);
+	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_CTRL, 0, &w), ENODEV);
+	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_INFO, 0, &info), ENODEV);
+	EXPECT_ERR(xvm_has_attr(dev, XVM_MSIX_GRP_VECTOR, 0, NULL), ENODEV);
+	EXPECT_EQ(0, xvm_has_attr(dev, XVM_MSIX_GRP_ATTACH, 0, NULL));
+	EXPECT_EQ(0, mstat(dev, XVM_MSIX_STAT_FIRED));
+	EXPECT_ERR(xvm_has_attr(dev, XVM_MSIX_GRP_ATTACH, 1, NULL), ENXIO);
+	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), ENXIO);
+
+	/* A non-VFIO fd is refused, as is a bad one. */
+	EXPECT_ERR(msix_attach(dev, nfd, 0, 0, NIC_DEVFN), EINVAL);
+	EXPECT_ERR(msix_attach(dev, efd, 0, 0, NIC_DEVFN), EINVAL);
+	EXPECT_ERR(msix_attach(dev, vm, 0, 0, NIC_DEVFN), EINVAL);
+	EXPECT_ERR(msix_attach(dev, v.container, 0, 0, NIC_DEVFN), EINVAL);
+	EXPECT_ERR(msix_attach(dev, v.device, 0, 0, NIC_DEVFN), EINVAL);
+	EXPECT_ERR(msix_attach(dev, -1, 0, 0, NIC_DEVFN), EBADF);
+	EXPECT_ERR(msix_attach(dev, 999, 0, 0, NIC_DEVFN), EBADF);
+	/* Reserved fields. */
+	memset(&a, 0, sizeof(a));
+	a.group_fd = v.group;
+	a.devfn = NIC_DEVFN;
+	a.flags = 1;
+	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), EINVAL);
+	a.flags = 0;
+	a.reserved[1] = 1;
+	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), EINVAL);
+	a.reserved[1] = 0;
+	a.pad = 1;
+	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), EINVAL);
+	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, (void *)1),
+		   EFAULT);
+	/* No such device. */
+	EXPECT_ERR(msix_attach(dev, v.group, 0, 0x42, 0), ENODEV);
+	EXPECT_ERR(msix_attach(dev, v.group, 7, 0, NIC_DEVFN), ENODEV);
+	/* A device that is not in this group: the edu, unbound. */
+	if (pci_exists(EDU_BDF)) {
+		unbind_all(EDU_BDF);
+		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
+		/* ... and bound to vfio-pci, in a group of its own. */
+		ASSERT_OK(bind_vfio(EDU_BDF));
+		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
+		edu_group = open_group(EDU_BDF);
+		EXPECT_LE(0, edu_group);
+		/* The e1000e with the edu's group. */
+		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, NIC_DEVFN), EPERM);
+		/* The edu with its own group: it has no MSI-X. */
+		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, EDU_DEVFN),
+			   ENODEV);
+		close(edu_group);
+		unbind_all(EDU_BDF);
+	}
+	/* The host bridge: no VFIO driver. */
+	EXPECT_ERR(msix_attach(dev, v.group, 0, 0, 0), EPERM);
+
+	/* None of that attached anything; the right one does. */
+	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_INFO, 0, &info), ENODEV);
+	ASSERT_OK(msix_attach(dev, v.group, 0, 0, NIC_DEVFN));
+	EXPECT_ERR(msix_attach(dev, v.group, 0, 0, NIC_DEVFN), EEXIST);
+
+	/* The group fd is not kept: closing it changes nothing. */
+	grp = v.group;
+	ASSERT_OK(xvm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &dev2));
+	ASSERT_OK(msix_attach(dev2, grp, 0, 0, NIC_DEVFN));
+	close(dev2);
+	ASSERT_OK(set_addr(dev, XVM_MSIX_ADDR_TABLE, gpa));
+	vfio_close(&v);
+	ASSERT_OK(set_ctrl(dev, PCI_MSIX_FLAGS_ENABLE));
+	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | (NVEC - 1), get_ctrl(dev));
+
+	close(dev);
+	close(vm);
+	close(xvm);
+	close(efd);
+	close(nfd);
+	EXPECT_EQ(0, module_refcnt());
+}
+
+/*
+ * 13: teardown in every order.  Four things go away - the interposer's
+ * device fd, the VM (VM and vCPU fds), the eventfds, and VFIO (device,
+ * group and container fds) - in each of the 24 orders.  After each step,
+ * whatever still exists must behave: while VFIO and the eventfds live and
+ * the interposer is gone, an interrupt reaches the eventfd (no hook left);
+ * while the interposer lives but an eventfd is closed, its vector reports
+ * unhooked; at the end the module is idle and VFIO works from scratch.
+ */
+enum { T_DEV, T_VM, T_EFD, T_VFIO, T_NR };
+
+static const char *const t_name[T_NR] = { "device", "vm", "eventfds",
+					  "vfio" };
+
+/* Returns NULL or what went wrong. */
+static const char *teardown_order(const int order[T_NR], int real)
+{
+	struct env e;
+	int gone[T_NR] = { 0 };
+	const char *what;
+	uint64_t cnt;
+	int s, i;
+
+	what = env_open(&e, real);
+	if (what)
+		return what;
+	if (env_enable_all(&e))
+		return "enable";
+	if (fire(&e, 0) || !poll_port(&e, e.port[0]))
+		return "first delivery";
+
+	for (s = 0; s < T_NR; s++) {
+		switch (order[s]) {
+		case T_DEV:
+			close(e.dev);
+			e.dev = -1;
+			break;
+		case T_VM:
+			close(e.vcpu);
+			close(e.vm);
+			close(e.xvm);
+			e.vcpu = e.vm = e.xvm = -1;
+			break;
+		case T_EFD:
+			for (i = 0; i < NVEC; i++) {
+				close(e.efd[i]);
+				e.efd[i] = -1;
+			}
+			break;
+		case T_VFIO:
+			vfio_close(&e.vfio);
+			break;
+		}
+		gone[order[s]] = 1;
+
+		/* The interposer alone outlived its eventfds: unhooked. */
+		if (!gone[T_DEV] && gone[T_EFD]) {
+			for (i = 0; i < NVEC; i++) {
+				uint32_t f = vec_flags(e.dev, i);
+
+				if (f & XVM_MSIX_VECTOR_HOOKED ||
+				    !(f & XVM_MSIX_VECTOR_EVENTFD))
+					return "closed eventfd still hooked";
+			}
+			if (!gone[T_VFIO]) {
+				uint64_t fired = mstat(e.dev,
+						      XVM_MSIX_STAT_FIRED);
+
+				if (real)
+					nic_fire(&e.vfio, 1);
+				else if (vfio_trigger(&e.vfio, 1))
+					return "trigger";
+				usleep(20000);
+				if (mstat(e.dev, XVM_MSIX_STAT_FIRED) != fired)
+					return "fire through a closed eventfd";
+			}
+		}
+		/* The interposer is gone: the eventfd is userspace's. */
+		if (gone[T_DEV] && !gone[T_EFD] && !gone[T_VFIO]) {
+			struct pollfd p = { .fd = e.efd[2], .events = POLLIN };
+
+			if (real)
+				nic_fire(&e.vfio, 2);
+			else if (vfio_trigger(&e.vfio, 2))
+				return "trigger";
+			if (poll(&p, 1, 5000) != 1 ||
+			    read(e.efd[2], &cnt, 8) != 8)
+				return "eventfd not signalled after close";
+		}
+		/* VFIO gone, interposer and eventfds alive: still hooked. */
+		if (gone[T_VFIO] && !gone[T_DEV] && !gone[T_EFD]) {
+			uint64_t one = 1;
+
+			if (write(e.efd[3], &one, 8) != 8)
+				return "eventfd write";
+			if (!(vec_flags(e.dev, 3) & XVM_MSIX_VECTOR_HOOKED))
+				return "hook lost with VFIO";
+			if (!gone[T_VM] && !poll_port(&e, e.port[3]))
+				return "no delivery after VFIO went";
+		}
+	}
+	/* The device is freed synchronously on its last close. */
+	if (module_refcnt() != 0)
+		return "xvm-msix still referenced";
+	return NULL;
+}
+
+static const char *vfio_works(void)
+{
+	struct vfio v;
+	int efd[NVEC], i;
+	const char *what = NULL;
+	struct pollfd p;
+	uint64_t cnt;
+
+	for (i = 0; i < NVEC; i++)
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vfio_open(&v, NIC_BDF))
+		return "VFIO reopen";
+	if (vfio_set_irqs(&v, 0, NVEC, efd)) {
+		what = "SET_IRQS after teardown";
+		goto out;
+	}
+	nic_setup(&v);
+	for (i = 0; i < NVEC; i++) {
+		nic_fire(&v, i);
+		p.fd = efd[i];
+		p.events = POLLIN;
+		if (poll(&p, 1, 5000) != 1 || read(efd[i], &cnt, 8) != 8) {
+			what = "no interrupt on a fresh VFIO eventfd";
+			goto out;
+		}
+	}
+out:
+	vfio_close(&v);
+	for (i = 0; i < NVEC; i++)
+		close(efd[i]);
+	return what;
+}
+
+static void teardown_all(struct __test_metadata *_metadata, int real)
+{
+	int order[T_NR], n = 0, a, b, c, d;
+	const char *what;
+
+	for (a = 0; a < T_NR; a++)
+		for (b = 0; b < T_NR; b++)
+			for (c = 0; c < T_NR; c++)
+				for (d = 0; d < T_NR; d++) {
+					if (a == b || a == c || a == d ||
+					    b == c || b == d || c == d)
+						continue;
+					order[0] = a;
+					order[1] = b;
+					order[2] = c;
+					order[3] = d;
+					errno = 0;
+					what = teardown_order(order, real);
+					EXPECT_EQ(NULL, what)
+						TH_LOG("order %s %s %s %s: %s (%s)",
+						       t_name[a], t_name[b],
+						       t_name[c], t_name[d],
+						       what, strerror(errno));
+					n++;
+				}
+	EXPECT_EQ(24, n);
+	what = vfio_works();
+	EXPECT_EQ(NULL, what) TH_LOG("%s", what);
+}
+
+/* 24 full setups each: a debug kernel (KASAN) needs more than 30 s. */
+FIXTURE(teardown) {
+	int unused;
+};
+
+FIXTURE_SETUP(teardown)
+{
+	if (!env_available())
+		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+}
+
+FIXTURE_TEARDOWN(teardown)
+{
+}
+
+TEST_F_TIMEOUT(teardown, every_order_loopback, 300)
+{
+	teardown_all(_metadata, 0);
+}
+
+TEST_F_TIMEOUT(teardown, every_order_device, 300)
+{
+	teardown_all(_metadata, 1);
+}
+
+/* Detaching an eventfd while the device fires at it leaves VFIO sane. */
+TEST(hook_unhook_under_fire)
+{
+	struct env e;
+	const char *what;
+	int i;
+
+	if (!env_available())
+		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	what = env_open(&e, 1);
+	ASSERT_EQ(NULL, what) TH_LOG("setup: %s", what);
+	ASSERT_OK(env_enable_all(&e));
+	for (i = 0; i < 200; i++) {
+		e.vfio.bar0[E_ICR / 4] = 0xffffffffu;
+		e.vfio.bar0[E_ICS / 4] = 1u << 20;
+		ASSERT_OK(set_eventfd(e.dev, 0, -1));
+		ASSERT_OK(set_eventfd(e.dev, 0, e.efd[0]));
+		if (i % 16 == 0)
+			ASSERT_OK(set_ctrl(e.dev, (i & 32) ?
+					   PCI_MSIX_FLAGS_ENABLE : 0));
+	}
+	ASSERT_OK(set_ctrl(e.dev, PCI_MSIX_FLAGS_ENABLE));
+	/* After the churn, the hook still works. */
+	usleep(10000);
+	clear_ports(&e);
+	ASSERT_OK(fire(&e, 0));
+	EXPECT_EQ(1, poll_port(&e, e.port[0]));
+	env_close(&e);
+	EXPECT_EQ(0, module_refcnt());
+	what = vfio_works();
+	EXPECT_EQ(NULL, what) TH_LOG("%s", what);
+}
+
+TEST_HARNESS_MAIN
