@@ -235,6 +235,141 @@ struct xvm_poll {
 #define XVM_POLL		_IOWR(XVMIO, 0x90, struct xvm_poll)
 
 /* GICv3 (XVM_DEV_TYPE_ARM_VGIC_V3, xvm-vgic.ko) */
+/*
+ * Attribute groups and attributes carry KVM's numbers and encodings
+ * (KVM_DEV_ARM_VGIC_*, KVM_VGIC_V3_*): KVM-style VMM code ports by renaming.
+ * docs/api.md ("GICv3") documents every attribute, ioctl and errno.
+ */
+#define XVM_DEV_ARM_VGIC_GRP_ADDR		0
+#define XVM_DEV_ARM_VGIC_GRP_DIST_REGS		1
+#define XVM_DEV_ARM_VGIC_GRP_NR_IRQS		3
+#define XVM_DEV_ARM_VGIC_GRP_CTRL		4
+#define XVM_DEV_ARM_VGIC_GRP_REDIST_REGS	5
+
+/* DIST_REGS / REDIST_REGS attribute: MPIDR affinity [63:32] | offset [31:0] */
+#define XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT		32
+#define XVM_DEV_ARM_VGIC_V3_MPIDR_MASK		(0xffffffffULL << 32)
+#define XVM_DEV_ARM_VGIC_OFFSET_SHIFT		0
+#define XVM_DEV_ARM_VGIC_OFFSET_MASK		0xffffffffULL
+/* The affinity field: Aff3 [31:24] Aff2 [23:16] Aff1 [15:8] Aff0 [7:0] */
+#define XVM_VGIC_V3_REG_ATTR(aff, offset) \
+	((((__u64)(aff)) << XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT) | (__u32)(offset))
+
+/* CTRL attributes */
+#define XVM_DEV_ARM_VGIC_CTRL_INIT		0
+
+/* ADDR attributes (value: __u64) */
+#define XVM_VGIC_V3_ADDR_TYPE_DIST		2
+#define XVM_VGIC_V3_ADDR_TYPE_REDIST		3	/* the legacy single region */
+#define XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION	5
+
+#define XVM_VGIC_V3_DIST_SIZE			0x10000ULL
+#define XVM_VGIC_V3_REDIST_SIZE			0x20000ULL	/* RD_base + SGI_base */
+
+/* REDIST_REGION value: index [11:0], flags [15:12] (0), base [51:16], count [63:52] */
+#define XVM_VGIC_V3_RDIST_INDEX_MASK		0x0000000000000fffULL
+#define XVM_VGIC_V3_RDIST_FLAGS_SHIFT		12
+#define XVM_VGIC_V3_RDIST_FLAGS_MASK		0x000000000000f000ULL
+#define XVM_VGIC_V3_RDIST_BASE_MASK		0x000fffffffff0000ULL
+#define XVM_VGIC_V3_RDIST_COUNT_SHIFT		52
+#define XVM_VGIC_V3_RDIST_COUNT_MASK		0xfff0000000000000ULL
+#define XVM_VGIC_V3_REDIST_REGION(count, base, flags, index)		\
+	(((__u64)(count) << XVM_VGIC_V3_RDIST_COUNT_SHIFT) |		\
+	 ((__u64)(base) & XVM_VGIC_V3_RDIST_BASE_MASK) |		\
+	 (((__u64)(flags) << XVM_VGIC_V3_RDIST_FLAGS_SHIFT) &		\
+	  XVM_VGIC_V3_RDIST_FLAGS_MASK) |				\
+	 ((__u64)(index) & XVM_VGIC_V3_RDIST_INDEX_MASK))
+
+/* NR_IRQS (value: __u32): a multiple of 32 in [64, 1024]; 256 if never set */
+#define XVM_VGIC_NR_IRQS_MIN			64
+#define XVM_VGIC_NR_IRQS_MAX			1024
+#define XVM_VGIC_NR_IRQS_DEFAULT		256
+
+#define XVM_VGIC_SPURIOUS			1023	/* INTID of "nothing" */
+
+/*
+ * XVM_VGIC_IRQ_LINE (device fd) drives an interrupt line: an SPI
+ * (32 <= intid < NR_IRQS, vcpu_id 0) or the PPI (16 <= intid < 32) of the
+ * vCPU vcpu_id.  XVM_VGIC_PPI_LINE (vCPU fd) drives a PPI of that vCPU
+ * (vcpu_id must be 0).  level-sensitive: the line follows level;
+ * edge-triggered: level 1 makes the interrupt pending, level 0 does nothing.
+ */
+struct xvm_vgic_irq_line {
+	__u32 intid;
+	__u32 level;		/* 0 or 1 */
+	__u32 vcpu_id;
+	__u32 flags;		/* must be zero */
+};
+
+#define XVM_VGIC_IRQ_LINE	_IOW(XVMIO, 0xd0, struct xvm_vgic_irq_line)
+
+/*
+ * The CPU interface of a vCPU (vCPU fd ioctls): the ICC_* system registers a
+ * VMM traps, as state and operations.  Priorities have 5 bits (32 levels):
+ * the low 3 bits of every priority and of pmr read as zero.
+ */
+struct xvm_vgic_cpuif {
+	__u32 pmr;		/* ICC_PMR_EL1; 0 after reset (masks everything) */
+	__u32 ctlr;		/* XVM_VGIC_CPUIF_* */
+	__u32 notify_port;	/* port raised on a deliverable interrupt; 0: none */
+	__u32 rpr;		/* out (SET ignores it): ICC_RPR_EL1, 0xff when idle */
+	__u32 apr;		/* out (SET ignores it): bit n = priority n << 3 active */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define XVM_VGIC_CPUIF_IGRPEN0		(1U << 0)	/* ICC_IGRPEN0_EL1.Enable */
+#define XVM_VGIC_CPUIF_IGRPEN1		(1U << 1)	/* ICC_IGRPEN1_EL1.Enable */
+#define XVM_VGIC_CPUIF_EOIMODE		(1U << 2)	/* ICC_CTLR_EL1.EOImode */
+#define XVM_VGIC_CPUIF_CTLR_ALL		0x7U
+
+/*
+ * XVM_VGIC_ACK: ICC_IAR0/1_EL1.  Acknowledges the highest-priority
+ * deliverable interrupt of the vCPU (enabled, pending, not active, its group
+ * enabled in GICD_CTLR and in ctlr, priority below pmr and the running
+ * priority) if it belongs to group; otherwise intid = XVM_VGIC_SPURIOUS.
+ * XVM_VGIC_HPPIR: ICC_HPPIR0/1_EL1, the highest-priority ready interrupt
+ * of an enabled group, whatever pmr and the running priority, without
+ * acknowledging it.
+ */
+struct xvm_vgic_ack {
+	__u32 group;		/* in: 0 or 1 */
+	__u32 intid;		/* out */
+	__u32 priority;		/* out: its priority (0xff for spurious) */
+	__u32 pad;		/* must be zero */
+};
+
+/*
+ * XVM_VGIC_EOI: ICC_EOIR0/1_EL1 (flags 0): drops the running priority and,
+ * unless ctlr has EOIMODE, deactivates intid.  With XVM_VGIC_EOI_DIR it is
+ * ICC_DIR_EL1: deactivates intid only.
+ */
+struct xvm_vgic_eoi {
+	__u32 intid;		/* < 1024 */
+	__u32 flags;		/* XVM_VGIC_EOI_DIR */
+};
+
+#define XVM_VGIC_EOI_DIR		(1U << 0)
+
+/*
+ * XVM_VGIC_SGI: ICC_SGI0R_EL1 (group 0) or ICC_SGI1R_EL1 (group 1): value
+ * in the register's layout (TargetList [15:0], Aff1 [23:16], INTID [27:24],
+ * Aff2 [39:32], IRM [40], RS [47:44], Aff3 [55:48]).  A group-0 request
+ * only raises group-0 SGIs.
+ */
+struct xvm_vgic_sgi {
+	__u64 value;
+	__u32 group;		/* 0 or 1 */
+	__u32 pad;		/* must be zero */
+};
+
+#define XVM_VGIC_GET_CPUIF	_IOR(XVMIO, 0xc0, struct xvm_vgic_cpuif)
+#define XVM_VGIC_SET_CPUIF	_IOW(XVMIO, 0xc1, struct xvm_vgic_cpuif)
+#define XVM_VGIC_ACK		_IOWR(XVMIO, 0xc2, struct xvm_vgic_ack)
+#define XVM_VGIC_HPPIR		_IOWR(XVMIO, 0xc3, struct xvm_vgic_ack)
+#define XVM_VGIC_EOI		_IOW(XVMIO, 0xc4, struct xvm_vgic_eoi)
+#define XVM_VGIC_SGI		_IOW(XVMIO, 0xc5, struct xvm_vgic_sgi)
+#define XVM_VGIC_PPI_LINE	_IOW(XVMIO, 0xc6, struct xvm_vgic_irq_line)
 /* end GICv3 */
 
 /* Typed IOMMU (XVM_DEV_TYPE_IOMMU, xvm-iommu.ko) */
