@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The interrupt model: per-INTID state, routing, lines and messages, and
+ * the CPU interface of each vCPU (acknowledge, EOI, SGI generation).
+ *
+ * An interrupt is ready for its vCPU when it is enabled, pending and not
+ * active; ready interrupts are tracked per vCPU (priv_ready for SGIs and
+ * PPIs, spi_ready for the SPIs routed there), so finding the best one
+ * scans at most NR_IRQS / BITS_PER_LONG words.  It is deliverable when,
+ * besides, its group is enabled in GICD_CTLR and in the CPU interface and
+ * its priority is higher (numerically lower) than both the priority mask
+ * and the running priority.  Among ready interrupts the highest priority
+ * wins, then the lowest INTID.
+ *
+ * Notification: whenever something may have made an interrupt deliverable
+ * for a vCPU (a line, a message, an SGI, a register write, an EOI, a CPU
+ * interface change), xvm_vgic_kick() re-evaluates it and raises the vCPU's
+ * notify port if there is one.  The VMM polls that port (XVM_POLL) and
+ * then acknowledges with XVM_VGIC_ACK.
+ *
+ * Locking: vgic_cpu->lock, then vgic->lock; both raw, IRQs off.  Nothing
+ * here sleeps: lines, messages and kicks may come from hard-IRQ context.
+ */
+#include "vgic.h"
+
+bool xvm_vgic_irq_pending(const struct xvm_vgic_irq *irq)
+{
+	return irq->pending_latch ||
+	       (!irq->edge && (irq->line_level || irq->msi_level));
+}
+
+/* Reset state of the private INTIDs, as KVM: SGIs enabled and edge. */
+void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c)
+{
+	u32 i;
+
+	for (i = 0; i < VGIC_NR_PRIVATE; i++) {
+		struct xvm_vgic_irq *irq = &c->priv[i];
+
+		memset(irq, 0, sizeof(*irq));
+		irq->intid = i;
+		irq->group1 = true;
+		irq->enabled = i < VGIC_NR_SGIS;
+		irq->edge = i < VGIC_NR_SGIS;
+		irq->target = -1;
+	}
+	c->priv_ready = 0;
+	c->waker = VGICR_WAKER_SLEEP | VGICR_WAKER_ASLEEP;
+	c->pmr = 0;
+	c->ctlr = 0;
+	c->apr = 0;
+}
+
+/* Reset state of the SPIs: group 1, level, routed to MPIDR 0. */
+void xvm_vgic_irq_reset_spis(struct xvm_vgic *vgic)
+{
+	u32 i;
+
+	for (i = 0; i < VGIC_MAX_SPIS; i++) {
+		struct xvm_vgic_irq *irq = &vgic->spis[i];
+
+		memset(irq, 0, sizeof(*irq));
+		irq->intid = i + VGIC_NR_PRIVATE;
+		irq->group1 = true;
+		irq->target = -1;
+	}
+}
+
+/*
+ * Records whether irq is ready in its vCPU's mask.  Called with the lock
+ * that protects irq held; owner is the vCPU of a private INTID.
+ */
+void xvm_vgic_irq_sync(struct xvm_vgic *vgic, struct xvm_vgic_cpu *owner,
+		       struct xvm_vgic_irq *irq)
+{
+	bool ready = irq->enabled && !irq->active && xvm_vgic_irq_pending(irq);
+
+	if (irq->intid < VGIC_NR_PRIVATE) {
+		if (ready)
+			owner->priv_ready |= BIT(irq->intid);
+		else
+			owner->priv_ready &= ~BIT(irq->intid);
+	} else if (irq->target >= 0) {
+		__assign_bit(irq->intid, vgic->cpus[irq->target]->spi_ready,
+			     ready);
+	}
+}
+
+/*
+ * Routes an SPI to the vCPU whose affinity is mpidr (none if there is no
+ * such vCPU: it then stays pending).  Called with vgic->lock held.
+ */
+void xvm_vgic_set_target(struct xvm_vgic *vgic, struct xvm_vgic_irq *irq,
+			 u32 mpidr)
+{
+	struct xvm_vgic_cpu *c = xvm_vgic_cpu_by_aff(vgic, mpidr);
+
+	if (irq->target >= 0)
+		__clear_bit(irq->intid, vgic->cpus[irq->target]->spi_ready);
+	WRITE_ONCE(irq->mpidr, mpidr);
+	WRITE_ONCE(irq->target, c ? c->index : -1);
+	xvm_vgic_irq_sync(vgic, NULL, irq);
+}
+
+u32 xvm_vgic_rpr(const struct xvm_vgic_cpu *c)
+{
+	return c->apr ? __ffs(c->apr) << VGIC_PRI_SHIFT : VGIC_PRI_IDLE;
+}
+
+/*
+ * The highest-priority ready interrupt of c whose group is enabled, or
+ * NULL.  Called with c->lock and vgic->lock held.
+ */
+static struct xvm_vgic_irq *vgic_best(struct xvm_vgic_cpu *c)
+{
+	struct xvm_vgic *vgic = c->vgic;
+	struct xvm_vgic_irq *irq, *best = NULL;
+	u32 limit = min_t(u32, vgic->nr_irqs, VGIC_MAX_INTID);
+	unsigned long priv = c->priv_ready;
+	u32 groups = 0;
+	unsigned int i;
+
+	if ((vgic->ctlr & VGICD_CTLR_ENABLE_G0) &&
+	    (c->ctlr & XVM_VGIC_CPUIF_IGRPEN0))
+		groups |= BIT(0);
+	if ((vgic->ctlr & VGICD_CTLR_ENABLE_G1) &&
+	    (c->ctlr & XVM_VGIC_CPUIF_IGRPEN1))
+		groups |= BIT(1);
+	if (!groups)
+		return NULL;
+
+	for_each_set_bit(i, &priv, VGIC_NR_PRIVATE) {
+		irq = &c->priv[i];
+		if ((groups & BIT(irq->group1)) &&
+		    (!best || irq->priority < best->priority))
+			best = irq;
+	}
+	for_each_set_bit(i, c->spi_ready, limit) {
+		irq = &vgic->spis[i - VGIC_NR_PRIVATE];
+		if ((groups & BIT(irq->group1)) &&
+		    (!best || irq->priority < best->priority))
+			best = irq;
+	}
+	return best;
+}
+
+static bool vgic_deliverable(struct xvm_vgic_cpu *c, struct xvm_vgic_irq *irq)
+{
+	return irq && irq->priority < c->pmr && irq->priority < xvm_vgic_rpr(c);
+}
+
+void xvm_vgic_kick(struct xvm_vgic_cpu *c)
+{
+	u32 port = READ_ONCE(c->notify_port);
+	unsigned long flags;
+	bool deliver;
+
+	if (!port)
+		return;
+	raw_spin_lock_irqsave(&c->lock, flags);
+	raw_spin_lock(&c->vgic->lock);
+	deliver = vgic_deliverable(c, vgic_best(c));
+	raw_spin_unlock(&c->vgic->lock);
+	raw_spin_unlock_irqrestore(&c->lock, flags);
+	if (deliver)
+		xvm_evtchn_raise_port(c->vgic->vm, port);
+}
+
+void xvm_vgic_kick_all(struct xvm_vgic *vgic)
+{
+	u32 i, n = min(xvm_nr_vcpus(vgic->vm), READ_ONCE(vgic->nr_cpus));
+
+	for (i = 0; i < n; i++)
+		xvm_vgic_kick(vgic->cpus[i]);
+}
+
+/* A wire: level-sensitive follows level, edge-triggered latches a rise. */
+static void vgic_set_line(struct xvm_vgic_irq *irq, bool level)
+{
+	if (!irq->edge)
+		irq->line_level = level;
+	else if (level)
+		irq->pending_latch = true;
+}
+
+/* XVM_VGIC_IRQ_LINE: a PPI of c (16 <= intid < 32) or an SPI. */
+int xvm_vgic_line(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c, u32 intid,
+		  bool level)
+{
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	s16 target;
+
+	if (intid < VGIC_NR_PRIVATE) {
+		if (intid < VGIC_NR_SGIS || !c)
+			return -EINVAL;
+		irq = &c->priv[intid];
+		raw_spin_lock_irqsave(&c->lock, flags);
+		vgic_set_line(irq, level);
+		xvm_vgic_irq_sync(vgic, c, irq);
+		raw_spin_unlock_irqrestore(&c->lock, flags);
+		xvm_vgic_kick(c);
+		return 0;
+	}
+	if (c || intid >= vgic->nr_irqs || intid >= VGIC_MAX_INTID)
+		return -EINVAL;
+	irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+	raw_spin_lock_irqsave(&vgic->lock, flags);
+	vgic_set_line(irq, level);
+	xvm_vgic_irq_sync(vgic, NULL, irq);
+	target = irq->target;
+	raw_spin_unlock_irqrestore(&vgic->lock, flags);
+	if (target >= 0)
+		xvm_vgic_kick(vgic->cpus[target]);
+	return 0;
+}
+
+/*
+ * GICD_SETSPI_NSR (set) / GICD_CLRSPI_NSR: an edge-triggered SPI becomes
+ * pending (or stops being); a level-sensitive one is asserted until the
+ * matching CLRSPI.  Writes naming no SPI are ignored.
+ */
+void xvm_vgic_msi(struct xvm_vgic *vgic, u32 intid, bool set)
+{
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	s16 target;
+
+	if (intid < VGIC_NR_PRIVATE || intid >= vgic->nr_irqs ||
+	    intid >= VGIC_MAX_INTID)
+		return;
+	irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+	raw_spin_lock_irqsave(&vgic->lock, flags);
+	if (irq->edge)
+		irq->pending_latch = set;
+	else
+		irq->msi_level = set;
+	xvm_vgic_irq_sync(vgic, NULL, irq);
+	target = irq->target;
+	raw_spin_unlock_irqrestore(&vgic->lock, flags);
+	if (set && target >= 0)
+		xvm_vgic_kick(vgic->cpus[target]);
+}
+
+/*
+ * ICC_IAR<group>_EL1 (acknowledge): the best interrupt if it is
+ * deliverable and of that group, else 1023.  Acknowledging makes it
+ * active, clears its latched pending state (a level-sensitive line still
+ * asserted keeps it pending) and raises the running priority.
+ * ICC_HPPIR<group>_EL1: the best interrupt if it is of that group, whatever
+ * the priority mask and the running priority.
+ */
+u32 xvm_vgic_ack(struct xvm_vgic_cpu *c, u32 group, bool acknowledge,
+		 u32 *priority)
+{
+	struct xvm_vgic *vgic = c->vgic;
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u32 intid = XVM_VGIC_SPURIOUS;
+
+	*priority = VGIC_PRI_IDLE;
+	raw_spin_lock_irqsave(&c->lock, flags);
+	raw_spin_lock(&vgic->lock);
+	irq = vgic_best(c);
+	if (irq && irq->group1 == group &&
+	    (!acknowledge || vgic_deliverable(c, irq))) {
+		intid = irq->intid;
+		*priority = irq->priority;
+		if (acknowledge) {
+			irq->active = true;
+			irq->pending_latch = false;
+			xvm_vgic_irq_sync(vgic, c, irq);
+			c->apr |= BIT(irq->priority >> VGIC_PRI_SHIFT);
+		}
+	}
+	raw_spin_unlock(&vgic->lock);
+	raw_spin_unlock_irqrestore(&c->lock, flags);
+	return intid;
+}
+
+/*
+ * ICC_EOIR (drop, and deactivate unless EOImode) or ICC_DIR (deactivate).
+ * The priority drop clears the highest active priority; deactivating an
+ * INTID that does not exist does nothing.
+ */
+void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
+		  bool deactivate)
+{
+	struct xvm_vgic *vgic = c->vgic;
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	s16 target = -1;
+
+	raw_spin_lock_irqsave(&c->lock, flags);
+	if (drop && c->apr)
+		c->apr &= c->apr - 1;
+	if (deactivate && intid < VGIC_NR_PRIVATE) {
+		irq = &c->priv[intid];
+		irq->active = false;
+		xvm_vgic_irq_sync(vgic, c, irq);
+	} else if (deactivate && intid < vgic->nr_irqs &&
+		   intid < VGIC_MAX_INTID) {
+		irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+		raw_spin_lock(&vgic->lock);
+		irq->active = false;
+		xvm_vgic_irq_sync(vgic, NULL, irq);
+		target = irq->target;
+		raw_spin_unlock(&vgic->lock);
+	}
+	raw_spin_unlock_irqrestore(&c->lock, flags);
+	xvm_vgic_kick(c);
+	if (target >= 0 && vgic->cpus[target] != c)
+		xvm_vgic_kick(vgic->cpus[target]);
+}
+
+/* Makes SGI sgi pending on t; a group-0 request only raises group-0 SGIs. */
+static void vgic_pend_sgi(struct xvm_vgic_cpu *t, u32 sgi, bool group1)
+{
+	struct xvm_vgic_irq *irq = &t->priv[sgi];
+	unsigned long flags;
+	bool raised = false;
+
+	raw_spin_lock_irqsave(&t->lock, flags);
+	if (group1 || !irq->group1) {
+		irq->pending_latch = true;
+		xvm_vgic_irq_sync(t->vgic, t, irq);
+		raised = true;
+	}
+	raw_spin_unlock_irqrestore(&t->lock, flags);
+	if (raised)
+		xvm_vgic_kick(t);
+}
+
+/*
+ * ICC_SGI0R_EL1 / ICC_SGI1R_EL1 written by c, as KVM's
+ * vgic_v3_dispatch_sgi(): IRM broadcasts to every other vCPU; otherwise
+ * TargetList names Aff0 values under Aff3.Aff2.Aff1 (with RS selecting
+ * Aff0 16 * RS + n; vCPU Aff0 values are below 16, so only RS 0 matches).
+ */
+void xvm_vgic_sgi(struct xvm_vgic_cpu *c, u64 value, bool group1)
+{
+	struct xvm_vgic *vgic = c->vgic;
+	u32 sgi = VGIC_SGI_INTID(value);
+	unsigned long targets;
+	unsigned int bit;
+	u32 i, n, aff;
+
+	if (value & VGIC_SGI_IRM) {
+		n = min(xvm_nr_vcpus(vgic->vm), READ_ONCE(vgic->nr_cpus));
+		for (i = 0; i < n; i++)
+			if (vgic->cpus[i] != c)
+				vgic_pend_sgi(vgic->cpus[i], sgi, group1);
+		return;
+	}
+	if (VGIC_SGI_AFF3(value) || VGIC_SGI_RS(value))
+		return;
+	targets = VGIC_SGI_TARGETS(value);
+	aff = (VGIC_SGI_AFF2(value) << 16) | (VGIC_SGI_AFF1(value) << 8);
+	for_each_set_bit(bit, &targets, 16) {
+		struct xvm_vgic_cpu *t = xvm_vgic_cpu_by_aff(vgic, aff | bit);
+
+		if (t)
+			vgic_pend_sgi(t, sgi, group1);
+	}
+}

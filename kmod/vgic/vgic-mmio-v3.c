@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The GICv3 distributor and redistributor register maps, as tables, and
+ * the registers that are GICv3's own (as KVM's vgic-mmio-v3.c).
+ *
+ * The model: one security state (GICD_CTLR.DS = 1), affinity routing
+ * always on (ARE = 1), two interrupt groups, 5 priority bits, no LPIs and
+ * no ITS, message-based SPIs (GICD_TYPER.MBIS, GICD_SETSPI_NSR), no 1-of-N
+ * routing (No1N), no Aff3.
+ *
+ * Locking: see vgic.h; handlers never sleep.  A distributor access before
+ * CTRL/INIT is not handled (the VMM sees it unhandled): the interrupt
+ * state is not sized yet.
+ */
+#include "vgic.h"
+
+/* Distributor */
+
+static u64 vgic_read_dist_ctlr(const struct xvm_vgic_access *a)
+{
+	return READ_ONCE(a->vgic->ctlr) | VGICD_CTLR_ARE | VGICD_CTLR_DS;
+}
+
+static void vgic_write_dist_ctlr(const struct xvm_vgic_access *a, u64 val)
+{
+	struct xvm_vgic *vgic = a->vgic;
+	unsigned long flags;
+	u32 old, new = val & (VGICD_CTLR_ENABLE_G0 | VGICD_CTLR_ENABLE_G1);
+
+	raw_spin_lock_irqsave(&vgic->lock, flags);
+	old = vgic->ctlr;
+	WRITE_ONCE(vgic->ctlr, new);
+	raw_spin_unlock_irqrestore(&vgic->lock, flags);
+	if (new & ~old)
+		xvm_vgic_kick_all(vgic);
+}
+
+static u64 vgic_read_dist_typer(const struct xvm_vgic_access *a)
+{
+	return (a->vgic->nr_irqs / 32 - 1) | VGICD_TYPER_MBIS |
+	       (9U << VGICD_TYPER_IDBITS_SHIFT) | VGICD_TYPER_NO1N;
+}
+
+static u64 vgic_read_iidr(const struct xvm_vgic_access *a)
+{
+	return VGIC_IIDR;
+}
+
+/* GICD_SETSPI_NSR / GICD_CLRSPI_NSR: message-based SPIs. */
+static void vgic_write_setspi(const struct xvm_vgic_access *a, u64 val)
+{
+	xvm_vgic_msi(a->vgic, val & VGIC_SPI_INTID_MASK, true);
+}
+
+static void vgic_write_clrspi(const struct xvm_vgic_access *a, u64 val)
+{
+	xvm_vgic_msi(a->vgic, val & VGIC_SPI_INTID_MASK, false);
+}
+
+/* GICD_IROUTER<n>: Aff2.Aff1.Aff0; the upper word (Aff3) and IRM are RAZ/WI. */
+static u64 vgic_read_irouter(const struct xvm_vgic_access *a)
+{
+	struct xvm_vgic_irq *irq;
+
+	if (a->intid < VGIC_NR_PRIVATE || a->intid >= VGIC_MAX_INTID ||
+	    (a->offset & 4))
+		return 0;
+	irq = &a->vgic->spis[a->intid - VGIC_NR_PRIVATE];
+	return READ_ONCE(irq->mpidr);
+}
+
+static void vgic_write_irouter(const struct xvm_vgic_access *a, u64 val)
+{
+	struct xvm_vgic *vgic = a->vgic;
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	s16 target;
+
+	if (a->intid < VGIC_NR_PRIVATE || a->intid >= VGIC_MAX_INTID ||
+	    (a->offset & 4))
+		return;
+	irq = &vgic->spis[a->intid - VGIC_NR_PRIVATE];
+	raw_spin_lock_irqsave(&vgic->lock, flags);
+	xvm_vgic_set_target(vgic, irq, val & VGIC_IROUTER_AFF_MASK);
+	target = irq->target;
+	raw_spin_unlock_irqrestore(&vgic->lock, flags);
+	if (target >= 0)
+		xvm_vgic_kick(vgic->cpus[target]);
+}
+
+/* PIDR4..7, PIDR0..3, CIDR0..3: a GICv3 (PIDR2.ArchRev 3), ARM's JEP106. */
+static u64 vgic_read_idregs(const struct xvm_vgic_access *a)
+{
+	static const u8 ids[12] = {
+		[6] = 0x3b,				/* PIDR2 */
+		[8] = 0x0d, [9] = 0xf0, [10] = 0x05, [11] = 0xb1,	/* CIDR */
+	};
+
+	return ids[a->offset / 4];
+}
+
+static const struct xvm_vgic_reg vgic_dist_regs[] = {
+	VGIC_REG(VGICD_CTLR, 4, VGIC_ACC_32,
+		 vgic_read_dist_ctlr, vgic_write_dist_ctlr),
+	VGIC_REG(VGICD_TYPER, 4, VGIC_ACC_32,
+		 vgic_read_dist_typer, xvm_vgic_write_wi),
+	VGIC_REG(VGICD_IIDR, 4, VGIC_ACC_32,
+		 vgic_read_iidr, xvm_vgic_write_wi),
+	VGIC_REG(VGICD_TYPER2, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICD_STATUSR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICD_SETSPI_NSR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, vgic_write_setspi),
+	VGIC_REG(VGICD_CLRSPI_NSR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, vgic_write_clrspi),
+	/* One security state: the Secure forms are RAZ/WI. */
+	VGIC_REG(VGICD_SETSPI_SR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICD_CLRSPI_SR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG_IRQ_N(VGICD_IGROUPR, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_group, xvm_vgic_write_group),
+	VGIC_REG_IRQ_N(VGICD_ISENABLER, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_enable, xvm_vgic_write_senable),
+	VGIC_REG_IRQ_N(VGICD_ICENABLER, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_enable, xvm_vgic_write_cenable),
+	VGIC_REG_IRQ_N(VGICD_ISPENDR, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_pending, xvm_vgic_write_spending),
+	VGIC_REG_IRQ_N(VGICD_ICPENDR, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_pending, xvm_vgic_write_cpending),
+	VGIC_REG_IRQ_N(VGICD_ISACTIVER, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_active, xvm_vgic_write_sactive),
+	VGIC_REG_IRQ_N(VGICD_ICACTIVER, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_active, xvm_vgic_write_cactive),
+	VGIC_REG_IRQ_N(VGICD_IPRIORITYR, VGIC_IRQS_8BIT, 8,
+		       VGIC_ACC_8 | VGIC_ACC_32,
+		       xvm_vgic_read_priority, xvm_vgic_write_priority),
+	/* Affinity routing: GICD_ITARGETSR is RES0. */
+	VGIC_REG_IRQ_N(VGICD_ITARGETSR, VGIC_IRQS_8BIT, 8,
+		       VGIC_ACC_8 | VGIC_ACC_32,
+		       xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG_IRQ_N(VGICD_ICFGR, VGIC_IRQS_2BIT, 2, VGIC_ACC_32,
+		       xvm_vgic_read_config, xvm_vgic_write_config),
+	/* DS = 1: GICD_IGRPMODR and GICD_NSACR are RAZ/WI. */
+	VGIC_REG_IRQ_N(VGICD_IGRPMODR, VGIC_IRQS_1BIT, 1, VGIC_ACC_32,
+		       xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG_IRQ_N(VGICD_NSACR, VGIC_IRQS_2BIT, 2, VGIC_ACC_32,
+		       xvm_vgic_read_raz, xvm_vgic_write_wi),
+	/* Affinity routing: GICD_SGIR is RES0. */
+	VGIC_REG(VGICD_SGIR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG_IRQ_N(VGICD_IROUTER, VGIC_IRQS_64BIT, 64,
+		       VGIC_ACC_32 | VGIC_ACC_64,
+		       vgic_read_irouter, vgic_write_irouter),
+	VGIC_REG(VGICD_IDREGS, 48, VGIC_ACC_32,
+		 vgic_read_idregs, xvm_vgic_write_wi),
+};
+
+const struct xvm_vgic_regs xvm_vgic_dist_regs = {
+	.name	= "distributor",
+	.regs	= vgic_dist_regs,
+	.nr	= ARRAY_SIZE(vgic_dist_regs),
+};
+
+/* Redistributor */
+
+/* GICR_TYPER: affinity, processor number (the vCPU id), Last. */
+static u64 vgic_read_rd_typer(const struct xvm_vgic_access *a)
+{
+	struct xvm_vgic_cpu *c = a->rd;
+	u64 val;
+
+	val = (u64)READ_ONCE(c->aff) << VGICR_TYPER_AFF_SHIFT;
+	val |= (u64)(READ_ONCE(c->id) & 0xffff) << VGICR_TYPER_PROC_SHIFT;
+	if (xvm_vgic_rd_is_last(c))
+		val |= VGICR_TYPER_LAST;
+	return xvm_vgic_extract(val, a->offset, a->len);
+}
+
+/* GICR_WAKER: ChildrenAsleep follows ProcessorSleep at once. */
+static u64 vgic_read_waker(const struct xvm_vgic_access *a)
+{
+	return READ_ONCE(a->rd->waker);
+}
+
+static void vgic_write_waker(const struct xvm_vgic_access *a, u64 val)
+{
+	u32 waker = 0;
+
+	if (val & VGICR_WAKER_SLEEP)
+		waker = VGICR_WAKER_SLEEP | VGICR_WAKER_ASLEEP;
+	WRITE_ONCE(a->rd->waker, waker);
+}
+
+static const struct xvm_vgic_reg vgic_rdist_regs[] = {
+	/* RD_base */
+	/* No LPIs: GICR_CTLR.EnableLPIs is RAZ/WI, nothing else is set. */
+	VGIC_REG(VGICR_CTLR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_IIDR, 4, VGIC_ACC_32,
+		 vgic_read_iidr, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_TYPER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+		 vgic_read_rd_typer, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_STATUSR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_WAKER, 4, VGIC_ACC_32,
+		 vgic_read_waker, vgic_write_waker),
+	VGIC_REG(VGICR_PROPBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_PENDBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_INVLPIR, 8, VGIC_ACC_32 | VGIC_ACC_64,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_INVALLR, 8, VGIC_ACC_32 | VGIC_ACC_64,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_SYNCR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_IDREGS, 48, VGIC_ACC_32,
+		 vgic_read_idregs, xvm_vgic_write_wi),
+	/* SGI_base: the private INTIDs 0..31 of this vCPU */
+	VGIC_REG_IRQ_N(VGICR_IGROUPR0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_group, xvm_vgic_write_group),
+	VGIC_REG_IRQ_N(VGICR_ISENABLER0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_enable, xvm_vgic_write_senable),
+	VGIC_REG_IRQ_N(VGICR_ICENABLER0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_enable, xvm_vgic_write_cenable),
+	VGIC_REG_IRQ_N(VGICR_ISPENDR0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_pending, xvm_vgic_write_spending),
+	VGIC_REG_IRQ_N(VGICR_ICPENDR0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_pending, xvm_vgic_write_cpending),
+	VGIC_REG_IRQ_N(VGICR_ISACTIVER0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_active, xvm_vgic_write_sactive),
+	VGIC_REG_IRQ_N(VGICR_ICACTIVER0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_active, xvm_vgic_write_cactive),
+	VGIC_REG_IRQ_N(VGICR_IPRIORITYR0, 32, 8, VGIC_ACC_8 | VGIC_ACC_32,
+		       xvm_vgic_read_priority, xvm_vgic_write_priority),
+	VGIC_REG_IRQ_N(VGICR_ICFGR0, 8, 2, VGIC_ACC_32,
+		       xvm_vgic_read_config, xvm_vgic_write_config),
+	VGIC_REG_IRQ_N(VGICR_IGRPMODR0, 4, 1, VGIC_ACC_32,
+		       xvm_vgic_read_raz, xvm_vgic_write_wi),
+	VGIC_REG(VGICR_NSACR, 4, VGIC_ACC_32,
+		 xvm_vgic_read_raz, xvm_vgic_write_wi),
+};
+
+const struct xvm_vgic_regs xvm_vgic_rdist_regs = {
+	.name	= "redistributor",
+	.regs	= vgic_rdist_regs,
+	.nr	= ARRAY_SIZE(vgic_rdist_regs),
+};
+
+/* The bus side */
+
+static int vgic_dist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			  u64 offset, unsigned int len, u64 *val)
+{
+	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
+
+	if (!xvm_vgic_initialized(vgic))
+		return -EBUSY;
+	return xvm_vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
+				 false, val);
+}
+
+static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			   u64 offset, unsigned int len, u64 val)
+{
+	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
+
+	if (!xvm_vgic_initialized(vgic))
+		return -EBUSY;
+	return xvm_vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
+				 true, &val);
+}
+
+static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			   u64 offset, unsigned int len, u64 *val)
+{
+	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
+
+	return xvm_vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
+				 false, val);
+}
+
+static int vgic_rdist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			    u64 offset, unsigned int len, u64 val)
+{
+	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
+
+	return xvm_vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
+				 true, &val);
+}
+
+const struct xvm_mmio_ops xvm_vgic_dist_ops = {
+	.read	= vgic_dist_read,
+	.write	= vgic_dist_write,
+};
+
+const struct xvm_mmio_ops xvm_vgic_rdist_ops = {
+	.read	= vgic_rdist_read,
+	.write	= vgic_rdist_write,
+};

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Register tables: how an access to a GIC frame finds its register, and the
+ * per-IRQ registers shared by the distributor (SPIs) and the redistributor
+ * SGI_base frame (SGIs and PPIs), as KVM's vgic-mmio.c.
+ *
+ * A table (struct xvm_vgic_regs) is an array of registers sorted by offset:
+ * offset, length, bits per INTID, legal access widths, read and write
+ * handlers.  xvm_vgic_dispatch() finds the register by binary search and
+ * applies the architecture's rules:
+ *  - an access to no register (reserved space) reads as zero and writes
+ *    are ignored;
+ *  - an access of a width the register does not allow, misaligned, or
+ *    straddling a register boundary is not handled: the VMM sees
+ *    XVM_MMIO_UNHANDLED and injects the abort the guest deserves;
+ *  - distributor per-IRQ registers: INTIDs 0..31 (banked in the
+ *    redistributors with ARE=1) and INTIDs at or above NR_IRQS are RAZ/WI.
+ *
+ * Locking: a per-IRQ handler takes the lock of the INTIDs it covers (one
+ * 32-INTID access never mixes private INTIDs and SPIs): the redistributor's
+ * vgic_cpu->lock or vgic->lock.  After unlocking, it kicks the vCPUs that
+ * may have gained a deliverable interrupt.  Nothing here sleeps.
+ */
+#include <linux/bsearch.h>
+
+#include "vgic.h"
+
+u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len)
+{
+	reg >>= (offset & 7) * 8;
+	return len == 8 ? reg : reg & GENMASK_ULL(len * 8 - 1, 0);
+}
+
+static int vgic_reg_cmp(const void *key, const void *elt)
+{
+	u32 offset = *(const u32 *)key;
+	const struct xvm_vgic_reg *reg = elt;
+
+	if (offset < reg->offset)
+		return -1;
+	if (offset >= reg->offset + reg->len)
+		return 1;
+	return 0;
+}
+
+static const struct xvm_vgic_reg *vgic_find_reg(const struct xvm_vgic_regs *t,
+						u32 offset)
+{
+	return bsearch(&offset, t->regs, t->nr, sizeof(t->regs[0]),
+		       vgic_reg_cmp);
+}
+
+/* Tables must be sorted and disjoint for the binary search. */
+int xvm_vgic_regs_check(const struct xvm_vgic_regs *t)
+{
+	unsigned int i;
+
+	for (i = 1; i < t->nr; i++) {
+		if (t->regs[i - 1].offset + t->regs[i - 1].len >
+		    t->regs[i].offset) {
+			pr_err("xvm-vgic: %s table unsorted at %#x\n", t->name,
+			       t->regs[i].offset);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static u8 vgic_width(u32 len)
+{
+	switch (len) {
+	case 1:
+		return VGIC_ACC_8;
+	case 4:
+		return VGIC_ACC_32;
+	case 8:
+		return VGIC_ACC_64;
+	default:
+		return 0;
+	}
+}
+
+int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
+		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
+		      bool is_write, u64 *val)
+{
+	const struct xvm_vgic_reg *reg, *last;
+	struct xvm_vgic_access a;
+
+	reg = vgic_find_reg(t, offset);
+	last = vgic_find_reg(t, offset + len - 1);
+	if (!reg && !last)
+		goto raz_wi;		/* reserved */
+	if (reg != last || !(reg->access & vgic_width(len)) ||
+	    !IS_ALIGNED(offset, len))
+		return -EINVAL;
+
+	a.vgic = vgic;
+	a.rd = rd;
+	a.offset = offset - reg->offset;
+	a.len = len;
+	a.intid = 0;
+	if (reg->bits_per_irq) {
+		a.intid = a.offset * 8 / reg->bits_per_irq;
+		if (!rd && a.intid >= vgic->nr_irqs)
+			goto raz_wi;
+	}
+	if (is_write)
+		reg->write(&a, *val);
+	else
+		*val = reg->read(&a);
+	return 0;
+
+raz_wi:
+	if (!is_write)
+		*val = 0;
+	return 0;
+}
+
+/* DIST_REGS/REDIST_REGS name a register by offset: a 32-bit access. */
+bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset)
+{
+	const struct xvm_vgic_reg *reg;
+
+	if (!IS_ALIGNED(offset, 4))
+		return false;
+	reg = vgic_find_reg(t, offset);
+	return reg && (reg->access & VGIC_ACC_32);
+}
+
+u64 xvm_vgic_read_raz(const struct xvm_vgic_access *a)
+{
+	return 0;
+}
+
+void xvm_vgic_write_wi(const struct xvm_vgic_access *a, u64 val)
+{
+}
+
+/* Per-IRQ registers */
+
+/* The state of INTID intid as seen through this frame, or NULL (RAZ/WI). */
+static struct xvm_vgic_irq *vgic_acc_irq(const struct xvm_vgic_access *a,
+					 u32 intid)
+{
+	if (a->rd)
+		return intid < VGIC_NR_PRIVATE ? &a->rd->priv[intid] : NULL;
+	if (intid < VGIC_NR_PRIVATE || intid >= a->vgic->nr_irqs ||
+	    intid >= VGIC_MAX_INTID)
+		return NULL;
+	return &a->vgic->spis[intid - VGIC_NR_PRIVATE];
+}
+
+static raw_spinlock_t *vgic_acc_lock(const struct xvm_vgic_access *a)
+{
+	return a->rd ? &a->rd->lock : &a->vgic->lock;
+}
+
+/* Kicks the vCPUs owning the INTIDs a->intid + i for each bit i of mask. */
+static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
+{
+	struct xvm_vgic_cpu *c, *prev = NULL;
+	unsigned long bits = mask;
+	unsigned int i;
+	s16 target;
+
+	if (!mask)
+		return;
+	if (a->rd) {
+		xvm_vgic_kick(a->rd);
+		return;
+	}
+	for_each_set_bit(i, &bits, BITS_PER_LONG) {
+		target = READ_ONCE(a->vgic->spis[a->intid + i -
+						 VGIC_NR_PRIVATE].target);
+		if (target < 0)
+			continue;
+		c = a->vgic->cpus[target];
+		if (c != prev)
+			xvm_vgic_kick(c);
+		prev = c;
+	}
+}
+
+/* A 1-bit-per-INTID register: bit i is get(INTID a->intid + i). */
+static u64 vgic_read_bits(const struct xvm_vgic_access *a,
+			  bool (*get)(const struct xvm_vgic_irq *irq))
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 val = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len * 8; i++) {
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (irq && get(irq))
+			val |= BIT_ULL(i);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	return val;
+}
+
+/*
+ * Applies op to every INTID whose bit is set in val; op returns true when
+ * the change may make the interrupt deliverable.
+ */
+static void vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
+			    bool (*op)(struct xvm_vgic_irq *irq))
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	unsigned long bits = val, flags;
+	struct xvm_vgic_irq *irq;
+	u64 kick = 0;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for_each_set_bit(i, &bits, a->len * 8) {
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (!irq)
+			continue;
+		if (op(irq))
+			kick |= BIT_ULL(i);
+		xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
+}
+
+static bool vgic_get_group(const struct xvm_vgic_irq *irq)
+{
+	return irq->group1;
+}
+
+static bool vgic_get_enabled(const struct xvm_vgic_irq *irq)
+{
+	return irq->enabled;
+}
+
+static bool vgic_get_active(const struct xvm_vgic_irq *irq)
+{
+	return irq->active;
+}
+
+static bool vgic_set_enabled(struct xvm_vgic_irq *irq)
+{
+	irq->enabled = true;
+	return true;
+}
+
+static bool vgic_clear_enabled(struct xvm_vgic_irq *irq)
+{
+	irq->enabled = false;
+	return false;
+}
+
+static bool vgic_set_pending(struct xvm_vgic_irq *irq)
+{
+	irq->pending_latch = true;
+	return true;
+}
+
+static bool vgic_clear_pending(struct xvm_vgic_irq *irq)
+{
+	irq->pending_latch = false;
+	return false;
+}
+
+static bool vgic_set_active(struct xvm_vgic_irq *irq)
+{
+	irq->active = true;
+	return false;
+}
+
+static bool vgic_clear_active(struct xvm_vgic_irq *irq)
+{
+	irq->active = false;
+	return true;
+}
+
+u64 xvm_vgic_read_group(const struct xvm_vgic_access *a)
+{
+	return vgic_read_bits(a, vgic_get_group);
+}
+
+/* IGROUPR: a write sets every covered INTID's group. */
+void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 kick = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len * 8; i++) {
+		bool group1 = val & BIT_ULL(i);
+
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (!irq || irq->group1 == group1)
+			continue;
+		irq->group1 = group1;
+		kick |= BIT_ULL(i);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
+}
+
+u64 xvm_vgic_read_enable(const struct xvm_vgic_access *a)
+{
+	return vgic_read_bits(a, vgic_get_enabled);
+}
+
+void xvm_vgic_write_senable(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_set_enabled);
+}
+
+void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_clear_enabled);
+}
+
+u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a)
+{
+	return vgic_read_bits(a, xvm_vgic_irq_pending);
+}
+
+void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_set_pending);
+}
+
+/* ICPENDR clears the latch; a level-sensitive line still asserted stays. */
+void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_clear_pending);
+}
+
+u64 xvm_vgic_read_active(const struct xvm_vgic_access *a)
+{
+	return vgic_read_bits(a, vgic_get_active);
+}
+
+void xvm_vgic_write_sactive(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_set_active);
+}
+
+void xvm_vgic_write_cactive(const struct xvm_vgic_access *a, u64 val)
+{
+	vgic_write_bits(a, val, vgic_clear_active);
+}
+
+/* IPRIORITYR: 8 bits per INTID, byte or word accesses. */
+u64 xvm_vgic_read_priority(const struct xvm_vgic_access *a)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 val = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len; i++) {
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (irq)
+			val |= (u64)irq->priority << (i * 8);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	return val;
+}
+
+void xvm_vgic_write_priority(const struct xvm_vgic_access *a, u64 val)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 kick = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len; i++) {
+		u8 prio = (val >> (i * 8)) & VGIC_PRI_MASK;
+
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (!irq || irq->priority == prio)
+			continue;
+		irq->priority = prio;
+		kick |= BIT_ULL(i);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
+}
+
+/* ICFGR: 2 bits per INTID, bit 1 set = edge-triggered; SGIs are edge, RO. */
+u64 xvm_vgic_read_config(const struct xvm_vgic_access *a)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 val = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len * 4; i++) {
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (irq && irq->edge)
+			val |= 2ULL << (i * 2);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	return val;
+}
+
+void xvm_vgic_write_config(const struct xvm_vgic_access *a, u64 val)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 kick = 0;
+	u32 i;
+
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < a->len * 4; i++) {
+		bool edge = val & (2ULL << (i * 2));
+
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (!irq || irq->intid < VGIC_NR_SGIS || irq->edge == edge)
+			continue;
+		irq->edge = edge;
+		xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+		kick |= BIT_ULL(i);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xvm-vgic: the internal interfaces of the GICv3 emulation.
+ *
+ * One file per concern:
+ *   vgic-dev.c      the device type: attributes, INIT, vCPUs, the module
+ *   vgic-rdist.c    the distributor address, redistributor regions, slots
+ *   vgic-mmio.c     register-table dispatch and the per-IRQ registers
+ *   vgic-mmio-v3.c  the distributor and redistributor register tables
+ *   vgic-irq.c      interrupt state, lines, delivery, the CPU interface
+ *   vgic-cpuif.c    the vCPU ioctls and the device-fd line ioctl
+ *
+ * Locking, outermost first:
+ *   vm->lock (core)            held around ->vcpu_added; INIT takes it
+ *   vgic->config_lock (mutex)  addresses, regions, slots, cpus[], by_id[],
+ *                              nr_irqs, initialized, ready
+ *   vm->mmio_lock (core)       inside xvm_mmio_register/unregister
+ *   vgic_cpu->lock (raw)       that vCPU's private IRQs (SGIs, PPIs), its
+ *                              priv_ready mask, GICR_WAKER, CPU interface
+ *   vgic->lock (raw)           SPIs, GICD_CTLR, every vgic_cpu->spi_ready
+ * Both raw spinlocks are taken with IRQs off: MMIO handlers run under
+ * rcu_read_lock(), possibly in hard-IRQ context (an MSI written to
+ * GICD_SETSPI_NSR), and only ever take those two, never sleeping.
+ *
+ * Lock-free readers on the MMIO path: a redistributor frame is registered
+ * on the bus only after its vgic_cpu fields are set; rdreg->free_index and
+ * rdreg->next are read with READ_ONCE (GICR_TYPER.Last); a region or
+ * vgic_cpu is freed only after xvm_mmio_synchronize().  vgic->nr_irqs is
+ * read after smp_load_acquire(&vgic->initialized).
+ */
+#ifndef _XVM_VGIC_H
+#define _XVM_VGIC_H
+
+#include <linux/bitmap.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include <xvm/core.h>
+
+#include "vgic-regs.h"
+
+#define VGIC_NR_SGIS		16
+#define VGIC_NR_PRIVATE		32
+#define VGIC_MAX_INTID		1020	/* INTIDs 1020..1023 are special */
+#define VGIC_MAX_SPIS		(VGIC_MAX_INTID - VGIC_NR_PRIVATE)
+#define VGIC_PRI_MASK		0xf8	/* 5 priority bits, as KVM */
+#define VGIC_PRI_SHIFT		3
+#define VGIC_PRI_IDLE		0xff
+#define VGIC_ADDR_UNDEF		(~0ULL)
+#define VGIC_IIDR		((0x58U << 24) | 0x43b)	/* 'X', implementer ARM */
+
+struct xvm_vgic;
+
+/*
+ * One INTID.  Private ones (0..31) are protected by their vCPU's lock,
+ * SPIs by vgic->lock.  Pending is pending_latch, or for a level-sensitive
+ * interrupt also the wire (line_level) or the message (msi_level, set by
+ * GICD_SETSPI_NSR and cleared by GICD_CLRSPI_NSR).
+ */
+struct xvm_vgic_irq {
+	u16 intid;
+	u8 priority;			/* low 3 bits zero */
+	bool group1;
+	bool enabled;
+	bool edge;			/* GICD_ICFGR: edge-triggered */
+	bool pending_latch;
+	bool line_level;
+	bool msi_level;
+	bool active;
+	s16 target;			/* SPI: vCPU index, -1: none */
+	u32 mpidr;			/* SPI: GICD_IROUTER Aff2.Aff1.Aff0 */
+};
+
+/*
+ * A redistributor region: count frames pairs (0: the legacy region, one
+ * per vCPU) at base, filled in order; free_index slots are used.
+ */
+struct xvm_vgic_rdreg {
+	u32 index;
+	u32 count;
+	u64 base;
+	u32 free_index;
+	struct xvm_vgic_rdreg *next;	/* the region starting at our end */
+};
+
+/* The per-vCPU part: its redistributor and its CPU interface. */
+struct xvm_vgic_cpu {
+	struct xvm_vgic *vgic;
+	struct xvm_mmio_region mmio;	/* RD_base + SGI_base, 128 KiB */
+	u32 index;			/* the vCPU's creation index */
+	u32 id;				/* the vCPU's id */
+	u32 aff;			/* MPIDR Aff2.Aff1.Aff0 (bits 23:0) */
+	struct xvm_vgic_rdreg *rdreg;	/* NULL: no slot (yet) */
+	u32 rdreg_index;		/* its slot in rdreg */
+
+	raw_spinlock_t lock;
+	struct xvm_vgic_irq priv[VGIC_NR_PRIVATE];
+	u32 priv_ready;			/* enabled, pending, not active */
+	u32 waker;			/* GICR_WAKER */
+	u8 pmr;				/* CPU interface ... */
+	u32 ctlr;			/* XVM_VGIC_CPUIF_* */
+	u32 apr;			/* active priorities */
+	u32 notify_port;		/* READ_ONCE; 0: none */
+
+	/* SPIs routed here that are ready, by INTID; under vgic->lock. */
+	DECLARE_BITMAP(spi_ready, VGIC_MAX_INTID);
+};
+
+struct xvm_vgic {
+	struct xvm_device *dev;
+	struct xvm_vm *vm;
+
+	struct mutex config_lock;		/* see the top of this file */
+	u64 dist_base;
+	struct xvm_mmio_region dist_mmio;	/* on the bus once dist_base is set */
+	struct xarray rdregs;			/* index -> struct xvm_vgic_rdreg */
+	u32 nr_rdregs;
+	u32 fill;				/* first region that may have room */
+	u32 nr_irqs_set;			/* NR_IRQS as set, 0: never */
+	u32 nr_irqs;				/* fixed by INIT */
+	bool initialized;			/* smp_store_release */
+	bool ready;				/* smp_store_release */
+	u32 nr_cpus;
+	struct xvm_vgic_cpu *cpus[XVM_MAX_VCPUS];	/* by vCPU index */
+	struct xvm_vgic_cpu *by_id[XVM_MAX_VCPU_ID];	/* by vCPU id */
+
+	raw_spinlock_t lock;
+	u32 ctlr;				/* GICD_CTLR enable bits */
+	struct xvm_vgic_irq spis[VGIC_MAX_SPIS];
+};
+
+/* Pairs with the smp_store_release() that ends CTRL/INIT. */
+static inline bool xvm_vgic_initialized(struct xvm_vgic *vgic)
+{
+	/* Read nr_irqs and the routing only after initialized. */
+	return smp_load_acquire(&vgic->initialized);
+}
+
+/* MPIDR affinity of a vCPU id, as KVM's reset_mpidr(). */
+static inline u32 xvm_vgic_id_to_aff(u32 id)
+{
+	return (id & 0xf) | (((id >> 4) & 0xff) << 8) |
+	       (((id >> 12) & 0xff) << 16);
+}
+
+/* vgic-rdist.c */
+int xvm_vgic_set_dist(struct xvm_vgic *vgic, u64 addr);
+int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count);
+struct xvm_vgic_rdreg *xvm_vgic_rdreg(struct xvm_vgic *vgic, u32 index);
+int xvm_vgic_cpu_take_slot(struct xvm_vgic_cpu *c);
+void xvm_vgic_cpu_drop_slot(struct xvm_vgic_cpu *c);
+bool xvm_vgic_rd_is_last(struct xvm_vgic_cpu *c);
+void xvm_vgic_unmap_all(struct xvm_vgic *vgic);
+void xvm_vgic_free_rdregs(struct xvm_vgic *vgic);
+
+/* vgic-dev.c */
+struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff);
+struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id);
+int xvm_vgic_ready(struct xvm_vgic *vgic);
+
+/* vgic-mmio.c: a register table and the accesses it serves */
+#define VGIC_ACC_8		BIT(0)
+#define VGIC_ACC_32		BIT(1)
+#define VGIC_ACC_64		BIT(2)
+
+struct xvm_vgic_access {
+	struct xvm_vgic *vgic;
+	struct xvm_vgic_cpu *rd;	/* the redistributor's vCPU; NULL: GICD */
+	u32 offset;			/* from the register's start */
+	u32 intid;			/* per-IRQ registers: first INTID */
+	u32 len;			/* 1, 4 or 8 */
+};
+
+struct xvm_vgic_reg {
+	u32 offset;			/* in the frame(s) */
+	u32 len;			/* bytes covered */
+	u8 bits_per_irq;		/* 0: not a per-IRQ register */
+	u8 access;			/* VGIC_ACC_*: legal widths */
+	u64 (*read)(const struct xvm_vgic_access *a);
+	void (*write)(const struct xvm_vgic_access *a, u64 val);
+};
+
+struct xvm_vgic_regs {
+	const char *name;
+	const struct xvm_vgic_reg *regs;
+	unsigned int nr;
+};
+
+#define VGIC_REG(off, length, acc, rd, wr)				\
+	{ .offset = (off), .len = (length), .access = (acc),		\
+	  .read = (rd), .write = (wr) }
+/* A per-IRQ register of length bytes; bpi bits per INTID. */
+#define VGIC_REG_IRQ_N(off, length, bpi, acc, rd, wr)			\
+	{ .offset = (off), .len = (length), .bits_per_irq = (bpi),	\
+	  .access = (acc), .read = (rd), .write = (wr) }
+/* Bytes of a distributor per-IRQ register array (INTIDs 0..1023). */
+#define VGIC_IRQS_1BIT		0x80
+#define VGIC_IRQS_2BIT		0x100
+#define VGIC_IRQS_8BIT		0x400
+#define VGIC_IRQS_64BIT		0x2000
+
+int xvm_vgic_regs_check(const struct xvm_vgic_regs *t);
+int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
+		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
+		      bool is_write, u64 *val);
+bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset);
+u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len);
+
+u64 xvm_vgic_read_raz(const struct xvm_vgic_access *a);
+void xvm_vgic_write_wi(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_group(const struct xvm_vgic_access *a);
+void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_enable(const struct xvm_vgic_access *a);
+void xvm_vgic_write_senable(const struct xvm_vgic_access *a, u64 val);
+void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a);
+void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val);
+void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_active(const struct xvm_vgic_access *a);
+void xvm_vgic_write_sactive(const struct xvm_vgic_access *a, u64 val);
+void xvm_vgic_write_cactive(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_priority(const struct xvm_vgic_access *a);
+void xvm_vgic_write_priority(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_read_config(const struct xvm_vgic_access *a);
+void xvm_vgic_write_config(const struct xvm_vgic_access *a, u64 val);
+
+/* vgic-mmio-v3.c */
+extern const struct xvm_vgic_regs xvm_vgic_dist_regs;
+extern const struct xvm_vgic_regs xvm_vgic_rdist_regs;
+extern const struct xvm_mmio_ops xvm_vgic_dist_ops;
+extern const struct xvm_mmio_ops xvm_vgic_rdist_ops;
+
+/* vgic-irq.c */
+void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c);
+void xvm_vgic_irq_reset_spis(struct xvm_vgic *vgic);
+bool xvm_vgic_irq_pending(const struct xvm_vgic_irq *irq);
+void xvm_vgic_irq_sync(struct xvm_vgic *vgic, struct xvm_vgic_cpu *owner,
+		       struct xvm_vgic_irq *irq);
+void xvm_vgic_kick(struct xvm_vgic_cpu *c);
+void xvm_vgic_kick_all(struct xvm_vgic *vgic);
+void xvm_vgic_set_target(struct xvm_vgic *vgic, struct xvm_vgic_irq *irq,
+			 u32 mpidr);
+int xvm_vgic_line(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c, u32 intid,
+		  bool level);
+void xvm_vgic_msi(struct xvm_vgic *vgic, u32 intid, bool set);
+u32 xvm_vgic_ack(struct xvm_vgic_cpu *c, u32 group, bool acknowledge,
+		 u32 *priority);
+void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
+		  bool deactivate);
+void xvm_vgic_sgi(struct xvm_vgic_cpu *c, u64 value, bool group1);
+u32 xvm_vgic_rpr(const struct xvm_vgic_cpu *c);
+
+/* vgic-cpuif.c */
+long xvm_vgic_vcpu_ioctl(struct xvm_device *dev, struct xvm_vcpu *vcpu,
+			 unsigned int cmd, unsigned long arg);
+long xvm_vgic_dev_ioctl(struct xvm_device *dev, unsigned int cmd,
+			unsigned long arg);
+
+#endif /* _XVM_VGIC_H */
