@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# Shared helpers for the xvm host scripts. Source it; do not execute it.
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Everything here is side-effect free apart from defining variables and
+# functions, so every script can source it first thing.
+
+XVM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+XVM_CACHE=${XVM_CACHE:-${HOME:-/root}/.cache/xvm}
+XVM_LINUX_SRC=$XVM_CACHE/linux-source-6.1
+XVM_HARNESS_DIR=$XVM_LINUX_SRC/tools/testing/selftests
+export XVM_ROOT XVM_CACHE XVM_LINUX_SRC XVM_HARNESS_DIR
+
+xvm_info() { printf '%s\n' "$*" >&2; }
+xvm_warn() { printf 'warning: %s\n' "$*" >&2; }
+xvm_die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# The kernel release the default build and guest lane use (see kver.sh).
+xvm_kver() { "$XVM_ROOT/scripts/kver.sh"; }
+
+# Kernel log lines that make a guest run a failure, as one extended regex.
+# Case-sensitive on purpose: "WARNING:" is what WARN() prints; firmware
+# chatter such as "ACPI Warning" is not a kernel bug.
+XVM_BAD_LOG_RE='Oops|BUG:|kernel BUG|WARNING:|KASAN|UBSAN|kmemleak: .*new suspected|unreferenced object 0x|Call Trace|general protection|Kernel panic|kernel panic|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked for more than|rcu: .*detected stalls|Unable to handle kernel|XVM-MODULE-LOAD-FAILED|XVM-MODULE-UNLOAD-FAILED'
+
+# Print FILE without carriage returns (serial consoles emit CRLF).
+xvm_strip_cr() { tr -d '\r' <"$1"; }
+
+# Print the lines between a line containing BEGIN and one containing END
+# (exclusive). Used for the sections guest-init writes to the results port.
+xvm_section() {
+	local file=$1 begin=$2 end=$3
+	xvm_strip_cr "$file" | awk -v b="$begin" -v e="$end" '
+		index($0, e) { on = 0 }
+		on { print }
+		index($0, b) { on = 1 }'
+}
+
+# Print the bad kernel-log lines of FILE (at most 200); return 1 if any.
+xvm_scan_log() {
+	local file=$1 hits
+	hits=$(xvm_strip_cr "$file" | grep -E -- "$XVM_BAD_LOG_RE" | head -n 200) || true
+	if [[ -n $hits ]]; then
+		printf '%s\n' "$hits"
+		return 1
+	fi
+	return 0
+}
+
+# Value of the last KEY=VALUE marker (e.g. XVM-EXIT-STATUS) in FILE, or
+# nothing. Tolerates kernel text printed on the same line.
+xvm_marker() {
+	local file=$1 key=$2
+	{ xvm_strip_cr "$file" | grep -oE -- "$key=[0-9]+" || true; } | tail -n 1 | cut -d= -f2
+}
+
+# "pass fail skip" from the last "XVM-SELFTESTS pass=N fail=N skip=N" line
+# of FILE; returns 1 if there is none.
+xvm_selftest_counts() {
+	local line
+	line=$(xvm_strip_cr "$1" | grep -oE 'XVM-SELFTESTS pass=[0-9]+ fail=[0-9]+ skip=[0-9]+' | tail -n 1)
+	[[ -n $line ]] || return 1
+	# shellcheck disable=SC2001
+	sed 's/.*pass=\([0-9]*\) fail=\([0-9]*\) skip=\([0-9]*\)/\1 \2 \3/' <<<"$line"
+}
+
+# "pass fail skip" of the KUnit test cases in a kernel log (dmesg text,
+# optionally with [timestamps]). Counts the KTAP case lines of each suite
+# (indented by four spaces); a suite reported "not ok" with no failed case
+# (e.g. its init failed) counts as one failure.
+xvm_kunit_counts() {
+	xvm_strip_cr "$1" | sed -E 's/^\[[ 0-9.]+\] ?//' | grep -v 'selftests: xvm:' | awk '
+		/^    (not )?ok [0-9]+ / {
+			if ($0 ~ /# SKIP/) skip++
+			else if ($1 == "not") { fail++; suitefail++ }
+			else pass++
+			next
+		}
+		/^(not )?ok [0-9]+ / {
+			if ($1 == "not" && $0 !~ /# SKIP/ && suitefail == 0) fail++
+			suitefail = 0
+			next
+		}
+		END { printf "%d %d %d\n", pass, fail, skip }'
+}
