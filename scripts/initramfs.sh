@@ -1,0 +1,126 @@
+#!/bin/bash
+# Build the xvm test initramfs (an uncompressed newc cpio, which every kernel
+# can unpack without a decompressor).
+#
+#   scripts/initramfs.sh -o OUT.cpio [options] [-- CMD...]
+#
+#   -o FILE              output file (required)
+#   --modules DIR        xvm modules: every *.ko under DIR (default: kmod/),
+#                        'none' for no xvm modules -> /lib/modules/xvm/
+#   --vfio-kver KVER     take the VFIO modules from /lib/modules/KVER
+#                        (default: scripts/kver.sh)    -> /lib/modules/vfio/
+#   --no-vfio-modules    no VFIO modules (the kernel has VFIO built in)
+#   --build DIR          userspace build dir (default: build/): bin/, selftests/,
+#                        bench/ -> /opt/xvm/{bin,selftests,bench}
+#   --extra DIR          copied to /extra
+#   --interactive        /init runs an interactive shell instead of /cmd
+#   --no-unload          /init leaves the xvm modules loaded at the end
+#   -- CMD...            the command /init runs (default: true). One argument
+#                        is a shell script; several are quoted as argv.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+out='' moddir=$XVM_ROOT/kmod vfio_kver='' no_vfio=0 build=$XVM_ROOT/build extra=''
+interactive=0 no_unload=0
+while (($#)); do
+	case $1 in
+	-o) out=$2; shift 2 ;;
+	--modules) moddir=$2; shift 2 ;;
+	--vfio-kver) vfio_kver=$2; shift 2 ;;
+	--no-vfio-modules) no_vfio=1; shift ;;
+	--build) build=$2; shift 2 ;;
+	--extra) extra=$2; shift 2 ;;
+	--interactive) interactive=1; shift ;;
+	--no-unload) no_unload=1; shift ;;
+	--) shift; break ;;
+	*) xvm_die "initramfs.sh: unknown option $1" ;;
+	esac
+done
+[[ -n $out ]] || xvm_die "initramfs.sh: -o FILE is required"
+
+busybox=$(command -v busybox || true)
+[[ -n $busybox ]] || xvm_die "busybox not found (package busybox-static)"
+if ldd "$busybox" >/dev/null 2>&1; then
+	xvm_die "$busybox is not static (install busybox-static)"
+fi
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/xvm-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,etc,root,extra} \
+	"$stage"/lib/modules/{xvm,vfio} "$stage"/opt/xvm/{bin,selftests,bench}
+
+cp "$busybox" "$stage/bin/busybox"
+for applet in $("$busybox" --list); do
+	[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
+done
+install -m 0755 "$XVM_ROOT/scripts/guest-init" "$stage/init"
+install -m 0755 "$XVM_ROOT/scripts/run-selftests" "$stage/opt/xvm/bin/run-selftests"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"
+printf 'root:x:0:\n' >"$stage/etc/group"
+printf 'export PATH=/opt/xvm/bin:/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1="xvm# "\n' >"$stage/etc/profile"
+
+# xvm modules (debug info stripped from the copies: smaller, faster to load).
+if [[ $moddir != none ]]; then
+	[[ -d $moddir ]] || xvm_die "module dir $moddir does not exist"
+	while IFS= read -r -d '' ko; do
+		dst=$stage/lib/modules/xvm/$(basename "$ko")
+		cp "$ko" "$dst"
+		strip --strip-debug "$dst" 2>/dev/null || cp "$ko" "$dst"
+	done < <(find "$moddir" -name '*.ko' -type f -print0)
+fi
+
+# VFIO modules from the Debian tree, decompressed.
+if ((!no_vfio)); then
+	[[ -n $vfio_kver ]] || vfio_kver=$(xvm_kver)
+	mdir=/lib/modules/$vfio_kver
+	for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
+		src=$(find "$mdir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" 2>/dev/null | head -n 1)
+		[[ -n $src ]] || continue
+		dst=$stage/lib/modules/vfio/$m.ko
+		case $src in
+		*.xz) xz -dc "$src" >"$dst" ;;
+		*.zst) zstd -qdc "$src" >"$dst" ;;
+		*.gz) gzip -dc "$src" >"$dst" ;;
+		*) cp "$src" "$dst" ;;
+		esac
+	done
+fi
+
+# Userspace: executables only (no object files or dot files).
+copy_exes() {
+	local from=$1 to=$2 f
+	[[ -d $from ]] || return 0
+	for f in "$from"/*; do
+		[[ -f $f && -x $f ]] || continue
+		cp "$f" "$to/"
+	done
+}
+copy_exes "$build/bin" "$stage/opt/xvm/bin"
+copy_exes "$build/selftests" "$stage/opt/xvm/selftests"
+copy_exes "$build/bench" "$stage/opt/xvm/bench"
+
+if [[ -n $extra ]]; then
+	[[ -d $extra ]] || xvm_die "extra dir $extra does not exist"
+	cp -a "$extra/." "$stage/extra/"
+fi
+
+# The command.
+{
+	if (($# == 0)); then
+		echo true
+	elif (($# == 1)); then
+		printf '%s\n' "$1"
+	else
+		for a in "$@"; do
+			printf "'%s' " "${a//\'/\'\\\'\'}"
+		done
+		echo
+	fi
+} >"$stage/cmd"
+printf 'XVM_INTERACTIVE=%s\nXVM_NO_UNLOAD=%s\n' "$interactive" "$no_unload" >"$stage/xvm.env"
+
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,186 @@
+#!/bin/bash
+# Boot a throwaway q35 guest (QEMU, TCG) with the xvm modules and binaries in
+# an initramfs, run one command in it and return its exit status.
+#
+#   scripts/sandbox.sh [options] -- CMD...
+#
+#   --kernel IMG         kernel image (default /boot/vmlinuz-$(scripts/kver.sh))
+#   --kver KVER          kernel release whose VFIO modules to use (default: kver.sh)
+#   --modules DIR        xvm modules: every *.ko under DIR (default kmod/; 'none')
+#   --no-vfio-modules    no VFIO modules (kernel has VFIO built in)
+#   --build DIR          userspace build dir (default build/)
+#   --extra DIR          copied to /extra in the guest
+#   --timeout S          hard limit for the whole run (default $XVM_TIMEOUT or 600)
+#   --mem SIZE           guest memory (default $XVM_MEM or 1G)
+#   --append ARGS        extra kernel command line
+#   --log FILE           console log path (default build/logs/sandbox-<time>.log);
+#                        FILE.results gets the results port (markers, summary, dmesg)
+#   --quiet              do not stream the console, only record it
+#   --no-unload          leave the xvm modules loaded at the end
+#   --interactive        interactive shell on the console (no timeout, no checks)
+#
+# Besides FILE and FILE.results it writes FILE.kernel (the kernel log that was
+# scanned) and FILE.summary (status=, result=, timeout=, finished=, clean=,
+# elapsed=; bash-sourceable).
+#
+# Exit status: CMD's status; if CMD succeeded but the run is not clean, 1:
+# a kernel oops/BUG/WARNING/KASAN/UBSAN/lockdep/kmemleak report, a module
+# that failed to load or unload (the offending lines are printed). 124 when
+# the hard timeout killed the guest, 125 when the guest died before CMD
+# finished (panic, triple fault); both print the tail of the log.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+kernel='' kver='' moddir=$XVM_ROOT/kmod no_vfio=0 build=$XVM_ROOT/build extra=''
+timeout_s=${XVM_TIMEOUT:-600} mem=${XVM_MEM:-1G} append='' log='' quiet=0
+no_unload=0 interactive=0
+while (($#)); do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--kver) kver=$2; shift 2 ;;
+	--modules) moddir=$2; shift 2 ;;
+	--no-vfio-modules) no_vfio=1; shift ;;
+	--build) build=$2; shift 2 ;;
+	--extra) extra=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--no-unload) no_unload=1; shift ;;
+	--interactive) interactive=1; shift ;;
+	--) shift; break ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) xvm_die "sandbox.sh: unknown option $1 (use -- before the command)" ;;
+	esac
+done
+((interactive)) || (($#)) || xvm_die "sandbox.sh: no command (sandbox.sh [options] -- CMD...)"
+
+if [[ -z $kver ]] && { [[ -z $kernel ]] || ((!no_vfio)); }; then
+	kver=$(xvm_kver)
+fi
+[[ -n $kernel ]] || kernel=/boot/vmlinuz-$kver
+[[ -r $kernel ]] || xvm_die "kernel image $kernel not readable"
+command -v qemu-system-x86_64 >/dev/null || xvm_die "qemu-system-x86_64 missing (scripts/deps.sh)"
+
+if [[ -z $log ]]; then
+	log=$XVM_ROOT/build/logs/sandbox-$(date +%Y%m%d-%H%M%S)-$$.log
+fi
+mkdir -p "$(dirname "$log")"
+results=$log.results
+: >"$log"
+: >"$results"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/xvm-sandbox.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+initrd=$work/initramfs.cpio
+args=(-o "$initrd" --modules "$moddir" --build "$build")
+if ((no_vfio)); then args+=(--no-vfio-modules); else args+=(--vfio-kver "$kver"); fi
+if [[ -n $extra ]]; then args+=(--extra "$extra"); fi
+if ((no_unload)); then args+=(--no-unload); fi
+if ((interactive)); then args+=(--interactive); fi
+"$XVM_ROOT/scripts/initramfs.sh" "${args[@]}" -- "$@"
+
+# oops=panic is deliberately not set: an oops kills the offending process, the
+# run goes on so later tests still report, and the log scan fails the run.
+# panic=-1 + -no-reboot turn a panic into an immediate QEMU exit, not a hang.
+# e1000e wants a peer: an isolated user-mode netdev if QEMU has slirp (no
+# traffic leaves it), else none (QEMU then warns "has no peer").
+# shellcheck disable=SC2054 # commas are QEMU's, inside one argument
+nic=(-device e1000e,addr=03.0)
+if qemu-system-x86_64 -netdev help 2>/dev/null | grep -qx user; then
+	# shellcheck disable=SC2054
+	nic=(-netdev user,id=xvmnet,restrict=on -device e1000e,addr=03.0,netdev=xvmnet)
+fi
+cmdline="console=ttyS0,115200 intel_iommu=on tsc=reliable panic=-1 log_buf_len=8M printk.devkmsg=on $append"
+# shellcheck disable=SC2054
+qemu=(qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -m "$mem" -smp 2
+	-nodefaults -no-reboot -display none
+	-device intel-iommu,intremap=on
+	"${nic[@]}"
+	-device edu,addr=04.0
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+
+if ((interactive)); then
+	echo "sandbox: interactive; Ctrl-A X quits QEMU. Log: $log" >&2
+	"${qemu[@]}" -chardev stdio,id=con,mux=on,signal=off -serial chardev:con \
+		-mon chardev=con,mode=readline -serial "file:$results" | tee "$log"
+	exit "${PIPESTATUS[0]}"
+fi
+
+start=$(date +%s)
+set +e
+if ((quiet)); then
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$results" \
+		</dev/null >"$log" 2>&1
+	qrc=$?
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$results" \
+		</dev/null 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+fi
+set -e
+elapsed=$(($(date +%s) - start))
+
+tail_log() {
+	echo "---- last 40 lines of $log ----"
+	xvm_strip_cr "$log" | tail -n 40
+	echo "----"
+}
+
+# Markers: the results port first (clean), the console as a fallback.
+status=$(xvm_marker "$results" XVM-EXIT-STATUS)
+[[ -n $status ]] || status=$(xvm_marker "$log" XVM-EXIT-STATUS)
+done_marker=0
+grep -q XVM-DONE "$results" "$log" 2>/dev/null && done_marker=1
+
+# The kernel log to scan: the clean dmesg copy when the guest got that far
+# (userspace output cannot cause false hits there), else the console.
+klog=$work/kernel.log
+xvm_section "$results" XVM-DMESG-BEGIN XVM-DMESG-END >"$klog"
+if [[ ! -s $klog ]] || ((!done_marker)); then
+	xvm_strip_cr "$log" >"$klog"
+else
+	# Markers and kmemleak reports guest-init printed outside dmesg.
+	xvm_strip_cr "$results" | grep -E 'XVM-MODULE-|unreferenced object' >>"$klog" || true
+fi
+
+rc=0
+if ((qrc == 124 || qrc == 137)); then
+	echo "sandbox: TIMEOUT: guest killed after ${timeout_s}s"
+	tail_log
+	rc=124
+elif [[ -z $status ]]; then
+	echo "sandbox: FAILED: the guest stopped before the command finished (qemu exit $qrc)"
+	tail_log
+	rc=125
+else
+	rc=$status
+fi
+
+bad=
+if ! bad=$(xvm_scan_log "$klog"); then
+	echo "sandbox: FAILED: kernel log is not clean:"
+	printf '%s\n' "$bad" | sed 's/^/  | /'
+	((rc != 0)) || rc=1
+fi
+if [[ -n $status ]] && ((!done_marker && rc == 0)); then
+	echo "sandbox: FAILED: guest did not reach the end of /init (hang or crash during module unload or kmemleak scan)"
+	tail_log
+	rc=1
+fi
+
+# For scripts/check.sh: the kernel log that was scanned and a summary.
+cp "$klog" "$log.kernel"
+{
+	echo "status=${status:-}"
+	echo "result=$rc"
+	echo "timeout=$((qrc == 124 || qrc == 137 ? 1 : 0))"
+	echo "finished=$done_marker"
+	echo "clean=$([[ -z $bad ]] && echo 1 || echo 0)"
+	echo "elapsed=$elapsed"
+} >"$log.summary"
+
+echo "sandbox: command exit status ${status:-none}, result $rc, ${elapsed}s; log: $log"
+exit "$rc"
