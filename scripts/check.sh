@@ -1,0 +1,338 @@
+#!/bin/bash
+# Everything CI checks; `make check` runs it, .ci/run runs `make check`.
+#
+# Stages (each check counts as tests; the last line is the total):
+#   1 deps        scripts/deps.sh                                     1 test
+#   2 build       modules W=1 KCFLAGS=-Werror                         1 test
+#                 sparse C=2, no warning in our files                 1 test
+#                 checkpatch --strict on kmod/**/*.[ch], uapi/**/*.h  1 per file
+#                 userspace (-Werror)                                 1 test
+#                 uapi/linux/xvm.h standalone in C and C++            1 test
+#                 scripts/host-tests/*.sh (0 pass, 77 skip, else fail) 1 each
+#   3 guest       run-selftests in the Debian kernel                  its counts
+#                 guest kernel log clean                              1 test
+#   4 debug       (scripts/debug-kernel.sh exists, XVM_SKIP_DEBUG unset)
+#                 modules built against the debug kernel              1 test
+#                 run-selftests                                       its counts
+#                 KUnit cases from the kernel log                     their counts
+#                 debug kernel log clean (KASAN, lockdep, kmemleak...) 1 test
+#   5 dkms        scripts/dkms-roundtrip.sh (0/77/else)               1 test
+#
+# Logs: build/logs/check/. Environment: KDIR/KVER (main build), XVM_TIMEOUT
+# (guest lane, default 600 s), XVM_DEBUG_TIMEOUT (debug lane, default 900 s),
+# XVM_SKIP_DEBUG=1, XVM_SKIP_GUEST=1.
+#
+# Adding a stage: write a stage_NAME function that calls `stage`, then
+# `pass`/`fail`/`skip` (or `count P F S`) per test, and call it at the bottom.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$XVM_ROOT"
+# A driver, not a sub-make: drop the parent make's jobserver and flags
+# (command-line variables such as KDIR=... are in the environment anyway).
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+LOGS=$XVM_ROOT/build/logs/check
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+export CI=${CI:-}
+
+npass=0 nfail=0 nskip=0
+t_stage=$(date +%s)
+t_start=$t_stage
+stage_name=
+
+# stage NAME: start a stage (prints the previous stage's time).
+stage() {
+	stage_done
+	stage_name=$1
+	t_stage=$(date +%s)
+	echo "== $1"
+}
+stage_done() {
+	[[ -z $stage_name ]] || echo "   ($stage_name: $(($(date +%s) - t_stage))s)"
+}
+pass() {
+	npass=$((npass + 1))
+	echo "   PASS $1"
+}
+skip() {
+	nskip=$((nskip + 1))
+	echo "   SKIP $1"
+}
+# fail NAME [LOG]: count a failure and show the end of its log.
+fail() {
+	nfail=$((nfail + 1))
+	echo "   FAIL $1"
+	if [[ -n ${2:-} && -s $2 ]]; then
+		tail -n "${XVM_CHECK_TAIL:-25}" "$2" | tr -d '\r' | sed 's/^/      | /'
+		echo "      (full log: $2)"
+	fi
+}
+count() {
+	npass=$((npass + $1)) nfail=$((nfail + $2)) nskip=$((nskip + $3))
+}
+# run LOG CMD...: run quietly into LOG, return the status.
+run() {
+	local log=$1
+	shift
+	"$@" </dev/null >"$log" 2>&1
+}
+
+finish() {
+	stage_done
+	echo "== total time $(($(date +%s) - t_start))s; logs in $LOGS"
+	echo "$npass passed, $nfail failed, $nskip skipped"
+	((nfail == 0)) || exit 1
+	exit 0
+}
+
+# ---- 1: deps ---------------------------------------------------------------
+stage_deps() {
+	stage "deps"
+	if run "$LOGS/deps.log" "$XVM_ROOT/scripts/deps.sh"; then
+		pass "dependencies installed"
+	else
+		fail "scripts/deps.sh" "$LOGS/deps.log"
+		finish
+	fi
+	KVER=${KVER:-$(xvm_kver)}
+	KDIR=${KDIR:-/lib/modules/$KVER/build}
+	export KVER KDIR
+	echo "   kernel $KVER, KDIR $KDIR"
+}
+
+# ---- 2: build and static checks --------------------------------------------
+modules_ok=0
+userspace_ok=0
+stage_build() {
+	stage "build + static checks"
+	if [[ ! -f Kbuild ]]; then
+		skip "modules: no Kbuild file"
+		skip "sparse: no Kbuild file"
+	else
+		if run "$LOGS/modules.log" make --no-print-directory -j"$(nproc)" modules W=1 KCFLAGS=-Werror; then
+			modules_ok=1
+			pass "modules build (W=1, -Werror)"
+		else
+			fail "modules build (W=1, -Werror)" "$LOGS/modules.log"
+		fi
+
+		# C=2 checks every file again, with the same flags, so nothing recompiles.
+		if ! command -v sparse >/dev/null; then
+			fail "sparse: not installed"
+		elif ! run "$LOGS/sparse.log" make --no-print-directory -j"$(nproc)" modules W=1 KCFLAGS=-Werror C=2; then
+			fail "sparse (make C=2 failed)" "$LOGS/sparse.log"
+		else
+			# Only our files count; warnings located in kernel headers are noise.
+			grep -E "^($XVM_ROOT/|\./)?(kmod|uapi)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error):" \
+				"$LOGS/sparse.log" >"$LOGS/sparse-ours.log" || true
+			if [[ -s $LOGS/sparse-ours.log ]]; then
+				fail "sparse: $(wc -l <"$LOGS/sparse-ours.log") warning(s) in our files" "$LOGS/sparse-ours.log"
+			else
+				pass "sparse (C=2) clean"
+			fi
+		fi
+	fi
+
+	local checkpatch=$XVM_LINUX_SRC/scripts/checkpatch.pl f n=0 bad=0 ignore
+	mkdir -p "$LOGS/checkpatch"
+	# No --ignore, except two justified cases:
+	# - kmod/compat/: the architecture puts every kernel-version test there
+	#   and only there, and such a test is exactly "#if LINUX_VERSION_CODE >=
+	#   KERNEL_VERSION(...)", which checkpatch flags as LINUX_VERSION_CODE and
+	#   (all caps on the left) CONSTANT_COMPARISON.
+	# - uapi/: BIT() is kernel-internal, not available to userspace, so the
+	#   BIT_MACRO suggestion cannot be followed there (KVM's uapi uses 1 << n).
+	while IFS= read -r f; do
+		n=$((n + 1))
+		local log=$LOGS/checkpatch/${f//\//_}.log
+		ignore=()
+		case $f in
+		kmod/compat/*) ignore=(--ignore "LINUX_VERSION_CODE,CONSTANT_COMPARISON") ;;
+		uapi/*) ignore=(--ignore BIT_MACRO) ;;
+		esac
+		if perl "$checkpatch" --no-tree --strict --terse "${ignore[@]}" -f "$f" >"$log" 2>&1; then
+			npass=$((npass + 1))
+		else
+			bad=$((bad + 1))
+			fail "checkpatch $f" "$log"
+		fi
+	done < <(find kmod uapi -type f \( -name '*.[ch]' \) ! -name '*.mod.c' 2>/dev/null |
+		grep -E '^(kmod/.*\.[ch]|uapi/.*\.h)$' | LC_ALL=C sort)
+	echo "   checkpatch: $((n - bad))/$n files clean"
+
+	if run "$LOGS/userspace.log" make --no-print-directory -j"$(nproc)" userspace; then
+		userspace_ok=1
+		pass "userspace build (-Werror)"
+	else
+		fail "userspace build (-Werror)" "$LOGS/userspace.log"
+	fi
+
+	if [[ -f uapi/linux/xvm.h ]]; then
+		if {
+			echo "== C"
+			echo '#include <linux/xvm.h>' |
+				gcc -std=gnu11 -Wall -Wextra -Werror -fsyntax-only -I uapi -x c - &&
+				echo "== C++" &&
+				echo '#include <linux/xvm.h>' |
+				g++ -std=gnu++17 -Wall -Wextra -Werror -fsyntax-only -I uapi -x c++ -
+		} >"$LOGS/uapi.log" 2>&1; then
+			pass "uapi/linux/xvm.h standalone (C, C++)"
+		else
+			fail "uapi/linux/xvm.h standalone (C, C++)" "$LOGS/uapi.log"
+		fi
+	else
+		skip "uapi header check: no uapi/linux/xvm.h"
+	fi
+
+	local t rc name
+	for t in scripts/host-tests/*.sh; do
+		[[ -f $t ]] || continue
+		name=$(basename "$t" .sh)
+		rc=0
+		run "$LOGS/host-$name.log" bash "$t" || rc=$?
+		case $rc in
+		0) pass "host test $name" ;;
+		77) skip "host test $name" ;;
+		*) fail "host test $name (exit $rc)" "$LOGS/host-$name.log" ;;
+		esac
+	done
+}
+
+# ---- guest lanes (3 and 4) -------------------------------------------------
+# guest_lane LABEL LOG SANDBOX-ARGS...: run-selftests in a guest, count its
+# results, KUnit cases (if any) and one test for a clean kernel log.
+guest_lane() {
+	local label=$1 log=$2 counts p f s
+	shift 2
+	"$XVM_ROOT/scripts/sandbox.sh" --quiet --log "$log" "$@" -- run-selftests \
+		>"$log.sandbox" 2>&1 || true
+	local timeout=0 finished=0 clean=0 elapsed=0 key val
+	if [[ -f $log.summary ]]; then
+		while IFS='=' read -r key val; do
+			case $key in
+			timeout) timeout=$val ;;
+			finished) finished=$val ;;
+			clean) clean=$val ;;
+			elapsed) elapsed=$val ;;
+			esac
+		done <"$log.summary"
+	fi
+
+	if counts=$(xvm_selftest_counts "$log.results") ||
+		counts=$(xvm_selftest_counts "$log"); then
+		read -r p f s <<<"$counts"
+		count "$p" "$f" "$s"
+		echo "   selftests: pass=$p fail=$f skip=$s (${elapsed}s)"
+		if ((f)); then
+			grep -aE '^(not ok|# +(FAIL|not ok)|# .*: (Test terminated|.*Expected))' "$log" |
+				tr -d '\r' | head -n 40 | sed 's/^/      | /' || true
+			echo "      (full log: $log)"
+		fi
+	else
+		fail "$label selftests: no XVM-SELFTESTS summary" "$log.sandbox"
+	fi
+
+	read -r p f s <<<"$(xvm_kunit_counts "$log.kernel")"
+	if ((p + f + s)); then
+		count "$p" "$f" "$s"
+		echo "   kunit: pass=$p fail=$f skip=$s"
+		if ((f)); then
+			tr -d '\r' <"$log.kernel" | grep -E '^(\[[ 0-9.]+\] )?    not ok ' |
+				head -n 20 | sed 's/^/      | /' || true
+		fi
+	fi
+
+	if [[ $timeout == 1 ]]; then
+		fail "$label kernel log clean (guest hit the timeout)" "$log.sandbox"
+	elif [[ $finished != 1 ]]; then
+		fail "$label kernel log clean (guest did not reach the end of /init)" "$log.sandbox"
+	elif [[ $clean != 1 ]]; then
+		fail "$label kernel log clean" "$log.sandbox"
+	else
+		pass "$label kernel log clean"
+	fi
+}
+
+stage_guest() {
+	stage "guest lane (Debian kernel $KVER)"
+	if [[ -n ${XVM_SKIP_GUEST:-} ]]; then
+		skip "guest lane (XVM_SKIP_GUEST set)"
+	elif [[ -f Kbuild ]] && ((!modules_ok)); then
+		fail "guest lane not run: the module build failed"
+	elif ((!userspace_ok)); then
+		fail "guest lane not run: the userspace build failed"
+	else
+		guest_lane "guest" "$LOGS/guest.log" --kver "$KVER" \
+			--timeout "${XVM_TIMEOUT:-600}"
+	fi
+}
+
+stage_debug() {
+	[[ -f scripts/debug-kernel.sh ]] || return 0
+	stage "debug lane (KASAN, lockdep, kmemleak, UBSAN, KUnit)"
+	if [[ -n ${XVM_SKIP_DEBUG:-} ]]; then
+		skip "debug lane (XVM_SKIP_DEBUG set)"
+		return 0
+	fi
+	if ((!userspace_ok)); then
+		fail "debug lane not run: the userspace build failed"
+		return 0
+	fi
+	local dir kimg kdir
+	if ! dir=$(bash scripts/debug-kernel.sh 2>"$LOGS/debug-kernel.log" </dev/null | tail -n 1) ||
+		[[ -z $dir || ! -d $dir ]]; then
+		fail "debug kernel build (scripts/debug-kernel.sh)" "$LOGS/debug-kernel.log"
+		return 0
+	fi
+	kimg=
+	for f in "$dir/bzImage" "$dir/build/arch/x86/boot/bzImage" "$dir/arch/x86/boot/bzImage"; do
+		[[ -f $f ]] && { kimg=$f; break; }
+	done
+	kdir=$dir/build
+	[[ -f $kdir/Makefile ]] || kdir=$dir
+	if [[ -z $kimg || ! -f $kdir/Makefile ]]; then
+		fail "debug kernel: no bzImage or build dir in $dir"
+		return 0
+	fi
+	echo "   debug kernel: $kimg, KDIR $kdir"
+
+	# Build a copy of the tree, so the main build's objects are not clobbered.
+	local src=$XVM_ROOT/build/debug-src
+	mkdir -p "$src"
+	rsync -a --delete --exclude=/build/ --exclude=/.git/ \
+		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
+		--exclude='*.d' --exclude=.tmp_versions/ \
+		"$XVM_ROOT/" "$src/"
+	if [[ -f $src/Kbuild ]]; then
+		if run "$LOGS/debug-modules.log" make -C "$kdir" M="$src" -j"$(nproc)" modules; then
+			pass "debug: modules build against the debug kernel"
+		else
+			fail "debug: modules build against the debug kernel" "$LOGS/debug-modules.log"
+			return 0
+		fi
+	fi
+	guest_lane "debug" "$LOGS/debug.log" --kernel "$kimg" --modules "$src/kmod" \
+		--no-vfio-modules --mem 2G --timeout "${XVM_DEBUG_TIMEOUT:-900}"
+}
+
+stage_dkms() {
+	[[ -f scripts/dkms-roundtrip.sh ]] || return 0
+	stage "dkms round trip"
+	local rc=0
+	run "$LOGS/dkms.log" bash scripts/dkms-roundtrip.sh || rc=$?
+	case $rc in
+	0) pass "dkms round trip" ;;
+	77) skip "dkms round trip (exit 77: $(tail -n 1 "$LOGS/dkms.log"))" ;;
+	*) fail "dkms round trip (exit $rc)" "$LOGS/dkms.log" ;;
+	esac
+}
+
+stage_deps
+stage_build
+stage_guest
+stage_debug
+stage_dkms
+finish
