@@ -76,10 +76,13 @@ int xvm_memslot_listener_register(struct xvm_vm *vm,
 			break;
 	}
 	if (r) {
-		for (j = 0; j < i; j++)
-			if (vm->memslots[j])
-				WARN_ON_ONCE(listener->update(listener,
-							vm->memslots[j], NULL));
+		for (j = 0; j < i; j++) {
+			struct xvm_memslot *slot = vm->memslots[j];
+
+			if (slot)
+				WARN_ON_ONCE(listener->update(listener, slot,
+							      NULL));
+		}
 	} else {
 		list_add_tail(&listener->node, &vm->memslot_listeners);
 	}
