@@ -5,7 +5,7 @@
  *  - attach/claim/detach, and the refusals: a device a normal driver owns
  *    (e1000e driver, from $XVM_EXTRA/e1000e.ko; skipped without it), a group
  *    a VFIO container holds, an unprivileged caller;
- *  - every map/unmap edge case of docs/iommu.md (iommufd's selftests), with
+ *  - every map/unmap edge case of docs/api.md 7.4 (iommufd's selftests), with
  *    the locked-page count (VmLck) and the page reference counts
  *    (/proc/kpagecount) back to their starting values;
  *  - automatic mode (memory slots mirrored at dfn == gfn);
