@@ -255,6 +255,22 @@ guest_lane() {
 	fi
 }
 
+# The Debian e1000e driver, for the test that a device a normal driver owns
+# cannot be claimed (selftests/iommu_test.c reads /extra/e1000e.ko).
+guest_extra() {
+	local dir=$LOGS/extra ko
+	ko=/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko
+	mkdir -p "$dir"
+	if [[ -f $ko ]]; then
+		cp "$ko" "$dir/"
+	elif [[ -f $ko.xz ]]; then
+		xz -dc "$ko.xz" >"$dir/e1000e.ko"
+	elif [[ -f $ko.zst ]]; then
+		zstd -qdc "$ko.zst" >"$dir/e1000e.ko"
+	fi
+	echo "$dir"
+}
+
 stage_guest() {
 	stage "guest lane (Debian kernel $KVER)"
 	if [[ -n ${XVM_SKIP_GUEST:-} ]]; then
@@ -265,7 +281,7 @@ stage_guest() {
 		fail "guest lane not run: the userspace build failed"
 	else
 		guest_lane "guest" "$LOGS/guest.log" --kver "$KVER" \
-			--timeout "${XVM_TIMEOUT:-600}"
+			--extra "$(guest_extra)" --timeout "${XVM_TIMEOUT:-600}"
 	fi
 }
 
