@@ -16,16 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-/*
- * The 6.1 harness trips -Wextra: its functions have unused parameters,
- * ASSERT_EQ(0, some_unsigned) compares int with unsigned, and the for-loop
- * each ASSERT/EXPECT ends with (for an optional TH_LOG) looks misleading
- * when a block follows.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define PAGE		4096ULL

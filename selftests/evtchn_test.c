@@ -23,16 +23,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
-/*
- * The 6.1 harness trips -Wextra: its functions have unused parameters,
- * ASSERT_EQ(0, some_unsigned) compares int with unsigned, and the for-loop
- * each ASSERT/EXPECT ends with (for an optional TH_LOG) looks misleading
- * when a block follows.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define NPORTS		XVM_EVTCHN_MAX_PORTS		/* 4096: ports 1..4095 */

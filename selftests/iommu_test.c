@@ -34,11 +34,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-/* See core_test.c: the 6.1 harness trips -Wextra. */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define PAGE		4096ULL

@@ -24,16 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-/*
- * The 6.1 harness trips -Wextra: its functions have unused parameters,
- * ASSERT_EQ(0, some_unsigned) compares int with unsigned, and the for-loop
- * each ASSERT/EXPECT ends with (for an optional TH_LOG) looks misleading
- * when a block follows.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define MODDIR		"/lib/modules/xvm"

@@ -41,10 +41,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define NIC_BDF		"0000:00:03.0"

@@ -23,11 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 
-/* The 6.1 harness trips -Wextra; see core_test.c. */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#include "kselftest_harness.h"
+#include "xvm_harness.h"
 #include "libxvm.h"
 
 #define ASSERT_ERR(expr, err) do {					\
