@@ -33,6 +33,22 @@ LDFLAGS_XVM := -static -pthread
 COMPILE = $(CC) $(XVM_USER_CFLAGS) $(CFLAGS) $(CPPFLAGS_XVM) $(CPPFLAGS) -MMD -MP
 LINK = $(CC) $(XVM_USER_CFLAGS) $(CFLAGS)
 
+# XVM_LIBVIRT=y: xvm-vmm detaches and reattaches host PCI devices through
+# libvirt's node-device API (managed hostdevs) instead of raw sysfs. Opt-in:
+# libvirt cannot be linked statically, and the sandbox guest needs static
+# binaries.
+XVM_LIBVIRT ?= n
+ifeq ($(XVM_LIBVIRT),y)
+ifneq ($(shell pkg-config --exists libvirt 2>/dev/null && echo y),y)
+$(error XVM_LIBVIRT=y but pkg-config finds no libvirt: apt-get install libvirt-dev)
+endif
+VMM_CPPFLAGS := -DXVM_HAVE_LIBVIRT $(shell pkg-config --cflags libvirt)
+VMM_LDFLAGS := -pthread $(shell pkg-config --libs libvirt)
+else
+VMM_CPPFLAGS :=
+VMM_LDFLAGS := $(LDFLAGS_XVM)
+endif
+
 LIB_SRCS := $(wildcard $(ROOT)/userspace/lib/*.c)
 LIB_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIBXVM := $(BUILD)/lib/libxvm.a
@@ -62,7 +78,7 @@ help:
 	@echo 'make modules        kernel modules (KDIR=..., W=1, C=1|2, KCFLAGS=...)'
 	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-vmm, build/selftests/*, build/bench/*'
 	@echo 'make check          every check; what CI runs (scripts/check.sh)'
-	@echo 'make run            boot a guest running `xvm-vmm demo`'
+	@echo 'make run            boot a guest running `xvm-vmm run /opt/xvm/examples/demo.conf`'
 	@echo "make sandbox CMD='...' [EXTRA=dir]   run a command in a guest (default run-selftests)"
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
 	@echo 'make bench          run every build/bench/* binary in a guest'
@@ -96,9 +112,10 @@ $(LIBXVM): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS)
 $(VMM): $(VMM_OBJS) $(LIBXVM)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LDFLAGS_XVM) $(LDFLAGS)
+	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(VMM_LDFLAGS) $(LDFLAGS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(if $(LIB_SRCS),$(LIBXVM))
 	@mkdir -p $(@D)
@@ -115,7 +132,7 @@ check:
 	@$(ROOT)/scripts/check.sh
 
 run: all
-	$(SANDBOX) -- 'xvm-vmm demo'
+	$(SANDBOX) -- 'xvm-vmm run /opt/xvm/examples/demo.conf'
 
 sandbox: all
 	$(SANDBOX) -- "$$XVM_SANDBOX_CMD"

@@ -100,6 +100,12 @@ copy_exes "$build/bin" "$stage/opt/xvm/bin"
 copy_exes "$build/selftests" "$stage/opt/xvm/selftests"
 copy_exes "$build/bench" "$stage/opt/xvm/bench"
 
+# The VMM's example configs (xvm-vmm run /opt/xvm/examples/demo.conf).
+if [[ -d $XVM_ROOT/examples ]]; then
+	mkdir -p "$stage/opt/xvm/examples"
+	cp "$XVM_ROOT"/examples/*.conf "$stage/opt/xvm/examples/"
+fi
+
 if [[ -n $extra ]]; then
 	[[ -d $extra ]] || xvm_die "extra dir $extra does not exist"
 	cp -a "$extra/." "$stage/extra/"

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO: the VMM's part of the device-assignment contract.  Bind the
+ * function to vfio-pci, open container, group and device, map guest memory
+ * for the device's DMA (VFIO_IOMMU_MAP_DMA at iova = gpa), enable memory
+ * decode and bus mastering, map BAR0 (the e1000e's registers), and give
+ * config-space and BAR access (region read/write) to msix.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vmm.h"
+
+int vfio_cfg_read(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t *val)
+{
+	*val = 0;
+	return pread(d->device, val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
+}
+
+int vfio_cfg_write(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t val)
+{
+	return pwrite(d->device, &val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
+}
+
+/* A BAR access through the VFIO region (what the guest's trapped access becomes). */
+int vfio_bar_rw(struct vfio_dev *d, unsigned int bar, uint64_t off,
+		uint32_t len, uint64_t *val, bool write)
+{
+	ssize_t n;
+
+	if (bar > 5 || off + len > d->bar_size[bar]) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!write)
+		*val = 0;
+	n = write ? pwrite(d->device, val, len, d->bar_off[bar] + off) :
+		    pread(d->device, val, len, d->bar_off[bar] + off);
+	return traced(n == (ssize_t)len ? 0 : -1, "VFIO region %s BAR%u+0x%llx/%u",
+		      write ? "write" : "read", bar, (unsigned long long)off, len);
+}
+
+static int open_group(struct vfio_dev *d)
+{
+	char path[64];
+	int g = iommu_group_of(d->pci.bdf), i, fd = -1;
+
+	if (g < 0) {
+		errno = ENODEV;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	/* A previous user may still be releasing it. */
+	for (i = 0; i < 300; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || errno != EBUSY)
+			break;
+		usleep(10000);
+	}
+	return fd;
+}
+
+int vfio_open_dev(struct vm *vm, struct vfio_dev *d)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct config *c = vm->cfg;
+	unsigned int i;
+	uint32_t cmd;
+	void *p;
+
+	section("VFIO device %s (%s)", d->name, d->pci.bdf);
+	if (hostdev_bind(&d->pci, "vfio-pci", d->old_driver, sizeof(d->old_driver))) {
+		errorf("%s: cannot bind %s to vfio-pci: %s", d->name, d->pci.bdf,
+		       strerror(errno));
+		return -1;
+	}
+	d->bound_by_us = true;
+	created("%s: %s bound to vfio-pci (%s before)", d->name, d->pci.bdf,
+		d->old_driver[0] ? d->old_driver : "unbound");
+	d->container = traced(open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC),
+			      "open /dev/vfio/vfio");
+	d->group = traced(open_group(d), "open /dev/vfio/%d", iommu_group_of(d->pci.bdf));
+	if (d->container < 0 || d->group < 0) {
+		errorf("%s: VFIO container/group: %s", d->name, strerror(errno));
+		return -1;
+	}
+	if (traced(ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs), "VFIO_GROUP_GET_STATUS") ||
+	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errorf("%s: VFIO group not viable (every device of the group must be bound to vfio-pci)",
+		       d->name);
+		return -1;
+	}
+	if (traced(ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container),
+		   "VFIO_GROUP_SET_CONTAINER") ||
+	    traced(ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU),
+		   "VFIO_SET_IOMMU TYPE1")) {
+		errorf("%s: VFIO container: %s", d->name, strerror(errno));
+		return -1;
+	}
+	d->device = traced(ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->pci.bdf),
+			   "VFIO_GROUP_GET_DEVICE_FD %s", d->pci.bdf);
+	if (d->device < 0) {
+		errorf("%s: VFIO_GROUP_GET_DEVICE_FD: %s", d->name, strerror(errno));
+		return -1;
+	}
+	created("%s: VFIO container, group %d and device fd open", d->name,
+		iommu_group_of(d->pci.bdf));
+
+	/* Guest memory, for the device's DMA: iova == guest physical address. */
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	map.vaddr = (uintptr_t)vm->mem;
+	map.iova = c->mem_gpa;
+	map.size = c->mem_size;
+	if (traced(ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map),
+		   "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx",
+		   (unsigned long long)map.iova, (unsigned long long)map.size)) {
+		errorf("%s: VFIO_IOMMU_MAP_DMA: %s", d->name, strerror(errno));
+		return -1;
+	}
+	created("%s: guest memory mapped for its DMA (VFIO type1, iova = gpa 0x%llx)",
+		d->name, (unsigned long long)c->mem_gpa);
+
+	for (i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; i++) {
+		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
+
+		if (traced(ioctl(d->device, VFIO_DEVICE_GET_REGION_INFO, &ri),
+			   "VFIO_DEVICE_GET_REGION_INFO %u", i))
+			continue;
+		if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
+			d->cfg_off = ri.offset;
+		} else if (i <= VFIO_PCI_BAR5_REGION_INDEX) {
+			d->bar_off[i] = ri.offset;
+			d->bar_size[i] = ri.size;
+		}
+	}
+	if (vfio_cfg_read(d, PCI_COMMAND, 2, &cmd) ||
+	    vfio_cfg_write(d, PCI_COMMAND, 2,
+			   cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) {
+		errorf("%s: config space: %s", d->name, strerror(errno));
+		return -1;
+	}
+	if (d->bar_size[0]) {
+		p = mmap(NULL, d->bar_size[0], PROT_READ | PROT_WRITE, MAP_SHARED,
+			 d->device, d->bar_off[0]);
+		if (p != MAP_FAILED) {
+			d->bar0 = p;
+			d->bar0_size = d->bar_size[0];
+		}
+	}
+	return 0;
+}
+
+int vfio_set_msix_irqs(struct vfio_dev *d, unsigned int n)
+{
+	char buf[sizeof(struct vfio_irq_set) + MAX_VEC * sizeof(int32_t)];
+	struct vfio_irq_set *set = (void *)buf;
+
+	set->argsz = sizeof(*set) + n * sizeof(int32_t);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->start = 0;
+	set->count = n;
+	memcpy(set->data, d->efd, n * sizeof(int32_t));
+	return traced(ioctl(d->device, VFIO_DEVICE_SET_IRQS, set),
+		      "VFIO_DEVICE_SET_IRQS MSI-X 0..%u, one eventfd each", n - 1);
+}
+
+void vfio_close_dev(struct vfio_dev *d)
+{
+	unsigned int i;
+
+	if (d->msixdev >= 0)
+		close(d->msixdev);
+	if (d->bar0)
+		munmap((void *)d->bar0, d->bar0_size);
+	if (d->device >= 0)
+		close(d->device);
+	if (d->group >= 0)
+		close(d->group);
+	if (d->container >= 0)
+		close(d->container);
+	for (i = 0; i < d->nr_efd; i++)
+		if (d->efd[i] >= 0)
+			close(d->efd[i]);
+	d->msixdev = d->device = d->group = d->container = -1;
+	d->bar0 = NULL;
+	d->nr_efd = 0;
+	if (d->bound_by_us)
+		hostdev_release(&d->pci, d->old_driver);
+	d->bound_by_us = false;
+}
