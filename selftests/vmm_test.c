@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xvm-vmm end to end: every example config runs and exits 0; every kind of
+ * bad config is refused with "FILE:LINE: message" on stderr and exit status
+ * 2, never a crash; the usage errors exit 2 and --help exits 0.
+ *
+ * Runs /opt/xvm/bin/xvm-vmm (XVM_VMM overrides) on /opt/xvm/examples
+ * (XVM_EXAMPLES overrides); bad configs are written to /tmp.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xvm_harness.h"
+
+static const char *vmm(void)
+{
+	const char *p = getenv("XVM_VMM");
+
+	return p ? p : "/opt/xvm/bin/xvm-vmm";
+}
+
+static const char *examples(void)
+{
+	const char *p = getenv("XVM_EXAMPLES");
+
+	return p ? p : "/opt/xvm/examples";
+}
+
+/* Runs xvm-vmm with argv; its stderr into err[]; returns the wait status. */
+static int run(char *err, size_t errlen, const char *a1, const char *a2,
+	       const char *a3)
+{
+	char path[] = "/tmp/xvm-vmm-test-err.XXXXXX";
+	int fd = mkstemp(path), status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(fd, 2);
+		execl(vmm(), "xvm-vmm", a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	n = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	return status;
+}
+
+#define EXAMPLE_TEST(name)						\
+TEST(example_##name)							\
+{									\
+	char conf[256], err[4096];					\
+	int st;								\
+									\
+	snprintf(conf, sizeof(conf), "%s/" #name ".conf", examples());	\
+	if (access(conf, R_OK) || access(vmm(), X_OK))			\
+		SKIP(return, "no %s or no xvm-vmm", conf);		\
+	if (access("/dev/xvm", F_OK))					\
+		SKIP(return, "xvm not loaded");				\
+	st = run(err, sizeof(err), "run", conf, NULL);			\
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("killed: %s", err);		\
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("stderr: %s", err);	\
+}
+
+EXAMPLE_TEST(evtchn)
+EXAMPLE_TEST(gic)
+EXAMPLE_TEST(iommu)
+EXAMPLE_TEST(msix)
+EXAMPLE_TEST(demo)
+
+/* A bad config: text, the expected line and a piece of the message. */
+struct bad {
+	const char *name, *text;
+	int line;
+	const char *msg;
+};
+
+#define HDR "vcpus 2\nmemory 1M\n"
+
+static const struct bad bads[] = {
+	{ "unknown_key", HDR "vcpu 4\n", 3, "unknown key 'vcpu'" },
+	{ "bad_number", "vcpus 4x\n", 1, "bad number '4x'" },
+	{ "missing_value", "vcpus\n", 1, "missing value" },
+	{ "missing_value_opt", HDR "gic dist= redist-region=0,0x80a0000,2\n", 3,
+	  "missing value" },
+	{ "duplicate", HDR "vcpus 3\n", 3, "duplicate 'vcpus' (first on line 1)" },
+	{ "duplicate_port", HDR "port a vcpu=0\nport a vcpu=1\n", 4,
+	  "duplicate name 'a'" },
+	{ "out_of_range_vcpus", "vcpus 999\n", 1, "out of range" },
+	{ "out_of_range_port_vcpu", HDR "port a vcpu=2\n", 3, "out of range" },
+	{ "out_of_range_nr_irqs", HDR "gic dist=0x8000000 redist-region=0,0x80a0000,2 nr-irqs=2048\n",
+	  3, "out of range" },
+	{ "too_few_redists", HDR "gic dist=0x8000000 redist-region=0,0x80a0000,1\n", 3,
+	  "1 redistributors for 2 vCPUs" },
+	{ "bad_pci_address", HDR "vfio 00:3 msix table=0xfe000000\n", 3,
+	  "bad PCI address '00:3'" },
+	{ "bad_pci_slot", HDR "iommu 0000:00:40.0\n", 3, "bad PCI address" },
+	{ "unknown_option", HDR "port a vcpu=0 colour=red\n", 3,
+	  "unknown option 'colour=red'" },
+	{ "unknown_step", HDR "script\nfrobnicate 3\n", 4, "unknown step 'frobnicate'" },
+	{ "unknown_port", HDR "port a vcpu=0\nscript\nsend b\n", 5, "unknown port 'b'" },
+	{ "unknown_device", HDR "script\nfire-msix nic vector=0\n", 4,
+	  "unknown vfio device 'nic'" },
+	{ "bad_length", HDR "script\nmmio read 0x1000 3\n", 4, "out of range" },
+	{ "bad_duration", HDR "port a vcpu=0\nscript\nwait port=a timeout=soon\n", 5,
+	  "bad duration" },
+	{ "route_without_port", HDR "doorbell 0x10010000\nvfio 0000:00:03.0 msix table=0xfe000000 vector=0:port=zz\n",
+	  4, "unknown port 'zz'" },
+	{ "no_memory", "vcpus 1\nscript\n", 2, "'vcpus' and 'memory' must be declared first" },
+	{ "missing_vcpus", "memory 1M\n", 2, "missing 'vcpus'" },
+	{ "dma_outside_memory", HDR "iommu 0000:00:04.0 name=edu\nscript\n"
+	  "dma edu from=0x0 to=0x200000 len=16 expect=lands\n", 5, "out of range" },
+};
+
+TEST(bad_configs)
+{
+	char path[64], err[4096], want[128];
+	unsigned int i;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		const struct bad *b = &bads[i];
+		FILE *f;
+		int st;
+
+		snprintf(path, sizeof(path), "/tmp/xvm-bad-%s.conf", b->name);
+		f = fopen(path, "w");
+		ASSERT_NE(NULL, f);
+		fputs(b->text, f);
+		fclose(f);
+		st = run(err, sizeof(err), "run", path, NULL);
+		unlink(path);
+		ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: crashed (status 0x%x)", b->name, st);
+		EXPECT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s: stderr: %s", b->name, err);
+		snprintf(want, sizeof(want), "xvm-bad-%s.conf:%d: ", b->name, b->line);
+		EXPECT_NE(NULL, strstr(err, want)) TH_LOG("%s: want '%s', got: %s",
+							 b->name, want, err);
+		EXPECT_NE(NULL, strstr(err, b->msg)) TH_LOG("%s: want '%s', got: %s",
+							    b->name, b->msg, err);
+	}
+}
+
+TEST(usage)
+{
+	char err[4096];
+	int st;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	st = run(err, sizeof(err), NULL, NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "frob", NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "run", NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "run", "/nonexistent.conf", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "run", "x.conf", "--bogus");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "--help", NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = run(err, sizeof(err), "run", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = run(err, sizeof(err), "caps", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST_HARNESS_MAIN
