@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 
 #include "libxvm.h"
+#include "bench.h"
 
 #define REG_BASE	0x10000000ULL
 #define REG_SIZE	0x1000ULL
@@ -37,33 +38,6 @@
 static int runs = 7;
 static long per_run = 16384;	/* accesses per run */
 static struct xvm_mmio acc[BATCH_MAX];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "core_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* One run of single 8-byte XVM_MMIO reads at addr: ns per access. */
 static double run_single(int vcpu, uint64_t addr)
@@ -214,13 +188,13 @@ int main(int argc, char **argv)
 			b64[r] = run(cfg[0].vcpu, cfg[0].addr, 64);
 	}
 	for (c = 0; c < NCOUNTS; c++) {
-		ms[c] = median(s[c], runs);
-		mb[c] = median(b[c], runs);
+		ms[c] = median_double(s[c], runs);
+		mb[c] = median_double(b[c], runs);
 	}
 	for (r = 0; r < runs; r++)
 		b1k[r] = b[0][r];
-	m64 = median(b64, runs);
-	m1k = median(b1k, runs);
+	m64 = median_double(b64, runs);
+	m1k = median_double(b1k, runs);
 
 	printf("\nper access, one region:\n");
 	printf("  %-28s %10.1f ns\n", "XVM_MMIO (1 ioctl each)", ms[0]);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "libxvm.h"
+#include "bench.h"
 
 #define ROUNDS		2000
 #define BLOCKS		10
@@ -48,14 +49,6 @@ struct bench {
 	_Atomic int ready;		/* the waiter is about to wait */
 	uint64_t *lat;			/* the current block's samples */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void waiter_wait(struct bench *b)
 {
@@ -126,13 +119,6 @@ static void *waiter(void *arg)
 	return NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One block of PER_BLOCK wake-ups of mech, into lat. */
 static void run_block(struct bench *b, enum mech mech, uint64_t *lat)
 {
@@ -181,9 +167,9 @@ int main(void)
 		for (i = 0; i < NR_MECH; i++)
 			run_block(&b, i, &lat[i][blk * PER_BLOCK]);
 	for (i = 0; i < NR_MECH; i++) {
-		qsort(lat[i], ROUNDS, sizeof(lat[i][0]), cmp_u64);
-		median[i] = lat[i][ROUNDS / 2];
-		p99[i] = lat[i][ROUNDS * 99 / 100];
+		sort_u64(lat[i], ROUNDS);
+		median[i] = percentile_u64(lat[i], ROUNDS, 50);
+		p99[i] = percentile_u64(lat[i], ROUNDS, 99);
 		printf("  %-26s median %7llu ns   p99 %8llu ns\n",
 		       mech_name[i], (unsigned long long)median[i],
 		       (unsigned long long)p99[i]);

@@ -31,97 +31,16 @@
 #include <sys/mman.h>
 
 #include "libxvm.h"
+#include "bench.h"
+#include "../selftests/xvm_pci.h"
 
 #define PAGE		4096ULL
 #define HUGE_2M		(2ULL << 20)
 #define MIB		(1ULL << 20)
-#define EDU_BDF		"0000:00:04.0"
-#define EDU_DEVFN	(4 << 3)
-#define E1000E_BDF	"0000:00:03.0"
 #define IOVA		(1ULL << 32)
 #define MAX_RUNS	31
 
 static int runs = 5;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "iommu_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static long read_long(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return atol(buf);
-}
-
-static void pci_set_driver(const char *bdf, const char *drv)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
-		 bdf);
-	write_file(path, bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	write_file(path, drv ? drv : "\n");
-	if (drv)
-		write_file("/sys/bus/pci/drivers_probe", bdf);
-}
-
-static int iommu_group_of(const char *bdf)
-{
-	char path[256], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -1;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
-}
 
 /* The two sides: each maps size bytes at p, then unmaps them. */
 struct side {
@@ -194,9 +113,9 @@ static void measure(struct side *s, void *p, uint64_t size, double *map_ps,
 		tu[i] = t2 - t1;
 		tb[i] = t2 - t0;
 	}
-	*map_ps = pages * 1e9 / (double)median(tm, runs);
-	*unmap_ps = pages * 1e9 / (double)median(tu, runs);
-	*both_ps = pages * 1e9 / (double)median(tb, runs);
+	*map_ps = pages * 1e9 / (double)median_u64(tm, runs);
+	*unmap_ps = pages * 1e9 / (double)median_u64(tu, runs);
+	*both_ps = pages * 1e9 / (double)median_u64(tb, runs);
 }
 
 static void compare(struct side *xvm, struct side *vfio, const char *backing,
@@ -253,13 +172,12 @@ int main(int argc, char **argv)
 		printf("iommu_bench: skipped: vfio-pci not loaded\n");
 		return 0;
 	}
-	pci_set_driver(EDU_BDF, NULL);
+	pci_reset_binding(EDU_BDF);
 	if (xvm_set_attr(xvm.fd, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH, &at))
 		die("attach edu to xvm-iommu");
-	pci_set_driver(E1000E_BDF, "vfio-pci");
-	group = iommu_group_of(E1000E_BDF);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	group = open(path, O_RDWR | O_CLOEXEC);
+	if (pci_bind(E1000E_BDF, "vfio-pci"))
+		die("bind the e1000e to vfio-pci");
+	group = vfio_group_open(E1000E_BDF);
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (group < 0 || container < 0 ||
 	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
@@ -305,6 +223,6 @@ int main(int argc, char **argv)
 	close(xvm.fd);
 	close(vmfd);
 	close(xvmfd);
-	pci_set_driver(E1000E_BDF, NULL);
+	pci_reset_binding(E1000E_BDF);
 	return 0;
 }

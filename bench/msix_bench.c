@@ -23,8 +23,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,20 +38,14 @@
 #include <sys/mman.h>
 
 #include "libxvm.h"
+#include "bench.h"
+#include "../selftests/xvm_pci.h"
 
-#define NIC_BDF		"0000:00:03.0"
-#define NIC_DEVFN	(3 << 3)
 #define NVEC		5
 #define VEC		0
 #define DB_ADDR		0x40000000ULL
 #define TABLE_GPA	0xfe000000ULL
 #define PBA_GPA		(TABLE_GPA + 0x2000)
-
-#define E_ICR		0xc0
-#define E_ICS		0xc8
-#define E_IMS		0xd0
-#define E_IMC		0xd8
-#define E_IVAR		0xe4
 
 #define SEC		1000000000ULL
 #define MAX_SAMPLES	100000
@@ -61,123 +53,25 @@
 static int samples = 1000, block = 50;
 
 struct bench {
-	int container, group, device;
-	volatile uint32_t *bar0;
+	struct vfio_dev vfio;
 	int efd[NVEC];
 	int vm, vcpu, dev;
 	uint32_t port;
 	atomic_int stop;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "msix_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static void bind_vfio(void)
-{
-	char link[PATH_MAX];
-	ssize_t n;
-
-	n = readlink("/sys/bus/pci/devices/" NIC_BDF "/driver", link,
-		     sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = 0;
-		if (!strcmp(basename(link), "vfio-pci"))
-			return;
-		sysfs_write("/sys/bus/pci/devices/" NIC_BDF "/driver/unbind",
-			    NIC_BDF);
-	}
-	if (sysfs_write("/sys/bus/pci/devices/" NIC_BDF "/driver_override",
-			"vfio-pci"))
-		die("driver_override");
-	sysfs_write("/sys/bus/pci/drivers_probe", NIC_BDF);
-}
-
 static void vfio_setup(struct bench *b)
 {
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	char buf[sizeof(struct vfio_irq_set) + NVEC * sizeof(int32_t)];
-	struct vfio_irq_set *set = (void *)buf;
-	char path[PATH_MAX], link[PATH_MAX];
-	uint16_t cmd;
-	ssize_t n;
-	void *p;
 	int i;
 
-	bind_vfio();
-	n = readlink("/sys/bus/pci/devices/" NIC_BDF "/iommu_group", link,
-		     sizeof(link) - 1);
-	if (n <= 0)
-		die("iommu_group");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
-	b->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	b->group = open(path, O_RDWR | O_CLOEXEC);
-	if (b->container < 0 || b->group < 0)
-		die("open VFIO");
-	if (ioctl(b->group, VFIO_GROUP_SET_CONTAINER, &b->container) ||
-	    ioctl(b->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
-		die("VFIO container");
-	b->device = ioctl(b->group, VFIO_GROUP_GET_DEVICE_FD, NIC_BDF);
-	if (b->device < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-
-	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(b->device, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
-	    pread(b->device, &cmd, 2, ri.offset + PCI_COMMAND) != 2)
-		die("config space");
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(b->device, &cmd, 2, ri.offset + PCI_COMMAND) != 2)
-		die("config write");
-	memset(&ri, 0, sizeof(ri));
-	ri.argsz = sizeof(ri);
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(b->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("BAR0 info");
-	p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, b->device,
-		 ri.offset);
-	if (p == MAP_FAILED)
-		die("BAR0 mmap");
-	b->bar0 = p;
-
+	if (vfio_dev_open(&b->vfio, E1000E_BDF))
+		die("VFIO (" E1000E_BDF " bound to vfio-pci)");
 	/* Blocking eventfds: the userspace route reads them. */
 	for (i = 0; i < NVEC; i++)
 		b->efd[i] = eventfd(0, EFD_CLOEXEC);
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	set->start = 0;
-	set->count = NVEC;
-	memcpy(set->data, b->efd, sizeof(b->efd));
-	if (ioctl(b->device, VFIO_DEVICE_SET_IRQS, set))
+	if (vfio_dev_set_irqs(&b->vfio, 0, NVEC, b->efd))
 		die("VFIO_DEVICE_SET_IRQS");
-
-	b->bar0[E_IMC / 4] = 0xffffffffu;
-	b->bar0[E_ICR / 4] = 0xffffffffu;
-	b->bar0[E_IVAR / 4] = 0x000cba98u;
-	b->bar0[E_IMS / 4] = 0x01f00000u;
+	e1000e_msix_setup(&b->vfio);
 	usleep(10000);
 }
 
@@ -209,7 +103,9 @@ static void set_hook(struct bench *b, int on)
 
 static void xvm_setup(struct bench *b)
 {
-	struct xvm_msix_attach a = { .group_fd = b->group, .devfn = NIC_DEVFN };
+	struct xvm_msix_attach a = {
+		.group_fd = b->vfio.group, .devfn = E1000E_DEVFN,
+	};
 	uint64_t gpa;
 	uint16_t ctrl = PCI_MSIX_FLAGS_ENABLE;
 	int xvm;
@@ -261,26 +157,19 @@ static void *relay_fn(void *arg)
 /* One interrupt: ns from the trigger to XVM_POLL's return. */
 static uint64_t one(struct bench *b, int loopback)
 {
-	struct vfio_irq_set set = {
-		.argsz = sizeof(set),
-		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
-		.start = VEC,
-		.count = 1,
-	};
 	uint32_t port = b->port, got;
 	uint64_t t0, t1;
 	int r;
 
-	b->bar0[E_ICR / 4] = 0xffffffffu;
+	b->vfio.bar0[E_ICR / 4] = 0xffffffffu;
 	if (xvm_evtchn_clear(b->vm, b->port))
 		die("XVM_EVTCHN_CLEAR");
 	t0 = now_ns();
 	if (loopback) {
-		if (ioctl(b->device, VFIO_DEVICE_SET_IRQS, &set))
+		if (vfio_dev_trigger(&b->vfio, VEC))
 			die("loopback trigger");
 	} else {
-		b->bar0[E_ICS / 4] = 1u << (20 + VEC);
+		b->vfio.bar0[E_ICS / 4] = 1u << (20 + VEC);
 	}
 	r = xvm_poll(b->vcpu, &port, 1, 5 * SEC, 0, &got);
 	t1 = now_ns();
@@ -290,18 +179,10 @@ static uint64_t one(struct bench *b, int loopback)
 	return t1 - t0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void stats(uint64_t *v, int n, double *median, double *p99)
 {
-	qsort(v, n, sizeof(*v), cmp_u64);
-	*median = v[n / 2] / 1000.0;
-	*p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1000.0;
+	*median = median_u64(v, n) / 1000.0;
+	*p99 = percentile_u64(v, n, 99) / 1000.0;
 }
 
 static void run(struct bench *b, int loopback, const char *what)
@@ -366,8 +247,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "msix_bench: bad -n or -b\n");
 		return 2;
 	}
-	if (access("/sys/bus/pci/devices/" NIC_BDF, F_OK)) {
-		printf("msix_bench: no e1000e at " NIC_BDF ", skipped\n");
+	if (!pci_exists(E1000E_BDF)) {
+		printf("msix_bench: no e1000e at " E1000E_BDF ", skipped\n");
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 
 #include "libxvm.h"
+#include "bench.h"
 
 #define NR_VCPUS	512
 #define NR_REGIONS	64
@@ -47,33 +48,6 @@
 static int runs = 7;
 static long per_run = 16384;
 static struct xvm_mmio acc[BATCH];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "vgic_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Where vCPU index i's redistributor is: regions in reverse order. */
 static uint64_t rd_base(int i)
@@ -239,10 +213,10 @@ int main(int argc, char **argv)
 		b0[r] = run_batch(fds[0], rd_base(0), 0);
 		b511[r] = run_batch(fds[0], rd_base(NR_VCPUS - 1), NR_VCPUS - 1);
 	}
-	m0 = median(s0, runs);
-	m511 = median(s511, runs);
-	mb0 = median(b0, runs);
-	mb511 = median(b511, runs);
+	m0 = median_double(s0, runs);
+	m511 = median_double(s511, runs);
+	mb0 = median_double(b0, runs);
+	mb511 = median_double(b511, runs);
 	printf("vgic_bench: %d vCPUs, %d regions, %ld ops x %d runs (medians)\n",
 	       NR_VCPUS, NR_REGIONS, per_run, runs);
 	printf("GICR_TYPER read, XVM_MMIO:       vCPU 0 %8.1f ns  vCPU 511 %8.1f ns  ratio %.3f\n",
@@ -263,6 +237,7 @@ int main(int argc, char **argv)
 		die("XVM_VGIC_IRQ_LINE");
 	for (r = 0; r < runs; r++)
 		pair[r] = run_ack_eoi(fds[0]);
-	printf("acknowledge + EOI pair:          %8.1f ns\n", median(pair, runs));
+	printf("acknowledge + EOI pair:          %8.1f ns\n",
+	       median_double(pair, runs));
 	return 0;
 }

@@ -29,47 +29,6 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* expr must fail with -1 and errno err. */
-#define ASSERT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	ASSERT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	ASSERT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,	\
-				   strerror(err), strerror(__e));	\
-} while (0)
-
-#define EXPECT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	if (__r == -1)							\
-		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
-					   strerror(err), strerror(__e));\
-} while (0)
-
-/* expr must return 0. */
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define EXPECT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	EXPECT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
 /* Raw XVM_MMIO: returns the ioctl result, fills *m. */
 static int mmio_raw(int vcpufd, struct xvm_mmio *m)
 {
@@ -116,15 +75,6 @@ static int attr_raw(int fd, unsigned long req, uint32_t flags, uint32_t group,
 	};
 
 	return ioctl(fd, req, &a);
-}
-
-static int create_testdev(int vmfd)
-{
-	int fd = -1;
-
-	if (xvm_create_device(vmfd, XVM_DEV_TYPE_TEST, 0, &fd))
-		return -1;
-	return fd;
 }
 
 /* The lowest free fd number: shows whether a call installed an fd. */
@@ -285,14 +235,10 @@ FIXTURE_TEARDOWN(vm)
 {
 	if (self->mem && self->mem != MAP_FAILED)
 		munmap(self->mem, 64 * PAGE);
-	if (self->dev >= 0)
-		close(self->dev);
-	if (self->vcpu >= 0)
-		close(self->vcpu);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->xvm >= 0)
-		close(self->xvm);
+	close_fd(&self->dev);
+	close_fd(&self->vcpu);
+	close_fd(&self->vm);
+	close_fd(&self->xvm);
 }
 
 /* Unknown ioctls, and known numbers with the wrong direction or size. */
@@ -844,14 +790,10 @@ FIXTURE_SETUP(bus)
 
 FIXTURE_TEARDOWN(bus)
 {
-	if (self->dev >= 0)
-		close(self->dev);
-	if (self->vcpu >= 0)
-		close(self->vcpu);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->xvm >= 0)
-		close(self->xvm);
+	close_fd(&self->dev);
+	close_fd(&self->vcpu);
+	close_fd(&self->vm);
+	close_fd(&self->xvm);
 }
 
 static uint64_t dstat(struct __test_metadata *_metadata, int dev, uint32_t s)

@@ -34,53 +34,6 @@
 #define DB_ADDR		0x40000000ULL
 #define REG_BASE	0x10000000ULL
 
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define EXPECT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	EXPECT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define ASSERT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	ASSERT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	ASSERT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,	\
-				   strerror(err), strerror(__e));	\
-} while (0)
-
-#define EXPECT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	if (__r == -1)							\
-		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
-					   strerror(err), strerror(__e));\
-} while (0)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
-
 static int ioctl_op(int vm, unsigned long req, struct xvm_evtchn_op *op)
 {
 	return ioctl(vm, req, op);
@@ -236,12 +189,9 @@ FIXTURE_TEARDOWN(ev)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		if (self->vcpu[i] >= 0)
-			close(self->vcpu[i]);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->xvm >= 0)
-		close(self->xvm);
+		close_fd(&self->vcpu[i]);
+	close_fd(&self->vm);
+	close_fd(&self->xvm);
 }
 
 /* ------------------------------------------------------------------ */

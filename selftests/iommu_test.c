@@ -36,13 +36,9 @@
 
 #include "xvm_harness.h"
 #include "libxvm.h"
+#include "xvm_pci.h"
 
 #define PAGE		4096ULL
-#define EDU_BDF		"0000:00:04.0"
-#define EDU_DEVFN	(4 << 3)
-#define E1000E_BDF	"0000:00:03.0"
-#define E1000E_DEVFN	(3 << 3)
-#define PCI_DEV(bdf)	"/sys/bus/pci/devices/" bdf
 #define GIB		(1ULL << 30)
 #define HUGE_2M		(2ULL << 20)
 
@@ -57,118 +53,11 @@
 #define EDU_BUF		0x40000ULL
 #define EDU_LEN		1024	/* 4096 crashes QEMU 7.2; keep it small */
 
-/* expr must fail with -1 and errno err. */
-#define EXPECT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	if (__r == -1)							\
-		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
-					   strerror(err), strerror(__e));\
-} while (0)
-
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define EXPECT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	EXPECT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
 /* In 6.1 a SKIP() in a fixture setup still runs the test body. */
 #define NEED_SETUP() do { if (_metadata->skip) return; } while (0)
 
 /* --------------------------------------------------------------------- */
 /* sysfs, procfs                                                          */
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The driver bound to bdf into buf ("" if none). */
-static const char *pci_driver(const char *bdf, char *buf, size_t len)
-{
-	char path[256], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	buf[0] = 0;
-	if (n > 0) {
-		link[n] = 0;
-		snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	}
-	return buf;
-}
-
-static void pci_unbind(const char *bdf)
-{
-	char path[256], drv[64];
-
-	if (!*pci_driver(bdf, drv, sizeof(drv)))
-		return;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
-		 bdf);
-	write_file(path, bdf);
-}
-
-/* Unbound, no driver_override: how the guest boots. */
-static void pci_reset(const char *bdf)
-{
-	char path[256];
-
-	pci_unbind(bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	write_file(path, "\n");
-}
-
-/* Binds bdf to drv through driver_override; 0 when drv holds it. */
-static int pci_bind(const char *bdf, const char *drv)
-{
-	char path[256], cur[64];
-
-	pci_unbind(bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	if (write_file(path, drv))
-		return -1;
-	write_file("/sys/bus/pci/drivers_probe", bdf);
-	return strcmp(pci_driver(bdf, cur, sizeof(cur)), drv) ? -1 : 0;
-}
-
-static int iommu_group_of(const char *bdf)
-{
-	char path[256], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -1;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
-}
 
 /* VmLck of this process in KiB: mm->locked_vm, what pinning accounts. */
 static long locked_kb(void)
@@ -381,24 +270,14 @@ struct vfio {
 
 static void vfio_close(struct vfio *v)
 {
-	if (v->group >= 0)
-		close(v->group);
-	if (v->container >= 0)
-		close(v->container);
-	v->group = v->container = -1;
+	close_fd(&v->group);
+	close_fd(&v->container);
 }
 
 /* Opens bdf's group and a container; attaches when set_container. */
 static int vfio_open(struct vfio *v, const char *bdf)
 {
-	char path[64];
-	int g = iommu_group_of(bdf);
-
-	v->container = v->group = -1;
-	if (g < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	v->group = open(path, O_RDWR | O_CLOEXEC);
+	v->group = vfio_group_open(bdf);
 	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (v->group < 0 || v->container < 0) {
 		vfio_close(v);
@@ -530,19 +409,6 @@ FIXTURE(io) {
 	long hugepages0;
 };
 
-static long read_long(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return atol(buf);
-}
-
 static void set_hugepages(long n)
 {
 	char buf[32];
@@ -568,8 +434,8 @@ FIXTURE_SETUP(io)
 				    &self->dev));
 	if (iommu_group_of(EDU_BDF) < 0)
 		SKIP(return, "no edu in an IOMMU group at " EDU_BDF);
-	pci_reset(EDU_BDF);
-	pci_reset(E1000E_BDF);
+	pci_reset_binding(EDU_BDF);
+	pci_reset_binding(E1000E_BDF);
 	self->lck0 = locked_kb();
 	ASSERT_LE(0, self->lck0);
 	self->pins0 = pins();
@@ -579,14 +445,11 @@ FIXTURE_SETUP(io)
 FIXTURE_TEARDOWN(io)
 {
 	edu_close(&self->edu);
-	if (self->dev >= 0)
-		close(self->dev);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->xvm >= 0)
-		close(self->xvm);
-	pci_reset(EDU_BDF);
-	pci_reset(E1000E_BDF);
+	close_fd(&self->dev);
+	close_fd(&self->vm);
+	close_fd(&self->xvm);
+	pci_reset_binding(EDU_BDF);
+	pci_reset_binding(E1000E_BDF);
 	syscall(SYS_delete_module, "e1000e", O_NONBLOCK);
 	if (self->hugepages0 >= 0)
 		set_hugepages(self->hugepages0);

@@ -34,25 +34,6 @@
 #define REG_SIZE	0x1000ULL
 #define PAGE		4096ULL
 
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define ASSERT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	ASSERT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	ASSERT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,	\
-				   strerror(err), strerror(__e));	\
-} while (0)
-
 /* ------------------------------------------------------------------ */
 /* module helpers                                                      */
 
@@ -147,15 +128,6 @@ static void need_modules(struct __test_metadata *_metadata)
 /* ------------------------------------------------------------------ */
 /* object helpers                                                      */
 
-static int create_testdev(int vmfd)
-{
-	int fd = -1;
-
-	if (xvm_create_device(vmfd, XVM_DEV_TYPE_TEST, 0, &fd))
-		return -1;
-	return fd;
-}
-
 /* Everything a VM can own, for the lifetime tests. */
 struct world {
 	int xvm, vm;
@@ -203,13 +175,6 @@ static int world_build(struct world *w)
 				  (uint64_t)(uintptr_t)w->mem + 8 * PAGE))
 		return -1;
 	return 0;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 FIXTURE(life) {

@@ -23,8 +23,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,11 +41,10 @@
 
 #include "xvm_harness.h"
 #include "libxvm.h"
+#include "xvm_pci.h"
 
-#define NIC_BDF		"0000:00:03.0"
-#define NIC_DEVFN	(3 << 3)
-#define EDU_BDF		"0000:00:04.0"
-#define EDU_DEVFN	(4 << 3)
+#define NIC_BDF		E1000E_BDF	/* the NIC under test */
+#define NIC_DEVFN	E1000E_DEVFN
 #define NVEC		5
 
 #define DB_ADDR		0x40000000ULL		/* event-channel doorbell */
@@ -56,268 +53,11 @@
 #define PBA_GPA		(BAR3_GPA + 0x2000)
 #define TABLE_SIZE	(NVEC * PCI_MSIX_ENTRY_SIZE)
 
-/* e1000e BAR0 registers */
-#define E_ICR		0xc0
-#define E_ICS		0xc8
-#define E_IMS		0xd0
-#define E_IMC		0xd8
-#define E_IVAR		0xe4
-#define E_IVAR_ALL	0x000cba98u	/* causes 0..4 -> vectors 0..4 */
-#define E_IMS_ALL	0x01f00000u
-
 #define SEC		1000000000ULL
 #define WAIT_NS		(5 * SEC)	/* liveness bound for an interrupt */
 
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
-#define EXPECT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	EXPECT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	if (__r == -1)							\
-		EXPECT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,\
-					   strerror(err), strerror(__e));\
-} while (0)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
-
-/* sysfs and VFIO plumbing */
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-/* The name of bdf's driver ("" if unbound) into buf. */
-static void pci_driver(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	buf[0] = 0;
-	if (n > 0) {
-		link[n] = 0;
-		snprintf(buf, len, "%s", basename(link));
-	}
-}
-
-static int pci_exists(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
-	return access(path, F_OK) == 0;
-}
-
-static int bind_vfio(const char *bdf)
-{
-	char path[PATH_MAX], drv[64];
-
-	pci_driver(bdf, drv, sizeof(drv));
-	if (!strcmp(drv, "vfio-pci"))
-		return 0;
-	if (drv[0]) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		if (sysfs_write(path, bdf))
-			return -1;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	if (sysfs_write(path, "vfio-pci"))
-		return -1;
-	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	pci_driver(bdf, drv, sizeof(drv));
-	return strcmp(drv, "vfio-pci") ? -1 : 0;
-}
-
-/* Back to unbound, no override (how the guest boots). */
-static void unbind_all(const char *bdf)
-{
-	char path[PATH_MAX], drv[64];
-
-	pci_driver(bdf, drv, sizeof(drv));
-	if (drv[0]) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		sysfs_write(path, bdf);
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	sysfs_write(path, "\n");
-}
-
-static int iommu_group_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -1;
-	link[n] = 0;
-	return atoi(basename(link));
-}
-
-static int open_group(const char *bdf)
-{
-	char path[64];
-	int g = iommu_group_of(bdf);
-
-	if (g < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-struct vfio {
-	int container, group, device;
-	volatile uint32_t *bar0;
-	size_t bar0_size;
-	uint64_t cfg_off;
-};
-
-static void vfio_close(struct vfio *v)
-{
-	if (v->bar0)
-		munmap((void *)v->bar0, v->bar0_size);
-	v->bar0 = NULL;
-	if (v->device >= 0)
-		close(v->device);
-	if (v->group >= 0)
-		close(v->group);
-	if (v->container >= 0)
-		close(v->container);
-	v->device = v->group = v->container = -1;
-}
-
-/* Opens bdf through VFIO, maps BAR0, enables memory and bus mastering. */
-static int vfio_open(struct vfio *v, const char *bdf)
-{
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	uint16_t cmd;
-	void *p;
-	int i;
-
-	v->container = v->group = v->device = -1;
-	v->bar0 = NULL;
-	if (bind_vfio(bdf))
-		return -1;
-	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	/* A previous user (a killed test) may still be releasing it. */
-	for (i = 0; i < 500; i++) {
-		v->group = open_group(bdf);
-		if (v->group >= 0 || errno != EBUSY)
-			break;
-		usleep(10000);
-	}
-	if (v->container < 0 || v->group < 0)
-		goto fail;
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs) ||
-	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
-		goto fail;
-	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
-	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
-		goto fail;
-	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (v->device < 0)
-		goto fail;
-
-	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		goto fail;
-	v->cfg_off = ri.offset;
-	if (pread(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) != 2)
-		goto fail;
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) != 2)
-		goto fail;
-
-	memset(&ri, 0, sizeof(ri));
-	ri.argsz = sizeof(ri);
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
-	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		goto fail;
-	p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device,
-		 ri.offset);
-	if (p == MAP_FAILED)
-		goto fail;
-	v->bar0 = p;
-	v->bar0_size = ri.size;
-	return 0;
-fail:
-	vfio_close(v);
-	return -1;
-}
-
-/* MSI-X on the real device: vectors [0, n) to efd[], -1 = none. */
-static int vfio_set_irqs(struct vfio *v, unsigned int start, unsigned int n,
-			 const int *efd)
-{
-	char buf[sizeof(struct vfio_irq_set) + NVEC * sizeof(int32_t)];
-	struct vfio_irq_set *set = (void *)buf;
-
-	set->argsz = sizeof(*set) + n * sizeof(int32_t);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	set->start = start;
-	set->count = n;
-	memcpy(set->data, efd, n * sizeof(int32_t));
-	return ioctl(v->device, VFIO_DEVICE_SET_IRQS, set);
-}
-
-/* VFIO's loopback trigger: signals vector vec's eventfd, process context. */
-static int vfio_trigger(struct vfio *v, unsigned int vec)
-{
-	struct vfio_irq_set set = {
-		.argsz = sizeof(set),
-		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
-		.start = vec,
-		.count = 1,
-	};
-
-	return ioctl(v->device, VFIO_DEVICE_SET_IRQS, &set);
-}
-
-static void nic_setup(struct vfio *v)
-{
-	v->bar0[E_IMC / 4] = 0xffffffffu;
-	v->bar0[E_ICR / 4] = 0xffffffffu;
-	v->bar0[E_IVAR / 4] = E_IVAR_ALL;
-	v->bar0[E_IMS / 4] = E_IMS_ALL;
-}
-
 /* A real MSI-X for vector vec, then 1 ms of pacing. */
-static void nic_fire(struct vfio *v, unsigned int vec)
+static void nic_fire(struct vfio_dev *v, unsigned int vec)
 {
 	v->bar0[E_ICR / 4] = 0xffffffffu;
 	v->bar0[E_ICS / 4] = 1u << (20 + vec);
@@ -327,7 +67,7 @@ static void nic_fire(struct vfio *v, unsigned int vec)
 /* xvm plumbing */
 
 struct env {
-	struct vfio vfio;
+	struct vfio_dev vfio;
 	int efd[NVEC];
 	int xvm, vm, vcpu, dev;
 	uint32_t port[NVEC];
@@ -495,7 +235,7 @@ static int fire(struct env *e, unsigned int vec)
 
 	if (e->real)
 		nic_fire(&e->vfio, vec);
-	else if (vfio_trigger(&e->vfio, vec))
+	else if (vfio_dev_trigger(&e->vfio, vec))
 		return -1;
 	if (wait_stat(e->dev, XVM_MSIX_STAT_FIRED, before + 1))
 		return -1;
@@ -506,15 +246,10 @@ static int fire(struct env *e, unsigned int vec)
 
 static void env_close_xvm(struct env *e)
 {
-	if (e->dev >= 0)
-		close(e->dev);
-	if (e->vcpu >= 0)
-		close(e->vcpu);
-	if (e->vm >= 0)
-		close(e->vm);
-	if (e->xvm >= 0)
-		close(e->xvm);
-	e->dev = e->vcpu = e->vm = e->xvm = -1;
+	close_fd(&e->dev);
+	close_fd(&e->vcpu);
+	close_fd(&e->vm);
+	close_fd(&e->xvm);
 }
 
 static void env_close(struct env *e)
@@ -522,12 +257,9 @@ static void env_close(struct env *e)
 	int i;
 
 	env_close_xvm(e);
-	vfio_close(&e->vfio);
-	for (i = 0; i < NVEC; i++) {
-		if (e->efd[i] >= 0)
-			close(e->efd[i]);
-		e->efd[i] = -1;
-	}
+	vfio_dev_close(&e->vfio);
+	for (i = 0; i < NVEC; i++)
+		close_fd(&e->efd[i]);
 }
 
 /*
@@ -544,11 +276,11 @@ static const char *env_open(struct env *e, int real)
 	e->real = real;
 	for (i = 0; i < NVEC; i++)
 		e->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vfio_open(&e->vfio, NIC_BDF))
+	if (vfio_dev_open(&e->vfio, NIC_BDF))
 		return "VFIO open of the e1000e";
-	if (vfio_set_irqs(&e->vfio, 0, NVEC, e->efd))
+	if (vfio_dev_set_irqs(&e->vfio, 0, NVEC, e->efd))
 		return "VFIO_DEVICE_SET_IRQS (MSI-X)";
-	nic_setup(&e->vfio);
+	e1000e_msix_setup(&e->vfio);
 	/*
 	 * A message the NIC still had pending from an earlier user (its
 	 * physical PBA survives VFIO's close) arrives as soon as MSI-X is
@@ -710,7 +442,7 @@ static void *delayed_fire_fn(void *arg)
 	if (d->e->real)
 		nic_fire(&d->e->vfio, d->vec);
 	else
-		d->ret = vfio_trigger(&d->e->vfio, d->vec);
+		d->ret = vfio_dev_trigger(&d->e->vfio, d->vec);
 	return NULL;
 }
 
@@ -1137,7 +869,7 @@ TEST_F(msix, hook_is_exclusive)
 	if (e->real) {
 		nic_fire(&e->vfio, 1);
 	} else {
-		ASSERT_OK(vfio_trigger(&e->vfio, 1));
+		ASSERT_OK(vfio_dev_trigger(&e->vfio, 1));
 	}
 	for (i = 0; i < 5000 && !atomic_load(&r.done); i++)
 		usleep(1000);
@@ -1160,7 +892,7 @@ TEST_F(msix, hook_consumes_earlier_signal)
 	if (e->real) {
 		nic_fire(&e->vfio, 0);
 	} else {
-		ASSERT_OK(vfio_trigger(&e->vfio, 0));
+		ASSERT_OK(vfio_dev_trigger(&e->vfio, 0));
 	}
 	/* Wait until VFIO has signalled it (poll, do not read). */
 	{
@@ -1281,13 +1013,13 @@ TEST(attach_errors)
 	int xvm, vm, dev, dev2, efd, nfd, grp, edu_group = -1;
 	struct xvm_msix_attach a;
 	struct xvm_msix_info info;
-	struct vfio v;
+	struct vfio_dev v;
 	uint64_t gpa = TABLE_GPA;
 	uint16_t w = 0;
 
 	if (!env_available())
 		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
-	ASSERT_OK(vfio_open(&v, NIC_BDF));
+	ASSERT_OK(vfio_dev_open(&v, NIC_BDF));
 	xvm = xvm_open();
 	ASSERT_LE(0, xvm);
 	vm = xvm_create_vm(xvm, 0);
@@ -1335,12 +1067,12 @@ TEST(attach_errors)
 	EXPECT_ERR(msix_attach(dev, v.group, 7, 0, NIC_DEVFN), ENODEV);
 	/* A device that is not in this group: the edu, unbound. */
 	if (pci_exists(EDU_BDF)) {
-		unbind_all(EDU_BDF);
+		pci_reset_binding(EDU_BDF);
 		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
 		/* ... and bound to vfio-pci, in a group of its own. */
-		ASSERT_OK(bind_vfio(EDU_BDF));
+		ASSERT_OK(pci_bind(EDU_BDF, "vfio-pci"));
 		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
-		edu_group = open_group(EDU_BDF);
+		edu_group = vfio_group_open(EDU_BDF);
 		EXPECT_LE(0, edu_group);
 		/* The e1000e with the edu's group. */
 		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, NIC_DEVFN), EPERM);
@@ -1348,7 +1080,7 @@ TEST(attach_errors)
 		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, EDU_DEVFN),
 			   ENODEV);
 		close(edu_group);
-		unbind_all(EDU_BDF);
+		pci_reset_binding(EDU_BDF);
 	}
 	/* The host bridge: no VFIO driver. */
 	EXPECT_ERR(msix_attach(dev, v.group, 0, 0, 0), EPERM);
@@ -1364,7 +1096,7 @@ TEST(attach_errors)
 	ASSERT_OK(msix_attach(dev2, grp, 0, 0, NIC_DEVFN));
 	close(dev2);
 	ASSERT_OK(set_addr(dev, XVM_MSIX_ADDR_TABLE, gpa));
-	vfio_close(&v);
+	vfio_dev_close(&v);
 	ASSERT_OK(set_ctrl(dev, PCI_MSIX_FLAGS_ENABLE));
 	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | (NVEC - 1), get_ctrl(dev));
 
@@ -1426,7 +1158,7 @@ static const char *teardown_order(const int order[T_NR], int real)
 			}
 			break;
 		case T_VFIO:
-			vfio_close(&e.vfio);
+			vfio_dev_close(&e.vfio);
 			break;
 		}
 		gone[order[s]] = 1;
@@ -1446,7 +1178,7 @@ static const char *teardown_order(const int order[T_NR], int real)
 
 				if (real)
 					nic_fire(&e.vfio, 1);
-				else if (vfio_trigger(&e.vfio, 1))
+				else if (vfio_dev_trigger(&e.vfio, 1))
 					return "trigger";
 				usleep(20000);
 				if (mstat(e.dev, XVM_MSIX_STAT_FIRED) != fired)
@@ -1459,7 +1191,7 @@ static const char *teardown_order(const int order[T_NR], int real)
 
 			if (real)
 				nic_fire(&e.vfio, 2);
-			else if (vfio_trigger(&e.vfio, 2))
+			else if (vfio_dev_trigger(&e.vfio, 2))
 				return "trigger";
 			if (poll(&p, 1, 5000) != 1 ||
 			    read(e.efd[2], &cnt, 8) != 8)
@@ -1485,7 +1217,7 @@ static const char *teardown_order(const int order[T_NR], int real)
 
 static const char *vfio_works(void)
 {
-	struct vfio v;
+	struct vfio_dev v;
 	int efd[NVEC], i;
 	const char *what = NULL;
 	struct pollfd p;
@@ -1493,13 +1225,13 @@ static const char *vfio_works(void)
 
 	for (i = 0; i < NVEC; i++)
 		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vfio_open(&v, NIC_BDF))
+	if (vfio_dev_open(&v, NIC_BDF))
 		return "VFIO reopen";
-	if (vfio_set_irqs(&v, 0, NVEC, efd)) {
+	if (vfio_dev_set_irqs(&v, 0, NVEC, efd)) {
 		what = "SET_IRQS after teardown";
 		goto out;
 	}
-	nic_setup(&v);
+	e1000e_msix_setup(&v);
 	for (i = 0; i < NVEC; i++) {
 		nic_fire(&v, i);
 		p.fd = efd[i];
@@ -1510,7 +1242,7 @@ static const char *vfio_works(void)
 		}
 	}
 out:
-	vfio_close(&v);
+	vfio_dev_close(&v);
 	for (i = 0; i < NVEC; i++)
 		close(efd[i]);
 	return what;

@@ -26,25 +26,6 @@
 #include "xvm_harness.h"
 #include "libxvm.h"
 
-#define ASSERT_ERR(expr, err) do {					\
-	long __r; int __e;						\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	ASSERT_EQ(-1, __r) TH_LOG("%s: want -1/%s, got %ld", #expr,	\
-				  strerror(err), __r);			\
-	ASSERT_EQ(err, __e) TH_LOG("%s: want %s, got %s", #expr,	\
-				   strerror(err), strerror(__e));	\
-} while (0)
-
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %ld (%s)", #expr, __r,		\
-				 strerror(errno));			\
-} while (0)
-
 #define GRP_ADDR	XVM_DEV_ARM_VGIC_GRP_ADDR
 #define GRP_DIST	XVM_DEV_ARM_VGIC_GRP_DIST_REGS
 #define GRP_NR_IRQS	XVM_DEV_ARM_VGIC_GRP_NR_IRQS
