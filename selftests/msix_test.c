@@ -906,6 +906,52 @@ TEST_F(msix, hook_consumes_earlier_signal)
 }
 
 /* Attribute errors on an attached device. */
+/*
+ * Hooking an eventfd that already has a count delivers at once, from the
+ * ioctl; that delivery may signal another eventfd (the port's NOTIFY one),
+ * even the vector's own.  It must not happen under the first eventfd's
+ * lock: the own-eventfd case would spin on a lock it holds.
+ */
+TEST_F(msix, hook_delivers_outside_eventfd_lock)
+{
+	struct env *e = &self->e;
+	int own;
+
+	for (own = 0; own < 2; own++) {
+		struct pollfd p = { .fd = e->efd[0], .events = POLLIN };
+		int other = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		int notify = own ? e->efd[0] : other;
+		uint64_t cnt = 0;
+
+		ASSERT_LE(0, other);
+		ASSERT_OK(env_enable_all(e));
+		ASSERT_OK(set_eventfd(e->dev, 0, -1));
+		xvm_evtchn_clear(e->vm, e->port[0]);
+		ASSERT_OK(xvm_evtchn_eventfd(e->vm, e->port[0], notify,
+					     XVM_EVTCHN_EVENTFD_NOTIFY));
+		if (e->real) {
+			nic_fire(&e->vfio, 0);
+		} else {
+			ASSERT_OK(vfio_dev_trigger(&e->vfio, 0));
+		}
+		ASSERT_EQ(1, poll(&p, 1, 5000));
+
+		ASSERT_OK(set_eventfd(e->dev, 0, e->efd[0]));
+		EXPECT_EQ(1, pending(e, e->port[0]));
+		if (own) {
+			/* The port's signal came back to our own hook. */
+			EXPECT_EQ(-1, read(e->efd[0], &cnt, sizeof(cnt)));
+		} else {
+			EXPECT_EQ(8, read(other, &cnt, sizeof(cnt)));
+			EXPECT_EQ(1, cnt);
+		}
+		ASSERT_OK(xvm_evtchn_eventfd(e->vm, e->port[0], notify,
+					     XVM_EVTCHN_EVENTFD_NOTIFY |
+					     XVM_EVTCHN_EVENTFD_DEASSIGN));
+		close(other);
+	}
+}
+
 TEST_F(msix, attr_errors)
 {
 	struct env *e = &self->e;

@@ -502,14 +502,20 @@ static int xvm_msix_hook(struct xvm_msix_vector *v, int fd)
 		eventfd_ctx_put(ctx);
 		goto out;
 	}
-	/* Signalled before the hook: consume it as the wake function would. */
+	/*
+	 * Signalled before the hook: consume it as the wake function would,
+	 * but fire after dropping the eventfd's lock.  Here, unlike in the
+	 * wake function, eventfd_signal() is allowed, and delivery may signal
+	 * another eventfd (a port's NOTIFY, even this one): under this lock
+	 * that would recurse on it or order two eventfd locks.
+	 */
 	if (events & EPOLLIN) {
 		spin_lock_irqsave(&v->wqh->lock, flags);
 		if (v->hooked)
 			eventfd_ctx_do_read(ctx, &cnt);
+		spin_unlock_irqrestore(&v->wqh->lock, flags);
 		if (cnt)
 			xvm_msix_fire(v);
-		spin_unlock_irqrestore(&v->wqh->lock, flags);
 	}
 	r = 0;
 out:
