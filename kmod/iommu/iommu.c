@@ -254,10 +254,15 @@ static void xvm_iommu_slot_delete(struct xvm_iommu *io,
 	list_add(&area->dead, dead);
 }
 
-/* The pages stay pinned: only the device's view of them moves. */
+/*
+ * The pages stay pinned: only the device's view of them moves.  If the
+ * area fits neither at its new place nor back at its old one (the IOMMU
+ * could not allocate page tables), it goes to dead like a deleted slot's.
+ */
 static int xvm_iommu_slot_move(struct xvm_iommu *io,
 			       const struct xvm_memslot *old,
-			       const struct xvm_memslot *new)
+			       const struct xvm_memslot *new,
+			       struct list_head *dead)
 {
 	struct xvm_iommu_area *area = io->slot_areas[old->id];
 	struct xvm_dfn from = gfn_to_dfn(old->base_gfn);
@@ -276,8 +281,12 @@ static int xvm_iommu_slot_move(struct xvm_iommu *io,
 	xvm_area_remove(io, area, &gather);
 	xvm_iommu_iotlb_flush(&io->dom, &gather);
 	r = xvm_area_insert(io, area, to);
-	if (r)
-		WARN_ON_ONCE(xvm_area_insert(io, area, from));
+	if (r && xvm_area_insert(io, area, from)) {
+		pr_warn_ratelimited("xvm-iommu: memory slot %u no longer mapped after a failed move (%d)\n",
+				    old->id, r);
+		list_add(&area->dead, dead);
+		return r;
+	}
 	io->slot_areas[old->id] = area;
 	return r;
 }
@@ -299,7 +308,7 @@ static int xvm_iommu_slot_update(struct xvm_memslot_listener *listener,
 	else if (!new)
 		xvm_iommu_slot_delete(io, old, &dead);
 	else
-		r = xvm_iommu_slot_move(io, old, new);
+		r = xvm_iommu_slot_move(io, old, new, &dead);
 out:
 	mutex_unlock(&io->lock);
 	xvm_area_free_list(io, &dead);
