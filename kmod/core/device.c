@@ -11,7 +11,8 @@
  * on vm->devices under vm->lock; create and vcpu_added run under vm->lock.
  * destroy and release run without it, once the device is unlinked, so they
  * may take vm->slots_lock (which nests outside vm->lock).
- * vm->vcpu_ioctl_dev is set once, under vm->lock, and the device it names
+ * vm->vcpu_ioctl_dev is set once, under vm->lock, with release ordering
+ * (the device is complete when a vCPU ioctl sees it), and the device it names
  * lives until VM teardown (it has no ->release), so vCPU ioctls read it
  * without a lock.  The attribute and ioctl callbacks run without vm->lock:
  * each device type locks its own state.
@@ -212,8 +213,10 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	if (r)
 		goto out_unlock;
 	list_add_tail(&dev->vm_node, &vm->devices);
-	if (ops->vcpu_ioctl)
-		WRITE_ONCE(vm->vcpu_ioctl_dev, dev);
+	if (ops->vcpu_ioctl) {
+		/* Pairs with the acquire in xvm_vcpu_ioctl(): dev is complete. */
+		smp_store_release(&vm->vcpu_ioctl_dev, dev);
+	}
 	mutex_unlock(&vm->lock);
 
 	/*

@@ -161,7 +161,8 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		r = xvm_poll_ioctl(vcpu, argp);
 		break;
 	default:
-		dev = READ_ONCE(vcpu->vm->vcpu_ioctl_dev);
+		/* Pairs with the release in xvm_device_create(). */
+		dev = smp_load_acquire(&vcpu->vm->vcpu_ioctl_dev);
 		r = dev ? dev->ops->vcpu_ioctl(dev, vcpu, cmd, arg) : -ENOTTY;
 		break;
 	}
