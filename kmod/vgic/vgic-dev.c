@@ -39,7 +39,12 @@ struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id)
 	return c;
 }
 
-/* The visible vCPU with this affinity (Aff3.Aff2.Aff1.Aff0), or NULL. */
+/*
+ * The visible vCPU with this affinity (Aff3.Aff2.Aff1.Aff0), or NULL.
+ * Before INIT, entries can be freed (by INIT): callers hold config_lock.
+ * After INIT they never change, and MMIO and CPU-interface paths, which
+ * only work after INIT, may look up without it.
+ */
 struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff)
 {
 	u32 aff0 = aff & 0xff, aff1 = (aff >> 8) & 0xff;
@@ -305,6 +310,10 @@ static int vgic_attr_get_nr_irqs(struct xvm_vgic *vgic,
  * it.  REDIST_REGS names the vCPU by affinity (EINVAL if none); the
  * affinity of DIST_REGS is ignored, as in KVM.  EBUSY before INIT.
  */
+/*
+ * The vCPU is looked up under config_lock: INIT frees the entries of vCPUs
+ * whose creation failed, and must not do so under a lookup.
+ */
 static int vgic_attr_regs(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 			  bool write, bool check_only)
 {
@@ -316,30 +325,35 @@ static int vgic_attr_regs(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 	u64 val;
 	int ret;
 
+	mutex_lock(&vgic->config_lock);
 	if (attr->group == XVM_DEV_ARM_VGIC_GRP_REDIST_REGS) {
 		t = &xvm_vgic_rdist_regs;
 		c = xvm_vgic_cpu_by_aff(vgic, attr->attr >>
 					XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT);
+		ret = -EINVAL;
 		if (!c)
-			return -EINVAL;
+			goto out;
 	}
+	ret = -ENXIO;
 	if (!xvm_vgic_uaccess_valid(t, offset))
-		return -ENXIO;
+		goto out;
+	ret = 0;
 	if (check_only)
-		return 0;
+		goto out;
+	ret = -EFAULT;
 	if (write && get_user(val32, uaddr))
-		return -EFAULT;
+		goto out;
 
-	mutex_lock(&vgic->config_lock);
 	ret = -EBUSY;
 	if (vgic->initialized) {
 		val = val32;
 		ret = xvm_vgic_dispatch(t, vgic, c, offset, 4, write, &val);
 		val32 = val;
 	}
+out:
 	mutex_unlock(&vgic->config_lock);
 
-	if (!ret && !write && put_user(val32, uaddr))
+	if (!ret && !write && !check_only && put_user(val32, uaddr))
 		ret = -EFAULT;
 	return ret;
 }
