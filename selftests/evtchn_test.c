@@ -1177,6 +1177,21 @@ TEST_F(ev, doorbell_errors)
 	EXPECT_ERR(xvm_set_doorbell(self->vm, REG_BASE + 0x10, 0), EEXIST);
 	ASSERT_OK(xvm_set_doorbell(self->vm, DB_ADDR, 0));
 	EXPECT_ERR(xvm_testdev_add_region(dev, 1, DB_ADDR, 8), EEXIST);
+
+	/* a move that fails leaves the doorbell where it was, working */
+	EXPECT_ERR(xvm_set_doorbell(self->vm, REG_BASE + 0x10, 0), EEXIST);
+	{
+		uint32_t port, status = 0;
+		int handled = 0;
+
+		ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &port));
+		EXPECT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR, 4, port,
+					 &handled));
+		EXPECT_EQ(1, handled);
+		EXPECT_OK(xvm_evtchn_status(self->vm, port, NULL, &status));
+		EXPECT_TRUE(status & XVM_EVTCHN_STATUS_PENDING);
+	}
+
 	EXPECT_ERR(xvm_testdev_add_region(dev, 1, DB_ADDR - 0x100, 0x1000), EEXIST);
 	EXPECT_OK(xvm_testdev_add_region(dev, 1, DB_ADDR + 8, 8));
 	close(dev);

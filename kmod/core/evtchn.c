@@ -48,6 +48,7 @@ struct xvm_evtchn_port {
 	struct eventfd_ctx __rcu *notify;	/* raise -> eventfd */
 	struct irq_work notify_work;		/* deferred eventfd signal */
 	struct xvm_evtchn_irqfd *irqfd;		/* eventfd -> raise */
+	struct list_head closing;		/* unlinked, awaiting a grace period */
 	struct rcu_head rcu;
 };
 
@@ -57,7 +58,13 @@ struct xvm_evtchn_table {
 	DECLARE_BITMAP(pending, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(masked, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(polling, XVM_MAX_VCPUS);	/* vCPUs in XVM_POLL */
-	struct xvm_mmio_region doorbell;	/* on the bus when size != 0 */
+	struct xvm_evtchn_doorbell_region *doorbell;	/* or NULL */
+};
+
+/* The doorbell's region on the bus. */
+struct xvm_evtchn_doorbell_region {
+	struct xvm_mmio_region mmio;
+	struct xvm_evtchn_table *t;
 };
 
 /* An eventfd whose signal raises a port, hooked as KVM's irqfd. */
@@ -349,21 +356,50 @@ static void xvm_evtchn_unlink_peer(struct xvm_evtchn_port *p)
 	}
 }
 
-/* Closes a port; the caller waits for a grace period before freeing peers. */
-static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
+/*
+ * Unpublishes a port: no raise can find it after this, but one that found
+ * it before may run until a grace period has passed.
+ */
+static struct xvm_evtchn_port *xvm_evtchn_unlink_port(struct xvm_evtchn_table *t,
+						      u32 port)
 {
 	struct xvm_evtchn_port *p;
 
 	lockdep_assert_held(&xvm_evtchn_lock);
 	p = xa_erase(&t->ports, port);
 	if (!p)
-		return;
+		return NULL;
 	xvm_evtchn_unlink_peer(p);
 	xvm_evtchn_irqfd_remove(p);
-	xvm_evtchn_notify_remove(p);
 	clear_bit(port, t->pending);
 	clear_bit(port, t->masked);
-	kfree_rcu(p, rcu);
+	return p;
+}
+
+/* Frees an unlinked port, a grace period after it was unlinked. */
+static void xvm_evtchn_free_port(struct xvm_evtchn_port *p)
+{
+	struct eventfd_ctx *ctx = rcu_dereference_protected(p->notify, true);
+
+	if (ctx) {
+		irq_work_sync(&p->notify_work);	/* the deferred signal too */
+		eventfd_ctx_put(ctx);
+	}
+	kfree(p);
+}
+
+static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
+{
+	struct xvm_evtchn_port *p = xvm_evtchn_unlink_port(t, port);
+
+	if (!p)
+		return;
+	if (!rcu_access_pointer(p->notify)) {
+		kfree_rcu(p, rcu);
+		return;
+	}
+	synchronize_rcu();
+	xvm_evtchn_free_port(p);
 }
 
 static int xvm_evtchn_alloc(struct xvm_evtchn_table *t, u32 *port)
@@ -563,12 +599,12 @@ static int xvm_evtchn_doorbell_write(struct xvm_vcpu *vcpu,
 				     struct xvm_mmio_region *region,
 				     u64 offset, unsigned int len, u64 val)
 {
-	struct xvm_evtchn_table *t = container_of(region,
-					struct xvm_evtchn_table, doorbell);
+	struct xvm_evtchn_doorbell_region *db = container_of(region,
+					struct xvm_evtchn_doorbell_region, mmio);
 
 	if (len != 4)
 		return -EINVAL;
-	xvm_evtchn_send(t->vm, val);
+	xvm_evtchn_send(db->t->vm, val);
 	return 0;
 }
 
@@ -577,50 +613,72 @@ static const struct xvm_mmio_ops xvm_evtchn_doorbell_ops = {
 	.write	= xvm_evtchn_doorbell_write,
 };
 
-static void xvm_evtchn_doorbell_remove(struct xvm_evtchn_table *t)
+static void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
+				     struct xvm_evtchn_doorbell_region *db)
 {
-	if (!t->doorbell.size)
+	if (!db)
 		return;
-	xvm_mmio_unregister(t->vm, &t->doorbell);
+	xvm_mmio_unregister(vm, &db->mmio);
 	xvm_mmio_synchronize();
-	t->doorbell.size = 0;
+	kfree(db);
 }
 
+/* A new doorbell replaces the old only once it is on the bus. */
 static int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
 				   struct xvm_evtchn_doorbell __user *argp)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
-	struct xvm_evtchn_doorbell db;
+	struct xvm_evtchn_doorbell_region *db, *old = t->doorbell;
+	struct xvm_evtchn_doorbell req;
 	int r;
 
-	if (copy_from_user(&db, argp, sizeof(db)))
+	lockdep_assert_held(&xvm_evtchn_lock);
+	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if ((db.flags & ~XVM_EVTCHN_DOORBELL_DISABLE) || db.pad)
+	if ((req.flags & ~XVM_EVTCHN_DOORBELL_DISABLE) || req.pad)
 		return -EINVAL;
-	if (db.flags & XVM_EVTCHN_DOORBELL_DISABLE) {
-		xvm_evtchn_doorbell_remove(t);
+	if (req.flags & XVM_EVTCHN_DOORBELL_DISABLE) {
+		t->doorbell = NULL;
+		xvm_evtchn_doorbell_free(vm, old);
 		return 0;
 	}
-	if (!IS_ALIGNED(db.addr, 4) || !xvm_gpa_range_valid(vm, db.addr, 4))
+	if (!IS_ALIGNED(req.addr, 4) || !xvm_gpa_range_valid(vm, req.addr, 4))
 		return -EINVAL;
 
-	xvm_evtchn_doorbell_remove(t);
-	t->doorbell.base = db.addr;
-	t->doorbell.size = 4;
-	r = xvm_mmio_register(vm, &t->doorbell);
-	if (r)
-		t->doorbell.size = 0;
-	return r;
+	db = kzalloc(sizeof(*db), GFP_KERNEL_ACCOUNT);
+	if (!db)
+		return -ENOMEM;
+	db->t = t;
+	db->mmio.base = req.addr;
+	db->mmio.size = 4;
+	db->mmio.ops = &xvm_evtchn_doorbell_ops;
+	r = xvm_mmio_register(vm, &db->mmio);
+	if (r) {
+		kfree(db);
+		return r;
+	}
+	t->doorbell = db;
+	xvm_evtchn_doorbell_free(vm, old);
+	return 0;
 }
 
+/* Closes every port, waiting for one grace period in all. */
 static void xvm_evtchn_reset(struct xvm_evtchn_table *t)
 {
-	struct xvm_evtchn_port *p;
+	struct xvm_evtchn_port *p, *tmp;
 	unsigned long port;
+	LIST_HEAD(closing);
 
 	lockdep_assert_held(&xvm_evtchn_lock);
-	xa_for_each(&t->ports, port, p)
-		xvm_evtchn_close_port(t, port);
+	xa_for_each(&t->ports, port, p) {
+		xvm_evtchn_unlink_port(t, port);
+		list_add(&p->closing, &closing);
+	}
+	if (list_empty(&closing))
+		return;
+	synchronize_rcu();
+	list_for_each_entry_safe(p, tmp, &closing, closing)
+		xvm_evtchn_free_port(p);
 }
 
 long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
@@ -712,7 +770,6 @@ int xvm_evtchn_init(struct xvm_vm *vm)
 		return -ENOMEM;
 	t->vm = vm;
 	xa_init_flags(&t->ports, XA_FLAGS_ALLOC1);
-	t->doorbell.ops = &xvm_evtchn_doorbell_ops;
 	vm->evtchn = t;
 	return 0;
 }
@@ -725,7 +782,8 @@ void xvm_evtchn_destroy(struct xvm_vm *vm)
 		return;
 	mutex_lock(&xvm_evtchn_lock);
 	xvm_evtchn_reset(t);
-	xvm_evtchn_doorbell_remove(t);
+	xvm_evtchn_doorbell_free(vm, t->doorbell);
+	t->doorbell = NULL;
 	mutex_unlock(&xvm_evtchn_lock);
 	/* Peers that found this VM under RCU are done with it after this. */
 	synchronize_rcu();
