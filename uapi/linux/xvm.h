@@ -52,7 +52,7 @@
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
 
 /*
- * XVM_SET_USER_MEMORY_REGION: create, move, re-flag or delete a memory slot
+ * XVM_SET_USER_MEMORY_REGION: create, move or delete a memory slot
  * (guest physical range -> userspace address), as KVM_SET_USER_MEMORY_REGION.
  * memory_size 0 deletes the slot.
  */
