@@ -265,13 +265,13 @@ static int xvm_evtchn_irqfd_assign(struct xvm_vm *vm,
 	if (p->irqfd)
 		return -EBUSY;
 	f = fdget(fd);
-	if (!f.file)
+	if (!xvm_fd_file(f))
 		return -EBADF;
 	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
 	r = -ENOMEM;
 	if (!irqfd)
 		goto out;
-	irqfd->eventfd = eventfd_ctx_fileget(f.file);
+	irqfd->eventfd = eventfd_ctx_fileget(xvm_fd_file(f));
 	if (IS_ERR(irqfd->eventfd)) {
 		r = PTR_ERR(irqfd->eventfd);
 		kfree(irqfd);
@@ -283,7 +283,7 @@ static int xvm_evtchn_irqfd_assign(struct xvm_vm *vm,
 	init_poll_funcptr(&irqfd->pt, xvm_evtchn_irqfd_queue);
 	p->irqfd = irqfd;
 
-	events = vfs_poll(f.file, &irqfd->pt);
+	events = vfs_poll(xvm_fd_file(f), &irqfd->pt);
 	if (events & EPOLLIN) {		/* signalled before we hooked it */
 		u64 cnt;
 
@@ -436,10 +436,10 @@ static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 	int r;
 
 	f = fdget(op->fd);
-	if (!f.file)
+	if (!xvm_fd_file(f))
 		return -EBADF;
 	r = -EINVAL;
-	peer = xvm_vm_from_file(f.file);
+	peer = xvm_vm_from_file(xvm_fd_file(f));
 	if (!peer)
 		goto out;
 	rp = xvm_evtchn_port(peer->evtchn, op->remote_port);
