@@ -327,6 +327,17 @@ static int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd)
 	return 0;
 }
 
+/*
+ * Drops a NOTIFY eventfd a grace period after it was unpublished: raises
+ * that saw it are done; wait for their deferred signal too.
+ */
+static void xvm_evtchn_notify_put(struct xvm_evtchn_port *p,
+				  struct eventfd_ctx *ctx)
+{
+	irq_work_sync(&p->notify_work);
+	eventfd_ctx_put(ctx);
+}
+
 static void xvm_evtchn_notify_remove(struct xvm_evtchn_port *p)
 {
 	struct eventfd_ctx *ctx;
@@ -335,9 +346,8 @@ static void xvm_evtchn_notify_remove(struct xvm_evtchn_port *p)
 				  lockdep_is_held(&xvm_evtchn_lock));
 	if (!ctx)
 		return;
-	synchronize_rcu();		/* raises that saw ctx are done */
-	irq_work_sync(&p->notify_work);	/* and so is their deferred signal */
-	eventfd_ctx_put(ctx);
+	synchronize_rcu();
+	xvm_evtchn_notify_put(p, ctx);
 }
 
 static void xvm_evtchn_unlink_peer(struct xvm_evtchn_port *p)
@@ -381,10 +391,8 @@ static void xvm_evtchn_free_port(struct xvm_evtchn_port *p)
 {
 	struct eventfd_ctx *ctx = rcu_dereference_protected(p->notify, true);
 
-	if (ctx) {
-		irq_work_sync(&p->notify_work);	/* the deferred signal too */
-		eventfd_ctx_put(ctx);
-	}
+	if (ctx)
+		xvm_evtchn_notify_put(p, ctx);
 	kfree(p);
 }
 
@@ -780,13 +788,17 @@ void xvm_evtchn_destroy(struct xvm_vm *vm)
 
 	if (!t)
 		return;
+	/*
+	 * A peer reaches this VM only through one of its ports: reset unlinks
+	 * them and waits a grace period, so peers that found this VM under
+	 * RCU are done with it after it; doorbell readers are waited for by
+	 * the doorbell's removal.
+	 */
 	mutex_lock(&xvm_evtchn_lock);
 	xvm_evtchn_reset(t);
 	xvm_evtchn_doorbell_free(vm, t->doorbell);
 	t->doorbell = NULL;
 	mutex_unlock(&xvm_evtchn_lock);
-	/* Peers that found this VM under RCU are done with it after this. */
-	synchronize_rcu();
 	xa_destroy(&t->ports);
 	kfree(t);
 }
