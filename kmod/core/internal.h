@@ -9,6 +9,10 @@ struct file;
 
 long xvm_check_extension(struct xvm_vm *vm, unsigned long cap);
 
+void xvm_vm_get(struct xvm_vm *vm);
+void xvm_vm_put(struct xvm_vm *vm);
+struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id);
+
 int xvm_create_vm(unsigned long type);
 struct xvm_vm *xvm_vm_from_file(struct file *file);
 

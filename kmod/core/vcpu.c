@@ -38,7 +38,6 @@ struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id)
 	}
 	return NULL;
 }
-EXPORT_SYMBOL_GPL(xvm_get_vcpu_by_id);
 
 void xvm_vcpu_free(struct xvm_vcpu *vcpu)
 {

@@ -26,7 +26,6 @@ void xvm_vm_get(struct xvm_vm *vm)
 {
 	kref_get(&vm->refcount);
 }
-EXPORT_SYMBOL_GPL(xvm_vm_get);
 
 static void xvm_vm_destroy(struct kref *kref)
 {
@@ -49,7 +48,6 @@ void xvm_vm_put(struct xvm_vm *vm)
 {
 	kref_put(&vm->refcount, xvm_vm_destroy);
 }
-EXPORT_SYMBOL_GPL(xvm_vm_put);
 
 /* The VM behind a VM fd, or NULL if the file is not one. */
 struct xvm_vm *xvm_vm_from_file(struct file *file)

@@ -5,7 +5,7 @@
  *
  * Lifetimes, as in KVM:
  *  - A VM is refcounted: its fd, every vCPU fd and every device fd hold a
- *    reference (xvm_vm_get/xvm_vm_put); the last put destroys it.
+ *    reference, taken and dropped by the core; the last one destroys it.
  *  - vCPUs belong to their VM and are freed with it.
  *  - Devices belong to their VM and are destroyed with it, unless their type
  *    has ->release, in which case closing the device fd releases the device.
@@ -110,9 +110,6 @@ struct xvm_vm {
 	struct xvm_evtchn_table *evtchn;
 };
 
-void xvm_vm_get(struct xvm_vm *vm);
-void xvm_vm_put(struct xvm_vm *vm);
-
 /*
  * The vCPU created index-th, or NULL.  Only vCPUs below nr_vcpus are
  * complete; the barrier pairs with the one in xvm_vcpu_create().
@@ -132,8 +129,6 @@ static inline u32 xvm_nr_vcpus(struct xvm_vm *vm)
 {
 	return atomic_read(&vm->nr_vcpus);
 }
-
-struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id);
 
 /* Guest physical addresses of this VM are below 1 << phys_addr_bits. */
 static inline bool xvm_gpa_range_valid(struct xvm_vm *vm, u64 gpa, u64 size)
