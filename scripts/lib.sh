@@ -25,7 +25,7 @@ xvm_kver() { "$XVM_ROOT/scripts/kver.sh"; }
 # Kernel log lines that make a guest run a failure, as one extended regex.
 # Case-sensitive on purpose: "WARNING:" is what WARN() prints; firmware
 # chatter such as "ACPI Warning" is not a kernel bug.
-XVM_BAD_LOG_RE='Oops|BUG:|kernel BUG|WARNING:|KASAN|UBSAN|kmemleak: .*new suspected|unreferenced object 0x|Call Trace|general protection|Kernel panic|kernel panic|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked for more than|rcu: .*detected stalls|Unable to handle kernel|XVM-MODULE-LOAD-FAILED|XVM-MODULE-UNLOAD-FAILED'
+XVM_BAD_LOG_RE='Oops|ODEBUG:|BUG:|kernel BUG|WARNING:|KASAN|UBSAN|kmemleak: .*new suspected|unreferenced object 0x|Call Trace|general protection|Kernel panic|kernel panic|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked for more than|rcu: .*detected stalls|Unable to handle kernel|XVM-MODULE-LOAD-FAILED|XVM-MODULE-UNLOAD-FAILED'
 
 # Print FILE without carriage returns (serial consoles emit CRLF).
 xvm_strip_cr() { tr -d '\r' <"$1"; }
