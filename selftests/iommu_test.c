@@ -116,6 +116,42 @@ static int64_t pins(void)
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
 }
 
+/*
+ * Fault injection (debug kernel): the n-th allocation of this thread's next
+ * calls fails.  Sleeping allocations are failed too, and quietly.
+ */
+static int fail_nth_open(void)
+{
+	char path[64];
+
+	if (write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ||
+	    write_file("/sys/kernel/debug/failslab/verbose", "0") ||
+	    write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N") ||
+	    write_file("/sys/kernel/debug/fail_page_alloc/verbose", "0"))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int fail_nth_set(int fd, unsigned int n)
+{
+	char b[16];
+	int len = snprintf(b, sizeof(b), "%u", n);
+
+	return pwrite(fd, b, len, 0) == len ? 0 : -1;
+}
+
+/* What is left of the count: 0 once a failure was injected. */
+static int fail_nth_left(int fd)
+{
+	char b[16] = "";
+
+	if (pread(fd, b, sizeof(b) - 1, 0) <= 0)
+		return -1;
+	return atoi(b);
+}
+
 /* n populated 4 KiB-backed pages. */
 static uint8_t *alloc_pages(size_t n)
 {
@@ -1297,6 +1333,52 @@ TEST_F(io, mirror_veto_reverts_other_device)
 	EXPECT_EQ(xlate(self->dev, 0x103).mfn, xlate(dev2, 0x103).mfn);
 	close(dev2);
 	EXPECT_EQ(self->lck0 + 32, locked_kb());
+	EXPECT_OK(detach(self->dev));
+	EXPECT_NOTHING_PINNED();
+}
+
+/*
+ * Two mirroring devices, and the second one's explicit mapping vetoes
+ * every move of the slot.  Whichever allocation of the move fails, the
+ * first device still maps the slot where it is and nowhere else: aborting
+ * a prepared move cannot fail.
+ */
+TEST_F(io, mirror_vetoed_move_under_alloc_failure)
+{
+	uint8_t *p = alloc_pages(8), *q = alloc_pages(1);
+	int dev2 = -1, fnth, left = 0, n, r, i;
+
+	NEED_SETUP();
+	fnth = fail_nth_open();
+	if (fnth < 0)
+		SKIP(return, "no fail-nth (debug kernel only)");
+	ATTACH_MIRROR();
+	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0, &dev2));
+	ASSERT_OK(attach(dev2, E1000E_DEVFN, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 8 * PAGE,
+					(uintptr_t)p));
+	ASSERT_OK(map_uaddr(dev2, 0x407, q, 1, RW));
+
+	for (n = 1; n < 200 && !left; n++) {
+		ASSERT_OK(fail_nth_set(fnth, n));
+		r = xvm_set_memory_region(self->vm, 0, 0, 0x400000, 8 * PAGE,
+					  (uintptr_t)p) ? errno : 0;
+		left = fail_nth_left(fnth);
+		ASSERT_OK(fail_nth_set(fnth, 0));
+		EXPECT_TRUE(r == EEXIST || r == ENOMEM)
+			TH_LOG("n=%d: %s", n, strerror(r));
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(pfn_of(p + i * PAGE),
+				  xlate(self->dev, 0x100 + i).mfn)
+				TH_LOG("n=%d: slot frame %d lost", n, i);
+		ASSERT_EQ(0, xlate(self->dev, 0x400).flags)
+			TH_LOG("n=%d: mapped where the slot is not", n);
+		ASSERT_EQ(8, info(self->dev, XVM_IOMMU_INFO_PINNED));
+	}
+	EXPECT_LT(2, n);	/* at least one failure was injected */
+	EXPECT_LT(0, left);	/* and the sweep reached a clean call */
+	close(fnth);
+	close(dev2);
 	EXPECT_OK(detach(self->dev));
 	EXPECT_NOTHING_PINNED();
 }

@@ -708,6 +708,44 @@ TEST(last_bit_regions)
 	gic_free(g);
 }
 
+/*
+ * A vCPU creation that fails after the vGIC saw it (here: no fd left,
+ * RLIMIT_NOFILE) leaves no redistributor frame on the bus, and the last
+ * vCPU's GICR_TYPER.Last stays set.
+ */
+TEST(failed_vcpu_create_leaves_no_frame)
+{
+	struct gic *g = gic_new();
+	struct rlimit old, lim;
+	int fd;
+
+	ASSERT_OK(gic_device(g));
+	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
+	ASSERT_OK(set_region(g->dev, 2, REDIST, 0, 0));
+	ASSERT_NE(-1, gic_vcpu(g, 0));
+	ASSERT_EQ(typer_val(0, 1), typer_at(g->fd[0], REDIST));
+
+	/* The next fd number is the limit: installing the vCPU fd fails. */
+	ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+	fd = dup(0);
+	ASSERT_LE(0, fd);
+	close(fd);
+	lim = old;
+	lim.rlim_cur = fd;
+	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &lim));
+	EXPECT_EQ(-1, xvm_create_vcpu(g->vm, 1));
+	EXPECT_EQ(EMFILE, errno);
+	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+
+	EXPECT_EQ(~0ULL, typer_at(g->fd[0], REDIST + RD_SIZE));
+	EXPECT_EQ(typer_val(0, 1), typer_at(g->fd[0], REDIST));
+	/* The same creation then works and takes the slot. */
+	ASSERT_NE(-1, gic_vcpu(g, 1));
+	EXPECT_EQ(typer_val(0, 0), typer_at(g->fd[0], REDIST));
+	EXPECT_EQ(typer_val(1, 1), typer_at(g->fd[0], REDIST + RD_SIZE));
+	gic_free(g);
+}
+
 /* KVM's test_v3_last_bit_single_rdist(). */
 TEST(last_bit_legacy)
 {
@@ -1424,6 +1462,7 @@ TEST(e2e_ppi_lines)
 
 struct stresser {
 	struct gic *g;
+	pthread_barrier_t *start;	/* all threads, and the main one */
 	int i;
 	int bad;
 	long acked;
@@ -1435,6 +1474,8 @@ static void *stress_thread(void *arg)
 	int me = s->g->fd[s->i], n, loop;
 	uint32_t next = (s->i + 1) % STRESS_VCPUS;
 
+	/* No thread may finish before its sender has started. */
+	pthread_barrier_wait(s->start);
 	for (loop = 0; loop < STRESS_LOOPS; loop++) {
 		if (sgi(me, sgi1r(2, 0, 1U << next), 1))
 			s->bad++;
@@ -1455,16 +1496,19 @@ TEST(e2e_concurrent_stress)
 	struct gic *g = gic_running(STRESS_VCPUS, 64);
 	struct stresser s[STRESS_VCPUS];
 	pthread_t t[STRESS_VCPUS];
+	pthread_barrier_t start;
 	int i, n, loop, v0;
 
 	ASSERT_NE(NULL, g);
 	v0 = g->fd[0];
 	ASSERT_EQ(1, wr(v0, DIST + GICD_ICFGR + 8, 4, 2 << 18));  /* 41 edge */
 	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 4, 4, 3 << 8));
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, STRESS_VCPUS + 1));
 	for (i = 0; i < STRESS_VCPUS; i++) {
-		s[i] = (struct stresser){ .g = g, .i = i };
+		s[i] = (struct stresser){ .g = g, .start = &start, .i = i };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, stress_thread, &s[i]));
 	}
+	pthread_barrier_wait(&start);
 	for (loop = 0; loop < STRESS_LOOPS; loop++) {
 		ASSERT_OK(line(g->dev, 40, loop & 1, 0));
 		ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 40, 8,

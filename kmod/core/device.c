@@ -8,7 +8,8 @@
  * its ops stay valid.
  *
  * Locking: xvm_device_types_lock protects xvm_device_types[].  A device is
- * on vm->devices under vm->lock; create and vcpu_added run under vm->lock.
+ * on vm->devices under vm->lock; create and the vcpu_* hooks run under
+ * vm->lock.
  * destroy and release run without it, once the device is unlinked, so they
  * may take vm->slots_lock (which nests outside vm->lock).
  * vm->vcpu_ioctl_dev is set once, under vm->lock, with release ordering
@@ -35,7 +36,8 @@ int xvm_register_device_ops(const struct xvm_device_ops *ops)
 	int r = -EEXIST;
 
 	if (!ops->type || ops->type >= XVM_DEV_TYPE_MAX || !ops->create ||
-	    !ops->destroy || (ops->vcpu_ioctl && ops->release))
+	    !ops->destroy || (ops->vcpu_ioctl && ops->release) ||
+	    (ops->vcpu_prepare && !ops->vcpu_abort))
 		return -EINVAL;
 
 	mutex_lock(&xvm_device_types_lock);

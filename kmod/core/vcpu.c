@@ -195,74 +195,118 @@ static const struct file_operations xvm_vcpu_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* Tells each device about a new vCPU; see xvm_device_ops.vcpu_added. */
-static int xvm_devices_vcpu_added(struct xvm_vm *vm, struct xvm_vcpu *vcpu)
+/* Aborts the vCPU hooks of the devices before stop (all, if NULL). */
+static void xvm_devices_vcpu_abort(struct xvm_vm *vm, struct xvm_vcpu *vcpu,
+				   struct xvm_device *stop)
+{
+	struct xvm_device *dev;
+
+	list_for_each_entry(dev, &vm->devices, vm_node) {
+		if (dev == stop)
+			break;
+		if (dev->ops->vcpu_prepare)
+			dev->ops->vcpu_abort(dev, vcpu);
+	}
+}
+
+/* Prepares every device for a new vCPU; see xvm_device_ops.vcpu_prepare. */
+static int xvm_devices_vcpu_prepare(struct xvm_vm *vm, struct xvm_vcpu *vcpu)
 {
 	struct xvm_device *dev;
 	int r;
 
 	list_for_each_entry(dev, &vm->devices, vm_node) {
-		if (!dev->ops->vcpu_added)
+		if (!dev->ops->vcpu_prepare)
 			continue;
-		r = dev->ops->vcpu_added(dev, vcpu);
-		if (r)
+		r = dev->ops->vcpu_prepare(dev, vcpu);
+		if (r) {
+			xvm_devices_vcpu_abort(vm, vcpu, dev);
 			return r;
+		}
 	}
 	return 0;
 }
 
-int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id)
+static void xvm_devices_vcpu_commit(struct xvm_vm *vm, struct xvm_vcpu *vcpu)
+{
+	struct xvm_device *dev;
+
+	list_for_each_entry(dev, &vm->devices, vm_node)
+		if (dev->ops->vcpu_commit)
+			dev->ops->vcpu_commit(dev, vcpu);
+}
+
+static struct xvm_vcpu *xvm_vcpu_alloc(struct xvm_vm *vm, u32 id)
 {
 	struct xvm_vcpu *vcpu;
-	u32 index;
-	int r;
-
-	if (id >= XVM_MAX_VCPU_ID)
-		return -EINVAL;
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
-		return -ENOMEM;
+		return NULL;
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->poll_port = -1;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
+	return vcpu;
+}
+
+/*
+ * Every step that can fail (the index, the fd number, the devices'
+ * prepare, the file) comes before the devices commit; after that the
+ * vCPU is published and its fd installed, neither of which can fail.
+ */
+int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id)
+{
+	struct xvm_vcpu *vcpu;
+	struct file *file;
+	int fd, r;
+
+	if (id >= XVM_MAX_VCPU_ID)
+		return -EINVAL;
+	vcpu = xvm_vcpu_alloc(vm, id);
+	if (!vcpu)
+		return -ENOMEM;
 
 	mutex_lock(&vm->lock);
-	index = xvm_nr_vcpus(vm);
+	vcpu->index = xvm_nr_vcpus(vm);
 	r = -EINVAL;
-	if (index >= XVM_MAX_VCPUS)
+	if (vcpu->index >= XVM_MAX_VCPUS)
 		goto out_unlock;
 	r = -EEXIST;
 	if (xvm_get_vcpu_by_id(vm, id))
 		goto out_unlock;
-	vcpu->index = index;
-
-	r = xa_insert(&vm->vcpus, index, vcpu, GFP_KERNEL_ACCOUNT);
+	r = xa_insert(&vm->vcpus, vcpu->index, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r)
 		goto out_unlock;
-
-	r = xvm_devices_vcpu_added(vm, vcpu);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	r = fd;
+	if (fd < 0)
+		goto out_erase;
+	r = xvm_devices_vcpu_prepare(vm, vcpu);
 	if (r)
-		goto out_erase;
-
-	xvm_vm_get(vm);
-	r = anon_inode_getfd("xvm-vcpu", &xvm_vcpu_fops, vcpu,
-			     O_RDWR | O_CLOEXEC);
-	if (r < 0) {
-		xvm_vm_put(vm);
-		goto out_erase;
+		goto out_put_fd;
+	file = anon_inode_getfile("xvm-vcpu", &xvm_vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		xvm_devices_vcpu_abort(vm, vcpu, NULL);
+		goto out_put_fd;
 	}
 
+	/* The point of no return. */
+	xvm_devices_vcpu_commit(vm, vcpu);
+	xvm_vm_get(vm);
 	/* Publish: the vCPU is complete before nr_vcpus covers it. */
 	smp_wmb();
 	atomic_inc(&vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
-	return r;
+	fd_install(fd, file);
+	return fd;
 
+out_put_fd:
+	put_unused_fd(fd);
 out_erase:
-	xa_erase(&vm->vcpus, index);
+	xa_erase(&vm->vcpus, vcpu->index);
 out_unlock:
 	mutex_unlock(&vm->lock);
 	xvm_vcpu_free(vcpu);

@@ -19,11 +19,13 @@
  * Locking, outer to inner:
  *  - io->ioctl_lock (mutex) serialises attach, detach and explicit map,
  *    and protects io->listening.
- *  - vm->slots_lock (core) is held around listener callbacks and while an
- *    explicit map resolves gfns.
+ *  - vm->slots_lock (core) is held around listener callbacks and around a
+ *    whole explicit map, so that explicit maps and slot changes are
+ *    serialised; prepared (between a change's prepare and its commit or
+ *    abort) is only set while it is held.
  *  - io->lock (mutex) protects everything else: state, the domain, the
- *    area tree, slot_areas[] and the counters.  Pinning may happen under
- *    it (mmap_lock nests inside).
+ *    area tree, slot_areas[] and the counters.  Pinning and unpinning may
+ *    happen under it (mmap_lock nests inside).
  */
 #include <linux/capability.h>
 #include <linux/interval_tree.h>
@@ -53,6 +55,7 @@ struct xvm_iommu_area {
 	u64 npages;
 	unsigned int flags;		/* XVM_IOMMUF_* */
 	int slot;			/* memory slot id, or -1: explicit */
+	bool owns_pages;		/* false: a move's second view */
 };
 
 struct xvm_iommu {
@@ -74,6 +77,9 @@ struct xvm_iommu {
 
 	struct xvm_memslot_listener listener;
 	bool listening;
+	/* Between a slot change's prepare and its commit or abort. */
+	struct xvm_iommu_area *prepared;
+	u64 slots_lost;			/* slots a move could not remap */
 };
 
 static u64 xvm_area_count(const struct xvm_iommu_area *area)
@@ -154,15 +160,33 @@ static struct xvm_iommu_area *xvm_area_pin(struct xvm_iommu *io,
 	area->npages = npages;
 	area->flags = flags;
 	area->slot = slot;
+	area->owns_pages = true;
 	return area;
+}
+
+/* A second view of area's pinned pages, for a slot move. */
+static struct xvm_iommu_area *xvm_area_view(struct xvm_iommu_area *area)
+{
+	struct xvm_iommu_area *view;
+
+	view = kzalloc(sizeof(*view), GFP_KERNEL_ACCOUNT);
+	if (!view)
+		return NULL;
+	view->pages = area->pages;
+	view->npages = area->npages;
+	view->flags = area->flags;
+	view->slot = area->slot;
+	return view;
 }
 
 /* Unpins and frees a mapping that is unmapped and flushed. */
 static void xvm_area_free(struct xvm_iommu *io, struct xvm_iommu_area *area)
 {
-	xvm_iommu_unpin(io->vm->mm, area->pages, area->npages,
-			area->flags & XVM_IOMMUF_WRITE);
-	kvfree(area->pages);
+	if (area->owns_pages) {
+		xvm_iommu_unpin(io->vm->mm, area->pages, area->npages,
+				area->flags & XVM_IOMMUF_WRITE);
+		kvfree(area->pages);
+	}
 	kfree(area);
 }
 
@@ -191,7 +215,8 @@ static int xvm_area_insert(struct xvm_iommu *io, struct xvm_iommu_area *area,
 	area->node.last = dfn_x(dfn) + area->npages - 1;
 	interval_tree_insert(&area->node, &io->areas);
 	io->mapped += area->npages;
-	io->pinned += area->npages;
+	if (area->owns_pages)
+		io->pinned += area->npages;
 	return 0;
 }
 
@@ -204,30 +229,57 @@ static void xvm_area_remove(struct xvm_iommu *io, struct xvm_iommu_area *area,
 			      gather);
 	interval_tree_remove(&area->node, &io->areas);
 	io->mapped -= area->npages;
-	io->pinned -= area->npages;
-	if (area->slot >= 0)
+	if (area->owns_pages)
+		io->pinned -= area->npages;
+	if (area->slot >= 0 && io->slot_areas[area->slot] == area)
 		io->slot_areas[area->slot] = NULL;
 }
 
-/* The memslot listener: keeps each slot mapped at dfn == gfn. */
+/* Removes one mapping, flushes, and frees it. */
+static void xvm_area_drop(struct xvm_iommu *io, struct xvm_iommu_area *area)
+{
+	struct iommu_iotlb_gather gather;
 
-static int xvm_iommu_slot_create(struct xvm_iommu *io,
-				 const struct xvm_memslot *slot)
+	iommu_iotlb_gather_init(&gather);
+	xvm_area_remove(io, area, &gather);
+	xvm_iommu_iotlb_flush(&io->dom, &gather);
+	xvm_area_free(io, area);
+}
+
+/*
+ * The memslot listener keeps each slot mapped at dfn == gfn, in two
+ * phases (see struct xvm_memslot_listener_ops).  Prepare maps what the
+ * change needs and keeps it in io->prepared, in the tree with the slot's
+ * id so that no explicit mapping or unmap can touch it; commit only
+ * unmaps, which cannot fail; abort unmaps what prepare mapped.
+ *
+ * A move onto a range that overlaps the slot's own cannot map the new view
+ * beside the old one: it is remapped in place at commit, and if the IOMMU
+ * cannot allocate its page tables then, the slot is left unmapped (DMA to
+ * it faults) and counted in slots_lost.  Nothing is ever mapped wrongly.
+ */
+
+static unsigned int xvm_slot_iommu_flags(const struct xvm_memslot *slot)
+{
+	if (slot->flags & XVM_MEM_READONLY)
+		return XVM_IOMMUF_READ;
+	return XVM_IOMMUF_READ | XVM_IOMMUF_WRITE;
+}
+
+static int xvm_iommu_prepare_create(struct xvm_iommu *io,
+				    const struct xvm_memslot *slot)
 {
 	struct xvm_dfn dfn = gfn_to_dfn(slot->base_gfn);
-	unsigned int flags = XVM_IOMMUF_READ;
 	struct xvm_iommu_area *area;
 	int r;
 
-	if (!(slot->flags & XVM_MEM_READONLY))
-		flags |= XVM_IOMMUF_WRITE;
 	if (slot->npages > XVM_IOMMU_MAX_COUNT ||
 	    !xvm_iommu_range_ok(io, dfn, slot->npages))
 		return -EOVERFLOW;
 	if (xvm_iommu_overlaps(io, dfn, slot->npages, NULL))
 		return -EEXIST;
-	area = xvm_area_pin(io, slot->userspace_addr, slot->npages, flags,
-			    slot->id);
+	area = xvm_area_pin(io, slot->userspace_addr, slot->npages,
+			    xvm_slot_iommu_flags(slot), slot->id);
 	if (IS_ERR(area))
 		return PTR_ERR(area);
 	r = xvm_area_insert(io, area, dfn);
@@ -235,39 +287,16 @@ static int xvm_iommu_slot_create(struct xvm_iommu *io,
 		xvm_area_free(io, area);
 		return r;
 	}
-	io->slot_areas[slot->id] = area;
+	io->prepared = area;
 	return 0;
 }
 
-static void xvm_iommu_slot_delete(struct xvm_iommu *io,
-				  const struct xvm_memslot *slot,
-				  struct list_head *dead)
+static int xvm_iommu_prepare_move(struct xvm_iommu *io,
+				  const struct xvm_memslot *old,
+				  const struct xvm_memslot *new)
 {
-	struct xvm_iommu_area *area = io->slot_areas[slot->id];
-	struct iommu_iotlb_gather gather;
-
-	if (!area)
-		return;
-	iommu_iotlb_gather_init(&gather);
-	xvm_area_remove(io, area, &gather);
-	xvm_iommu_iotlb_flush(&io->dom, &gather);
-	list_add(&area->dead, dead);
-}
-
-/*
- * The pages stay pinned: only the device's view of them moves.  If the
- * area fits neither at its new place nor back at its old one (the IOMMU
- * could not allocate page tables), it goes to dead like a deleted slot's.
- */
-static int xvm_iommu_slot_move(struct xvm_iommu *io,
-			       const struct xvm_memslot *old,
-			       const struct xvm_memslot *new,
-			       struct list_head *dead)
-{
-	struct xvm_iommu_area *area = io->slot_areas[old->id];
-	struct xvm_dfn from = gfn_to_dfn(old->base_gfn);
+	struct xvm_iommu_area *area = io->slot_areas[old->id], *view;
 	struct xvm_dfn to = gfn_to_dfn(new->base_gfn);
-	struct iommu_iotlb_gather gather;
 	int r;
 
 	if (!area)
@@ -276,44 +305,117 @@ static int xvm_iommu_slot_move(struct xvm_iommu *io,
 		return -EOVERFLOW;
 	if (xvm_iommu_overlaps(io, to, area->npages, area))
 		return -EEXIST;
-
-	iommu_iotlb_gather_init(&gather);
-	xvm_area_remove(io, area, &gather);
-	xvm_iommu_iotlb_flush(&io->dom, &gather);
-	r = xvm_area_insert(io, area, to);
-	if (r && xvm_area_insert(io, area, from)) {
-		pr_warn_ratelimited("xvm-iommu: memory slot %u no longer mapped after a failed move (%d)\n",
-				    old->id, r);
-		list_add(&area->dead, dead);
+	if (xvm_iommu_overlaps(io, to, area->npages, NULL))
+		return 0;		/* onto itself: remapped at commit */
+	view = xvm_area_view(area);
+	if (!view)
+		return -ENOMEM;
+	r = xvm_area_insert(io, view, to);
+	if (r) {
+		kfree(view);
 		return r;
 	}
-	io->slot_areas[old->id] = area;
+	io->prepared = view;
+	return 0;
+}
+
+static int xvm_iommu_slot_prepare(struct xvm_memslot_listener *listener,
+				  const struct xvm_memslot *old,
+				  const struct xvm_memslot *new)
+{
+	struct xvm_iommu *io = container_of(listener, struct xvm_iommu,
+					    listener);
+	int r = 0;
+
+	mutex_lock(&io->lock);
+	if (io->state == XVM_IOMMU_ATTACHED)
+		r = old ? xvm_iommu_prepare_move(io, old, new) :
+			  xvm_iommu_prepare_create(io, new);
+	mutex_unlock(&io->lock);
 	return r;
 }
 
-static int xvm_iommu_slot_update(struct xvm_memslot_listener *listener,
+static void xvm_iommu_slot_abort(struct xvm_memslot_listener *listener,
 				 const struct xvm_memslot *old,
 				 const struct xvm_memslot *new)
 {
 	struct xvm_iommu *io = container_of(listener, struct xvm_iommu,
 					    listener);
-	LIST_HEAD(dead);
-	int r = 0;
+
+	mutex_lock(&io->lock);
+	if (io->prepared)
+		xvm_area_drop(io, io->prepared);
+	io->prepared = NULL;
+	mutex_unlock(&io->lock);
+}
+
+/* A move onto an overlapping range: unmap, then map at the new place. */
+static void xvm_iommu_remap_in_place(struct xvm_iommu *io,
+				     struct xvm_iommu_area *area,
+				     const struct xvm_memslot *new)
+{
+	struct iommu_iotlb_gather gather;
+	int r;
+
+	iommu_iotlb_gather_init(&gather);
+	xvm_area_remove(io, area, &gather);
+	xvm_iommu_iotlb_flush(&io->dom, &gather);
+	r = xvm_area_insert(io, area, gfn_to_dfn(new->base_gfn));
+	if (r) {
+		pr_warn_ratelimited("xvm-iommu: memory slot %u left unmapped: its move could not be mapped (%d)\n",
+				    new->id, r);
+		io->slots_lost++;
+		xvm_area_free(io, area);
+		return;
+	}
+	io->slot_areas[new->id] = area;
+}
+
+/* The old view goes; the prepared one (if any) takes over the pages. */
+static void xvm_iommu_commit_move(struct xvm_iommu *io,
+				  const struct xvm_memslot *new)
+{
+	struct xvm_iommu_area *area = io->slot_areas[new->id];
+	struct xvm_iommu_area *view = io->prepared;
+
+	if (!area)
+		return;
+	if (!view) {
+		xvm_iommu_remap_in_place(io, area, new);
+		return;
+	}
+	area->owns_pages = false;
+	xvm_area_drop(io, area);
+	view->owns_pages = true;
+	io->slot_areas[new->id] = view;
+}
+
+static void xvm_iommu_slot_commit(struct xvm_memslot_listener *listener,
+				  const struct xvm_memslot *old,
+				  const struct xvm_memslot *new)
+{
+	struct xvm_iommu *io = container_of(listener, struct xvm_iommu,
+					    listener);
 
 	mutex_lock(&io->lock);
 	if (io->state != XVM_IOMMU_ATTACHED)
 		goto out;
 	if (!old)
-		r = xvm_iommu_slot_create(io, new);
-	else if (!new)
-		xvm_iommu_slot_delete(io, old, &dead);
-	else
-		r = xvm_iommu_slot_move(io, old, new, &dead);
+		io->slot_areas[new->id] = io->prepared;
+	else if (!new && io->slot_areas[old->id])
+		xvm_area_drop(io, io->slot_areas[old->id]);
+	else if (new)
+		xvm_iommu_commit_move(io, new);
 out:
+	io->prepared = NULL;
 	mutex_unlock(&io->lock);
-	xvm_area_free_list(io, &dead);
-	return r;
 }
+
+static const struct xvm_memslot_listener_ops xvm_iommu_listener_ops = {
+	.prepare	= xvm_iommu_slot_prepare,
+	.commit		= xvm_iommu_slot_commit,
+	.abort		= xvm_iommu_slot_abort,
+};
 
 /* Attach and detach. */
 
@@ -523,13 +625,36 @@ static int xvm_iommu_gfn_to_uaddr(struct xvm_iommu *io, struct xvm_gfn gfn,
 	return -EFAULT;
 }
 
+/* Pins the source of an explicit mapping; vm->slots_lock is held. */
+static struct xvm_iommu_area *xvm_iommu_map_source(struct xvm_iommu *io,
+						   const struct xvm_iommu_map *m,
+						   unsigned int flags)
+{
+	unsigned long uaddr = m->uaddr;
+	int r;
+
+	if (m->flags & XVM_IOMMU_MAP_SRC_GFN) {
+		r = xvm_iommu_gfn_to_uaddr(io, xvm_gfn(m->gfn), m->count,
+					   flags & XVM_IOMMUF_WRITE, &uaddr);
+		if (r)
+			return ERR_PTR(r);
+	} else if (!access_ok(u64_to_user_ptr(m->uaddr),
+			      m->count << PAGE_SHIFT)) {
+		return ERR_PTR(-EFAULT);
+	}
+	return xvm_area_pin(io, uaddr, m->count, flags, -1);
+}
+
+/*
+ * Under vm->slots_lock throughout, so that no slot change runs between the
+ * checks and the insert (the slot listener's prepare and commit rely on
+ * the tree not changing under them).
+ */
 static int xvm_iommu_do_map(struct xvm_iommu *io, const struct xvm_iommu_map *m)
 {
 	struct xvm_dfn dfn = xvm_dfn(m->dfn);
 	struct xvm_iommu_area *area;
 	unsigned int flags = 0;
-	unsigned long uaddr;
-	bool busy;
 	int r;
 
 	lockdep_assert_held(&io->ioctl_lock);
@@ -538,44 +663,28 @@ static int xvm_iommu_do_map(struct xvm_iommu *io, const struct xvm_iommu_map *m)
 	if (m->flags & XVM_IOMMU_MAP_WRITE)
 		flags |= XVM_IOMMUF_WRITE;
 
+	mutex_lock(&io->vm->slots_lock);
 	mutex_lock(&io->lock);
 	r = -ENODEV;
 	if (io->state != XVM_IOMMU_ATTACHED)
-		goto out_unlock;
+		goto out;
 	r = -EOVERFLOW;
 	if (!xvm_iommu_range_ok(io, dfn, m->count))
-		goto out_unlock;
-	busy = xvm_iommu_overlaps(io, dfn, m->count, NULL);
-	mutex_unlock(&io->lock);
-	if (busy)
-		return -EEXIST;
-
-	if (m->flags & XVM_IOMMU_MAP_SRC_GFN) {
-		mutex_lock(&io->vm->slots_lock);
-		r = xvm_iommu_gfn_to_uaddr(io, xvm_gfn(m->gfn), m->count,
-					   flags & XVM_IOMMUF_WRITE, &uaddr);
-		area = r ? ERR_PTR(r) : xvm_area_pin(io, uaddr, m->count,
-						      flags, -1);
-		mutex_unlock(&io->vm->slots_lock);
-	} else {
-		if (!access_ok(u64_to_user_ptr(m->uaddr),
-			       m->count << PAGE_SHIFT))
-			return -EFAULT;
-		area = xvm_area_pin(io, m->uaddr, m->count, flags, -1);
-	}
-	if (IS_ERR(area))
-		return PTR_ERR(area);
-
-	/* A slot may have appeared meanwhile: insert rechecks. */
-	mutex_lock(&io->lock);
+		goto out;
+	r = -EEXIST;
+	if (xvm_iommu_overlaps(io, dfn, m->count, NULL))
+		goto out;
+	/* Pinning takes mmap_lock, which nests inside io->lock. */
+	area = xvm_iommu_map_source(io, m, flags);
+	r = PTR_ERR_OR_ZERO(area);
+	if (r)
+		goto out;
 	r = xvm_area_insert(io, area, dfn);
-	mutex_unlock(&io->lock);
 	if (r)
 		xvm_area_free(io, area);
-	return r;
-
-out_unlock:
+out:
 	mutex_unlock(&io->lock);
+	mutex_unlock(&io->vm->slots_lock);
 	return r;
 }
 
@@ -783,6 +892,9 @@ static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
 	case XVM_IOMMU_INFO_SYNCS:
 		*val = io->dom.syncs;
 		return 0;
+	case XVM_IOMMU_INFO_SLOTS_LOST:
+		*val = io->slots_lost;
+		return 0;
 	}
 	if (io->state != XVM_IOMMU_ATTACHED)
 		return -ENODEV;
@@ -858,7 +970,7 @@ static int xvm_iommu_create(struct xvm_device *dev)
 	mutex_init(&io->lock);
 	io->state = XVM_IOMMU_DETACHED;
 	io->areas = RB_ROOT_CACHED;
-	io->listener.update = xvm_iommu_slot_update;
+	io->listener.ops = &xvm_iommu_listener_ops;
 	dev->private = io;
 	return 0;
 }

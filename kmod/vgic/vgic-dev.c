@@ -17,8 +17,9 @@
  * (KVM's reset_mpidr()); vCPU ids are below XVM_MAX_VCPU_ID, so Aff2 is 0.
  *
  * Locking: see vgic.h.  vgic->config_lock serialises the attribute calls,
- * ->vcpu_added (which the core calls under vm->lock) and the first-run
- * check; INIT takes vm->lock first so that no vCPU is being created.
+ * the vCPU hooks (which the core calls under vm->lock) and the first-run
+ * check; INIT and the ADDR writes take vm->lock first, so that no vCPU is
+ * half-created while they run.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -65,25 +66,13 @@ static void vgic_cpu_set_id(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c,
 	WRITE_ONCE(vgic->by_id[id], c);
 }
 
-/*
- * The vgic state of a vCPU being created.  If an earlier creation at this
- * index failed after we saw it, its entry (and slot) serves the new vCPU.
- */
+/* The vgic state of a vCPU being created, with its slot if one is free. */
 static int vgic_cpu_add(struct xvm_vgic *vgic, struct xvm_vcpu *vcpu)
 {
-	struct xvm_vgic_cpu *c = vgic->cpus[vcpu->index];
-	unsigned long flags;
+	struct xvm_vgic_cpu *c;
 	int ret;
 
 	lockdep_assert_held(&vgic->config_lock);
-
-	if (c) {
-		raw_spin_lock_irqsave(&c->lock, flags);
-		xvm_vgic_irq_reset_private(c);
-		raw_spin_unlock_irqrestore(&c->lock, flags);
-		vgic_cpu_set_id(vgic, c, vcpu->id);
-		return 0;
-	}
 	if (WARN_ON_ONCE(vcpu->index != vgic->nr_cpus))
 		return -EINVAL;
 
@@ -108,7 +97,8 @@ static int vgic_cpu_add(struct xvm_vgic *vgic, struct xvm_vcpu *vcpu)
 	return ret;
 }
 
-static int xvm_vgic_vcpu_added(struct xvm_device *dev, struct xvm_vcpu *vcpu)
+/* ->vcpu_prepare: under vm->lock, so no region can be added meanwhile. */
+static int xvm_vgic_vcpu_prepare(struct xvm_device *dev, struct xvm_vcpu *vcpu)
 {
 	struct xvm_vgic *vgic = dev->private;
 	int ret = -EBUSY;
@@ -120,6 +110,23 @@ static int xvm_vgic_vcpu_added(struct xvm_device *dev, struct xvm_vcpu *vcpu)
 	return ret;
 }
 
+/* ->vcpu_abort: the vCPU never became visible; take back what it got. */
+static void xvm_vgic_vcpu_abort(struct xvm_device *dev, struct xvm_vcpu *vcpu)
+{
+	struct xvm_vgic *vgic = dev->private;
+	struct xvm_vgic_cpu *c;
+
+	mutex_lock(&vgic->config_lock);
+	c = vgic->cpus[vcpu->index];
+	xvm_vgic_cpu_drop_slot(c);
+	WRITE_ONCE(vgic->by_id[c->id], NULL);
+	vgic->cpus[c->index] = NULL;
+	WRITE_ONCE(vgic->nr_cpus, vgic->nr_cpus - 1);
+	mutex_unlock(&vgic->config_lock);
+	xvm_mmio_synchronize();
+	kfree(c);
+}
+
 /*
  * CTRL/INIT, as KVM's vgic_init(): freezes NR_IRQS (256 unless set) and
  * the vCPUs, resets the SPIs (routed to affinity 0).  Idempotent.
@@ -128,30 +135,12 @@ static int vgic_init(struct xvm_vgic *vgic)
 {
 	struct xvm_vm *vm = vgic->vm;
 	unsigned long flags;
-	bool dropped = false;
 	u32 i, n;
 
 	mutex_lock(&vm->lock);
 	mutex_lock(&vgic->config_lock);
 	if (vgic->initialized)
 		goto out;
-
-	/* Drop what vCPU creations that failed after ->vcpu_added left. */
-	n = xvm_nr_vcpus(vm);
-	while (vgic->nr_cpus > n) {
-		struct xvm_vgic_cpu *c = vgic->cpus[vgic->nr_cpus - 1];
-
-		dropped |= !!c->rdreg;
-		xvm_vgic_cpu_drop_slot(c);
-		if (vgic->by_id[c->id] == c)
-			WRITE_ONCE(vgic->by_id[c->id], NULL);
-		vgic->cpus[vgic->nr_cpus - 1] = NULL;
-		WRITE_ONCE(vgic->nr_cpus, vgic->nr_cpus - 1);
-		c->index = XVM_MAX_VCPUS;	/* never visible again */
-		if (dropped)
-			xvm_mmio_synchronize();
-		kfree(c);
-	}
 
 	vgic->nr_irqs = vgic->nr_irqs_set ?: XVM_VGIC_NR_IRQS_DEFAULT;
 	raw_spin_lock_irqsave(&vgic->lock, flags);
@@ -219,6 +208,8 @@ static int vgic_attr_addr(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 		if (get_user(val, uaddr))
 			return -EFAULT;
 
+	if (write)
+		mutex_lock(&vgic->vm->lock);
 	mutex_lock(&vgic->config_lock);
 	switch (attr->attr) {
 	case XVM_VGIC_V3_ADDR_TYPE_DIST:
@@ -260,6 +251,8 @@ static int vgic_attr_addr(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 	}
 	}
 	mutex_unlock(&vgic->config_lock);
+	if (write)
+		mutex_unlock(&vgic->vm->lock);
 
 	if (!ret && !write && put_user(val, uaddr))
 		ret = -EFAULT;
@@ -478,7 +471,8 @@ static const struct xvm_device_ops xvm_vgic_ops = {
 	.owner		= THIS_MODULE,
 	.create		= xvm_vgic_create,
 	.destroy	= xvm_vgic_destroy,
-	.vcpu_added	= xvm_vgic_vcpu_added,
+	.vcpu_prepare	= xvm_vgic_vcpu_prepare,
+	.vcpu_abort	= xvm_vgic_vcpu_abort,
 	.set_attr	= xvm_vgic_set_attr,
 	.get_attr	= xvm_vgic_get_attr,
 	.has_attr	= xvm_vgic_has_attr,

@@ -11,7 +11,7 @@
  *   vgic-cpuif.c    the vCPU ioctls and the device-fd line ioctl
  *
  * Locking, outermost first:
- *   vm->lock (core)            held around ->vcpu_added; INIT takes it
+ *   vm->lock (core)            held around the vCPU hooks; INIT, ADDR take it
  *   vgic->config_lock (mutex)  addresses, regions, slots, cpus[], by_id[],
  *                              nr_irqs, initialized, ready
  *   vm->mmio_lock (core)       inside xvm_mmio_register/unregister

@@ -13,7 +13,7 @@
  *
  * Locking (struct xvm_vm):
  *  - vm->lock (mutex) serialises vCPU creation and the device list; the
- *    device ops create and vcpu_added run under it, destroy and release
+ *    device ops create and the vcpu_* hooks run under it, destroy and release
  *    without it (the device is already unlinked).
  *  - vm->slots_lock (mutex) protects the memory slots and the memslot
  *    listeners; it is taken before vm->lock when both are needed.
@@ -43,6 +43,7 @@
 
 struct xvm_vm;
 struct xvm_vcpu;
+struct xvm_memslot_listener;
 struct xvm_device;
 struct xvm_mmio_bus;
 struct xvm_evtchn_table;
@@ -56,25 +57,44 @@ struct xvm_memslot {
 	unsigned long userspace_addr;
 };
 
-/*
- * A memslot listener follows the guest's memory (xvm-iommu mirrors it in an
- * IOMMU domain).  update() runs under vm->slots_lock before a change takes
- * effect and may sleep: old == NULL for a new slot, new == NULL for a
- * deleted one, both for a move.  An error vetoes the change; the listener
- * must then be as it was.  The slots passed are valid only during the
- * call.
+/**
+ * struct xvm_memslot_listener_ops - how a listener follows the memory slots
+ * @prepare: a slot is about to be created (@old NULL) or moved (both set).
+ *	Allocates and maps everything @commit needs; may fail, which vetoes
+ *	the change.  Not called for a delete, which cannot be refused.
+ * @commit: the change takes effect (@new NULL: a delete).  Cannot fail.
+ * @abort: undoes a successful @prepare exactly; another listener vetoed
+ *	the change.  Cannot fail.
+ *
+ * All three run under vm->slots_lock and may sleep.  For one change the
+ * core calls @prepare on every listener, then either @commit on all of
+ * them or @abort on those whose @prepare succeeded; no other change comes
+ * in between.  The slots passed are valid only during the call.
  */
-struct xvm_memslot_listener {
-	struct list_head node;		/* on vm->memslot_listeners */
-	int (*update)(struct xvm_memslot_listener *listener,
+struct xvm_memslot_listener_ops {
+	int (*prepare)(struct xvm_memslot_listener *listener,
+		       const struct xvm_memslot *old,
+		       const struct xvm_memslot *new);
+	void (*commit)(struct xvm_memslot_listener *listener,
+		       const struct xvm_memslot *old,
+		       const struct xvm_memslot *new);
+	void (*abort)(struct xvm_memslot_listener *listener,
 		      const struct xvm_memslot *old,
 		      const struct xvm_memslot *new);
 };
 
-/* Registers and replays every existing slot as new; undone on error. */
+/*
+ * A memslot listener follows the guest's memory (xvm-iommu mirrors it in an
+ * IOMMU domain).  Code that must not race a slot change (xvm-iommu's
+ * explicit mappings) takes vm->slots_lock.
+ */
+struct xvm_memslot_listener {
+	struct list_head node;		/* on vm->memslot_listeners */
+	const struct xvm_memslot_listener_ops *ops;
+};
+
 int xvm_memslot_listener_register(struct xvm_vm *vm,
 				  struct xvm_memslot_listener *listener);
-/* Unregisters without any callback. */
 void xvm_memslot_listener_unregister(struct xvm_vm *vm,
 				     struct xvm_memslot_listener *listener);
 
@@ -193,11 +213,17 @@ struct xvm_device_ops {
 	 */
 	void (*release)(struct xvm_device *dev);
 	/*
-	 * Optional: a vCPU is being created, under vm->lock, before it becomes
-	 * visible.  An error fails the creation; if another device fails it
-	 * later, the same index may be offered again with a new vCPU.
+	 * Optional, two-phase, under vm->lock: a vCPU is being created.
+	 * vcpu_prepare allocates (and may put on the bus) what the device
+	 * needs for it and may fail, which fails the creation; then either
+	 * vcpu_commit (cannot fail) or, if a later step of the creation failed,
+	 * vcpu_abort (undoes vcpu_prepare exactly, cannot fail).  The vCPU is
+	 * not visible to xvm_get_vcpu() until after vcpu_commit.  A type with
+	 * vcpu_prepare must have vcpu_abort.
 	 */
-	int (*vcpu_added)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
+	int (*vcpu_prepare)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
+	void (*vcpu_commit)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
+	void (*vcpu_abort)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
 
 	int (*set_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
 	int (*get_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
