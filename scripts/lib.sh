@@ -40,10 +40,38 @@ xvm_section() {
 		index($0, b) { on = 1 }'
 }
 
+# Drop the kernel-log sections a test announced as an expected splat of the
+# kernel itself (not of xvm): the lines between "XVM-EXPECT-SPLAT-BEGIN TEXT"
+# and "XVM-EXPECT-SPLAT-END", but only when the section holds TEXT (the
+# kernel's own WARN message); any other section is kept whole. Used where the 6.1 kernel
+# WARNs on a failure xvm handles (an IOMMU driver that cannot re-attach the
+# default domain under fault injection).
+xvm_drop_expected_splats() {
+	awk '
+		/XVM-EXPECT-SPLAT-BEGIN / {
+			on = 1; n = 0; seen = 0
+			want = substr($0, index($0, "XVM-EXPECT-SPLAT-BEGIN ") + 23)
+			next
+		}
+		on && /XVM-EXPECT-SPLAT-END/ {
+			on = 0
+			if (seen)
+				print "xvm: expected kernel splat: " want
+			else
+				for (i = 0; i < n; i++) print buf[i]
+			n = 0
+			next
+		}
+		on { buf[n++] = $0; if (index($0, want)) seen = 1; next }
+		{ print }
+		END { for (i = 0; i < n; i++) print buf[i] }'
+}
+
 # Print the bad kernel-log lines of FILE (at most 200); return 1 if any.
 xvm_scan_log() {
 	local file=$1 hits
-	hits=$(xvm_strip_cr "$file" | grep -E -- "$XVM_BAD_LOG_RE" | head -n 200) || true
+	hits=$(xvm_strip_cr "$file" | xvm_drop_expected_splats |
+		grep -E -- "$XVM_BAD_LOG_RE" | head -n 200) || true
 	if [[ -n $hits ]]; then
 		printf '%s\n' "$hits"
 		return 1

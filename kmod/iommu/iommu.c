@@ -419,6 +419,39 @@ static const struct xvm_memslot_listener_ops xvm_iommu_listener_ops = {
 
 /* Attach and detach. */
 
+/* Groups whose domain could not be taken back, since this module loaded. */
+static atomic_t xvm_iommu_groups_kept = ATOMIC_INIT(0);
+
+/*
+ * Hands the group back to its default domain and frees ours.  In 6.1
+ * neither iommu_group_release_dma_owner() nor iommu_detach_group() reports
+ * failure: when the IOMMU driver cannot attach the default domain (it may
+ * allocate, and the IOMMU core WARNs), the group keeps pointing at our
+ * domain.  So check, retry, and never free a domain a group still points
+ * at: if the driver keeps refusing, the (empty) domain is left to the
+ * group, which then refuses new owners until reboot; say so.
+ */
+static void xvm_iommu_give_back(struct xvm_iommu *io)
+{
+	struct iommu_domain *domain = io->dom.domain;
+	struct device *dev = &io->pdev->dev;
+	int tries;
+
+	iommu_group_release_dma_owner(io->group);
+	for (tries = 0; tries < 3; tries++) {
+		if (iommu_get_domain_for_dev(dev) != domain)
+			break;
+		iommu_detach_group(domain, io->group);
+	}
+	if (iommu_get_domain_for_dev(dev) != domain) {
+		iommu_domain_free(domain);
+	} else {
+		atomic_inc(&xvm_iommu_groups_kept);
+		dev_err(dev, "xvm-iommu: the IOMMU driver would not take its domain back; the group keeps an empty xvm domain\n");
+	}
+	iommu_group_put(io->group);
+}
+
 /*
  * Unmaps and unpins everything, detaches the domain and hands the group
  * back.  Does not touch the listener.
@@ -444,10 +477,7 @@ static void xvm_iommu_detach(struct xvm_iommu *io)
 	}
 	xvm_iommu_iotlb_flush(&io->dom, &gather);
 
-	iommu_detach_group(io->dom.domain, io->group);
-	iommu_domain_free(io->dom.domain);
-	iommu_group_release_dma_owner(io->group);
-	iommu_group_put(io->group);
+	xvm_iommu_give_back(io);
 	pci_dev_put(io->pdev);
 	io->dom.domain = NULL;
 	io->group = NULL;
@@ -894,6 +924,9 @@ static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
 		return 0;
 	case XVM_IOMMU_INFO_SLOTS_LOST:
 		*val = io->slots_lost;
+		return 0;
+	case XVM_IOMMU_INFO_GROUPS_KEPT:
+		*val = atomic_read(&xvm_iommu_groups_kept);
 		return 0;
 	}
 	if (io->state != XVM_IOMMU_ATTACHED)

@@ -393,7 +393,8 @@ struct xvm_vgic_sgi {
 #define XVM_IOMMU_INFO_SYNCS		6	/* IOTLB syncs issued (map and unmap), total */
 #define XVM_IOMMU_INFO_MAX_COUNT	7	/* most frames one mapping can hold */
 #define XVM_IOMMU_INFO_SLOTS_LOST	8	/* slots a failed in-place move left unmapped */
-#define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_SLOTS_LOST
+#define XVM_IOMMU_INFO_GROUPS_KEPT	9	/* groups the driver would not take back */
+#define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_GROUPS_KEPT
 
 /*
  * XVM_IOMMU_CTRL_ATTACH: claim the DMA ownership of the device's IOMMU group
