@@ -16,6 +16,7 @@
 #                 run-selftests                                       its counts
 #                 KUnit cases from the kernel log                     their counts
 #                 debug kernel log clean (KASAN, lockdep, kmemleak...) 1 test
+#                 line coverage of kmod/ (gcov), printed, not counted
 #   5 dkms        scripts/dkms-roundtrip.sh (0/77/else)               1 test
 #
 # Logs: build/logs/check/. Environment: KDIR/KVER (main build), XVM_TIMEOUT
@@ -323,15 +324,25 @@ stage_debug() {
 		--exclude='*.d' --exclude=.tmp_versions/ \
 		"$XVM_ROOT/" "$src/"
 	if [[ -f $src/Kbuild ]]; then
-		if run "$LOGS/debug-modules.log" make -C "$kdir" M="$src" -j"$(nproc)" modules; then
+		# GCOV_PROFILE=y on the command line reaches every kbuild
+		# directory: the modules are built for coverage (the debug kernel
+		# has CONFIG_GCOV_KERNEL), the kernel itself is not rebuilt.
+		if run "$LOGS/debug-modules.log" make -C "$kdir" M="$src" -j"$(nproc)" \
+			GCOV_PROFILE=y modules; then
 			pass "debug: modules build against the debug kernel"
 		else
 			fail "debug: modules build against the debug kernel" "$LOGS/debug-modules.log"
 			return 0
 		fi
 	fi
+	rm -rf "$LOGS/gcov"
 	guest_lane "debug" "$LOGS/debug.log" --kernel "$kimg" --modules "$src/kmod" \
-		--no-vfio-modules --mem 2G --timeout "${XVM_DEBUG_TIMEOUT:-900}"
+		--no-vfio-modules --mem 2G --timeout "${XVM_DEBUG_TIMEOUT:-900}" \
+		--gcov "$LOGS/gcov"
+	# Line coverage of kmod/ by everything the lane ran (informational:
+	# the table says which files fall short; annotated sources in
+	# $LOGS/coverage).
+	bash scripts/coverage.sh "$src" "$LOGS/gcov" "$LOGS/coverage" || true
 }
 
 stage_dkms() {

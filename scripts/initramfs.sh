@@ -15,6 +15,7 @@
 #   --extra DIR          copied to /extra
 #   --interactive        /init runs an interactive shell instead of /cmd
 #   --no-unload          /init leaves the xvm modules loaded at the end
+#   --gcov               /init sends the modules' gcov data (.gcda) home
 #   -- CMD...            the command /init runs (default: true). One argument
 #                        is a shell script; several are quoted as argv.
 set -euo pipefail
@@ -22,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 out='' moddir=$XVM_ROOT/kmod vfio_kver='' no_vfio=0 build=$XVM_ROOT/build extra=''
-interactive=0 no_unload=0
+interactive=0 no_unload=0 gcov=0
 while (($#)); do
 	case $1 in
 	-o) out=$2; shift 2 ;;
@@ -33,6 +34,7 @@ while (($#)); do
 	--extra) extra=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
 	--no-unload) no_unload=1; shift ;;
+	--gcov) gcov=1; shift ;;
 	--) shift; break ;;
 	*) xvm_die "initramfs.sh: unknown option $1" ;;
 	esac
@@ -124,7 +126,8 @@ fi
 		echo
 	fi
 } >"$stage/cmd"
-printf 'XVM_INTERACTIVE=%s\nXVM_NO_UNLOAD=%s\n' "$interactive" "$no_unload" >"$stage/xvm.env"
+printf 'XVM_INTERACTIVE=%s\nXVM_NO_UNLOAD=%s\nXVM_GCOV=%s\n' "$interactive" "$no_unload" \
+	"$gcov" >"$stage/xvm.env"
 
 mkdir -p "$(dirname "$out")"
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |

@@ -18,6 +18,9 @@
 #   --quiet              do not stream the console, only record it
 #   --no-unload          leave the xvm modules loaded at the end
 #   --interactive        interactive shell on the console (no timeout, no checks)
+#   --gcov DIR           unpack the modules' gcov data (.gcda, at the paths of
+#                        the objects) into DIR (modules built with GCOV_PROFILE=y
+#                        for a CONFIG_GCOV_KERNEL kernel)
 #
 # Besides FILE and FILE.results it writes FILE.kernel (the kernel log that was
 # scanned) and FILE.summary (status=, result=, timeout=, finished=, clean=,
@@ -34,7 +37,7 @@ set -euo pipefail
 
 kernel='' kver='' moddir=$XVM_ROOT/kmod no_vfio=0 build=$XVM_ROOT/build extra=''
 timeout_s=${XVM_TIMEOUT:-600} mem=${XVM_MEM:-1G} append='' log='' quiet=0
-no_unload=0 interactive=0
+no_unload=0 interactive=0 gcov_dir=''
 while (($#)); do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
@@ -50,6 +53,7 @@ while (($#)); do
 	--quiet) quiet=1; shift ;;
 	--no-unload) no_unload=1; shift ;;
 	--interactive) interactive=1; shift ;;
+	--gcov) gcov_dir=$2; shift 2 ;;
 	--) shift; break ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) xvm_die "sandbox.sh: unknown option $1 (use -- before the command)" ;;
@@ -80,6 +84,7 @@ if ((no_vfio)); then args+=(--no-vfio-modules); else args+=(--vfio-kver "$kver")
 if [[ -n $extra ]]; then args+=(--extra "$extra"); fi
 if ((no_unload)); then args+=(--no-unload); fi
 if ((interactive)); then args+=(--interactive); fi
+if [[ -n $gcov_dir ]]; then args+=(--gcov); fi
 "$XVM_ROOT/scripts/initramfs.sh" "${args[@]}" -- "$@"
 
 # oops=panic is deliberately not set: an oops kills the offending process, the
@@ -169,6 +174,13 @@ if [[ -n $status ]] && ((!done_marker && rc == 0)); then
 	echo "sandbox: FAILED: guest did not reach the end of /init (hang or crash during module unload or kmemleak scan)"
 	tail_log
 	rc=1
+fi
+
+if [[ -n $gcov_dir ]]; then
+	mkdir -p "$gcov_dir"
+	xvm_section "$results" XVM-GCOV-BEGIN XVM-GCOV-END | base64 -d |
+		tar -C "$gcov_dir" -xzf - 2>/dev/null ||
+		echo "sandbox: no gcov data came back"
 fi
 
 # For scripts/check.sh: the kernel log that was scanned and a summary.
