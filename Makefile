@@ -58,6 +58,12 @@ VMM := $(BUILD)/bin/xvm-vmm
 BENCH_SRCS := $(wildcard $(ROOT)/bench/*.c)
 BENCH_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 BENCHES := $(patsubst $(ROOT)/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+FUZZ_SRCS := $(wildcard $(ROOT)/tools/fuzz/*.c)
+FUZZ_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(FUZZ_SRCS))
+FUZZER := $(BUILD)/bin/xvm-fuzz
+# `make fuzz`: seconds of fuzzing, and the seed (random unless given).
+DURATION ?= 300
+SEED ?=
 
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT)
 SANDBOX = $(ROOT)/scripts/sandbox.sh $(if $(EXTRA),--extra $(EXTRA)) $(SANDBOX_ARGS)
@@ -67,8 +73,8 @@ BENCH_CMD = rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
 	n=$$(basename "$$b"); echo "== bench $$n"; \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 
-.PHONY: all modules userspace libxvm vmm selftests bench-build check run sandbox \
-	shell bench install clean deps help
+.PHONY: all modules userspace libxvm vmm selftests bench-build fuzzer check run \
+	sandbox shell bench fuzz install clean deps help
 .DEFAULT_GOAL := all
 
 all: modules userspace
@@ -76,12 +82,13 @@ all: modules userspace
 help:
 	@echo 'make [all]          modules + userspace (into kmod/*/*.ko and build/)'
 	@echo 'make modules        kernel modules (KDIR=..., W=1, C=1|2, KCFLAGS=...)'
-	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-vmm, build/selftests/*, build/bench/*'
+	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-{vmm,fuzz}, build/selftests/*, build/bench/*'
 	@echo 'make check          every check; what CI runs (scripts/check.sh)'
 	@echo 'make run            boot a guest running `xvm-vmm run /opt/xvm/examples/demo.conf`'
 	@echo "make sandbox CMD='...' [EXTRA=dir]   run a command in a guest (default run-selftests)"
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
 	@echo 'make bench          run every build/bench/* binary in a guest'
+	@echo 'make fuzz [DURATION=S] [SEED=N]   run xvm-fuzz in a guest (debug kernel if cached)'
 	@echo 'make install        modules_install (updates/xvm) + xvm-vmm to $$(DESTDIR)$$(PREFIX)/bin'
 	@echo 'make clean | deps   remove build outputs | install missing build dependencies'
 	@echo 'SANDBOX_ARGS=...    extra scripts/sandbox.sh options (--timeout S, --mem 2G, --kernel IMG...)'
@@ -97,11 +104,12 @@ modules: deps
 	fi
 
 userspace: deps
-	@$(MAKE) --no-print-directory libxvm vmm selftests bench-build
+	@$(MAKE) --no-print-directory libxvm vmm selftests bench-build fuzzer
 
 libxvm: $(if $(LIB_SRCS),$(LIBXVM))
 vmm: $(if $(VMM_SRCS),$(VMM))
 bench-build: $(BENCHES)
+fuzzer: $(if $(FUZZ_SRCS),$(FUZZER))
 selftests: libxvm
 	@$(MAKE) --no-print-directory -C $(ROOT)/selftests OUT=$(BUILD)/selftests \
 		OBJDIR=$(BUILD)/obj/selftests LIBXVM=$(LIBXVM) HARNESS_DIR=$(HARNESS_DIR) \
@@ -117,6 +125,10 @@ $(VMM): $(VMM_OBJS) $(LIBXVM)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(VMM_LDFLAGS) $(LDFLAGS)
 
+$(FUZZER): $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $(FUZZ_OBJS) $(LDFLAGS_XVM) $(LDFLAGS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(if $(LIB_SRCS),$(LIBXVM))
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $< $(if $(LIB_SRCS),$(LIBXVM)) $(LDFLAGS_XVM) $(LDFLAGS)
@@ -125,8 +137,8 @@ $(BUILD)/obj/%.o: $(ROOT)/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-.SECONDARY: $(LIB_OBJS) $(VMM_OBJS) $(BENCH_OBJS)
--include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
+.SECONDARY: $(LIB_OBJS) $(VMM_OBJS) $(BENCH_OBJS) $(FUZZ_OBJS)
+-include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
 
 check:
 	@$(ROOT)/scripts/check.sh
@@ -143,6 +155,12 @@ bench: all
 
 shell: all
 	$(SANDBOX) --interactive
+
+# The debug kernel when it is cached (modules rebuilt against it), else the
+# Debian one; the guest's kernel log must stay clean (sandbox.sh checks).
+fuzz: all
+	@$(ROOT)/tools/fuzz/run-guest.sh --duration $(DURATION) $(if $(SEED),--seed $(SEED)) \
+		$(SANDBOX_ARGS)
 
 # Debian's headers carry no signing key: modules are installed unsigned
 # unless MODSIGN=y. Kbuild cannot run depmod without System.map, so we run it
