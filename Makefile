@@ -61,7 +61,8 @@ BENCHES := $(patsubst $(ROOT)/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard $(ROOT)/tools/fuzz/*.c)
 FUZZ_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(FUZZ_SRCS))
 FUZZER := $(BUILD)/bin/xvm-fuzz
-# `make fuzz`: seconds of fuzzing, and the seed (random unless given).
+# `make fuzz`: seconds of fuzzing, the seed (random unless given), and more
+# xvm-fuzz options (FUZZ_ARGS='--avoid fork,unload').
 DURATION ?= 300
 SEED ?=
 
@@ -88,7 +89,7 @@ help:
 	@echo "make sandbox CMD='...' [EXTRA=dir]   run a command in a guest (default run-selftests)"
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
 	@echo 'make bench          run every build/bench/* binary in a guest'
-	@echo 'make fuzz [DURATION=S] [SEED=N]   run xvm-fuzz in a guest (debug kernel if cached)'
+	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...]   xvm-fuzz in a guest (debug kernel if cached)'
 	@echo 'make install        modules_install (updates/xvm) + xvm-vmm to $$(DESTDIR)$$(PREFIX)/bin'
 	@echo 'make clean | deps   remove build outputs | install missing build dependencies'
 	@echo 'SANDBOX_ARGS=...    extra scripts/sandbox.sh options (--timeout S, --mem 2G, --kernel IMG...)'
@@ -160,7 +161,7 @@ shell: all
 # Debian one; the guest's kernel log must stay clean (sandbox.sh checks).
 fuzz: all
 	@$(ROOT)/tools/fuzz/run-guest.sh --duration $(DURATION) $(if $(SEED),--seed $(SEED)) \
-		$(SANDBOX_ARGS)
+		$(if $(FUZZ_ARGS),--fuzz-args '$(FUZZ_ARGS)') $(SANDBOX_ARGS)
 
 # Debian's headers carry no signing key: modules are installed unsigned
 # unless MODSIGN=y. Kbuild cannot run depmod without System.map, so we run it

@@ -16,12 +16,15 @@
 #                 run-selftests                                       its counts
 #                 KUnit cases from the kernel log                     their counts
 #                 debug kernel log clean (KASAN, lockdep, kmemleak...) 1 test
-#                 line coverage of kmod/ (gcov), printed, not counted
+#                 xvm-fuzz, own boot, ~90 s, random seed (+ clean log) 1 test
+#                 line coverage of kmod/ (gcov, both boots), printed, not counted
 #   5 dkms        scripts/dkms-roundtrip.sh (0/77/else)               1 test
 #
 # Logs: build/logs/check/. Environment: KDIR/KVER (main build), XVM_TIMEOUT
 # (guest lane, default 600 s), XVM_DEBUG_TIMEOUT (debug lane, default 900 s),
-# XVM_SKIP_DEBUG=1, XVM_SKIP_GUEST=1.
+# XVM_SKIP_DEBUG=1, XVM_SKIP_GUEST=1; for the fuzzer XVM_FUZZ_DURATION
+# (default 90 s), XVM_FUZZ_SEED (replay a seed), XVM_FUZZ_ARGS (more xvm-fuzz
+# options, e.g. --only/--avoid), XVM_SKIP_FUZZ=1.
 #
 # Adding a stage: write a stage_NAME function that calls `stage`, then
 # `pass`/`fail`/`skip` (or `count P F S`) per test, and call it at the bottom.
@@ -335,14 +338,53 @@ stage_debug() {
 			return 0
 		fi
 	fi
-	rm -rf "$LOGS/gcov"
+	rm -rf "$LOGS/gcov" "$LOGS/gcov-fuzz" "$LOGS/gcov-all"
 	guest_lane "debug" "$LOGS/debug.log" --kernel "$kimg" --modules "$src/kmod" \
 		--no-vfio-modules --mem 2G --timeout "${XVM_DEBUG_TIMEOUT:-900}" \
 		--gcov "$LOGS/gcov"
-	# Line coverage of kmod/ by everything the lane ran (informational:
-	# the table says which files fall short; annotated sources in
-	# $LOGS/coverage).
-	bash scripts/coverage.sh "$src" "$LOGS/gcov" "$LOGS/coverage" || true
+	debug_fuzz "$kimg" "$src/kmod"
+	debug_coverage "$src"
+}
+
+# Line coverage of kmod/ by everything the lane ran, both boots (selftests
+# with the fail-nth sweep, and the fuzzer): informational, the table says
+# which files fall short; annotated sources in $LOGS/coverage.
+debug_coverage() {
+	local src=$1 gdir=$LOGS/gcov
+	if [[ -d $LOGS/gcov-fuzz ]] && command -v gcov-tool >/dev/null; then
+		gcov-tool merge -o "$LOGS/gcov-all" "$LOGS/gcov" "$LOGS/gcov-fuzz" \
+			>"$LOGS/gcov-merge.log" 2>&1 && gdir=$LOGS/gcov-all
+	fi
+	bash scripts/coverage.sh "$src" "$gdir" "$LOGS/coverage" || true
+}
+
+# xvm-fuzz in a debug-kernel boot of its own (so a splat is the fuzzer's),
+# with the sandbox's e1000e and edu: one test, passed when the fuzzer exits 0
+# (no impossible result), prints its summary line and the kernel log is
+# clean. The seed is printed first; `make fuzz SEED=N DURATION=S` replays it.
+debug_fuzz() {
+	local kimg=$1 mods=$2 log=$LOGS/debug-fuzz.log seed dur line rc=0
+	if [[ -n ${XVM_SKIP_FUZZ:-} ]]; then
+		skip "debug: xvm-fuzz (XVM_SKIP_FUZZ set)"
+		return 0
+	fi
+	seed=${XVM_FUZZ_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
+	dur=${XVM_FUZZ_DURATION:-90}
+	echo "   xvm-fuzz: seed=$seed duration=${dur}s (replay: make fuzz SEED=$seed DURATION=$dur)"
+	"$XVM_ROOT/scripts/sandbox.sh" --quiet --log "$log" --kernel "$kimg" \
+		--modules "$mods" --no-vfio-modules --mem 2G --timeout $((dur + 400)) \
+		--gcov "$LOGS/gcov-fuzz" -- \
+		"xvm-fuzz --seed $seed --duration $dur --threads 4 --devices ${XVM_FUZZ_ARGS:-}" \
+		>"$log.sandbox" 2>&1 || rc=$?
+	line=$(cat "$log.results" "$log" 2>/dev/null | tr -d '\r' |
+		grep -aE '^xvm-fuzz: seed=[0-9]+ duration=[0-9]+s threads=[0-9]+ iterations=[0-9]+ fds=' |
+		tail -n 1) || true
+	[[ -z $line ]] || echo "   $line"
+	if ((rc == 0)) && [[ -n $line ]]; then
+		pass "debug: xvm-fuzz (seed $seed)"
+	else
+		fail "debug: xvm-fuzz (seed $seed, sandbox result $rc)" "$log.sandbox"
+	fi
 }
 
 stage_dkms() {
