@@ -243,10 +243,12 @@ static void res_reap_locked(int i)
 
 /*
  * Adds fd as a resource; vm is a VM record (a new reference is taken) or
- * -1.  When the table is full the fd is closed.  Returns the index or -1.
+ * -1.  With hold, the entry is returned held (res_put() it), so no other
+ * thread can close it first.  When the table is full the fd is closed.
+ * Returns the index or -1.
  */
-static int res_add(int fd, enum rkind kind, int vm, uint32_t dtype,
-		   uint32_t vcpu_id)
+static int res_add_hold(int fd, enum rkind kind, int vm, uint32_t dtype,
+			uint32_t vcpu_id, bool hold)
 {
 	int i;
 
@@ -263,11 +265,18 @@ static int res_add(int fd, enum rkind kind, int vm, uint32_t dtype,
 		return -1;
 	}
 	res[i] = (struct res){ .used = true, .fd = fd, .kind = kind, .vm = vm,
-			       .dtype = dtype, .vcpu_id = vcpu_id };
+			       .dtype = dtype, .vcpu_id = vcpu_id,
+			       .users = hold ? 1 : 0 };
 	if (vm >= 0)
 		vms[vm].refs++;
 	pthread_mutex_unlock(&tab_lock);
 	return i;
+}
+
+static int res_add(int fd, enum rkind kind, int vm, uint32_t dtype,
+		   uint32_t vcpu_id)
+{
+	return res_add_hold(fd, kind, vm, dtype, vcpu_id, false);
 }
 
 /* Number of live entries. */
@@ -1747,14 +1756,7 @@ static const int recipe_errs[] = { EINVAL, EEXIST, EBUSY, ENOSPC, ENODEV,
 static int res_add_held(int fd, enum rkind kind, int vm, uint32_t dtype,
 			uint32_t vcpu_id)
 {
-	int i = res_add(fd, kind, vm, dtype, vcpu_id);
-
-	if (i >= 0) {
-		pthread_mutex_lock(&tab_lock);
-		res[i].users++;
-		pthread_mutex_unlock(&tab_lock);
-	}
-	return i;
+	return res_add_hold(fd, kind, vm, dtype, vcpu_id, true);
 }
 
 /* A new VM, held; -1 if none could be made. */
