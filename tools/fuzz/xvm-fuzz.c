@@ -321,6 +321,28 @@ static int res_pick(struct rng *r, enum rkind kind, uint32_t dtype)
 	return res_pick_in(r, kind, dtype, -1);
 }
 
+/*
+ * A VM or vCPU fd, half of the time one of a VM that has a device (so
+ * slot changes reach IOMMU mirrors, MMIO reaches MSI-X tables and GICs).
+ */
+static int res_pick_rich(struct rng *r, enum rkind kind)
+{
+	int d, x = -1, vm;
+
+	if (one_in(r, 2)) {
+		d = res_pick(r, R_DEV, 0);
+		if (d >= 0) {
+			vm = res[d].vm;
+			x = res_pick_in(r, kind, 0, vm);
+			pthread_mutex_lock(&tab_lock);
+			res[d].users--;
+			res_reap_locked(d);
+			pthread_mutex_unlock(&tab_lock);
+		}
+	}
+	return x >= 0 ? x : res_pick(r, kind, 0);
+}
+
 /* Any live resource at all. */
 static int res_pick_any(struct rng *r)
 {
@@ -763,7 +785,7 @@ static void op_create_vm(struct ctx *c)
 
 static void op_create_vcpu(struct ctx *c)
 {
-	int x = res_pick(&c->r, R_VM, 0), fd;
+	int x = res_pick_rich(&c->r, R_VM), fd;
 	uint64_t id;
 
 	if (x < 0)
@@ -783,7 +805,7 @@ static void op_create_vcpu(struct ctx *c)
 static void op_memory_region(struct ctx *c)
 {
 	struct xvm_userspace_memory_region m = { 0 };
-	int x = res_pick(&c->r, R_VM, 0), a = area_pick(&c->r);
+	int x = res_pick_rich(&c->r, R_VM), a = area_pick(&c->r);
 	uint64_t size;
 
 	if (x < 0)
@@ -852,7 +874,7 @@ static void op_evtchn(struct ctx *c)
 		{ XVM_EVTCHN_SEND, "EVTCHN_SEND" },
 	};
 	struct xvm_evtchn_op op = { 0 };
-	int x = res_pick(&c->r, R_VM, 0), o = (int)below(&c->r, 12), other = -1;
+	int x = res_pick_rich(&c->r, R_VM), o = (int)below(&c->r, 12), other = -1;
 	unsigned long req = ops[o].req;
 
 	if (x < 0)
@@ -894,7 +916,7 @@ static void op_evtchn_reset(struct ctx *c)
 static void op_doorbell(struct ctx *c)
 {
 	struct xvm_evtchn_doorbell d = { 0 };
-	int x = res_pick(&c->r, R_VM, 0);
+	int x = res_pick_rich(&c->r, R_VM);
 
 	if (x < 0)
 		return;
@@ -931,7 +953,7 @@ static void gen_mmio(struct ctx *c, struct xvm_mmio *m)
 static void op_mmio(struct ctx *c)
 {
 	struct xvm_mmio m;
-	int x = res_pick(&c->r, R_VCPU, 0);
+	int x = res_pick_rich(&c->r, R_VCPU);
 
 	if (x < 0)
 		return;
@@ -946,7 +968,7 @@ static void op_mmio_batch(struct ctx *c)
 	static struct xvm_mmio acc[MAX_THREADS][64];
 	struct xvm_mmio *a = acc[c->id];
 	struct xvm_mmio_batch b = { 0 };
-	int x = res_pick(&c->r, R_VCPU, 0);
+	int x = res_pick_rich(&c->r, R_VCPU);
 	uint32_t i;
 
 	if (x < 0)
@@ -974,7 +996,7 @@ static void op_poll(struct ctx *c)
 	static uint32_t ports[MAX_THREADS][XVM_POLL_MAX_PORTS + 1];
 	uint32_t *pl = ports[c->id];
 	struct xvm_poll p = { 0 };
-	int x = res_pick(&c->r, R_VCPU, 0);
+	int x = res_pick_rich(&c->r, R_VCPU);
 	uint32_t i, n;
 	long ret;
 
@@ -1043,7 +1065,7 @@ static void op_vgic_cpuif(struct ctx *c)
 		struct xvm_vgic_sgi sgi;
 		struct xvm_vgic_irq_line line;
 	} u;
-	int x = res_pick(&c->r, R_VCPU, 0), k = (int)below(&c->r, 7);
+	int x = res_pick_rich(&c->r, R_VCPU), k = (int)below(&c->r, 7);
 	const int *errs = ERRS(EINVAL, EBUSY, ENXIO, ENOTTY, EINTR);
 	unsigned long req;
 	const char *name;
