@@ -2524,12 +2524,96 @@ static void errors_line(char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/* Progress every 10 s until the time or the iterations are used up. */
+static void wait_for_the_end(void)
+{
+	uint64_t next_progress = t0_ns + 10000000000ULL;
+
+	while (!time_up()) {
+		usleep(100000);
+		if (now_ns() >= next_progress) {
+			say("t=%" PRIu64 "s iterations=%" PRIuFAST64 " ioctls=%" PRIuFAST64
+			    " fds=%" PRIuFAST64 " live=%d reports=%" PRIuFAST64,
+			    (uint64_t)((now_ns() - t0_ns) / 1000000000ULL), atomic_load(&n_iter),
+			    atomic_load(&n_ioctls), atomic_load(&n_fds), res_count(),
+			    atomic_load(&n_reports));
+			next_progress += 10000000000ULL;
+		}
+	}
+}
+
+/* Closes every fd and unmaps every area, then gives the devices back. */
+static void close_all(void)
+{
+	int i;
+
+	/* In table order: any order is legal. */
+	pthread_mutex_lock(&tab_lock);
+	for (i = 0; i < MAX_RES; i++) {
+		if (!res[i].used)
+			continue;
+		res[i].dead = true;
+		res[i].users = 0;
+		res_reap_locked(i);
+	}
+	for (i = 0; i < MAX_AREAS; i++) {
+		if (!areas[i].used)
+			continue;
+		areas[i].dead = true;
+		areas[i].users = 0;
+		area_reap_locked(i);
+	}
+	pthread_mutex_unlock(&tab_lock);
+	if (opt.e1000e && nreal)
+		pci_reset_binding(opt.e1000e);
+	if (opt.edu && nreal)
+		pci_reset_binding(opt.edu);
+
+}
+
+/* The summary line, on stdout and on the guest's results port. */
+static void print_summary(void)
+{
+	char errs[1024];
+	int i;
+
+	for (i = 0; opt.verbose && i < 64 && op_stats[i].name; i++)
+		say("  %-24s ok %8" PRIu64 " failed %8" PRIu64, op_stats[i].name,
+		    op_stats[i].ok, op_stats[i].fail);
+	errors_line(errs, sizeof(errs));
+	{
+		char line[1400];
+		const char *res_port = getenv("XVM_RESULTS");
+		int fd;
+
+		snprintf(line, sizeof(line),
+			 "xvm-fuzz: seed=%" PRIu64 " duration=%" PRIu64 "s threads=%u"
+			 " iterations=%" PRIuFAST64 " fds=%" PRIuFAST64
+			 " ioctls=%" PRIuFAST64 " errors=%s warnings=%" PRIuFAST64
+			 " reports=%" PRIuFAST64 "\n",
+			 opt.seed, (uint64_t)((now_ns() - t0_ns) / 1000000000ULL), opt.threads,
+			 atomic_load(&n_iter), atomic_load(&n_fds),
+			 atomic_load(&n_ioctls), errs, atomic_load(&n_warnings),
+			 atomic_load(&n_reports));
+		fputs(line, stdout);
+		fflush(stdout);
+		/* The guest's results port, where check.sh finds it. */
+		if (res_port && *res_port) {
+			fd = open(res_port, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0) {
+				if (write(fd, line, strlen(line)) < 0)
+					(void)0;
+				close(fd);
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	pthread_t sig_thr;
 	char errs[1024];
-	uint64_t next_progress;
 	unsigned int t;
 	int i;
 
@@ -2576,18 +2660,7 @@ int main(int argc, char **argv)
 			return 1;
 	pthread_create(&sig_thr, NULL, signaller, NULL);
 
-	next_progress = t0_ns + 10000000000ULL;
-	while (!time_up()) {
-		usleep(100000);
-		if (now_ns() >= next_progress) {
-			say("t=%" PRIu64 "s iterations=%" PRIuFAST64 " ioctls=%" PRIuFAST64
-			    " fds=%" PRIuFAST64 " live=%d reports=%" PRIuFAST64,
-			    (uint64_t)((now_ns() - t0_ns) / 1000000000ULL), atomic_load(&n_iter),
-			    atomic_load(&n_ioctls), atomic_load(&n_fds), res_count(),
-			    atomic_load(&n_reports));
-			next_progress += 10000000000ULL;
-		}
-	}
+	wait_for_the_end();
 	join_workers();
 	for (t = 0; t < opt.threads; t++) {
 		if (!ctxs[t].joined) {
@@ -2601,57 +2674,7 @@ int main(int argc, char **argv)
 	atomic_store(&sig_stop, true);
 	pthread_join(sig_thr, NULL);
 
-	/* Close everything, in table order (any order is legal). */
-	pthread_mutex_lock(&tab_lock);
-	for (i = 0; i < MAX_RES; i++) {
-		if (!res[i].used)
-			continue;
-		res[i].dead = true;
-		res[i].users = 0;
-		res_reap_locked(i);
-	}
-	for (i = 0; i < MAX_AREAS; i++) {
-		if (!areas[i].used)
-			continue;
-		areas[i].dead = true;
-		areas[i].users = 0;
-		area_reap_locked(i);
-	}
-	pthread_mutex_unlock(&tab_lock);
-	if (opt.e1000e && nreal)
-		pci_reset_binding(opt.e1000e);
-	if (opt.edu && nreal)
-		pci_reset_binding(opt.edu);
-
-	for (i = 0; opt.verbose && i < 64 && op_stats[i].name; i++)
-		say("  %-24s ok %8" PRIu64 " failed %8" PRIu64, op_stats[i].name,
-		    op_stats[i].ok, op_stats[i].fail);
-	errors_line(errs, sizeof(errs));
-	{
-		char line[1400];
-		const char *res_port = getenv("XVM_RESULTS");
-		int fd;
-
-		snprintf(line, sizeof(line),
-			 "xvm-fuzz: seed=%" PRIu64 " duration=%" PRIu64 "s threads=%u"
-			 " iterations=%" PRIuFAST64 " fds=%" PRIuFAST64
-			 " ioctls=%" PRIuFAST64 " errors=%s warnings=%" PRIuFAST64
-			 " reports=%" PRIuFAST64 "\n",
-			 opt.seed, (uint64_t)((now_ns() - t0_ns) / 1000000000ULL), opt.threads,
-			 atomic_load(&n_iter), atomic_load(&n_fds),
-			 atomic_load(&n_ioctls), errs, atomic_load(&n_warnings),
-			 atomic_load(&n_reports));
-		fputs(line, stdout);
-		fflush(stdout);
-		/* The guest's results port, where check.sh finds it. */
-		if (res_port && *res_port) {
-			fd = open(res_port, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-			if (fd >= 0) {
-				if (write(fd, line, strlen(line)) < 0)
-					(void)0;
-				close(fd);
-			}
-		}
-	}
+	close_all();
+	print_summary();
 	return atomic_load(&n_reports) ? 1 : 0;
 }
