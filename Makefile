@@ -66,7 +66,10 @@ FUZZER := $(BUILD)/bin/xvm-fuzz
 DURATION ?= 300
 SEED ?=
 
-KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT)
+# XVM_KUNIT=y: also build kmod/kunit/xvm-kunit.ko, the KUnit tests (only
+# if the kernel has CONFIG_KUNIT; the debug lane of scripts/check.sh does).
+XVM_KUNIT ?= n
+KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT) XVM_KUNIT=$(XVM_KUNIT)
 SANDBOX = $(ROOT)/scripts/sandbox.sh $(if $(EXTRA),--extra $(EXTRA)) $(SANDBOX_ARGS)
 # `make sandbox` runs $(CMD) in the guest (a shell command line).
 CMD ?= run-selftests
@@ -82,7 +85,8 @@ all: modules userspace
 
 help:
 	@echo 'make [all]          modules + userspace (into kmod/*/*.ko and build/)'
-	@echo 'make modules        kernel modules (KDIR=..., W=1, C=1|2, KCFLAGS=...)'
+	@echo 'make modules        kernel modules (KDIR=..., W=1, C=1|2, KCFLAGS=...,'
+	@echo '                    XVM_KUNIT=y: also the KUnit test module, never installed)'
 	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-{vmm,fuzz}, build/selftests/*, build/bench/*'
 	@echo 'make check          every check; what CI runs (scripts/check.sh)'
 	@echo 'make run            boot a guest running `xvm-vmm run /opt/xvm/examples/demo.conf`'
@@ -167,6 +171,9 @@ fuzz: all
 # unless MODSIGN=y. Kbuild cannot run depmod without System.map, so we run it
 # for a live install (not for a DESTDIR staging install: packagers do that).
 MODSIGN ?=
+# modules_install installs what the last build listed in modules.order: the
+# build done for install never includes the test module.
+install: override XVM_KUNIT := n
 install: all
 	$(KBUILD_MAKE) INSTALL_MOD_DIR=updates/xvm $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
 		CONFIG_MODULE_SIG_ALL=$(MODSIGN) modules_install

@@ -330,16 +330,22 @@ stage_debug() {
 		# GCOV_PROFILE=y on the command line reaches every kbuild
 		# directory: the modules are built for coverage (the debug kernel
 		# has CONFIG_GCOV_KERNEL), the kernel itself is not rebuilt.
+		# XVM_KUNIT=y: the KUnit tests too (kmod/kunit/xvm-kunit.ko),
+		# which run when the guest loads it (--kunit).
 		if run "$LOGS/debug-modules.log" make -C "$kdir" M="$src" -j"$(nproc)" \
-			GCOV_PROFILE=y modules; then
+			GCOV_PROFILE=y XVM_KUNIT=y modules; then
 			pass "debug: modules build against the debug kernel"
 		else
 			fail "debug: modules build against the debug kernel" "$LOGS/debug-modules.log"
 			return 0
 		fi
+		if [[ -d $src/kmod/kunit && ! -f $src/kmod/kunit/xvm-kunit.ko ]]; then
+			fail "debug: no kmod/kunit/xvm-kunit.ko (does the debug kernel have CONFIG_KUNIT?)" \
+				"$LOGS/debug-modules.log"
+		fi
 	fi
 	rm -rf "$LOGS/gcov" "$LOGS/gcov-fuzz" "$LOGS/gcov-all"
-	guest_lane "debug" "$LOGS/debug.log" --kernel "$kimg" --modules "$src/kmod" \
+	guest_lane "debug" "$LOGS/debug.log" --kernel "$kimg" --modules "$src/kmod" --kunit \
 		--no-vfio-modules --mem 2G --timeout "${XVM_DEBUG_TIMEOUT:-900}" \
 		--gcov "$LOGS/gcov"
 	debug_fuzz "$kimg" "$src/kmod"

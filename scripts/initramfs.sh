@@ -7,6 +7,8 @@
 #   -o FILE              output file (required)
 #   --modules DIR        xvm modules: every *.ko under DIR (default: kmod/),
 #                        'none' for no xvm modules -> /lib/modules/xvm/
+#   --kunit              include xvm-kunit.ko too (the KUnit tests, which
+#                        run when it loads); left out otherwise, even if built
 #   --vfio-kver KVER     take the VFIO modules from /lib/modules/KVER
 #                        (default: scripts/kver.sh)    -> /lib/modules/vfio/
 #   --no-vfio-modules    no VFIO modules (the kernel has VFIO built in)
@@ -23,11 +25,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 out='' moddir=$XVM_ROOT/kmod vfio_kver='' no_vfio=0 build=$XVM_ROOT/build extra=''
-interactive=0 no_unload=0 gcov=0
+interactive=0 no_unload=0 gcov=0 kunit=0
 while (($#)); do
 	case $1 in
 	-o) out=$2; shift 2 ;;
 	--modules) moddir=$2; shift 2 ;;
+	--kunit) kunit=1; shift ;;
 	--vfio-kver) vfio_kver=$2; shift 2 ;;
 	--no-vfio-modules) no_vfio=1; shift ;;
 	--build) build=$2; shift 2 ;;
@@ -66,6 +69,9 @@ printf 'export PATH=/opt/xvm/bin:/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1="xvm#
 if [[ $moddir != none ]]; then
 	[[ -d $moddir ]] || xvm_die "module dir $moddir does not exist"
 	while IFS= read -r -d '' ko; do
+		# A test module: only on request (a stale one must not load in
+		# the Debian lane), and then the tests run when /init loads it.
+		[[ $(basename "$ko") != xvm-kunit.ko ]] || ((kunit)) || continue
 		dst=$stage/lib/modules/xvm/$(basename "$ko")
 		cp "$ko" "$dst"
 		strip --strip-debug "$dst" 2>/dev/null || cp "$ko" "$dst"

@@ -7,6 +7,7 @@
 #   --kernel IMG         kernel image (default /boot/vmlinuz-$(scripts/kver.sh))
 #   --kver KVER          kernel release whose VFIO modules to use (default: kver.sh)
 #   --modules DIR        xvm modules: every *.ko under DIR (default kmod/; 'none')
+#   --kunit              also load DIR's xvm-kunit.ko (KUnit tests; debug kernel)
 #   --no-vfio-modules    no VFIO modules (kernel has VFIO built in)
 #   --build DIR          userspace build dir (default build/)
 #   --extra DIR          copied to /extra in the guest
@@ -37,12 +38,13 @@ set -euo pipefail
 
 kernel='' kver='' moddir=$XVM_ROOT/kmod no_vfio=0 build=$XVM_ROOT/build extra=''
 timeout_s=${XVM_TIMEOUT:-600} mem=${XVM_MEM:-1G} append='' log='' quiet=0
-no_unload=0 interactive=0 gcov_dir=''
+no_unload=0 interactive=0 gcov_dir='' kunit=0
 while (($#)); do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
 	--modules) moddir=$2; shift 2 ;;
+	--kunit) kunit=1; shift ;;
 	--no-vfio-modules) no_vfio=1; shift ;;
 	--build) build=$2; shift 2 ;;
 	--extra) extra=$2; shift 2 ;;
@@ -83,6 +85,7 @@ args=(-o "$initrd" --modules "$moddir" --build "$build")
 if ((no_vfio)); then args+=(--no-vfio-modules); else args+=(--vfio-kver "$kver"); fi
 if [[ -n $extra ]]; then args+=(--extra "$extra"); fi
 if ((no_unload)); then args+=(--no-unload); fi
+if ((kunit)); then args+=(--kunit); fi
 if ((interactive)); then args+=(--interactive); fi
 if [[ -n $gcov_dir ]]; then args+=(--gcov); fi
 "$XVM_ROOT/scripts/initramfs.sh" "${args[@]}" -- "$@"

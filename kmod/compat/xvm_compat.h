@@ -9,6 +9,36 @@
 #include <linux/version.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/export.h>
+
+/*
+ * Helpers that are static unless the kernel has KUnit, exported then only
+ * to modules importing the EXPORTED_FOR_KUNIT_TESTING namespace.
+ * <kunit/visibility.h> is upstream from 6.2 (and in some 6.1 stable
+ * releases); before, the same definitions, token for token, so that a
+ * later include of that header redefines nothing differently.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#include <kunit/visibility.h>
+#elif !defined(VISIBLE_IF_KUNIT)
+#if IS_ENABLED(CONFIG_KUNIT)
+#define VISIBLE_IF_KUNIT
+/* Exported to EXPORTED_FOR_KUNIT_TESTING only. */
+#define EXPORT_SYMBOL_IF_KUNIT(symbol) \
+	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
+#else
+#define VISIBLE_IF_KUNIT static
+/* Nothing to export: the helpers are static. */
+#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#endif
+#endif
+
+/* 6.13 turned namespaces from bare words into string literals. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define XVM_IMPORT_KUNIT_NS() MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
+#else
+#define XVM_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
+#endif
 
 /* 6.8 dropped eventfd_signal()'s count argument. */
 static inline void xvm_eventfd_signal(struct eventfd_ctx *ctx)

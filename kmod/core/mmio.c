@@ -20,19 +20,9 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 
+#include "xvm_compat.h"
 #include "internal.h"
-
-struct xvm_mmio_range {
-	u64 base;
-	u64 last;				/* inclusive */
-	struct xvm_mmio_region *region;		/* NULL: tombstone */
-};
-
-struct xvm_mmio_bus {
-	struct rcu_head rcu;
-	u32 nr;
-	struct xvm_mmio_range ranges[];
-};
+#include "mmio.h"
 
 /* The range whose span holds addr, or NULL. */
 static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
@@ -115,7 +105,7 @@ static void xvm_mmio_copy(struct xvm_mmio_bus *dst,
 			dst->ranges[dst->nr++] = src->ranges[i];
 }
 
-static u32 xvm_mmio_nr_live(const struct xvm_mmio_bus *bus)
+VISIBLE_IF_KUNIT u32 xvm_mmio_nr_live(const struct xvm_mmio_bus *bus)
 {
 	u32 i, n = 0;
 
@@ -123,14 +113,15 @@ static u32 xvm_mmio_nr_live(const struct xvm_mmio_bus *bus)
 		n += !!bus->ranges[i].region;
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(xvm_mmio_nr_live);
 
 /*
  * Where [base, last] would go in bus (the index of the first range above
  * base), or -EEXIST if it overlaps a live range.  Ranges never overlap each
  * other, so only the range before pos can reach base from below.
  */
-static int xvm_mmio_insert_pos(const struct xvm_mmio_bus *bus, u64 base,
-			       u64 last)
+VISIBLE_IF_KUNIT int xvm_mmio_insert_pos(const struct xvm_mmio_bus *bus,
+					 u64 base, u64 last)
 {
 	u32 pos = 0, i;
 
@@ -144,6 +135,7 @@ static int xvm_mmio_insert_pos(const struct xvm_mmio_bus *bus, u64 base,
 			return -EEXIST;
 	return pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(xvm_mmio_insert_pos);
 
 static const struct xvm_mmio_bus xvm_mmio_empty_bus;
 
@@ -223,7 +215,4 @@ void xvm_mmio_bus_free(struct xvm_vm *vm)
 	/* No reader can hold the VM any more: freeing now is safe. */
 	kvfree(rcu_dereference_protected(vm->mmio_bus, true));
 }
-
-#if IS_ENABLED(CONFIG_KUNIT)
-#include "mmio_kunit.c"
-#endif
+EXPORT_SYMBOL_IF_KUNIT(xvm_mmio_bus_free);

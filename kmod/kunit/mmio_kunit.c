@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the MMIO bus (mmio.c includes this file when CONFIG_KUNIT
- * is enabled, so the tests reach its static helpers).  They run when xvm.ko
- * is loaded into a kernel with KUnit, as the debug-kernel lane does.
+ * KUnit tests of the MMIO bus (kmod/core/mmio.c).  They run when
+ * xvm-kunit.ko is loaded, which only the debug-kernel lane does: the module
+ * is built only with XVM_KUNIT=y on a kernel with CONFIG_KUNIT (see Kbuild).
+ * The helpers of mmio.c they call are exported only to this namespace.
  */
 #include <kunit/test.h>
+#include <linux/module.h>
+
+#include "xvm_compat.h"
+#include "internal.h"
+#include "mmio.h"
 
 struct xvm_mmio_kunit_dev {
 	struct xvm_mmio_region region;
@@ -231,3 +237,7 @@ static struct kunit_suite xvm_mmio_test_suite = {
 };
 
 kunit_test_suite(xvm_mmio_test_suite);
+
+MODULE_DESCRIPTION("xvm: KUnit tests of the core (not for production)");
+MODULE_LICENSE("GPL");
+XVM_IMPORT_KUNIT_NS();
