@@ -28,6 +28,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/irq_work.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -90,6 +91,7 @@ static struct xvm_evtchn_port *xvm_evtchn_port(struct xvm_evtchn_table *t,
 {
 	if (!xvm_evtchn_port_in_range(port))
 		return NULL;
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
 	return xa_load(&t->ports, port);
 }
 
@@ -100,6 +102,7 @@ bool xvm_evtchn_port_valid(struct xvm_vm *vm, u32 port)
 
 bool xvm_evtchn_pending(struct xvm_vm *vm, u32 port)
 {
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
 	return test_bit(port, vm->evtchn->pending);
 }
 
@@ -183,6 +186,7 @@ static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
 
 	rcu_read_lock();
 	p = xvm_evtchn_port(t, port);
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
 	if (!p || test_and_set_bit(port, t->pending))
 		goto out;
 	if (!test_bit(port, t->masked))
@@ -546,6 +550,7 @@ static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
 
 	if (!xvm_evtchn_port_in_range(op->port))
 		return -EINVAL;
+	op->port = array_index_nospec(op->port, XVM_EVTCHN_MAX_PORTS);
 	p = xvm_evtchn_port(t, op->port);
 	if (cmd == XVM_EVTCHN_STATUS) {
 		xvm_evtchn_status(t, p, op->port, op);

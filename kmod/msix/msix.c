@@ -51,6 +51,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -324,6 +325,8 @@ static int xvm_msix_table_read(struct xvm_vcpu *vcpu,
 		*val = xvm_msix_all_ones(len);
 		return 0;
 	}
+	/* Aligned and below size: the whole access is in one entry. */
+	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = 0; i < len / 4; i++) {
 		u64 off = offset + 4 * i;
@@ -354,6 +357,7 @@ static int xvm_msix_table_write(struct xvm_vcpu *vcpu,
 		xvm_msix_count(m, XVM_MSIX_STAT_BAD_WRITES);
 		return 0;
 	}
+	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = 0; i < len / 4; i++) {
 		u64 off = offset + 4 * i;
@@ -388,6 +392,7 @@ static int xvm_msix_pba_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 		*val = xvm_msix_all_ones(len);
 		return 0;
 	}
+	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
 	word = m->pba[offset / 8];
 	spin_unlock_irqrestore(&m->lock, flags);
@@ -721,11 +726,14 @@ out_fput:
 
 static int xvm_msix_set_addr(struct xvm_msix *m, u32 which, u64 gpa)
 {
-	struct xvm_mmio_region *region = &m->regions[which];
+	struct xvm_mmio_region *region;
 	struct xvm_vm *vm = m->dev->vm;
 	u64 size;
 	int r;
 
+	/* xvm_msix_check_attr() checked which. */
+	which = array_index_nospec(which, XVM_MSIX_NR_REGIONS);
+	region = &m->regions[which];
 	size = which == XVM_MSIX_ADDR_TABLE ? m->info.table_size :
 					       m->info.pba_size;
 	if (gpa != XVM_MSIX_ADDR_NONE) {
@@ -803,9 +811,12 @@ static void xvm_msix_set_ctrl_word(struct xvm_msix *m, u16 val)
 static void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 				  struct xvm_msix_vector_state *out)
 {
-	struct xvm_msix_vector *v = &m->vectors[i];
+	struct xvm_msix_vector *v;
 	unsigned long flags;
 
+	/* xvm_msix_check_attr() checked i. */
+	i = array_index_nospec(i, m->nr_vectors);
+	v = &m->vectors[i];
 	memset(out, 0, sizeof(*out));
 	spin_lock_irqsave(&m->lock, flags);
 	out->addr = v->addr;
@@ -864,8 +875,11 @@ static int xvm_msix_check_attr(struct xvm_msix *m,
 
 static int xvm_msix_set_eventfd(struct xvm_msix *m, u32 i, int fd)
 {
-	struct xvm_msix_vector *v = &m->vectors[i];
+	struct xvm_msix_vector *v;
 
+	/* xvm_msix_check_attr() checked i. */
+	i = array_index_nospec(i, m->nr_vectors);
+	v = &m->vectors[i];
 	if (fd == -1) {
 		if (!v->eventfd)
 			return -ENOENT;
@@ -927,7 +941,7 @@ static int xvm_msix_do_get_attr(struct xvm_msix *m,
 				void __user *uaddr)
 {
 	struct xvm_msix_vector_state vs;
-	u64 val;
+	u64 val, i;
 	int r;
 
 	r = xvm_msix_check_attr(m, attr);
@@ -939,8 +953,8 @@ static int xvm_msix_do_get_attr(struct xvm_msix *m,
 		return copy_to_user(uaddr, &m->info, sizeof(m->info)) ?
 		       -EFAULT : 0;
 	case XVM_MSIX_GRP_ADDR:
-		val = m->on_bus[attr->attr] ? m->regions[attr->attr].base :
-					      XVM_MSIX_ADDR_NONE;
+		i = array_index_nospec(attr->attr, XVM_MSIX_NR_REGIONS);
+		val = m->on_bus[i] ? m->regions[i].base : XVM_MSIX_ADDR_NONE;
 		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
 	case XVM_MSIX_GRP_CTRL:
 		if (attr->attr != XVM_MSIX_CTRL_WORD)
@@ -951,7 +965,8 @@ static int xvm_msix_do_get_attr(struct xvm_msix *m,
 		xvm_msix_vector_state(m, attr->attr, &vs);
 		return copy_to_user(uaddr, &vs, sizeof(vs)) ? -EFAULT : 0;
 	case XVM_MSIX_GRP_STATS:
-		val = atomic64_read(&m->stats[attr->attr]);
+		i = array_index_nospec(attr->attr, XVM_MSIX_NR_STATS);
+		val = atomic64_read(&m->stats[i]);
 		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
 	default:
 		/* ATTACH and EVENTFD are write-only. */

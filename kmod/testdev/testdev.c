@@ -12,6 +12,7 @@
  * bus access can come from hard-IRQ context.  The counters are atomic.
  */
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -59,6 +60,8 @@ static int xvm_testdev_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 
 	if (!xvm_testdev_aligned(m, offset, len))
 		return -EINVAL;
+	/* The bus checked offset + len <= size. */
+	offset = array_index_nospec(offset, m->mmio.size - len + 1);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = len - 1; i >= 0; i--)		/* little-endian */
 		v = (v << 8) | m->bytes[offset + i];
@@ -77,6 +80,8 @@ static int xvm_testdev_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 
 	if (!xvm_testdev_aligned(m, offset, len))
 		return -EINVAL;
+	/* The bus checked offset + len <= size. */
+	offset = array_index_nospec(offset, m->mmio.size - len + 1);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = 0; i < len; i++)
 		m->bytes[offset + i] = val >> (8 * i);
@@ -129,13 +134,15 @@ static int xvm_testdev_set_attr(struct xvm_device *dev,
 				struct xvm_device_attr *attr)
 {
 	struct xvm_testdev_region req;
+	u64 index;
 
 	if (attr->group != XVM_TESTDEV_GRP_REGION ||
 	    attr->attr >= XVM_TESTDEV_MAX_REGIONS)
 		return -ENXIO;
+	index = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
 	if (copy_from_user(&req, u64_to_user_ptr(attr->addr), sizeof(req)))
 		return -EFAULT;
-	return xvm_testdev_add_region(dev->private, attr->attr, &req);
+	return xvm_testdev_add_region(dev->private, index, &req);
 }
 
 static int xvm_testdev_get_attr(struct xvm_device *dev,
@@ -144,18 +151,19 @@ static int xvm_testdev_get_attr(struct xvm_device *dev,
 	struct xvm_testdev *td = dev->private;
 	void __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct xvm_testdev_region req = { 0 };
-	u64 val;
+	u64 val, i;
 	int r;
 
 	switch (attr->group) {
 	case XVM_TESTDEV_GRP_REGION:
 		if (attr->attr >= XVM_TESTDEV_MAX_REGIONS)
 			return -ENXIO;
+		i = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
 		r = -ENOENT;
 		mutex_lock(&td->lock);
-		if (td->regions[attr->attr]) {
-			req.base = td->regions[attr->attr]->mmio.base;
-			req.size = td->regions[attr->attr]->mmio.size;
+		if (td->regions[i]) {
+			req.base = td->regions[i]->mmio.base;
+			req.size = td->regions[i]->mmio.size;
 			r = 0;
 		}
 		mutex_unlock(&td->lock);
@@ -165,7 +173,8 @@ static int xvm_testdev_get_attr(struct xvm_device *dev,
 	case XVM_TESTDEV_GRP_STATS:
 		if (attr->attr >= ARRAY_SIZE(td->stats))
 			return -ENXIO;
-		val = atomic64_read(&td->stats[attr->attr]);
+		i = array_index_nospec(attr->attr, ARRAY_SIZE(td->stats));
+		val = atomic64_read(&td->stats[i]);
 		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
 	default:
 		return -ENXIO;

@@ -34,6 +34,7 @@ struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id)
 
 	if (id >= XVM_MAX_VCPU_ID)
 		return NULL;
+	id = array_index_nospec(id, XVM_MAX_VCPU_ID);
 	c = READ_ONCE(vgic->by_id[id]);
 	if (!c || READ_ONCE(c->id) != id || c->index >= xvm_nr_vcpus(vgic->vm))
 		return NULL;

@@ -194,7 +194,7 @@ int xvm_vgic_line(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c, u32 intid,
 	if (intid < VGIC_NR_PRIVATE) {
 		if (intid < VGIC_NR_SGIS || !c)
 			return -EINVAL;
-		irq = &c->priv[intid];
+		irq = xvm_vgic_priv(c, intid);
 		raw_spin_lock_irqsave(&c->lock, flags);
 		vgic_set_line(irq, level);
 		xvm_vgic_irq_sync(vgic, c, irq);
@@ -204,7 +204,7 @@ int xvm_vgic_line(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c, u32 intid,
 	}
 	if (c || intid >= vgic->nr_irqs || intid >= VGIC_MAX_INTID)
 		return -EINVAL;
-	irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+	irq = xvm_vgic_spi(vgic, intid);
 	raw_spin_lock_irqsave(&vgic->lock, flags);
 	vgic_set_line(irq, level);
 	xvm_vgic_irq_sync(vgic, NULL, irq);
@@ -229,7 +229,7 @@ void xvm_vgic_msi(struct xvm_vgic *vgic, u32 intid, bool set)
 	if (intid < VGIC_NR_PRIVATE || intid >= vgic->nr_irqs ||
 	    intid >= VGIC_MAX_INTID)
 		return;
-	irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+	irq = xvm_vgic_spi(vgic, intid);
 	raw_spin_lock_irqsave(&vgic->lock, flags);
 	if (irq->edge)
 		irq->pending_latch = set;
@@ -295,12 +295,12 @@ void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
 	if (drop && c->apr)
 		c->apr &= c->apr - 1;
 	if (deactivate && intid < VGIC_NR_PRIVATE) {
-		irq = &c->priv[intid];
+		irq = xvm_vgic_priv(c, intid);
 		irq->active = false;
 		xvm_vgic_irq_sync(vgic, c, irq);
 	} else if (deactivate && intid < vgic->nr_irqs &&
 		   intid < VGIC_MAX_INTID) {
-		irq = &vgic->spis[intid - VGIC_NR_PRIVATE];
+		irq = xvm_vgic_spi(vgic, intid);
 		raw_spin_lock(&vgic->lock);
 		irq->active = false;
 		xvm_vgic_irq_sync(vgic, NULL, irq);

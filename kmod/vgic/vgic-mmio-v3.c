@@ -65,7 +65,7 @@ static u64 vgic_read_irouter(const struct xvm_vgic_access *a)
 	if (a->intid < VGIC_NR_PRIVATE || a->intid >= VGIC_MAX_INTID ||
 	    (a->offset & 4))
 		return 0;
-	irq = &a->vgic->spis[a->intid - VGIC_NR_PRIVATE];
+	irq = xvm_vgic_spi(a->vgic, a->intid);
 	return READ_ONCE(irq->mpidr);
 }
 
@@ -79,7 +79,7 @@ static void vgic_write_irouter(const struct xvm_vgic_access *a, u64 val)
 	if (a->intid < VGIC_NR_PRIVATE || a->intid >= VGIC_MAX_INTID ||
 	    (a->offset & 4))
 		return;
-	irq = &vgic->spis[a->intid - VGIC_NR_PRIVATE];
+	irq = xvm_vgic_spi(vgic, a->intid);
 	raw_spin_lock_irqsave(&vgic->lock, flags);
 	xvm_vgic_set_target(vgic, irq, val & VGIC_IROUTER_AFF_MASK);
 	target = irq->target;
@@ -96,7 +96,8 @@ static u64 vgic_read_idregs(const struct xvm_vgic_access *a)
 		[8] = 0x0d, [9] = 0xf0, [10] = 0x05, [11] = 0xb1,	/* CIDR */
 	};
 
-	return ids[a->offset / 4];
+	/* The dispatch checked offset < 48, the register's length. */
+	return ids[array_index_nospec(a->offset / 4, ARRAY_SIZE(ids))];
 }
 
 static const struct xvm_vgic_reg vgic_dist_regs[] = {

@@ -144,11 +144,12 @@ static struct xvm_vgic_irq *vgic_acc_irq(const struct xvm_vgic_access *a,
 					 u32 intid)
 {
 	if (a->rd)
-		return intid < VGIC_NR_PRIVATE ? &a->rd->priv[intid] : NULL;
+		return intid < VGIC_NR_PRIVATE ? xvm_vgic_priv(a->rd, intid) :
+						 NULL;
 	if (intid < VGIC_NR_PRIVATE || intid >= a->vgic->nr_irqs ||
 	    intid >= VGIC_MAX_INTID)
 		return NULL;
-	return &a->vgic->spis[intid - VGIC_NR_PRIVATE];
+	return xvm_vgic_spi(a->vgic, intid);
 }
 
 static raw_spinlock_t *vgic_acc_lock(const struct xvm_vgic_access *a)
@@ -161,6 +162,7 @@ static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
 {
 	struct xvm_vgic_cpu *c, *prev = NULL;
 	unsigned long bits = mask;
+	struct xvm_vgic_irq *irq;
 	unsigned int i;
 	s16 target;
 
@@ -171,8 +173,11 @@ static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
 		return;
 	}
 	for_each_set_bit(i, &bits, BITS_PER_LONG) {
-		target = READ_ONCE(a->vgic->spis[a->intid + i -
-						 VGIC_NR_PRIVATE].target);
+		/* Only INTIDs the access reached have their bit set. */
+		irq = vgic_acc_irq(a, a->intid + i);
+		if (!irq)
+			continue;
+		target = READ_ONCE(irq->target);
 		if (target < 0)
 			continue;
 		c = a->vgic->cpus[target];

@@ -33,6 +33,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -136,6 +137,25 @@ static inline bool xvm_vgic_initialized(struct xvm_vgic *vgic)
 {
 	/* Read nr_irqs and the routing only after initialized. */
 	return smp_load_acquire(&vgic->initialized);
+}
+
+/*
+ * The SPI intid (VGIC_NR_PRIVATE <= intid < VGIC_MAX_INTID, checked by the
+ * caller), with the index clamped under speculation as KVM's
+ * vgic_get_irq().
+ */
+static inline struct xvm_vgic_irq *xvm_vgic_spi(struct xvm_vgic *vgic,
+						u32 intid)
+{
+	return &vgic->spis[array_index_nospec(intid - VGIC_NR_PRIVATE,
+					      VGIC_MAX_SPIS)];
+}
+
+/* The private intid (< VGIC_NR_PRIVATE, checked by the caller) of c. */
+static inline struct xvm_vgic_irq *xvm_vgic_priv(struct xvm_vgic_cpu *c,
+						 u32 intid)
+{
+	return &c->priv[array_index_nospec(intid, VGIC_NR_PRIVATE)];
 }
 
 /* MPIDR affinity of a vCPU id, as KVM's reset_mpidr(). */
