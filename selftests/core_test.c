@@ -872,6 +872,35 @@ TEST_F(bus, little_endian_widths)
 	EXPECT_EQ(0, rd(_metadata, self->vcpu, a + 8, 8));
 }
 
+/*
+ * The last bytes of a region and its last index are their own, not aliases
+ * of the first: the bounds the handlers clamp indices to are exact.
+ */
+TEST_F(bus, last_offset_and_index)
+{
+	const uint64_t end = REG_BASE + REG_SIZE;
+	struct xvm_testdev_region reg;
+
+	wr(_metadata, self->vcpu, REG_BASE, 8, 0x1111111111111111ULL);
+	wr(_metadata, self->vcpu, end - 8, 8, 0x8877665544332211ULL);
+	EXPECT_EQ(0x8877665544332211ULL, rd(_metadata, self->vcpu, end - 8, 8));
+	wr(_metadata, self->vcpu, end - 1, 1, 0xaa);
+	EXPECT_EQ(0xaa, rd(_metadata, self->vcpu, end - 1, 1));
+	EXPECT_EQ(0xaa77, rd(_metadata, self->vcpu, end - 2, 2));
+	EXPECT_EQ(0xaa776655, rd(_metadata, self->vcpu, end - 4, 4));
+	EXPECT_EQ(0x1111111111111111ULL, rd(_metadata, self->vcpu, REG_BASE, 8));
+
+	ASSERT_OK(xvm_testdev_add_region(self->dev, XVM_TESTDEV_MAX_REGIONS - 1,
+					 end, 8));
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION,
+			       XVM_TESTDEV_MAX_REGIONS - 1, &reg));
+	EXPECT_EQ(end, reg.base);
+	EXPECT_EQ(8, reg.size);
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, &reg));
+	EXPECT_EQ(REG_BASE, reg.base);
+	EXPECT_EQ(REG_SIZE, reg.size);
+}
+
 TEST_F(bus, write_ignores_high_bits)
 {
 	const uint64_t a = REG_BASE + 0x200;

@@ -306,7 +306,8 @@ TEST_F(ev, op_reserved_fields_einval)
 TEST_F_TIMEOUT(ev, alloc_all_enospc, 120)
 {
 	static uint8_t seen[NPORTS];
-	uint32_t i, p = 0, again = 0;
+	const uint32_t last = NPORTS - 1;
+	uint32_t i, p = 0, again = 0, out = 0;
 
 	memset(seen, 0, sizeof(seen));
 	for (i = 1; i < NPORTS; i++) {
@@ -317,6 +318,16 @@ TEST_F_TIMEOUT(ev, alloc_all_enospc, 120)
 		seen[p] = 1;
 	}
 	ASSERT_ERR(xvm_evtchn_alloc_unbound(self->vm, &p), ENOSPC);
+	/* the last port is its own: mask, send, status, poll, clear */
+	ASSERT_OK(xvm_evtchn_mask(self->vm, last));
+	ASSERT_OK(xvm_evtchn_send(self->vm, last));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_PENDING | XVM_EVTCHN_STATUS_MASKED,
+		  st_status(self->vm, last));
+	EXPECT_EQ(0, st_status(self->vm, 1));
+	EXPECT_EQ(1, wpoll(self->vcpu[0], &last, 1, &out));
+	EXPECT_EQ(last, out);
+	ASSERT_OK(xvm_evtchn_clear(self->vm, last));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_MASKED, st_status(self->vm, last));
 	/* the one freed port is the one handed out next */
 	ASSERT_OK(xvm_evtchn_close(self->vm, 1234));
 	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &again));

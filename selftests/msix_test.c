@@ -443,6 +443,36 @@ TEST_F(msix, reset_state)
 	EXPECT_EQ(0, any_pending(e));
 }
 
+/* The last vector's entry, state and PBA bit are its own, not vector 0's. */
+TEST_F(msix, last_vector_is_its_own)
+{
+	struct env *e = &self->e;
+	const unsigned int last = NVEC - 1;
+	struct xvm_msix_vector_state st;
+	int h = 0;
+
+	ASSERT_OK(program(e, last, e->port[last], 1));
+	EXPECT_EQ(e->port[last], entry_rd(e, last, PCI_MSIX_ENTRY_DATA));
+	EXPECT_EQ((1ULL << 32) | e->port[last],
+		  mmio_rd(e->vcpu, entry(last, 8), 8, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_EQ(0, entry_rd(e, 0, PCI_MSIX_ENTRY_DATA));
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_VECTOR, last, &st));
+	EXPECT_EQ(DB_ADDR, st.addr);
+	EXPECT_EQ(e->port[last], st.data);
+	ASSERT_OK(xvm_get_attr(e->dev, XVM_MSIX_GRP_VECTOR, 0, &st));
+	EXPECT_EQ(0, st.data);
+
+	/* Masked, it latches its own PBA bit. */
+	ASSERT_OK(set_ctrl(e->dev, PCI_MSIX_FLAGS_ENABLE));
+	ASSERT_OK(fire(e, last));
+	EXPECT_EQ(1u << last, pba(e));
+	EXPECT_EQ(1u << last, mmio_rd(e->vcpu, PBA_GPA, 4, NULL));
+	EXPECT_EQ(0, mmio_rd(e->vcpu, PBA_GPA + 4, 4, NULL));
+	EXPECT_TRUE(vec_flags(e->dev, last) & XVM_MSIX_VECTOR_PENDING);
+	EXPECT_FALSE(vec_flags(e->dev, 0) & XVM_MSIX_VECTOR_PENDING);
+}
+
 /* 12: an unmasked vector is delivered to a poller, with no userspace hop. */
 struct delayed_fire {
 	struct env *e;

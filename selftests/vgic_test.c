@@ -846,6 +846,12 @@ TEST(nr_irqs_bounds)
 	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_IPRIORITYR + 1020,
 			       &(uint32_t){ 0xa0a0a0a0 }));
 	ASSERT_EQ(0, dist_reg(g->dev, GICD_IPRIORITYR + 1020));
+	/* ... and is its own: the first SPI did not change with it. */
+	ASSERT_EQ(0, dist_reg(g->dev, GICD_IPRIORITYR + 32));
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_IROUTER + 8 * 1019,
+			       &(uint32_t){ 1 }));
+	ASSERT_EQ(1, dist_reg(g->dev, GICD_IROUTER + 8 * 1019));
+	ASSERT_EQ(0, dist_reg(g->dev, GICD_IROUTER + 8 * 32));
 	gic_free(g);
 
 	g = gic_new();
