@@ -124,8 +124,8 @@ static void xvm_vgic_vcpu_abort(struct xvm_device *dev, struct xvm_vcpu *vcpu)
 	vgic->cpus[c->index] = NULL;
 	WRITE_ONCE(vgic->nr_cpus, vgic->nr_cpus - 1);
 	mutex_unlock(&vgic->config_lock);
-	xvm_mmio_synchronize();
-	kfree(c);
+	/* MMIO readers may still see its frame: vm->lock is held. */
+	kfree_rcu(c, rcu);
 }
 
 /*

@@ -239,8 +239,8 @@ undo:
 			xvm_vgic_cpu_drop_slot(c);
 	}
 	xa_erase(&vgic->rdregs, index);
-	xvm_mmio_synchronize();
-	kfree(r);
+	/* MMIO readers may still see it; config_lock is held. */
+	kfree_rcu(r, rcu);
 	return ret;
 }
 

@@ -25,7 +25,8 @@
  * Lock-free readers on the MMIO path: a redistributor frame is registered
  * on the bus only after its vgic_cpu fields are set; rdreg->free_index and
  * rdreg->next are read with READ_ONCE (GICR_TYPER.Last); a region or
- * vgic_cpu is freed only after xvm_mmio_synchronize().  vgic->nr_irqs is
+ * vgic_cpu is freed only after a grace period (xvm_mmio_synchronize() at
+ * teardown, kfree_rcu() where a mutex is held).  vgic->nr_irqs is
  * read after smp_load_acquire(&vgic->initialized).
  */
 #ifndef _XVM_VGIC_H
@@ -84,6 +85,7 @@ struct xvm_vgic_rdreg {
 	u64 base;
 	u32 free_index;
 	struct xvm_vgic_rdreg *next;	/* the region starting at our end */
+	struct rcu_head rcu;
 };
 
 /* The per-vCPU part: its redistributor and its CPU interface. */
@@ -107,6 +109,7 @@ struct xvm_vgic_cpu {
 
 	/* SPIs routed here that are ready, by INTID; under vgic->lock. */
 	DECLARE_BITMAP(spi_ready, VGIC_MAX_INTID);
+	struct rcu_head rcu;
 };
 
 struct xvm_vgic {
