@@ -18,7 +18,12 @@
 #include <linux/ioctl.h>
 
 #define XVM_API_VERSION		1
-#define XVMIO			0xB8
+/*
+ * The ioctl type: 0xBC is free in Documentation/userspace-api/ioctl/
+ * ioctl-number.rst (0xB8 is /dev/mshv's since Linux 6.10, 0xBA is
+ * liveupdate's, 0xAE is KVM's).  Chosen before any release depends on it.
+ */
+#define XVMIO			0xBC
 
 /* ioctls on /dev/xvm */
 #define XVM_GET_API_VERSION	_IO(XVMIO, 0x00)
