@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * evtchn_test: event channels, XVM_POLL, the eventfd bridges, the doorbell
- * and vCPU fd readiness (poll/epoll).
+ * evtchn_test: event channels, XVM_POLL, the eventfd bridges, the doorbell,
+ * vCPU fd readiness (poll/epoll), and one VM's control path racing
+ * another's.
  *
  * Timing is only ever checked loosely (a timeout returns 0, not before its
  * deadline); no test passes or fails on speed.
@@ -517,6 +518,171 @@ TEST_F(ev, reset_unbinds_remote)
 	EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(self->vm, pa));
 	EXPECT_ERR(ioctl(self->vcpu[0], XVM_EVTCHN_RESET, 0), ENOTTY);
 	close(vm2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrency: one VM's control path against another's                */
+
+#define CHURN_ROUNDS	300
+
+struct churn {
+	int vm, vcpu, efd;
+	uint32_t port;
+	int step, err;		/* the first failure */
+};
+
+/* One round on VM A: NOTIFY assign, signal, deassign; move the doorbell. */
+static int churn_round(struct churn *c, int i)
+{
+	uint64_t cnt;
+
+	if (xvm_evtchn_eventfd(c->vm, c->port, c->efd,
+			       XVM_EVTCHN_EVENTFD_NOTIFY))
+		return 1;
+	if (xvm_evtchn_send(c->vm, c->port))
+		return 2;
+	if (read(c->efd, &cnt, sizeof(cnt)) != sizeof(cnt) || cnt != 1)
+		return 3;
+	if (xvm_evtchn_clear(c->vm, c->port))
+		return 4;
+	if (xvm_evtchn_eventfd(c->vm, c->port, c->efd,
+			       XVM_EVTCHN_EVENTFD_NOTIFY |
+			       XVM_EVTCHN_EVENTFD_DEASSIGN))
+		return 5;
+	if (xvm_set_doorbell(c->vm, DB_ADDR + 4 * (i & 1), 0))
+		return 6;
+	return 0;
+}
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	int i;
+
+	for (i = 0; i < CHURN_ROUNDS && !c->step; i++) {
+		c->step = churn_round(c, i);
+		c->err = errno;
+	}
+	return NULL;
+}
+
+/* One round on VMs B and C: alloc, link, send, close both ends. */
+static int control_round(int b, int c)
+{
+	uint32_t p, pc, pb;
+
+	if (xvm_evtchn_alloc_unbound(b, &p) || xvm_evtchn_alloc_unbound(c, &pc))
+		return 1;
+	if (xvm_evtchn_bind_interdomain(b, c, pc, &pb))
+		return 2;
+	if (xvm_evtchn_send(b, pb) || !is_pending(c, pc))
+		return 3;
+	if (xvm_evtchn_close(c, pc) || st_state(b, pb) != XVM_EVTCHN_STATE_UNBOUND)
+		return 4;
+	if (xvm_evtchn_close(b, pb) || xvm_evtchn_close(b, p))
+		return 5;
+	return st_state(b, p) == XVM_EVTCHN_STATE_FREE ? 0 : 6;
+}
+
+/*
+ * VM A churns its NOTIFY bridge and doorbell while VMs B and C allocate,
+ * link and close ports: both sides complete, correctly.  (How long B
+ * waits is evtchn_bench's business.)
+ */
+TEST_F_TIMEOUT(ev, churn_one_vm_control_another, 300)
+{
+	struct churn c = { .vm = self->vm, .vcpu = self->vcpu[0] };
+	int b = xvm_create_vm(self->xvm, 0), cv = xvm_create_vm(self->xvm, 0);
+	int i, step = 0, h = -1;
+	pthread_t t;
+
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, cv);
+	c.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, c.efd);
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &c.port));
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn_thread, &c));
+	for (i = 0; i < CHURN_ROUNDS && !step; i++)
+		step = control_round(b, cv);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, step) TH_LOG("VM B/C failed at step %d (%s)", step,
+				  strerror(errno));
+	EXPECT_EQ(0, c.step) TH_LOG("VM A failed at step %d (%s)", c.step,
+				    strerror(c.err));
+	/* A's doorbell is where the last move put it, and works */
+	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR + 4, 4, c.port, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_TRUE(is_pending(self->vm, c.port));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_PENDING, st_status(self->vm, c.port));
+	close(c.efd);
+	close(cv);
+	close(b);
+}
+
+#define RACE_ROUNDS	200
+
+struct closer {
+	int vm;
+	uint32_t port;
+	int whole_vm;		/* close the VM fd instead of the port */
+	int ret;
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *cl = arg;
+
+	if (cl->whole_vm)
+		cl->ret = close(cl->vm);
+	else
+		cl->ret = xvm_evtchn_close(cl->vm, cl->port);
+	return NULL;
+}
+
+/*
+ * Both ends of a link closed at once, or one end's VM destroyed while the
+ * other end closes, or a bind racing the remote port's close: every
+ * outcome is consistent (run it under KASAN and lockdep).
+ */
+TEST_F_TIMEOUT(ev, interdomain_close_races, 300)
+{
+	struct closer cl;
+	uint32_t pa, pb;
+	pthread_t t;
+	int i, b, r;
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		b = xvm_create_vm(self->xvm, 0);
+		ASSERT_LE(0, b);
+		ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
+		ASSERT_OK(xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb));
+		cl = (struct closer){ .vm = b, .port = pb, .whole_vm = i & 1 };
+		ASSERT_EQ(0, pthread_create(&t, NULL, closer_thread, &cl));
+		EXPECT_OK(xvm_evtchn_close(self->vm, pa));
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, cl.ret);
+		EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(self->vm, pa));
+		if (!cl.whole_vm) {
+			EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(b, pb));
+			close(b);
+		}
+	}
+	/* a bind racing the close of the port it binds */
+	b = xvm_create_vm(self->xvm, 0);
+	ASSERT_LE(0, b);
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
+		cl = (struct closer){ .vm = self->vm, .port = pa };
+		ASSERT_EQ(0, pthread_create(&t, NULL, closer_thread, &cl));
+		r = xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb);
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, cl.ret);
+		if (!r) {	/* bound before the close: the close unbound it */
+			EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(b, pb));
+			EXPECT_OK(xvm_evtchn_close(b, pb));
+		}
+	}
+	close(b);
 }
 
 /* ------------------------------------------------------------------ */

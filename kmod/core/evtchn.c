@@ -4,26 +4,39 @@
  * bindings to a vCPU or to a port of another VM, eventfd bridges in both
  * directions, and a doorbell register on the MMIO bus.
  *
- * Raising a port (xvm_evtchn_set_pending) is lock-free: it runs from
+ * Raising a port (xvm_evtchn_raise()) is lock-free: it runs from
  * ioctls, from MMIO handlers (the doorbell, possibly in hard-IRQ context
  * for MSI delivery) and from eventfd wake functions (IRQs off).  It looks
  * the port up under RCU and never sleeps.
  *
  * Locking:
- *  - xvm_evtchn_lock (global mutex) serialises every change of port state
- *    (alloc, bind, close, bridges, doorbell) in all VMs, so that binding two
- *    VMs' ports together needs no lock ordering.  Control operations are
- *    rare; the data path never takes it.
- *  - Ports are published in t->ports (an xarray) and freed after an RCU
- *    grace period; remote_vm and notify are RCU pointers.
+ *  - t->lock (a mutex per VM) serialises the control operations on one
+ *    VM's ports: alloc, bind, close, reset, the eventfd bridges and the
+ *    doorbell.  An ioctl only takes the lock of the VM whose fd it came on:
+ *    no VM ever waits on another VM's mutex.
+ *  - t->link_lock (a spinlock per VM) protects state, remote_vm, remote
+ *    and remote_port of each of the VM's ports.  An interdomain link is
+ *    made and broken under the link locks of both VMs, taken in address
+ *    order (xvm_evtchn_lock_pair(), Xen's double_evtchn_lock()).  It nests
+ *    inside t->lock and is held only for a few stores.
+ *  - No lock is held across a grace period.  Ports and the doorbell region
+ *    are freed with kfree_rcu(); a NOTIFY bridge is freed by a work queued
+ *    with queue_rcu_work() on xvm_evtchn_wq, which also waits for its
+ *    deferred signal (irq_work) before it drops the eventfd.
+ *  - Ports are published in t->ports (an xarray); remote_vm and notify are
+ *    RCU pointers.
  *  - pending, masked and polling are atomic bitmaps.  A raise sets pending
  *    and then reads polling; a poller sets polling and then reads pending;
  *    both with full barriers, so one of them always sees the other.
  *
- * A VM's peer pointer (remote_vm) holds no reference: a VM going away first
- * unbinds its interdomain ports under xvm_evtchn_lock, then waits for a
- * grace period before it is freed, so a raise that found it under RCU ends
- * in time.
+ * Links: a port's remote_vm holds no reference.  Both ends of a link point
+ * at each other (remote), so either end breaks it for both.  Closing a port
+ * erases it from t->ports first: a bind looks the remote port up in the
+ * xarray under both link locks, so once erased the port can only lose its
+ * link, never gain one.  A VM that was ever linked (or had a doorbell)
+ * waits for a grace period at teardown, after unlinking its ports and with
+ * no lock held, before its table and the VM are freed: a raise or a close
+ * that found it through a peer's port under RCU is done by then.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -32,6 +45,7 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 #include "evtchn.h"
@@ -41,20 +55,29 @@
 
 struct xvm_evtchn_irqfd;
 
+/* A NOTIFY bridge (port -> eventfd); freed a grace period after removal. */
+struct xvm_evtchn_notify {
+	struct eventfd_ctx *ctx;
+	struct irq_work work;			/* deferred signal */
+	struct rcu_work free_work;
+};
+
 struct xvm_evtchn_port {
 	u32 state;				/* XVM_EVTCHN_STATE_* */
 	u32 notify_vcpu;			/* vCPU index, or NO_VCPU */
 	u32 remote_port;			/* INTERDOMAIN */
 	struct xvm_vm __rcu *remote_vm;		/* INTERDOMAIN peer */
-	struct eventfd_ctx __rcu *notify;	/* raise -> eventfd */
-	struct irq_work notify_work;		/* deferred eventfd signal */
+	struct xvm_evtchn_port *remote;		/* the peer's end */
+	struct xvm_evtchn_notify __rcu *notify;	/* raise -> eventfd */
 	struct xvm_evtchn_irqfd *irqfd;		/* eventfd -> raise */
-	struct list_head closing;		/* unlinked, awaiting a grace period */
 	struct rcu_head rcu;
 };
 
 struct xvm_evtchn_table {
 	struct xvm_vm *vm;
+	struct mutex lock;			/* control operations */
+	spinlock_t link_lock;			/* the ports' links */
+	bool reachable;				/* ever linked, or a doorbell */
 	struct xarray ports;			/* number -> port */
 	DECLARE_BITMAP(pending, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(masked, XVM_EVTCHN_MAX_PORTS);
@@ -66,6 +89,7 @@ struct xvm_evtchn_table {
 struct xvm_evtchn_doorbell_region {
 	struct xvm_mmio_region mmio;
 	struct xvm_evtchn_table *t;
+	struct rcu_head rcu;
 };
 
 /* An eventfd whose signal raises a port, hooked as KVM's irqfd. */
@@ -78,14 +102,15 @@ struct xvm_evtchn_irqfd {
 	poll_table pt;
 };
 
-static DEFINE_MUTEX(xvm_evtchn_lock);
+/* Frees NOTIFY bridges; drained at module exit. */
+static struct workqueue_struct *xvm_evtchn_wq;
 
 static bool xvm_evtchn_port_in_range(u32 port)
 {
 	return port && port < XVM_EVTCHN_MAX_PORTS;
 }
 
-/* The port, or NULL; under RCU or xvm_evtchn_lock. */
+/* The port, or NULL; under RCU or t->lock. */
 static struct xvm_evtchn_port *xvm_evtchn_port(struct xvm_evtchn_table *t,
 					       u32 port)
 {
@@ -110,7 +135,7 @@ void xvm_evtchn_poll_begin(struct xvm_vcpu *vcpu, int port)
 {
 	WRITE_ONCE(vcpu->poll_port, port);
 	set_bit(vcpu->index, vcpu->vm->evtchn->polling);
-	/* Pairs with the barrier of test_and_set_bit() in set_pending. */
+	/* Pairs with the barrier of test_and_set_bit() in xvm_evtchn_raise(). */
 	smp_mb__after_atomic();
 }
 
@@ -122,28 +147,24 @@ void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu)
 
 static void xvm_evtchn_signal_eventfd(struct xvm_evtchn_port *p)
 {
-	struct eventfd_ctx *ctx = rcu_dereference(p->notify);
+	struct xvm_evtchn_notify *n = rcu_dereference(p->notify);
 
-	if (!ctx)
+	if (!n)
 		return;
 	/* Not from inside another eventfd's wake function: defer. */
 	if (eventfd_signal_allowed())
-		xvm_eventfd_signal(ctx);
+		xvm_eventfd_signal(n->ctx);
 	else
-		irq_work_queue(&p->notify_work);
+		irq_work_queue(&n->work);
 }
 
+/* The bridge outlives its queued signal: see xvm_evtchn_notify_free(). */
 static void xvm_evtchn_notify_work(struct irq_work *work)
 {
-	struct xvm_evtchn_port *p = container_of(work, struct xvm_evtchn_port,
-						 notify_work);
-	struct eventfd_ctx *ctx;
+	struct xvm_evtchn_notify *n = container_of(work,
+						struct xvm_evtchn_notify, work);
 
-	rcu_read_lock();
-	ctx = rcu_dereference(p->notify);
-	if (ctx)
-		xvm_eventfd_signal(ctx);
-	rcu_read_unlock();
+	xvm_eventfd_signal(n->ctx);
 }
 
 /* The port's upcall: its vCPU's fd becomes readable, its eventfd fires. */
@@ -318,8 +339,23 @@ static void xvm_evtchn_irqfd_remove(struct xvm_evtchn_port *p)
 
 /* port -> eventfd */
 
+/*
+ * A grace period after the bridge was unpublished: raises that saw it are
+ * done; wait for the signal they may have deferred, then drop the eventfd.
+ */
+static void xvm_evtchn_notify_free(struct work_struct *work)
+{
+	struct xvm_evtchn_notify *n = container_of(to_rcu_work(work),
+					struct xvm_evtchn_notify, free_work);
+
+	irq_work_sync(&n->work);
+	eventfd_ctx_put(n->ctx);
+	kfree(n);
+}
+
 static int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd)
 {
+	struct xvm_evtchn_notify *n;
 	struct eventfd_ctx *ctx;
 
 	if (rcu_access_pointer(p->notify))
@@ -327,121 +363,204 @@ static int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd)
 	ctx = eventfd_ctx_fdget(fd);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	rcu_assign_pointer(p->notify, ctx);
+	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n) {
+		eventfd_ctx_put(ctx);
+		return -ENOMEM;
+	}
+	n->ctx = ctx;
+	init_irq_work(&n->work, xvm_evtchn_notify_work);
+	INIT_RCU_WORK(&n->free_work, xvm_evtchn_notify_free);
+	rcu_assign_pointer(p->notify, n);
 	return 0;
 }
 
-/*
- * Drops a NOTIFY eventfd a grace period after it was unpublished: raises
- * that saw it are done; wait for their deferred signal too.
- */
-static void xvm_evtchn_notify_put(struct xvm_evtchn_port *p,
-				  struct eventfd_ctx *ctx)
+/* Unpublishes the bridge now; it is freed after a grace period. */
+static void xvm_evtchn_notify_remove(struct xvm_evtchn_table *t,
+				     struct xvm_evtchn_port *p)
 {
-	irq_work_sync(&p->notify_work);
-	eventfd_ctx_put(ctx);
+	struct xvm_evtchn_notify *n;
+
+	n = rcu_replace_pointer(p->notify, NULL, lockdep_is_held(&t->lock));
+	if (n)
+		queue_rcu_work(xvm_evtchn_wq, &n->free_work);
 }
 
-static void xvm_evtchn_notify_remove(struct xvm_evtchn_port *p)
-{
-	struct eventfd_ctx *ctx;
+/* Interdomain links */
 
-	ctx = rcu_replace_pointer(p->notify, NULL,
-				  lockdep_is_held(&xvm_evtchn_lock));
-	if (!ctx)
+/* Takes the link locks of two VMs in address order (once if the same). */
+static void xvm_evtchn_lock_pair(struct xvm_evtchn_table *a,
+				 struct xvm_evtchn_table *b)
+	__acquires(&a->link_lock) __acquires(&b->link_lock)
+{
+	if (a == b) {
+		spin_lock(&a->link_lock);
+		__acquire(&b->link_lock);	/* for sparse */
 		return;
-	synchronize_rcu();
-	xvm_evtchn_notify_put(p, ctx);
+	}
+	if (a > b)
+		swap(a, b);
+	spin_lock(&a->link_lock);
+	spin_lock_nested(&b->link_lock, SINGLE_DEPTH_NESTING);
 }
 
-static void xvm_evtchn_unlink_peer(struct xvm_evtchn_port *p)
+static void xvm_evtchn_unlock_pair(struct xvm_evtchn_table *a,
+				   struct xvm_evtchn_table *b)
+	__releases(&a->link_lock) __releases(&b->link_lock)
 {
-	struct xvm_evtchn_port *rp;
+	if (a == b)
+		__release(&b->link_lock);	/* for sparse */
+	else
+		spin_unlock(&b->link_lock);
+	spin_unlock(&a->link_lock);
+}
+
+/* Points p (port of t) and rp (rport of rt) at each other; pair locked. */
+static void xvm_evtchn_link(struct xvm_evtchn_table *t,
+			    struct xvm_evtchn_port *p, u32 port,
+			    struct xvm_evtchn_table *rt,
+			    struct xvm_evtchn_port *rp, u32 rport)
+{
+	t->reachable = true;
+	rt->reachable = true;
+	p->remote = rp;
+	WRITE_ONCE(p->remote_port, rport);
+	rcu_assign_pointer(p->remote_vm, rt->vm);
+	WRITE_ONCE(p->state, XVM_EVTCHN_STATE_INTERDOMAIN);
+	rp->remote = p;
+	WRITE_ONCE(rp->remote_port, port);
+	rcu_assign_pointer(rp->remote_vm, t->vm);
+	WRITE_ONCE(rp->state, XVM_EVTCHN_STATE_INTERDOMAIN);
+}
+
+/* Makes one end of a link UNBOUND; pair locked. */
+static void xvm_evtchn_unlink_end(struct xvm_evtchn_port *p)
+{
+	RCU_INIT_POINTER(p->remote_vm, NULL);
+	p->remote = NULL;
+	WRITE_ONCE(p->state, XVM_EVTCHN_STATE_UNBOUND);
+}
+
+/*
+ * Breaks the link of p, a port of t already erased from t->ports: nothing
+ * can link it any more, and its link can only be broken (by the peer).
+ */
+static void xvm_evtchn_unlink_peer(struct xvm_evtchn_table *t,
+				   struct xvm_evtchn_port *p)
+{
+	struct xvm_evtchn_table *rt;
 	struct xvm_vm *peer;
 
-	peer = rcu_replace_pointer(p->remote_vm, NULL,
-				   lockdep_is_held(&xvm_evtchn_lock));
-	if (!peer)
-		return;
-	rp = xvm_evtchn_port(peer->evtchn, p->remote_port);
-	if (rp && rcu_access_pointer(rp->remote_vm)) {
-		RCU_INIT_POINTER(rp->remote_vm, NULL);
-		WRITE_ONCE(rp->state, XVM_EVTCHN_STATE_UNBOUND);
+	rcu_read_lock();
+	spin_lock(&t->link_lock);
+	peer = rcu_dereference(p->remote_vm);
+	spin_unlock(&t->link_lock);
+	if (peer) {
+		/* Found under RCU: the peer's teardown waits for us. */
+		rt = peer->evtchn;
+		xvm_evtchn_lock_pair(t, rt);
+		if (rcu_access_pointer(p->remote_vm) == peer) {
+			xvm_evtchn_unlink_end(p->remote);
+			xvm_evtchn_unlink_end(p);
+		}
+		xvm_evtchn_unlock_pair(t, rt);
 	}
+	rcu_read_unlock();
 }
 
 /*
- * Unpublishes a port: no raise can find it after this, but one that found
- * it before may run until a grace period has passed.
+ * Unpublishes and frees a port.  A raise that found it may run until a
+ * grace period has passed: the port and its NOTIFY bridge wait for one.
  */
-static struct xvm_evtchn_port *xvm_evtchn_unlink_port(struct xvm_evtchn_table *t,
-						      u32 port)
+static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
 {
 	struct xvm_evtchn_port *p;
 
-	lockdep_assert_held(&xvm_evtchn_lock);
+	lockdep_assert_held(&t->lock);
 	p = xa_erase(&t->ports, port);
 	if (!p)
-		return NULL;
-	xvm_evtchn_unlink_peer(p);
+		return;
+	xvm_evtchn_unlink_peer(t, p);
 	xvm_evtchn_irqfd_remove(p);
+	xvm_evtchn_notify_remove(t, p);
 	clear_bit(port, t->pending);
 	clear_bit(port, t->masked);
+	kfree_rcu(p, rcu);
+}
+
+static struct xvm_evtchn_port *xvm_evtchn_new_port(void)
+{
+	struct xvm_evtchn_port *p;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return NULL;
+	p->state = XVM_EVTCHN_STATE_UNBOUND;
+	p->notify_vcpu = XVM_EVTCHN_NO_VCPU;
 	return p;
 }
 
-/* Frees an unlinked port, a grace period after it was unlinked. */
-static void xvm_evtchn_free_port(struct xvm_evtchn_port *p)
+/* Stores p at a free port number; p == NULL reserves the number. */
+static int xvm_evtchn_insert(struct xvm_evtchn_table *t,
+			     struct xvm_evtchn_port *p, u32 *port)
 {
-	struct eventfd_ctx *ctx = rcu_dereference_protected(p->notify, true);
-
-	if (ctx)
-		xvm_evtchn_notify_put(p, ctx);
-	kfree(p);
-}
-
-static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
-{
-	struct xvm_evtchn_port *p = xvm_evtchn_unlink_port(t, port);
-
-	if (!p)
-		return;
-	if (!rcu_access_pointer(p->notify)) {
-		kfree_rcu(p, rcu);
-		return;
-	}
-	synchronize_rcu();
-	xvm_evtchn_free_port(p);
-}
-
-static int xvm_evtchn_alloc(struct xvm_evtchn_table *t, u32 *port)
-{
-	struct xvm_evtchn_port *p;
 	int r;
 
-	lockdep_assert_held(&xvm_evtchn_lock);
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
-		return -ENOMEM;
-	p->state = XVM_EVTCHN_STATE_UNBOUND;
-	p->notify_vcpu = XVM_EVTCHN_NO_VCPU;
-	init_irq_work(&p->notify_work, xvm_evtchn_notify_work);
-
+	lockdep_assert_held(&t->lock);
 	r = xa_alloc(&t->ports, port, p,
 		     XA_LIMIT(1, XVM_EVTCHN_MAX_PORTS - 1), GFP_KERNEL_ACCOUNT);
-	if (r) {
-		kfree(p);
+	if (r)
 		return r == -EBUSY ? -ENOSPC : r;
-	}
 	clear_bit(*port, t->pending);
 	clear_bit(*port, t->masked);
 	return 0;
 }
 
+static int xvm_evtchn_alloc_unbound(struct xvm_vm *vm,
+				    struct xvm_evtchn_op *op)
+{
+	struct xvm_evtchn_port *p;
+	int r;
+
+	p = xvm_evtchn_new_port();
+	if (!p)
+		return -ENOMEM;
+	r = xvm_evtchn_insert(vm->evtchn, p, &op->port);
+	if (r)
+		kfree(p);
+	return r;
+}
+
+/*
+ * Links p, not yet published at port of vm, with rport of peer.  The
+ * remote port is looked up under both link locks: a close that erased it
+ * either did so before (not found) or unlinks it after us.
+ */
+static int xvm_evtchn_link_remote(struct xvm_vm *vm, struct xvm_evtchn_port *p,
+				  u32 port, struct xvm_vm *peer, u32 rport)
+{
+	struct xvm_evtchn_table *t = vm->evtchn, *rt = peer->evtchn;
+	struct xvm_evtchn_port *rp;
+	int r;
+
+	rcu_read_lock();
+	xvm_evtchn_lock_pair(t, rt);
+	rp = xvm_evtchn_port(rt, rport);
+	r = -EINVAL;
+	if (rp && rp->state == XVM_EVTCHN_STATE_UNBOUND) {
+		xvm_evtchn_link(t, p, port, rt, rp, rport);
+		r = 0;
+	}
+	xvm_evtchn_unlock_pair(t, rt);
+	rcu_read_unlock();
+	return r;
+}
+
 static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 				       struct xvm_evtchn_op *op)
 {
-	struct xvm_evtchn_port *p, *rp;
+	struct xvm_evtchn_table *t = vm->evtchn;
+	struct xvm_evtchn_port *p = NULL;
 	struct xvm_vm *peer;
 	struct fd f;
 	u32 port;
@@ -451,26 +570,28 @@ static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 	if (!xvm_fd_file(f))
 		return -EBADF;
 	r = -EINVAL;
-	peer = xvm_vm_from_file(xvm_fd_file(f));
+	peer = xvm_vm_from_file(xvm_fd_file(f));	/* pinned by f */
 	if (!peer)
 		goto out;
-	rp = xvm_evtchn_port(peer->evtchn, op->remote_port);
-	if (!rp || rp->state != XVM_EVTCHN_STATE_UNBOUND)
+	r = -ENOMEM;
+	p = xvm_evtchn_new_port();
+	if (!p)
 		goto out;
-	r = xvm_evtchn_alloc(vm->evtchn, &port);
+	/* Reserve the number: the peer's end must know it. */
+	r = xvm_evtchn_insert(t, NULL, &port);
 	if (r)
 		goto out;
-	p = xvm_evtchn_port(vm->evtchn, port);
-
-	/* Both ends point at each other; neither holds a reference. */
-	p->remote_port = op->remote_port;
-	rcu_assign_pointer(p->remote_vm, peer);
-	WRITE_ONCE(p->state, XVM_EVTCHN_STATE_INTERDOMAIN);
-	rp->remote_port = port;
-	rcu_assign_pointer(rp->remote_vm, vm);
-	WRITE_ONCE(rp->state, XVM_EVTCHN_STATE_INTERDOMAIN);
+	r = xvm_evtchn_link_remote(vm, p, port, peer, op->remote_port);
+	if (r) {
+		xa_erase(&t->ports, port);
+		goto out;
+	}
+	/* Fills the reserved slot: allocates nothing, cannot fail. */
+	xa_store(&t->ports, port, p, GFP_KERNEL_ACCOUNT);
 	op->port = port;
+	p = NULL;
 out:
+	kfree(p);
 	fdput(f);
 	return r;
 }
@@ -481,12 +602,17 @@ static void xvm_evtchn_status(struct xvm_evtchn_table *t,
 {
 	struct xvm_vcpu *vcpu;
 
-	op->state = p ? p->state : XVM_EVTCHN_STATE_FREE;
+	op->state = XVM_EVTCHN_STATE_FREE;
 	op->status = 0;
 	op->vcpu_id = 0;
 	op->remote_port = 0;
 	if (!p)
 		return;
+	spin_lock(&t->link_lock);
+	op->state = p->state;
+	if (p->state == XVM_EVTCHN_STATE_INTERDOMAIN)
+		op->remote_port = p->remote_port;
+	spin_unlock(&t->link_lock);
 	if (test_bit(port, t->pending))
 		op->status |= XVM_EVTCHN_STATUS_PENDING;
 	if (test_bit(port, t->masked))
@@ -499,8 +625,6 @@ static void xvm_evtchn_status(struct xvm_evtchn_table *t,
 		vcpu = xvm_get_vcpu(t->vm, p->notify_vcpu);
 		op->vcpu_id = vcpu ? vcpu->id : 0;
 	}
-	if (p->state == XVM_EVTCHN_STATE_INTERDOMAIN)
-		op->remote_port = p->remote_port;
 }
 
 static void xvm_evtchn_unmask(struct xvm_vm *vm, struct xvm_evtchn_port *p,
@@ -530,7 +654,7 @@ static int xvm_evtchn_eventfd(struct xvm_evtchn_port *p, struct xvm_vm *vm,
 		if (notify ? !rcu_access_pointer(p->notify) : !p->irqfd)
 			return -ENOENT;
 		if (notify)
-			xvm_evtchn_notify_remove(p);
+			xvm_evtchn_notify_remove(vm->evtchn, p);
 		else
 			xvm_evtchn_irqfd_remove(p);
 		return 0;
@@ -540,20 +664,38 @@ static int xvm_evtchn_eventfd(struct xvm_evtchn_port *p, struct xvm_vm *vm,
 	return xvm_evtchn_irqfd_assign(vm, p, op->port, op->fd);
 }
 
-/* Ioctls that name an existing port. */
+static int xvm_evtchn_bind_vcpu(struct xvm_vm *vm, struct xvm_evtchn_port *p,
+				u32 vcpu_id)
+{
+	struct xvm_evtchn_table *t = vm->evtchn;
+	struct xvm_vcpu *vcpu;
+
+	vcpu = xvm_get_vcpu_by_id(vm, vcpu_id);
+	if (!vcpu)
+		return -ENOENT;
+	/* A peer may be binding this UNBOUND port right now. */
+	spin_lock(&t->link_lock);
+	WRITE_ONCE(p->notify_vcpu, vcpu->index);
+	if (p->state == XVM_EVTCHN_STATE_UNBOUND)
+		WRITE_ONCE(p->state, XVM_EVTCHN_STATE_VCPU);
+	spin_unlock(&t->link_lock);
+	return 0;
+}
+
+/* Ioctls that name an existing port; under t->lock. */
 static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
 			      struct xvm_evtchn_op *op)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
 	struct xvm_evtchn_port *p;
-	struct xvm_vcpu *vcpu;
+	u32 port = op->port;
 
-	if (!xvm_evtchn_port_in_range(op->port))
+	if (!xvm_evtchn_port_in_range(port))
 		return -EINVAL;
-	op->port = array_index_nospec(op->port, XVM_EVTCHN_MAX_PORTS);
-	p = xvm_evtchn_port(t, op->port);
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
+	p = xvm_evtchn_port(t, port);
 	if (cmd == XVM_EVTCHN_STATUS) {
-		xvm_evtchn_status(t, p, op->port, op);
+		xvm_evtchn_status(t, p, port, op);
 		return 0;
 	}
 	if (!p)
@@ -561,24 +703,18 @@ static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
 
 	switch (cmd) {
 	case XVM_EVTCHN_BIND_VCPU:
-		vcpu = xvm_get_vcpu_by_id(vm, op->vcpu_id);
-		if (!vcpu)
-			return -ENOENT;
-		WRITE_ONCE(p->notify_vcpu, vcpu->index);
-		if (p->state == XVM_EVTCHN_STATE_UNBOUND)
-			WRITE_ONCE(p->state, XVM_EVTCHN_STATE_VCPU);
-		return 0;
+		return xvm_evtchn_bind_vcpu(vm, p, op->vcpu_id);
 	case XVM_EVTCHN_CLOSE:
-		xvm_evtchn_close_port(t, op->port);
+		xvm_evtchn_close_port(t, port);
 		return 0;
 	case XVM_EVTCHN_MASK:
-		set_bit(op->port, t->masked);
+		set_bit(port, t->masked);
 		return 0;
 	case XVM_EVTCHN_UNMASK:
-		xvm_evtchn_unmask(vm, p, op->port);
+		xvm_evtchn_unmask(vm, p, port);
 		return 0;
 	case XVM_EVTCHN_CLEAR:
-		clear_bit(op->port, t->pending);
+		clear_bit(port, t->pending);
 		return 0;
 	case XVM_EVTCHN_EVENTFD:
 		return xvm_evtchn_eventfd(p, vm, op);
@@ -626,14 +762,17 @@ static const struct xvm_mmio_ops xvm_evtchn_doorbell_ops = {
 	.write	= xvm_evtchn_doorbell_write,
 };
 
+/*
+ * Bus readers hold RCU across the handler call (mmio.c): freeing the region
+ * a grace period after it left the bus is xvm_mmio_synchronize() + kfree().
+ */
 static void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
 				     struct xvm_evtchn_doorbell_region *db)
 {
 	if (!db)
 		return;
 	xvm_mmio_unregister(vm, &db->mmio);
-	xvm_mmio_synchronize();
-	kfree(db);
+	kfree_rcu(db, rcu);
 }
 
 /* A new doorbell replaces the old only once it is on the bus. */
@@ -645,7 +784,7 @@ static int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
 	struct xvm_evtchn_doorbell req;
 	int r;
 
-	lockdep_assert_held(&xvm_evtchn_lock);
+	lockdep_assert_held(&t->lock);
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if ((req.flags & ~XVM_EVTCHN_DOORBELL_DISABLE) || req.pad)
@@ -670,33 +809,47 @@ static int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
 		kfree(db);
 		return r;
 	}
+	spin_lock(&t->link_lock);
+	t->reachable = true;
+	spin_unlock(&t->link_lock);
 	t->doorbell = db;
 	xvm_evtchn_doorbell_free(vm, old);
 	return 0;
 }
 
-/* Closes every port, waiting for one grace period in all. */
+/* Closes every port. */
 static void xvm_evtchn_reset(struct xvm_evtchn_table *t)
 {
-	struct xvm_evtchn_port *p, *tmp;
+	struct xvm_evtchn_port *p;
 	unsigned long port;
-	LIST_HEAD(closing);
 
-	lockdep_assert_held(&xvm_evtchn_lock);
-	xa_for_each(&t->ports, port, p) {
-		xvm_evtchn_unlink_port(t, port);
-		list_add(&p->closing, &closing);
-	}
-	if (list_empty(&closing))
-		return;
-	synchronize_rcu();
-	list_for_each_entry_safe(p, tmp, &closing, closing)
-		xvm_evtchn_free_port(p);
+	lockdep_assert_held(&t->lock);
+	xa_for_each(&t->ports, port, p)
+		xvm_evtchn_close_port(t, port);
+}
+
+/* The ioctls that take the VM's lock; op was read and checked. */
+static long xvm_evtchn_control(struct xvm_vm *vm, unsigned int cmd,
+			       struct xvm_evtchn_op *op)
+{
+	struct xvm_evtchn_table *t = vm->evtchn;
+	long r;
+
+	mutex_lock(&t->lock);
+	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
+		r = xvm_evtchn_alloc_unbound(vm, op);
+	else if (cmd == XVM_EVTCHN_BIND_INTERDOMAIN)
+		r = xvm_evtchn_bind_interdomain(vm, op);
+	else
+		r = xvm_evtchn_port_op(vm, cmd, op);
+	mutex_unlock(&t->lock);
+	return r;
 }
 
 long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
 			 void __user *argp)
 {
+	struct xvm_evtchn_table *t = vm->evtchn;
 	struct xvm_evtchn_op op;
 	long r;
 
@@ -709,14 +862,14 @@ long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
 			return -EINVAL;
 		return xvm_evtchn_send(vm, op.port) ? 0 : -EINVAL;
 	case XVM_EVTCHN_RESET:
-		mutex_lock(&xvm_evtchn_lock);
-		xvm_evtchn_reset(vm->evtchn);
-		mutex_unlock(&xvm_evtchn_lock);
+		mutex_lock(&t->lock);
+		xvm_evtchn_reset(t);
+		mutex_unlock(&t->lock);
 		return 0;
 	case XVM_EVTCHN_SET_DOORBELL:
-		mutex_lock(&xvm_evtchn_lock);
+		mutex_lock(&t->lock);
 		r = xvm_evtchn_set_doorbell(vm, argp);
-		mutex_unlock(&xvm_evtchn_lock);
+		mutex_unlock(&t->lock);
 		return r;
 	case XVM_EVTCHN_ALLOC_UNBOUND:
 	case XVM_EVTCHN_BIND_INTERDOMAIN:
@@ -736,16 +889,7 @@ long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
 		return -EFAULT;
 	if (!xvm_evtchn_op_valid(cmd, &op))
 		return -EINVAL;
-
-	mutex_lock(&xvm_evtchn_lock);
-	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
-		r = xvm_evtchn_alloc(vm->evtchn, &op.port);
-	else if (cmd == XVM_EVTCHN_BIND_INTERDOMAIN)
-		r = xvm_evtchn_bind_interdomain(vm, &op);
-	else
-		r = xvm_evtchn_port_op(vm, cmd, &op);
-	mutex_unlock(&xvm_evtchn_lock);
-
+	r = xvm_evtchn_control(vm, cmd, &op);
 	if (!r && (_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(argp, &op, sizeof(op)))
 		return -EFAULT;
@@ -782,6 +926,8 @@ int xvm_evtchn_init(struct xvm_vm *vm)
 	if (!t)
 		return -ENOMEM;
 	t->vm = vm;
+	mutex_init(&t->lock);
+	spin_lock_init(&t->link_lock);
 	xa_init_flags(&t->ports, XA_FLAGS_ALLOC1);
 	vm->evtchn = t;
 	return 0;
@@ -790,20 +936,41 @@ int xvm_evtchn_init(struct xvm_vm *vm)
 void xvm_evtchn_destroy(struct xvm_vm *vm)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
+	bool reachable;
 
 	if (!t)
 		return;
-	/*
-	 * A peer reaches this VM only through one of its ports: reset unlinks
-	 * them and waits a grace period, so peers that found this VM under
-	 * RCU are done with it after it; doorbell readers are waited for by
-	 * the doorbell's removal.
-	 */
-	mutex_lock(&xvm_evtchn_lock);
+	mutex_lock(&t->lock);
 	xvm_evtchn_reset(t);
 	xvm_evtchn_doorbell_free(vm, t->doorbell);
 	t->doorbell = NULL;
-	mutex_unlock(&xvm_evtchn_lock);
+	mutex_unlock(&t->lock);
+
+	spin_lock(&t->link_lock);
+	reachable = t->reachable;
+	spin_unlock(&t->link_lock);
+	/*
+	 * Peers reach this VM only through a link, and the doorbell through
+	 * the bus: both are gone, but a raise (or a peer's close) that found
+	 * the VM before may still be running under RCU.
+	 */
+	if (reachable)
+		synchronize_rcu();
 	xa_destroy(&t->ports);
+	mutex_destroy(&t->lock);
 	kfree(t);
+}
+
+int __init xvm_evtchn_module_init(void)
+{
+	xvm_evtchn_wq = alloc_workqueue("xvm-evtchn", 0, 0);
+	return xvm_evtchn_wq ? 0 : -ENOMEM;
+}
+
+/* After the last VM: nothing of ours may run once the module is gone. */
+void xvm_evtchn_module_exit(void)
+{
+	/* A queue_rcu_work() queues its work from an RCU callback. */
+	rcu_barrier();
+	destroy_workqueue(xvm_evtchn_wq);
 }

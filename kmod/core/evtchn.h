@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What XVM_POLL (poll.c) needs from the event channels (evtchn.c). */
+/*
+ * What XVM_POLL (poll.c) and module init (main.c) need from the event
+ * channels (evtchn.c).
+ */
 #ifndef _XVM_CORE_EVTCHN_H
 #define _XVM_CORE_EVTCHN_H
 
@@ -10,5 +13,8 @@ bool xvm_evtchn_pending(struct xvm_vm *vm, u32 port);
 /* port: the only port polled, or -1 when several are. */
 void xvm_evtchn_poll_begin(struct xvm_vcpu *vcpu, int port);
 void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu);
+
+int xvm_evtchn_module_init(void);
+void xvm_evtchn_module_exit(void);
 
 #endif /* _XVM_CORE_EVTCHN_H */

@@ -11,6 +11,7 @@
 #include <linux/compat.h>
 
 #include "internal.h"
+#include "evtchn.h"
 
 /* XVM_CHECK_EXTENSION answers, as data. */
 static const struct {
@@ -70,14 +71,25 @@ static struct miscdevice xvm_dev = {
 
 static int __init xvm_init(void)
 {
-	return misc_register(&xvm_dev);
+	int r = xvm_evtchn_module_init();
+
+	if (r)
+		return r;
+	r = misc_register(&xvm_dev);
+	if (r)
+		xvm_evtchn_module_exit();
+	return r;
 }
 
 static void __exit xvm_exit(void)
 {
 	misc_deregister(&xvm_dev);
-	/* kvfree_rcu() callbacks queued by the MMIO bus must not outlive us. */
+	/*
+	 * kvfree_rcu() callbacks queued by the MMIO bus must not outlive us,
+	 * nor the event channels' deferred frees (which wait for their own).
+	 */
 	rcu_barrier();
+	xvm_evtchn_module_exit();
 }
 
 module_init(xvm_init);
