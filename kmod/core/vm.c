@@ -22,6 +22,9 @@
 
 static const struct file_operations xvm_vm_fops;
 
+/* VM ids: unique for the module's lifetime, unlike a VM's address. */
+static atomic64_t xvm_vm_last_id = ATOMIC64_INIT(0);
+
 void xvm_vm_get(struct xvm_vm *vm)
 {
 	kref_get(&vm->refcount);
@@ -115,6 +118,7 @@ int xvm_create_vm(unsigned long type)
 		return -ENOMEM;
 
 	kref_init(&vm->refcount);
+	vm->id = atomic64_inc_return(&xvm_vm_last_id);
 	vm->phys_addr_bits = bits;
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);

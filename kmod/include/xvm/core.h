@@ -110,6 +110,7 @@ struct xvm_vcpu {
 struct xvm_vm {
 	struct kref refcount;
 	struct mm_struct *mm;		/* the creator's; see vm.c */
+	u64 id;				/* unique, never reused (not 0) */
 	u32 phys_addr_bits;
 
 	struct mutex lock;		/* vCPU creation, device list */
