@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * evtchn_test: event channels, XVM_POLL, the eventfd bridges, the doorbell,
- * vCPU fd readiness (poll/epoll), and one VM's control path racing
- * another's.
+ * vCPU fd readiness (poll/epoll), who may bind a port (across fork and fd
+ * passing), and one VM's control path racing another's.
  *
  * Timing is only ever checked loosely (a timeout returns 0, not before its
  * deadline); no test passes or fails on speed.
@@ -23,6 +23,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "xvm_harness.h"
 #include "libxvm.h"
@@ -518,6 +520,272 @@ TEST_F(ev, reset_unbinds_remote)
 	EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(self->vm, pa));
 	EXPECT_ERR(ioctl(self->vcpu[0], XVM_EVTCHN_RESET, 0), ENOTTY);
 	close(vm2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Who may bind: XVM_EVTCHN_ALLOC_REMOTE and the owner rule            */
+
+/* XVM_EVTCHN_ALLOC_UNBOUND naming the VM of remote_fd as the one binder. */
+static int alloc_for(int vm, int remote_fd, uint32_t *port)
+{
+	struct xvm_evtchn_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.flags = XVM_EVTCHN_ALLOC_REMOTE;
+	op.fd = remote_fd;
+	if (ioctl_op(vm, XVM_EVTCHN_ALLOC_UNBOUND, &op))
+		return -1;
+	*port = op.port;
+	return 0;
+}
+
+/* Passes fd over a unix socket (SCM_RIGHTS); 0 or -1. */
+static int send_fd(int sock, int fd)
+{
+	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* The fd passed by send_fd(), or -1. */
+static int recv_fd(int sock)
+{
+	char byte, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* errno of a bind that must fail, or 0 if it succeeded. */
+static int bind_err(int vm, int remote_vm, uint32_t remote_port)
+{
+	uint32_t out;
+
+	errno = 0;
+	return xvm_evtchn_bind_interdomain(vm, remote_vm, remote_port, &out) ?
+	       errno : 0;
+}
+
+/*
+ * The forked child: its own VM, and the parent's VM fd (pvm) by
+ * inheritance.  ports[] are an UNBOUND, a free and an INTERDOMAIN port of
+ * the parent's VM, none of them granted to anyone.  Returns 0, or the
+ * number of the step that failed.
+ */
+static int grant_child(int xvm, int pvm, int sock, const uint32_t *ports)
+{
+	uint32_t pg, cp, state;
+	int cvm, i;
+	char c;
+
+	cvm = xvm_create_vm(xvm, 0);
+	if (cvm < 0)
+		return 1;
+	/* not the owner: every ioctl of the parent's VM fd is EIO */
+	errno = 0;
+	if (xvm_evtchn_status(pvm, ports[0], NULL, NULL) != -1 || errno != EIO)
+		return 2;
+	/* no grant: EACCES (UNBOUND: the old bypass; free; bound) */
+	for (i = 0; i < 3; i++)
+		if (bind_err(cvm, pvm, ports[i]) != EACCES)
+			return 3 + i;
+	if (bind_err(cvm, pvm, NPORTS - 1) != EACCES)
+		return 6;
+	/* the parent names this VM, then tells the port */
+	if (send_fd(sock, cvm))
+		return 7;
+	if (read(sock, &pg, sizeof(pg)) != sizeof(pg))
+		return 8;
+	if (xvm_evtchn_bind_interdomain(cvm, pvm, pg, &cp))
+		return 9;
+	if (xvm_evtchn_status(cvm, cp, &state, NULL) ||
+	    state != XVM_EVTCHN_STATE_INTERDOMAIN)
+		return 10;
+	/* the grantee may see that it is bound now: EINVAL, as for an owner */
+	if (bind_err(cvm, pvm, pg) != EINVAL)
+		return 11;
+	if (xvm_evtchn_send(cvm, cp))
+		return 12;
+	if (write(sock, "s", 1) != 1 || read(sock, &c, 1) != 1)
+		return 13;
+	/* the parent sent back */
+	if (!is_pending(cvm, cp))
+		return 14;
+	close(cvm);
+	return 0;
+}
+
+/*
+ * Across fork: the child holds the parent's VM fd but owns only its own
+ * VM.  Without a grant it cannot bind any port of the parent's VM; with
+ * one, passed by SCM_RIGHTS, it binds that port and the link works.
+ */
+TEST_F(ev, interdomain_grant_across_fork)
+{
+	int vm2 = xvm_create_vm(self->xvm, 0), sv[2], cfd, status;
+	uint32_t ports[3], pb, pg, state = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_LE(0, vm2);
+	ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &ports[0]));	/* UNBOUND */
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &ports[1]));
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &ports[2]));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, ports[2], &pb));
+	ASSERT_OK(xvm_evtchn_close(self->vm, ports[1]));		/* free */
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[0]);
+		_exit(grant_child(self->xvm, self->vm, sv[1], ports));
+	}
+	close(sv[1]);
+	cfd = recv_fd(sv[0]);
+	if (cfd < 0) {		/* the child gave up before sending it */
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_LE(0, cfd) TH_LOG("child failed at step %d",
+					 WEXITSTATUS(status));
+	}
+	/* the child's refused binds (done by now) changed nothing */
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, ports[0]));
+	EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(self->vm, ports[1]));
+	ASSERT_OK(xvm_evtchn_status(self->vm, ports[2], &state, NULL));
+	EXPECT_EQ(XVM_EVTCHN_STATE_INTERDOMAIN, state);
+	/* naming a VM needs only its fd, not its ownership */
+	ASSERT_OK(alloc_for(self->vm, cfd, &pg));
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pg));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_REMOTE_NAMED, st_status(self->vm, pg));
+	ASSERT_EQ(sizeof(pg), write(sv[0], &pg, sizeof(pg)));
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+	/* the child's send raised our end */
+	EXPECT_EQ(XVM_EVTCHN_STATE_INTERDOMAIN, st_state(self->vm, pg));
+	EXPECT_TRUE(is_pending(self->vm, pg));
+	ASSERT_OK(xvm_evtchn_send(self->vm, pg));
+	ASSERT_EQ(1, write(sv[0], "r", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+
+	/* the child's VM is gone with our copy of its fd: our end is UNBOUND */
+	close(cfd);
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pg));
+	/* and still named to that VM: not even the owner binds it elsewhere */
+	EXPECT_EQ(EACCES, bind_err(vm2, self->vm, pg));
+	close(sv[0]);
+	close(vm2);
+}
+
+/* A port named to VM B is bound by B only, not by C of the same owner. */
+TEST_F(ev, interdomain_named_port_only_named_vm)
+{
+	int b = xvm_create_vm(self->xvm, 0), c = xvm_create_vm(self->xvm, 0);
+	uint32_t pa, pb, pb2, self_port, loop;
+
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ASSERT_OK(alloc_for(self->vm, b, &pa));
+	EXPECT_EQ(EACCES, bind_err(c, self->vm, pa));
+	EXPECT_EQ(EACCES, bind_err(self->vm, self->vm, pa));
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pa));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb));
+	ASSERT_OK(xvm_evtchn_send(b, pb));
+	EXPECT_TRUE(is_pending(self->vm, pa));
+	/* bound: C still learns nothing, B is told it is bound */
+	EXPECT_EQ(EACCES, bind_err(c, self->vm, pa));
+	EXPECT_EQ(EINVAL, bind_err(b, self->vm, pa));
+	/* unbound again by B's close: still B's only */
+	ASSERT_OK(xvm_evtchn_close(b, pb));
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pa));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_REMOTE_NAMED | XVM_EVTCHN_STATUS_PENDING,
+		  st_status(self->vm, pa));
+	EXPECT_EQ(EACCES, bind_err(c, self->vm, pa));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb2));
+	/* a VM may name itself: a loopback only it can make */
+	ASSERT_OK(alloc_for(self->vm, self->vm, &self_port));
+	EXPECT_EQ(EACCES, bind_err(b, self->vm, self_port));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(self->vm, self->vm, self_port,
+					      &loop));
+	ASSERT_OK(xvm_evtchn_send(self->vm, loop));
+	EXPECT_TRUE(is_pending(self->vm, self_port));
+	close(c);
+	close(b);
+}
+
+/* A VM is named by an id that is never reused, not by its address. */
+TEST_F(ev, interdomain_named_vm_gone)
+{
+	uint32_t pa;
+	int x, y, i;
+
+	x = xvm_create_vm(self->xvm, 0);
+	ASSERT_LE(0, x);
+	ASSERT_OK(alloc_for(self->vm, x, &pa));
+	close(x);
+	/* new VMs, likely at x's address: none of them is x */
+	for (i = 0; i < 8; i++) {
+		y = xvm_create_vm(self->xvm, 0);
+		ASSERT_LE(0, y);
+		EXPECT_EQ(EACCES, bind_err(y, self->vm, pa));
+		close(y);
+	}
+	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pa));
+}
+
+TEST_F(ev, alloc_remote_errors)
+{
+	struct xvm_evtchn_op op;
+	int efd = eventfd(0, EFD_CLOEXEC);
+	uint32_t p;
+
+	ASSERT_LE(0, efd);
+	EXPECT_ERR(alloc_for(self->vm, -1, &p), EBADF);
+	EXPECT_ERR(alloc_for(self->vm, efd, &p), EINVAL);
+	EXPECT_ERR(alloc_for(self->vm, self->vcpu[0], &p), EINVAL);
+	EXPECT_ERR(alloc_for(self->vm, self->xvm, &p), EINVAL);
+	memset(&op, 0, sizeof(op));
+	op.flags = XVM_EVTCHN_ALLOC_REMOTE | 2;
+	op.fd = self->vm;
+	EXPECT_ERR(ioctl_op(self->vm, XVM_EVTCHN_ALLOC_UNBOUND, &op), EINVAL);
+	/* the flag belongs to ALLOC_UNBOUND only */
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &p));
+	memset(&op, 0, sizeof(op));
+	op.flags = XVM_EVTCHN_ALLOC_REMOTE;
+	op.fd = self->vm;
+	op.remote_port = p;
+	EXPECT_ERR(ioctl_op(self->vm, XVM_EVTCHN_BIND_INTERDOMAIN, &op), EINVAL);
+	/* without the flag fd is ignored: no name */
+	memset(&op, 0, sizeof(op));
+	op.fd = efd;
+	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_ALLOC_UNBOUND, &op));
+	EXPECT_EQ(0, st_status(self->vm, op.port));
+	close(efd);
 }
 
 /* ------------------------------------------------------------------ */

@@ -37,6 +37,11 @@
  * waits for a grace period at teardown, after unlinking its ports and with
  * no lock held, before its table and the VM are freed: a raise or a close
  * that found it through a peer's port under RCU is done by then.
+ *
+ * Who may bind: a port allocated with XVM_EVTCHN_ALLOC_REMOTE names, by its
+ * unique id, the one VM that may bind it; a port that names no VM may only
+ * be bound by its own VM's owner (the same mm).  Anyone else gets -EACCES,
+ * whatever the port's state.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -66,6 +71,7 @@ struct xvm_evtchn_port {
 	u32 state;				/* XVM_EVTCHN_STATE_* */
 	u32 notify_vcpu;			/* vCPU index, or NO_VCPU */
 	u32 remote_port;			/* INTERDOMAIN */
+	u64 remote_id;				/* the VM that may bind it, or 0 */
 	struct xvm_vm __rcu *remote_vm;		/* INTERDOMAIN peer */
 	struct xvm_evtchn_port *remote;		/* the peer's end */
 	struct xvm_evtchn_notify __rcu *notify;	/* raise -> eventfd */
@@ -488,7 +494,7 @@ static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
 	kfree_rcu(p, rcu);
 }
 
-static struct xvm_evtchn_port *xvm_evtchn_new_port(void)
+static struct xvm_evtchn_port *xvm_evtchn_new_port(u64 remote_id)
 {
 	struct xvm_evtchn_port *p;
 
@@ -497,6 +503,7 @@ static struct xvm_evtchn_port *xvm_evtchn_new_port(void)
 		return NULL;
 	p->state = XVM_EVTCHN_STATE_UNBOUND;
 	p->notify_vcpu = XVM_EVTCHN_NO_VCPU;
+	p->remote_id = remote_id;
 	return p;
 }
 
@@ -516,19 +523,54 @@ static int xvm_evtchn_insert(struct xvm_evtchn_table *t,
 	return 0;
 }
 
+/* The id of the VM behind fd. */
+static int xvm_evtchn_vm_id(int fd, u64 *id)
+{
+	struct xvm_vm *remote;
+	struct fd f;
+
+	f = fdget(fd);
+	if (!xvm_fd_file(f))
+		return -EBADF;
+	remote = xvm_vm_from_file(xvm_fd_file(f));
+	if (remote)
+		*id = remote->id;
+	fdput(f);
+	return remote ? 0 : -EINVAL;
+}
+
 static int xvm_evtchn_alloc_unbound(struct xvm_vm *vm,
 				    struct xvm_evtchn_op *op)
 {
 	struct xvm_evtchn_port *p;
+	u64 remote_id = 0;
 	int r;
 
-	p = xvm_evtchn_new_port();
+	if (op->flags & XVM_EVTCHN_ALLOC_REMOTE) {
+		r = xvm_evtchn_vm_id(op->fd, &remote_id);
+		if (r)
+			return r;
+	}
+	p = xvm_evtchn_new_port(remote_id);
 	if (!p)
 		return -ENOMEM;
 	r = xvm_evtchn_insert(vm->evtchn, p, &op->port);
 	if (r)
 		kfree(p);
 	return r;
+}
+
+/*
+ * May vm bind rp (NULL: no such port), a port of peer?  Only the VM that
+ * rp names, or, if it names none, the peer's owner.  Anyone else learns
+ * nothing of rp's state: -EACCES for a free, bound or named port alike.
+ */
+static int xvm_evtchn_may_bind(struct xvm_vm *vm, struct xvm_vm *peer,
+			       struct xvm_evtchn_port *rp)
+{
+	if (rp && rp->remote_id)
+		return rp->remote_id == vm->id ? 0 : -EACCES;
+	return peer->mm == current->mm ? 0 : -EACCES;
 }
 
 /*
@@ -546,11 +588,11 @@ static int xvm_evtchn_link_remote(struct xvm_vm *vm, struct xvm_evtchn_port *p,
 	rcu_read_lock();
 	xvm_evtchn_lock_pair(t, rt);
 	rp = xvm_evtchn_port(rt, rport);
-	r = -EINVAL;
-	if (rp && rp->state == XVM_EVTCHN_STATE_UNBOUND) {
+	r = xvm_evtchn_may_bind(vm, peer, rp);
+	if (!r && (!rp || rp->state != XVM_EVTCHN_STATE_UNBOUND))
+		r = -EINVAL;
+	if (!r)
 		xvm_evtchn_link(t, p, port, rt, rp, rport);
-		r = 0;
-	}
 	xvm_evtchn_unlock_pair(t, rt);
 	rcu_read_unlock();
 	return r;
@@ -574,7 +616,7 @@ static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 	if (!peer)
 		goto out;
 	r = -ENOMEM;
-	p = xvm_evtchn_new_port();
+	p = xvm_evtchn_new_port(0);
 	if (!p)
 		goto out;
 	/* Reserve the number: the peer's end must know it. */
@@ -621,6 +663,8 @@ static void xvm_evtchn_status(struct xvm_evtchn_table *t,
 		op->status |= XVM_EVTCHN_STATUS_EVENTFD_IN;
 	if (rcu_access_pointer(p->notify))
 		op->status |= XVM_EVTCHN_STATUS_EVENTFD_OUT;
+	if (p->remote_id)
+		op->status |= XVM_EVTCHN_STATUS_REMOTE_NAMED;
 	if (p->notify_vcpu != XVM_EVTCHN_NO_VCPU) {
 		vcpu = xvm_get_vcpu(t->vm, p->notify_vcpu);
 		op->vcpu_id = vcpu ? vcpu->id : 0;
@@ -723,12 +767,14 @@ static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
 	}
 }
 
-/* Flags are only meaningful for XVM_EVTCHN_EVENTFD. */
+/* Flags mean something for ALLOC_UNBOUND and EVENTFD only. */
 static bool xvm_evtchn_op_valid(unsigned int cmd,
 				const struct xvm_evtchn_op *op)
 {
 	if (op->pad || op->reserved[0] || op->reserved[1])
 		return false;
+	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
+		return !(op->flags & ~XVM_EVTCHN_ALLOC_REMOTE);
 	return cmd == XVM_EVTCHN_EVENTFD || !op->flags;
 }
 

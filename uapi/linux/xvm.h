@@ -169,7 +169,12 @@ struct xvm_evtchn_op {
 	__u32 port;		/* in/out: the local port */
 	__u32 flags;		/* must be zero unless stated */
 	__u32 vcpu_id;		/* BIND_VCPU: the vCPU to notify */
-	__s32 fd;		/* BIND_INTERDOMAIN: remote VM fd; EVENTFD: eventfd */
+	/*
+	 * BIND_INTERDOMAIN: the remote VM's fd; ALLOC_UNBOUND with
+	 * XVM_EVTCHN_ALLOC_REMOTE: the fd of the VM that may bind the port;
+	 * EVENTFD: the eventfd.
+	 */
+	__s32 fd;
 	__u32 remote_port;	/* BIND_INTERDOMAIN: the remote VM's unbound port */
 	__u32 state;		/* STATUS out: XVM_EVTCHN_STATE_* */
 	__u32 status;		/* STATUS out: XVM_EVTCHN_STATUS_* bits */
@@ -188,6 +193,10 @@ enum xvm_evtchn_state {
 #define XVM_EVTCHN_STATUS_MASKED	(1U << 1)
 #define XVM_EVTCHN_STATUS_EVENTFD_IN	(1U << 2)	/* an eventfd raises it */
 #define XVM_EVTCHN_STATUS_EVENTFD_OUT	(1U << 3)	/* a send signals an eventfd */
+#define XVM_EVTCHN_STATUS_REMOTE_NAMED	(1U << 4)	/* allocated with ALLOC_REMOTE */
+
+/* XVM_EVTCHN_ALLOC_UNBOUND flags */
+#define XVM_EVTCHN_ALLOC_REMOTE		(1U << 0)	/* only the VM of fd may bind it */
 
 /* XVM_EVTCHN_EVENTFD flags */
 #define XVM_EVTCHN_EVENTFD_NOTIFY	(1U << 0)	/* port -> eventfd, else eventfd -> port */
