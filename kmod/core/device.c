@@ -152,8 +152,11 @@ static long xvm_device_ioctl(struct file *filp, unsigned int cmd,
 static int xvm_device_release(struct inode *inode, struct file *filp)
 {
 	struct xvm_device *dev = filp->private_data;
-	struct xvm_vm *vm = dev->vm;
+	struct xvm_vm *vm;
 
+	if (!dev)		/* xvm_device_create() failed: nothing here */
+		return 0;
+	vm = dev->vm;
 	if (dev->ops->release) {
 		mutex_lock(&vm->lock);
 		list_del(&dev->vm_node);
@@ -206,6 +209,16 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 		r = fd;
 		goto out_free;
 	}
+	/*
+	 * The file before the device: a created device cannot be taken back
+	 * (a vcpu_ioctl device is published for good), so nothing may fail
+	 * after ->create but the caller's own copy_to_user().
+	 */
+	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		goto out_put_fd;
+	}
 
 	mutex_lock(&vm->lock);
 	r = -EEXIST;
@@ -226,12 +239,6 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	 * vm->devices and goes at VM teardown, or at once through release.
 	 */
 	xvm_vm_get(vm);
-	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
-	if (IS_ERR(file)) {
-		xvm_vm_put(vm);
-		put_unused_fd(fd);
-		return PTR_ERR(file);
-	}
 	cd.fd = fd;
 	if (copy_to_user(argp, &cd, sizeof(cd))) {
 		fput(file);
@@ -243,6 +250,9 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 
 out_unlock:
 	mutex_unlock(&vm->lock);
+	file->private_data = NULL;	/* its release has nothing to do */
+	fput(file);
+out_put_fd:
 	put_unused_fd(fd);
 out_free:
 	kfree(dev);
