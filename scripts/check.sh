@@ -237,6 +237,11 @@ guest_lane() {
 	else
 		fail "$label selftests: no XVM-SELFTESTS summary" "$log.sandbox"
 	fi
+	# The fault-injection sweep's figures (debug kernel only; it skips
+	# elsewhere without printing them).
+	local sweep
+	sweep=$(tr -d '\r' <"$log" | grep -aoE 'failnth: [0-9]+ paths, .*' | tail -n 1) || true
+	[[ -z $sweep ]] || echo "   $sweep"
 
 	read -r p f s <<<"$(xvm_kunit_counts "$log.kernel")"
 	if ((p + f + s)); then
