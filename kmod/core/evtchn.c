@@ -24,7 +24,12 @@
  *    with queue_rcu_work() on xvm_evtchn_wq, which also waits for its
  *    deferred signal (irq_work) before it drops the eventfd.
  *  - Ports are published in t->ports (an xarray); remote_vm and notify are
- *    RCU pointers.
+ *    RCU pointers.  An interdomain send reads remote lock-free (READ_ONCE)
+ *    and raises the peer's port only while that port's remote is still
+ *    the sender: a port closed meanwhile, its number given to a new port,
+ *    is not raised.  A raise in flight on a port that is being closed may
+ *    still set its pending bit after close; the bit is cleared again when
+ *    the number is next allocated, before the new port is published.
  *  - pending, masked and polling are atomic bitmaps.  A raise sets pending
  *    and then reads polling; a poller sets polling and then reads pending;
  *    both with full barriers, so one of them always sees the other.
@@ -205,8 +210,13 @@ static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port)
 	}
 }
 
-/* Marks a local port pending; safe in any context, never sleeps. */
-static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
+/*
+ * Marks a port of vm pending; safe in any context, never sleeps.  With
+ * from set (an interdomain send), only if the port is still from's peer:
+ * a port closed meanwhile and its number given to a new one is left alone.
+ */
+static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
+				  struct xvm_evtchn_port *from)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
 	struct xvm_evtchn_port *p;
@@ -214,13 +224,20 @@ static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
 	rcu_read_lock();
 	p = xvm_evtchn_port(t, port);
 	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
-	if (!p || test_and_set_bit(port, t->pending))
+	if (!p || (from && READ_ONCE(p->remote) != from))
+		goto out;
+	if (test_and_set_bit(port, t->pending))
 		goto out;
 	if (!test_bit(port, t->masked))
 		xvm_evtchn_upcall(vm, p);
 	xvm_evtchn_wake_pollers(vm, port);
 out:
 	rcu_read_unlock();
+}
+
+static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
+{
+	xvm_evtchn_raise_from(vm, port, NULL);
 }
 
 void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port)
@@ -244,8 +261,11 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 	found = p;
 	if (p && READ_ONCE(p->state) == XVM_EVTCHN_STATE_INTERDOMAIN) {
 		peer = rcu_dereference(p->remote_vm);
+		/* Pairs with rcu_assign_pointer(): remote_port is older. */
+		smp_rmb();
 		if (peer)
-			xvm_evtchn_raise(peer, READ_ONCE(p->remote_port));
+			xvm_evtchn_raise_from(peer, READ_ONCE(p->remote_port),
+					      p);
 	} else if (p) {
 		xvm_evtchn_raise(vm, port);
 	}
@@ -429,11 +449,11 @@ static void xvm_evtchn_link(struct xvm_evtchn_table *t,
 {
 	t->reachable = true;
 	rt->reachable = true;
-	p->remote = rp;
+	WRITE_ONCE(p->remote, rp);
 	WRITE_ONCE(p->remote_port, rport);
 	rcu_assign_pointer(p->remote_vm, rt->vm);
 	WRITE_ONCE(p->state, XVM_EVTCHN_STATE_INTERDOMAIN);
-	rp->remote = p;
+	WRITE_ONCE(rp->remote, p);
 	WRITE_ONCE(rp->remote_port, port);
 	rcu_assign_pointer(rp->remote_vm, t->vm);
 	WRITE_ONCE(rp->state, XVM_EVTCHN_STATE_INTERDOMAIN);
@@ -443,7 +463,7 @@ static void xvm_evtchn_link(struct xvm_evtchn_table *t,
 static void xvm_evtchn_unlink_end(struct xvm_evtchn_port *p)
 {
 	RCU_INIT_POINTER(p->remote_vm, NULL);
-	p->remote = NULL;
+	WRITE_ONCE(p->remote, NULL);
 	WRITE_ONCE(p->state, XVM_EVTCHN_STATE_UNBOUND);
 }
 
@@ -514,12 +534,22 @@ static int xvm_evtchn_insert(struct xvm_evtchn_table *t,
 	int r;
 
 	lockdep_assert_held(&t->lock);
-	r = xa_alloc(&t->ports, port, p,
+	/*
+	 * Reserve the number, clear its bits, then publish the port (p NULL:
+	 * the caller publishes it later): a raise that finds the new port
+	 * sees clean bits.
+	 */
+	r = xa_alloc(&t->ports, port, NULL,
 		     XA_LIMIT(1, XVM_EVTCHN_MAX_PORTS - 1), GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r == -EBUSY ? -ENOSPC : r;
 	clear_bit(*port, t->pending);
 	clear_bit(*port, t->masked);
+	/* The bits are clear before a raise can find the port. */
+	smp_mb__after_atomic();
+	/* Fills the reserved slot: allocates nothing, cannot fail. */
+	if (p)
+		xa_store(&t->ports, *port, p, GFP_KERNEL_ACCOUNT);
 	return 0;
 }
 
