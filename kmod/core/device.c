@@ -212,7 +212,7 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	/*
 	 * The file before the device: a created device cannot be taken back
 	 * (a vcpu_ioctl device is published for good), so nothing may fail
-	 * after ->create but the caller's own copy_to_user().
+	 * after ->create.
 	 */
 	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
 	if (IS_ERR(file)) {
@@ -239,13 +239,15 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 	 * vm->devices and goes at VM teardown, or at once through release.
 	 */
 	xvm_vm_get(vm);
-	cd.fd = fd;
-	if (copy_to_user(argp, &cd, sizeof(cd))) {
-		fput(file);
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
 	fd_install(fd, file);
+	/*
+	 * As KVM_CREATE_DEVICE: the fd stays installed even if the caller
+	 * cannot be told its number (-EFAULT), so that a device with no
+	 * ->release is never left without an fd.
+	 */
+	cd.fd = fd;
+	if (copy_to_user(argp, &cd, sizeof(cd)))
+		return -EFAULT;
 	return 0;
 
 out_unlock:
