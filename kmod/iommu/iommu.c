@@ -22,7 +22,8 @@
  *  - vm->slots_lock (core) is held around listener callbacks and around a
  *    whole explicit map, so that explicit maps and slot changes are
  *    serialised; prepared (between a change's prepare and its commit or
- *    abort) is only set while it is held.
+ *    abort) is only set while it is held.  UNMAP and TRANSLATE do not take
+ *    it: a prepared area carries its slot's id, which UNMAP refuses.
  *  - io->lock (mutex) protects everything else: state, the domain, the
  *    area tree, slot_areas[] and the counters.  Pinning and unpinning may
  *    happen under it (mmap_lock nests inside).
@@ -299,8 +300,8 @@ static int xvm_iommu_prepare_move(struct xvm_iommu *io,
 	struct xvm_dfn to = gfn_to_dfn(new->base_gfn);
 	int r;
 
-	if (!area)
-		return 0;
+	if (!area)			/* lost: map it afresh */
+		return xvm_iommu_prepare_create(io, new);
 	if (!xvm_iommu_range_ok(io, to, area->npages))
 		return -EOVERFLOW;
 	if (xvm_iommu_overlaps(io, to, area->npages, area))
@@ -378,8 +379,10 @@ static void xvm_iommu_commit_move(struct xvm_iommu *io,
 	struct xvm_iommu_area *area = io->slot_areas[new->id];
 	struct xvm_iommu_area *view = io->prepared;
 
-	if (!area)
+	if (!area) {
+		io->slot_areas[new->id] = view;
 		return;
+	}
 	if (!view) {
 		xvm_iommu_remap_in_place(io, area, new);
 		return;
@@ -422,34 +425,45 @@ static const struct xvm_memslot_listener_ops xvm_iommu_listener_ops = {
 /* Groups whose domain could not be taken back, since this module loaded. */
 static atomic_t xvm_iommu_groups_kept = ATOMIC_INIT(0);
 
-/*
- * Hands the group back to its default domain and frees ours.  In 6.1
- * neither iommu_group_release_dma_owner() nor iommu_detach_group() reports
- * failure: when the IOMMU driver cannot attach the default domain (it may
- * allocate, and the IOMMU core WARNs), the group keeps pointing at our
- * domain.  So check, retry, and never free a domain a group still points
- * at: if the driver keeps refusing, the (empty) domain is left to the
- * group, which then refuses new owners until reboot; say so.
- */
-static void xvm_iommu_give_back(struct xvm_iommu *io)
+static int xvm_iommu_dev_in_domain(struct device *dev, void *domain)
 {
-	struct iommu_domain *domain = io->dom.domain;
-	struct device *dev = &io->pdev->dev;
+	return iommu_get_domain_for_dev(dev) == domain;
+}
+
+/* Is any device of group still translated by domain? */
+static bool xvm_iommu_group_uses(struct iommu_group *group,
+				 struct iommu_domain *domain)
+{
+	return iommu_group_for_each_dev(group, domain,
+					xvm_iommu_dev_in_domain) > 0;
+}
+
+/*
+ * Hands the group back to its default domain and frees ours; the group
+ * reference is the caller's.  In 6.1 neither
+ * iommu_group_release_dma_owner() nor iommu_detach_group() reports
+ * failure: when the IOMMU driver cannot attach the default domain (it may
+ * allocate, and the IOMMU core WARNs), a device of the group stays in our
+ * domain.  So check every device, retry, and never free a domain a device
+ * still uses: if the driver keeps refusing, the (empty) domain is left to
+ * the group, and the log says so.
+ */
+static void xvm_iommu_give_back(struct iommu_domain *domain,
+				struct iommu_group *group)
+{
 	int tries;
 
-	iommu_group_release_dma_owner(io->group);
-	for (tries = 0; tries < 3; tries++) {
-		if (iommu_get_domain_for_dev(dev) != domain)
-			break;
-		iommu_detach_group(domain, io->group);
-	}
-	if (iommu_get_domain_for_dev(dev) != domain) {
+	iommu_group_release_dma_owner(group);
+	for (tries = 0; tries < 2 && xvm_iommu_group_uses(group, domain);
+	     tries++)
+		iommu_detach_group(domain, group);
+	if (!xvm_iommu_group_uses(group, domain)) {
 		iommu_domain_free(domain);
-	} else {
-		atomic_inc(&xvm_iommu_groups_kept);
-		dev_err(dev, "xvm-iommu: the IOMMU driver would not take its domain back; the group keeps an empty xvm domain\n");
+		return;
 	}
-	iommu_group_put(io->group);
+	atomic_inc(&xvm_iommu_groups_kept);
+	pr_err("xvm-iommu: group %d: the IOMMU driver would not take its default domain back; the group keeps an empty xvm domain (its DMA faults)\n",
+	       iommu_group_id(group));
 }
 
 /*
@@ -477,7 +491,8 @@ static void xvm_iommu_detach(struct xvm_iommu *io)
 	}
 	xvm_iommu_iotlb_flush(&io->dom, &gather);
 
-	xvm_iommu_give_back(io);
+	xvm_iommu_give_back(io->dom.domain, io->group);
+	iommu_group_put(io->group);
 	pci_dev_put(io->pdev);
 	io->dom.domain = NULL;
 	io->group = NULL;
@@ -528,8 +543,11 @@ static int xvm_iommu_attach(struct xvm_iommu *io,
 		goto out_release;
 	}
 	r = iommu_attach_group(domain, group);
-	if (r)
-		goto out_free_domain;
+	if (r) {
+		/* A failed attach may leave a device in it: check first. */
+		xvm_iommu_give_back(domain, group);
+		goto out_put_group;
+	}
 
 	mutex_lock(&io->lock);
 	io->attach = *req;
@@ -556,8 +574,6 @@ static int xvm_iommu_attach(struct xvm_iommu *io,
 	}
 	return 0;
 
-out_free_domain:
-	iommu_domain_free(domain);
 out_release:
 	iommu_group_release_dma_owner(group);
 out_put_group:
