@@ -43,8 +43,8 @@ struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id)
 
 /*
  * The visible vCPU with this affinity (Aff3.Aff2.Aff1.Aff0), or NULL.
- * Before INIT, entries can be freed (by INIT): callers hold config_lock.
- * After INIT they never change, and MMIO and CPU-interface paths, which
+ * Before INIT, entries can be freed (by a vCPU creation that aborts):
+ * callers hold config_lock.  After INIT they never change, and MMIO and CPU-interface paths, which
  * only work after INIT, may look up without it.
  */
 struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff)
@@ -305,8 +305,8 @@ static int vgic_attr_get_nr_irqs(struct xvm_vgic *vgic,
  * affinity of DIST_REGS is ignored, as in KVM.  EBUSY before INIT.
  */
 /*
- * The vCPU is looked up under config_lock: INIT frees the entries of vCPUs
- * whose creation failed, and must not do so under a lookup.
+ * The vCPU is looked up under config_lock: an aborted vCPU creation frees
+ * its entry, and must not do so under a lookup.
  */
 static int vgic_attr_regs(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 			  bool write, bool check_only)

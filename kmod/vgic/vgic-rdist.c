@@ -110,7 +110,8 @@ static int vgic_assign_slot(struct xvm_vgic_cpu *c, struct xvm_vgic_rdreg *r)
 
 /*
  * Takes back the slot of c, which must be the last one its region gave.
- * The caller calls xvm_mmio_synchronize() before freeing anything.
+ * MMIO readers may still see the frame: the caller frees c and the region
+ * only after a grace period (xvm_mmio_synchronize() or kfree_rcu()).
  */
 void xvm_vgic_cpu_drop_slot(struct xvm_vgic_cpu *c)
 {

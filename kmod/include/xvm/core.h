@@ -62,7 +62,9 @@ struct xvm_memslot {
  * @prepare: a slot is about to be created (@old NULL) or moved (both set).
  *	Allocates and maps everything @commit needs; may fail, which vetoes
  *	the change.  Not called for a delete, which cannot be refused.
- * @commit: the change takes effect (@new NULL: a delete).  Cannot fail.
+ * @commit: the change takes effect (@new NULL: a delete).  Cannot fail:
+ *	it reports nothing, so what it cannot do in place it must leave safe
+ *	and say so (xvm-iommu's move onto an overlapping range, see there).
  * @abort: undoes a successful @prepare exactly; another listener vetoed
  *	the change.  Cannot fail.
  *
