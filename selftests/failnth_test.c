@@ -53,10 +53,11 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #include "xvm_harness.h"
 #include "libxvm.h"
+#include "xvm_fault.h"
+#include "xvm_mem.h"
 #include "xvm_pci.h"
 
 #define PAGE		4096ULL
@@ -143,76 +144,27 @@ struct path {
 
 static int nth_fd = -1;
 
-static int nth_open(void)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	nth_fd = open(path, O_RDWR | O_CLOEXEC);
-	return nth_fd < 0 ? -1 : 0;
-}
-
-/* The n-th fault-injection site this task reaches from now on fails. */
-static int nth_arm(unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(nth_fd, buf, len, 0) == len ? 0 : -1;
-}
-
-/* Disarms; returns what was left of the count (0: the fault happened). */
-static long nth_disarm(void)
-{
-	char buf[16] = "";
-	ssize_t r = pread(nth_fd, buf, sizeof(buf) - 1, 0);
-
-	if (pwrite(nth_fd, "0", 1, 0) != 1 || r <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
-}
-
-/* debugfs knob of a fault type: written, or 0 if it does not exist. */
-static int knob(const char *type, const char *name, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", type, name);
-	if (access(path, F_OK))
-		return 0;
-	return write_file(path, val);
-}
-
 /*
- * fail-nth bypasses probability, interval, times and task-filter, but the
- * allocator filters still apply: let every sleeping, highmem and order-0
- * allocation be injected.  Random faults stay off (probability 0, only
- * make-it-fail tasks, none of which exist), and a failure logs nothing
- * (verbose 0): the sweep looks for splats, not for its own faults.
- * Returns 0, or -1 when failslab or fail_page_alloc is missing.
+ * On top of fault_inject_setup(): let highmem and order-0 page allocations
+ * be injected too.  Random faults stay off (probability 0, only
+ * make-it-fail tasks, none of which exist).  Returns 0, or -1 when failslab
+ * or fail_page_alloc is missing.
  */
-static int fault_injection_setup(void)
+static int failnth_fault_setup(void)
 {
 	static const char *const types[] = { "failslab", "fail_page_alloc" };
 	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
-		char dir[64];
-
-		snprintf(dir, sizeof(dir), DEBUGFS "/%s", types[i]);
-		if (access(dir, F_OK))
+	if (fault_inject_setup())
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (fault_knob(types[i], "probability", "0") ||
+		    fault_knob(types[i], "task-filter", "Y") ||
+		    fault_knob(types[i], "times", "-1") ||
+		    fault_knob(types[i], "space", "0"))
 			return -1;
-		if (knob(types[i], "probability", "0") ||
-		    knob(types[i], "task-filter", "Y") ||
-		    knob(types[i], "times", "-1") ||
-		    knob(types[i], "space", "0") ||
-		    knob(types[i], "verbose", "0") ||
-		    knob(types[i], "ignore-gfp-wait", "N"))
-			return -1;
-	}
-	if (knob("fail_page_alloc", "ignore-gfp-highmem", "N") ||
-	    knob("fail_page_alloc", "min-order", "0"))
+	if (fault_knob("fail_page_alloc", "ignore-gfp-highmem", "N") ||
+	    fault_knob("fail_page_alloc", "min-order", "0"))
 		return -1;
 	return 0;
 }
@@ -227,42 +179,6 @@ struct baseline {
 	long long pins;		/* nr_foll_pin_acquired - _released */
 };
 
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* Pages pinned system-wide, after folding the per-CPU counters. */
-static long long pins(void)
-{
-	long long acq = -1, rel = -1, v;
-	char name[64];
-	FILE *f;
-
-	write_file("/proc/sys/vm/stat_refresh", "1");
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
 static void baseline_read(struct baseline *b)
 {
 	glob_t g;
@@ -275,7 +191,7 @@ static void baseline_read(struct baseline *b)
 		b->nmod = i;
 		globfree(&g);
 	}
-	b->vmlck = vmlck_kb();
+	b->vmlck = locked_kb();
 	b->pins = pins();
 }
 
@@ -1292,7 +1208,8 @@ FIXTURE_SETUP(failnth)
 	if (self->skip)
 		SKIP(return, "%s", self->skip);
 
-	ASSERT_EQ(0, nth_open()) TH_LOG("fail-nth: %s", strerror(errno));
+	nth_fd = fail_nth_open();
+	ASSERT_LE(0, nth_fd) TH_LOG("fail-nth: %s", strerror(errno));
 	e->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, e->mem);
@@ -1316,7 +1233,7 @@ FIXTURE_TEARDOWN(failnth)
 	int i;
 
 	if (nth_fd >= 0)
-		pwrite(nth_fd, "0", 1, 0);
+		fail_nth_set(nth_fd, 0);
 	if (e->vfio.group >= 0 || e->vfio.device >= 0) {
 		vfio_dev_close(&e->vfio);
 		pci_reset_binding(E1000E_BDF);
@@ -1346,12 +1263,12 @@ FIXTURE_TEARDOWN(failnth)
 		TH_LOG("%s: setup: %s", p->name, strerror(errno));	\
 	expect_mark(p, "XVM-EXPECT-SPLAT-BEGIN ");			\
 	if (n)								\
-		ASSERT_OK(nth_arm(n));					\
+		ASSERT_OK(fail_nth_set(nth_fd, n));			\
 	errno = 0;							\
 	c.step = c.done = 0;						\
 	r = p->op(&c);							\
 	err = errno;							\
-	left = (n) ? nth_disarm() : 1;					\
+	left = (n) ? fail_nth_disarm(nth_fd) : 1;			\
 	expect_mark(p, "XVM-EXPECT-SPLAT-END");				\
 	retry = r ? (c.step = 0, p->op(&c)) : 0;			\
 	retry_err = errno;						\
@@ -1518,7 +1435,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP no /proc/self/fail-nth (CONFIG_FAULT_INJECTION off)\n");
 		return KSFT_SKIP;
 	}
-	if (fault_injection_setup()) {
+	if (failnth_fault_setup()) {
 		printf("1..0 # SKIP no failslab/fail_page_alloc in " DEBUGFS "\n");
 		return KSFT_SKIP;
 	}

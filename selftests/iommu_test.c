@@ -36,6 +36,8 @@
 
 #include "xvm_harness.h"
 #include "libxvm.h"
+#include "xvm_fault.h"
+#include "xvm_mem.h"
 #include "xvm_pci.h"
 
 #define PAGE		4096ULL
@@ -59,22 +61,6 @@
 /* --------------------------------------------------------------------- */
 /* sysfs, procfs                                                          */
 
-/* VmLck of this process in KiB: mm->locked_vm, what pinning accounts. */
-static long locked_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* Host pfn behind a user address (0 if not present). */
 static uint64_t pfn_of(const void *p)
 {
@@ -89,67 +75,6 @@ static uint64_t pfn_of(const void *p)
 	if (!(e >> 63))
 		return 0;
 	return e & ((1ULL << 55) - 1);
-}
-
-/*
- * Pages pinned system-wide (FOLL_PIN acquired - released, from /proc/vmstat
- * after folding the per-CPU counters): each pinned 4 KiB page holds one
- * reference more while pinned.  Nothing else pins in the guest.
- */
-static int64_t pins(void)
-{
-	long long acq = -1, rel = -1, v;
-	char name[64];
-	FILE *f;
-
-	write_file("/proc/sys/vm/stat_refresh", "1");
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
-/*
- * Fault injection (debug kernel): the n-th allocation of this thread's next
- * calls fails.  Sleeping allocations are failed too, and quietly.
- */
-static int fail_nth_open(void)
-{
-	char path[64];
-
-	if (write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ||
-	    write_file("/sys/kernel/debug/failslab/verbose", "0") ||
-	    write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N") ||
-	    write_file("/sys/kernel/debug/fail_page_alloc/verbose", "0"))
-		return -1;
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int fail_nth_set(int fd, unsigned int n)
-{
-	char b[16];
-	int len = snprintf(b, sizeof(b), "%u", n);
-
-	return pwrite(fd, b, len, 0) == len ? 0 : -1;
-}
-
-/* What is left of the count: 0 once a failure was injected. */
-static int fail_nth_left(int fd)
-{
-	char b[16] = "";
-
-	if (pread(fd, b, sizeof(b) - 1, 0) <= 0)
-		return -1;
-	return atoi(b);
 }
 
 /* n populated 4 KiB-backed pages. */
@@ -757,7 +682,7 @@ TEST_F(io, detach_under_alloc_failure)
 	int fnth, left = 0, n, pass;
 
 	NEED_SETUP();
-	fnth = fail_nth_open();
+	fnth = fault_inject_setup() ? -1 : fail_nth_open();
 	if (fnth < 0)
 		SKIP(return, "no fail-nth (debug kernel only)");
 	for (pass = 0; pass < 2; pass++) {
@@ -1428,7 +1353,7 @@ TEST_F(io, mirror_vetoed_move_under_alloc_failure)
 	int dev2 = -1, fnth, left = 0, n, r, i;
 
 	NEED_SETUP();
-	fnth = fail_nth_open();
+	fnth = fault_inject_setup() ? -1 : fail_nth_open();
 	if (fnth < 0)
 		SKIP(return, "no fail-nth (debug kernel only)");
 	ATTACH_MIRROR();
