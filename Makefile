@@ -130,6 +130,8 @@ $(VMM): $(VMM_OBJS) $(LIBXVM)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(VMM_LDFLAGS) $(LDFLAGS)
 
+# The PCI sysfs and VFIO helpers the selftests use (xvm_pci.h).
+$(FUZZ_OBJS): CPPFLAGS += -I$(ROOT)/selftests
 $(FUZZER): $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(FUZZ_OBJS) $(LDFLAGS_XVM) $(LDFLAGS)

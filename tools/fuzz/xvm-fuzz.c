@@ -53,6 +53,8 @@
 
 #include <linux/xvm.h>
 
+#include "xvm_pci.h"
+
 #define MAX_THREADS	16
 #define MAX_RES		192	/* resource table entries */
 #define MAX_VMS		48
@@ -2165,80 +2167,19 @@ static int read_hex(const char *bdf, const char *file)
 	return n > 0 ? (int)strtol(buf, NULL, 16) : -1;
 }
 
-static int write_sysfs(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static bool bdf_exists(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
-	return access(path, F_OK) == 0;
-}
-
-static const char *driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	buf[0] = 0;
-	if (n > 0) {
-		link[n] = 0;
-		snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	}
-	return buf;
-}
-
-/* Unbound, no driver_override: how the guest boots. */
-static void pci_reset_binding(const char *bdf)
-{
-	char path[PATH_MAX], drv[64];
-
-	if (*driver_of(bdf, drv, sizeof(drv))) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		write_sysfs(path, bdf);
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	write_sysfs(path, "\n");
-}
-
 /* Binds bdf to vfio-pci and opens its VFIO group; the fd or -1. */
 static int vfio_group_of(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX], drv[64];
-	ssize_t n;
 	int i, fd = -1;
 
-	if (strcmp(driver_of(bdf, drv, sizeof(drv)), "vfio-pci")) {
-		pci_reset_binding(bdf);
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-		if (write_sysfs(path, "vfio-pci"))
-			return -1;
-		write_sysfs("/sys/bus/pci/drivers_probe", bdf);
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (pci_bind(bdf, "vfio-pci"))
 		return -1;
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	for (i = 0; i < 200 && fd < 0; i++) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == EBUSY)
-			usleep(10000);
-		else
+	/* A previous user may still be releasing it. */
+	for (i = 0; i < 200; i++) {
+		fd = vfio_group_open(bdf);
+		if (fd >= 0 || errno != EBUSY)
 			break;
+		usleep(10000);
 	}
 	return fd;
 }
@@ -2292,7 +2233,7 @@ static void setup_bogus_bdfs(void)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-		if (!bdf_exists(cand[i]))
+		if (!pci_exists(cand[i]))
 			parse_bdf(cand[i], &bogus_bdf[nbogus++]);
 }
 
