@@ -1367,7 +1367,7 @@ FIXTURE_TEARDOWN(leaks)
 {
 }
 
-TEST_F(leaks, last_scan)
+TEST_F_TIMEOUT(leaks, last_scan, 120)
 {
 	char log[4096];
 	int leaks;

@@ -1387,6 +1387,59 @@ TEST_F(io, mirror_vetoed_move_under_alloc_failure)
 	EXPECT_NOTHING_PINNED();
 }
 
+/*
+ * A move onto an overlapping range is remapped in place at commit; with
+ * the n-th allocation failing there, the slot is either mapped at its new
+ * place or, counted in SLOTS_LOST, not at all - never at the old place or
+ * wrongly - and its next move maps it again.
+ */
+TEST_F(io, mirror_overlapping_move_under_alloc_failure)
+{
+	uint8_t *p = alloc_pages(8);
+	uint64_t lost, want;
+	int fnth, n, i, r;
+	long left = 0;
+
+	NEED_SETUP();
+	fnth = fault_inject_setup() ? -1 : fail_nth_open();
+	if (fnth < 0)
+		SKIP(return, "no fail-nth (debug kernel only)");
+	ATTACH_MIRROR();
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 8 * PAGE,
+					(uintptr_t)p));
+	for (n = 1; n < 200 && !left; n++) {
+		lost = info(self->dev, XVM_IOMMU_INFO_SLOTS_LOST);
+		ASSERT_OK(fail_nth_set(fnth, n));
+		r = xvm_set_memory_region(self->vm, 0, 0, 0x104000, 8 * PAGE,
+					  (uintptr_t)p) ? errno : 0;
+		left = fail_nth_left(fnth);
+		ASSERT_OK(fail_nth_set(fnth, 0));
+		ASSERT_EQ(0, r) TH_LOG("n=%d: %s", n, strerror(r));
+		ASSERT_EQ(0, xlate(self->dev, 0x100).flags) TH_LOG("n=%d", n);
+		lost = info(self->dev, XVM_IOMMU_INFO_SLOTS_LOST) - lost;
+		for (i = 0; i < 8; i++) {
+			want = lost ? 0 : pfn_of(p + i * PAGE);
+			ASSERT_EQ(want, xlate(self->dev, 0x104 + i).mfn)
+				TH_LOG("n=%d: frame %d (lost %d)", n, i,
+				       (int)lost);
+		}
+		/* Away and back: mapped again either way. */
+		ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x400000,
+						8 * PAGE, (uintptr_t)p));
+		ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000,
+						8 * PAGE, (uintptr_t)p));
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(pfn_of(p + i * PAGE),
+				  xlate(self->dev, 0x100 + i).mfn)
+				TH_LOG("n=%d: not mapped again", n);
+		ASSERT_EQ(8, info(self->dev, XVM_IOMMU_INFO_PINNED));
+	}
+	EXPECT_LT(0, left);
+	close(fnth);
+	EXPECT_OK(detach(self->dev));
+	EXPECT_NOTHING_PINNED();
+}
+
 TEST_F(io, mirror_close_unpins)
 {
 	uint8_t *p = alloc_pages(16);
