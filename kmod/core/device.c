@@ -176,13 +176,76 @@ static const struct file_operations xvm_device_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* Creates dev and puts it on the VM: the last step that may fail. */
+static int xvm_device_add(struct xvm_vm *vm, struct xvm_device *dev)
+{
+	const struct xvm_device_ops *ops = dev->ops;
+	int r = -EEXIST;
+
+	mutex_lock(&vm->lock);
+	if (ops->vcpu_ioctl && vm->vcpu_ioctl_dev)
+		goto out;
+	r = ops->create(dev);
+	if (r)
+		goto out;
+	list_add_tail(&dev->vm_node, &vm->devices);
+	if (ops->vcpu_ioctl) {
+		/* Pairs with the acquire in xvm_vcpu_ioctl(): dev is complete. */
+		smp_store_release(&vm->vcpu_ioctl_dev, dev);
+	}
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * A new device of type ops with its fd installed; returns the fd.  The
+ * file comes before the device: a created device cannot be taken back (a
+ * vcpu_ioctl device is published for good), so nothing may fail after
+ * ->create.  On failure the caller drops the module reference.
+ */
+static int xvm_device_new(struct xvm_vm *vm, const struct xvm_device_ops *ops)
+{
+	struct xvm_device *dev;
+	struct file *file;
+	int fd, r;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		return -ENOMEM;
+	dev->ops = ops;
+	dev->vm = vm;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	r = fd;
+	if (fd < 0)
+		goto out_free;
+	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
+	r = PTR_ERR_OR_ZERO(file);
+	if (r)
+		goto out_put_fd;
+	r = xvm_device_add(vm, dev);
+	if (r) {
+		file->private_data = NULL;	/* its release has nothing to do */
+		fput(file);
+		goto out_put_fd;
+	}
+	xvm_vm_get(vm);
+	fd_install(fd, file);
+	return fd;
+
+out_put_fd:
+	put_unused_fd(fd);
+out_free:
+	kfree(dev);
+	return r;
+}
+
 int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 {
 	const struct xvm_device_ops *ops;
 	struct xvm_create_device cd;
-	struct xvm_device *dev;
-	struct file *file;
-	int fd, r;
+	int fd;
 
 	if (copy_from_user(&cd, argp, sizeof(cd)))
 		return -EFAULT;
@@ -196,69 +259,16 @@ int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device __user *argp)
 		module_put(ops->owner);
 		return 0;
 	}
-
-	r = -ENOMEM;
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
-	if (!dev)
-		goto out_put_module;
-	dev->ops = ops;
-	dev->vm = vm;
-
-	fd = get_unused_fd_flags(O_CLOEXEC);
+	fd = xvm_device_new(vm, ops);
 	if (fd < 0) {
-		r = fd;
-		goto out_free;
+		module_put(ops->owner);
+		return fd;
 	}
-	/*
-	 * The file before the device: a created device cannot be taken back
-	 * (a vcpu_ioctl device is published for good), so nothing may fail
-	 * after ->create.
-	 */
-	file = anon_inode_getfile(ops->name, &xvm_device_fops, dev, O_RDWR);
-	if (IS_ERR(file)) {
-		r = PTR_ERR(file);
-		goto out_put_fd;
-	}
-
-	mutex_lock(&vm->lock);
-	r = -EEXIST;
-	if (ops->vcpu_ioctl && vm->vcpu_ioctl_dev)
-		goto out_unlock;
-	r = ops->create(dev);
-	if (r)
-		goto out_unlock;
-	list_add_tail(&dev->vm_node, &vm->devices);
-	if (ops->vcpu_ioctl) {
-		/* Pairs with the acquire in xvm_vcpu_ioctl(): dev is complete. */
-		smp_store_release(&vm->vcpu_ioctl_dev, dev);
-	}
-	mutex_unlock(&vm->lock);
-
-	/*
-	 * From here the device belongs to the VM: on failure it stays on
-	 * vm->devices and goes at VM teardown, or at once through release.
-	 */
-	xvm_vm_get(vm);
-	fd_install(fd, file);
 	/*
 	 * As KVM_CREATE_DEVICE: the fd stays installed even if the caller
-	 * cannot be told its number (-EFAULT), so that a device with no
-	 * ->release is never left without an fd.
+	 * cannot be told its number, so that a device with no ->release is
+	 * never left without an fd.
 	 */
 	cd.fd = fd;
-	if (copy_to_user(argp, &cd, sizeof(cd)))
-		return -EFAULT;
-	return 0;
-
-out_unlock:
-	mutex_unlock(&vm->lock);
-	file->private_data = NULL;	/* its release has nothing to do */
-	fput(file);
-out_put_fd:
-	put_unused_fd(fd);
-out_free:
-	kfree(dev);
-out_put_module:
-	module_put(ops->owner);
-	return r;
+	return copy_to_user(argp, &cd, sizeof(cd)) ? -EFAULT : 0;
 }

@@ -512,6 +512,28 @@ static void xvm_iommu_stop(struct xvm_iommu *io)
 	xvm_iommu_detach(io);
 }
 
+static void xvm_iommu_set_attached(struct xvm_iommu *io,
+				   const struct xvm_iommu_attach *req,
+				   struct pci_dev *pdev,
+				   struct iommu_group *group,
+				   struct iommu_domain *domain)
+{
+	mutex_lock(&io->lock);
+	io->attach = *req;
+	io->pdev = pdev;
+	io->group = group;
+	io->dom.domain = domain;
+	io->dom.prot_extra = 0;
+	if (device_iommu_capable(&pdev->dev, IOMMU_CAP_CACHE_COHERENCY))
+		io->dom.prot_extra = IOMMU_CACHE;
+	/* Only valid once attached (0x1000 before under intel-iommu). */
+	io->max_dfn = ULONG_MAX >> PAGE_SHIFT;
+	if (domain->geometry.force_aperture)
+		io->max_dfn = domain->geometry.aperture_end >> PAGE_SHIFT;
+	io->state = XVM_IOMMU_ATTACHED;
+	mutex_unlock(&io->lock);
+}
+
 static int xvm_iommu_attach(struct xvm_iommu *io,
 			    const struct xvm_iommu_attach *req)
 {
@@ -549,20 +571,7 @@ static int xvm_iommu_attach(struct xvm_iommu *io,
 		goto out_put_group;
 	}
 
-	mutex_lock(&io->lock);
-	io->attach = *req;
-	io->pdev = pdev;
-	io->group = group;
-	io->dom.domain = domain;
-	io->dom.prot_extra = 0;
-	if (device_iommu_capable(&pdev->dev, IOMMU_CAP_CACHE_COHERENCY))
-		io->dom.prot_extra = IOMMU_CACHE;
-	/* Only valid once attached (0x1000 before under intel-iommu). */
-	io->max_dfn = ULONG_MAX >> PAGE_SHIFT;
-	if (domain->geometry.force_aperture)
-		io->max_dfn = domain->geometry.aperture_end >> PAGE_SHIFT;
-	io->state = XVM_IOMMU_ATTACHED;
-	mutex_unlock(&io->lock);
+	xvm_iommu_set_attached(io, req, pdev, group, domain);
 
 	if (req->flags & XVM_IOMMU_ATTACH_MIRROR_SLOTS) {
 		r = xvm_memslot_listener_register(io->vm, &io->listener);

@@ -187,6 +187,29 @@ out:
 	return ret;
 }
 
+/* ADDR/REDIST_REGION, KVM's encoding: index, flags, base and count in val. */
+static int vgic_attr_region(struct xvm_vgic *vgic, u64 *val, bool write)
+{
+	u32 index = *val & XVM_VGIC_V3_RDIST_INDEX_MASK;
+	u32 count = (*val & XVM_VGIC_V3_RDIST_COUNT_MASK) >>
+		    XVM_VGIC_V3_RDIST_COUNT_SHIFT;
+	struct xvm_vgic_rdreg *r;
+
+	lockdep_assert_held(&vgic->config_lock);
+	if (write) {
+		if (!count || (*val & XVM_VGIC_V3_RDIST_FLAGS_MASK))
+			return -EINVAL;
+		return xvm_vgic_add_rdreg(vgic, index,
+					  *val & XVM_VGIC_V3_RDIST_BASE_MASK,
+					  count);
+	}
+	r = xvm_vgic_rdreg(vgic, index);
+	if (!r)
+		return -ENOENT;
+	*val = index | r->base | ((u64)r->count << XVM_VGIC_V3_RDIST_COUNT_SHIFT);
+	return 0;
+}
+
 /* Group ADDR */
 static int vgic_attr_addr(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 			  bool write)
@@ -227,29 +250,9 @@ static int vgic_attr_addr(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
 		r = xvm_vgic_rdreg(vgic, 0);
 		val = r ? r->base : VGIC_ADDR_UNDEF;
 		break;
-	case XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION: {
-		u32 index = val & XVM_VGIC_V3_RDIST_INDEX_MASK;
-		u32 count = (val & XVM_VGIC_V3_RDIST_COUNT_MASK) >>
-			    XVM_VGIC_V3_RDIST_COUNT_SHIFT;
-
-		if (write) {
-			if (!count || (val & XVM_VGIC_V3_RDIST_FLAGS_MASK))
-				ret = -EINVAL;
-			else
-				ret = xvm_vgic_add_rdreg(vgic, index, val &
-							XVM_VGIC_V3_RDIST_BASE_MASK,
-							count);
-			break;
-		}
-		r = xvm_vgic_rdreg(vgic, index);
-		if (!r) {
-			ret = -ENOENT;
-			break;
-		}
-		val = index | r->base |
-		      ((u64)r->count << XVM_VGIC_V3_RDIST_COUNT_SHIFT);
+	case XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION:
+		ret = vgic_attr_region(vgic, &val, write);
 		break;
-	}
 	}
 	mutex_unlock(&vgic->config_lock);
 	if (write)
