@@ -44,7 +44,7 @@
 #define GIB		(1ULL << 30)
 #define HUGE_2M		(2ULL << 20)
 
-/* edu: BAR0 registers and its DMA buffer (platform-notes.md). */
+/* edu: BAR0 registers and its DMA buffer (QEMU's hw/misc/edu.c). */
 #define EDU_IDENT	0x00
 #define EDU_DMA_SRC	0x80
 #define EDU_DMA_DST	0x88

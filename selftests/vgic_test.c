@@ -2,7 +2,7 @@
 /*
  * vgic_test: the GICv3 device type (XVM_DEV_TYPE_ARM_VGIC_V3, xvm-vgic.ko).
  *
- * Covers semantics.md section 1 rule by rule, in its order: attribute
+ * Covers docs/api.md section 7.2 rule by rule, in its order: attribute
  * groups and ENXIO/EFAULT, the distributor and legacy redistributor
  * addresses, redistributor regions (KVM's encoding, every check in order,
  * GET by index, ENOENT), vCPUs created before and after the regions,

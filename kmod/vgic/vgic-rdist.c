@@ -164,9 +164,9 @@ static void vgic_rdreg_link(struct xvm_vgic *vgic, struct xvm_vgic_rdreg *r)
 /*
  * ADDR/REDIST (count 0) and ADDR/REDIST_REGION.  The checks and their
  * order are KVM's vgic_v3_alloc_redist_region() and vgic_check_iorange(),
- * and semantics.md section 1; in addition an explicit region may not
- * overlap the distributor either, and an explicit region may not follow
- * the legacy one.
+ * as docs/api.md section 7.2 lists them; in addition an explicit region
+ * may not overlap the distributor either, and an explicit region may not
+ * follow the legacy one.
  */
 int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
 {

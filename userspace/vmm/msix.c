@@ -9,7 +9,7 @@
  * forwards table-page accesses the interposer does not claim to VFIO.
  *
  * The interrupt source is the e1000e (8086:10d3): BAR0 IVAR maps causes to
- * vectors, IMS enables them, ICS raises a cause (platform-notes.md).
+ * vectors, IMS enables them, ICS raises a cause (the 82574 datasheet).
  */
 #define _GNU_SOURCE
 #include <errno.h>
