@@ -90,6 +90,20 @@ static int next_fd(void)
 /* --------------------------------------------------------------------- */
 /* /dev/xvm                                                               */
 
+/*
+ * xvm.ko carries no KUnit suite: on a kernel with KUnit, loading it would
+ * run the tests and taint the kernel (TAINT_TEST).  They live in
+ * xvm-kunit.ko, which only the debug lane loads.
+ */
+TEST(no_kunit_suite_in_xvm_ko)
+{
+	if (access("/sys/module/xvm/sections", F_OK))
+		SKIP(return, "no /sys/module/xvm/sections");
+	EXPECT_NE(0, access("/sys/module/xvm/sections/.kunit_test_suites",
+			    F_OK));
+	EXPECT_EQ(ENOENT, errno);
+}
+
 TEST(api_version)
 {
 	int fd = xvm_open();
