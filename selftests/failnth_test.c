@@ -1049,26 +1049,6 @@ static int check_interdomain(struct ctx *c)
  * group's default domain; the 6.1 core WARNs by itself, xvm retries and
  * never frees a domain the group still uses (kmod/iommu/iommu.c).
  */
-#define CORE_REATTACH_SPLAT "iommu driver failed to attach the default"
-
-/* Marks the kernel log around an op whose kernel WARN is expected. */
-static void expect_mark(const struct path *p, const char *what)
-{
-	char line[160];
-	int fd, len;
-
-	if (!p->expect_splat)
-		return;
-	len = snprintf(line, sizeof(line), "%s%s", what,
-		       strstr(what, "BEGIN") ? p->expect_splat : "");
-	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, line, len) != len)
-		perror("kmsg");
-	close(fd);
-}
-
 static const struct path paths[] = {
 	{ "vm_create", 0, vm_open_only, op_vm_create, NULL, NULL },
 	{ "vcpu_create", 0, vm_new, op_vcpu_create, NULL, NULL },
@@ -1109,9 +1089,9 @@ static const struct path paths[] = {
 	  op_slot_delete, NULL,
 	  check_mirror_deleted },
 	{ "iommu_detach", NEED_IOMMU, vm_iommu_mapped, op_iommu_detach,
-	  CORE_REATTACH_SPLAT, check_group_usable },
+	  XVM_CORE_REATTACH_SPLAT, check_group_usable },
 	{ "iommu_detach_close", NEED_IOMMU, vm_iommu_mapped, op_close_dev,
-	  CORE_REATTACH_SPLAT, check_group_usable },
+	  XVM_CORE_REATTACH_SPLAT, check_group_usable },
 	{ "msix_create", NEED_MSIX, vm_vcpu, op_msix_create, NULL, NULL },
 	{ "msix_attach", NEED_MSIX, vm_msix, op_msix_attach, NULL,
 	  check_msix_attached },
@@ -1261,7 +1241,8 @@ FIXTURE_TEARDOWN(failnth)
 	ctx_init(&c, &self->e);						\
 	ASSERT_EQ(0, p->setup(&c))					\
 		TH_LOG("%s: setup: %s", p->name, strerror(errno));	\
-	expect_mark(p, "XVM-EXPECT-SPLAT-BEGIN ");			\
+	if (p->expect_splat)						\
+		expect_splat_begin(p->expect_splat);			\
 	if (n)								\
 		ASSERT_OK(fail_nth_set(nth_fd, n));			\
 	errno = 0;							\
@@ -1269,7 +1250,8 @@ FIXTURE_TEARDOWN(failnth)
 	r = p->op(&c);							\
 	err = errno;							\
 	left = (n) ? fail_nth_disarm(nth_fd) : 1;			\
-	expect_mark(p, "XVM-EXPECT-SPLAT-END");				\
+	if (p->expect_splat)						\
+		expect_splat_end();					\
 	retry = r ? (c.step = 0, p->op(&c)) : 0;			\
 	retry_err = errno;						\
 	checked = !retry && p->check ? p->check(&c) : 0;		\

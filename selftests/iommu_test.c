@@ -630,34 +630,13 @@ TEST_F(io, refuse_vfio_container)
 	EXPECT_OK(detach(self->dev));
 }
 
-/* Marks the kernel log (read by the host's log scan). */
-static void kmsg_mark(const char *text)
-{
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			perror("kmsg");
-		close(fd);
-	}
-}
-
-/*
- * The 6.1 IOMMU core WARNs by itself when the driver fails to re-attach the
- * default domain; xvm handles that.  The host's log scan drops exactly
- * that splat between these marks.
- */
-#define EXPECT_CORE_SPLAT_BEGIN() kmsg_mark("XVM-EXPECT-SPLAT-BEGIN "	\
-	"iommu driver failed to attach the default")
-#define EXPECT_CORE_SPLAT_END() kmsg_mark("XVM-EXPECT-SPLAT-END")
-
 /* Detaches (by DETACH, or by closing the fd) with the n-th allocation failing. */
 static int detach_failing(int *dev, int fnth, unsigned int n, bool by_close,
 			  int *left)
 {
 	int r = 0;
 
-	EXPECT_CORE_SPLAT_BEGIN();
+	expect_splat_begin(XVM_CORE_REATTACH_SPLAT);
 	fail_nth_set(fnth, n);
 	if (by_close) {
 		close(*dev);
@@ -667,7 +646,7 @@ static int detach_failing(int *dev, int fnth, unsigned int n, bool by_close,
 	}
 	*left = fail_nth_left(fnth);
 	fail_nth_set(fnth, 0);
-	EXPECT_CORE_SPLAT_END();
+	expect_splat_end();
 	return r;
 }
 
