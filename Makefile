@@ -4,9 +4,14 @@
 #
 # Modules are built by kbuild from the top-level Kbuild file:
 #   make -C $(KDIR) M=$(CURDIR) modules      -> kmod/*/*.ko
-# KVER defaults to scripts/kver.sh (newest installed Debian *-amd64 kernel with
-# headers), KDIR to /lib/modules/$(KVER)/build. Command-line variables such as
-# W=1, C=1/2, KCFLAGS=..., V=1 and CC=... reach kbuild unchanged.
+# Building (all, modules, userspace, install) needs only a C compiler and the
+# target kernel's headers: KVER defaults to `uname -r`, KDIR to
+# /lib/modules/$(KVER)/build; pass KDIR= for any other kernel. Only the
+# targets that boot a guest (check, run, sandbox, shell, bench, fuzz) install
+# dependencies (scripts/deps.sh: QEMU, a Debian kernel, the 6.1 source for
+# kselftest_harness.h); they build and boot for the newest installed Debian
+# kernel (scripts/kver.sh) unless KVER/KDIR are given. Command-line variables
+# such as W=1, C=1/2, KCFLAGS=..., V=1 and CC=... reach kbuild unchanged.
 
 ifneq ($(KERNELRELEASE),)
 # Read by kbuild only if the Kbuild file were missing: defer to it.
@@ -18,8 +23,15 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
 XVM_CACHE ?= $(HOME)/.cache/xvm
 export XVM_CACHE
-# Recursive (lazy) on purpose: evaluated after `deps` may have installed a kernel.
+# The goals that boot a guest. For them KVER is the Debian kernel the guest
+# boots, recursive (lazy) on purpose: evaluated after `deps` may have
+# installed it.
+GUEST_GOALS := check run sandbox shell bench fuzz
+ifneq ($(filter $(GUEST_GOALS),$(MAKECMDGOALS)),)
 KVER ?= $(shell $(ROOT)/scripts/kver.sh 2>/dev/null)
+else
+KVER ?= $(shell uname -r)
+endif
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(ROOT)/build
 PREFIX ?= /usr/local
@@ -77,17 +89,19 @@ BENCH_CMD = rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
 	n=$$(basename "$$b"); echo "== bench $$n"; \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 
-.PHONY: all modules userspace libxvm vmm selftests bench-build fuzzer check run \
-	sandbox shell bench fuzz install clean deps help
+.PHONY: all modules userspace tests libxvm vmm selftests bench-build fuzzer harness \
+	guest-build check run sandbox shell bench fuzz install clean deps help
 .DEFAULT_GOAL := all
 
 all: modules userspace
 
 help:
-	@echo 'make [all]          modules + userspace (into kmod/*/*.ko and build/)'
-	@echo 'make modules        kernel modules (KDIR=..., W=1, C=1|2, KCFLAGS=...,'
-	@echo '                    XVM_KUNIT=y: also the KUnit test module, never installed)'
-	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-{vmm,fuzz}, build/selftests/*, build/bench/*'
+	@echo 'make [all]          modules + userspace: a compiler and kernel headers, nothing else'
+	@echo 'make modules        kernel modules for `uname -r` (KDIR=... for another kernel;'
+	@echo '                    W=1, C=1|2, KCFLAGS=...; XVM_KUNIT=y: also the KUnit test module)'
+	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-vmm'
+	@echo 'make tests          build/selftests/*, build/bench/*, build/bin/xvm-fuzz (needs'
+	@echo '                    kselftest_harness.h: HARNESS_DIR=..., or `make deps` fetches it)'
 	@echo 'make check          every check; what CI runs (scripts/check.sh)'
 	@echo 'make run            boot a guest running `xvm-vmm run /opt/xvm/examples/demo.conf`'
 	@echo "make sandbox CMD='...' [EXTRA=dir]   run a command in a guest (default run-selftests)"
@@ -101,21 +115,37 @@ help:
 deps:
 	@$(ROOT)/scripts/deps.sh
 
-modules: deps
-	+@if [ -f $(ROOT)/Kbuild ]; then \
-		$(KBUILD_MAKE) modules; \
-	else \
-		echo "make: no Kbuild file yet, no modules to build"; \
+modules:
+	@if [ ! -f $(KDIR)/Makefile ]; then \
+		echo "make: no kernel headers for $(KVER) at $(KDIR):" \
+			"install them (Debian: linux-headers-$(KVER)) or pass KDIR=/path/to/build" >&2; \
+		exit 1; \
+	fi
+	+$(KBUILD_MAKE) modules
+
+userspace: libxvm vmm
+tests: selftests bench-build fuzzer
+
+# The test binaries are built against the kernel's kselftest harness, which
+# kernel headers packages do not carry (scripts/deps.sh unpacks it from
+# linux-source-6.1).
+harness:
+	@if [ ! -f $(HARNESS_DIR)/kselftest_harness.h ]; then \
+		echo "make: no kselftest_harness.h in $(HARNESS_DIR):" \
+			"run \`make deps\` or pass HARNESS_DIR=<linux>/tools/testing/selftests" >&2; \
+		exit 1; \
 	fi
 
-userspace: deps
-	@$(MAKE) --no-print-directory libxvm vmm selftests bench-build fuzzer
+# Everything a guest run needs, built after `deps` (a sub-make, so that
+# KVER is looked up only once deps has installed the kernel).
+guest-build: deps
+	+@$(MAKE) --no-print-directory all tests KVER=$(KVER)
 
 libxvm: $(if $(LIB_SRCS),$(LIBXVM))
 vmm: $(if $(VMM_SRCS),$(VMM))
 bench-build: $(BENCHES)
 fuzzer: $(if $(FUZZ_SRCS),$(FUZZER))
-selftests: libxvm
+selftests: libxvm harness
 	@$(MAKE) --no-print-directory -C $(ROOT)/selftests OUT=$(BUILD)/selftests \
 		OBJDIR=$(BUILD)/obj/selftests LIBXVM=$(LIBXVM) HARNESS_DIR=$(HARNESS_DIR) \
 		XVM_USER_CFLAGS='$(XVM_USER_CFLAGS)'
@@ -150,22 +180,22 @@ $(BUILD)/obj/%.o: $(ROOT)/%.c
 check:
 	@$(ROOT)/scripts/check.sh
 
-run: all
+run: guest-build
 	$(SANDBOX) -- 'xvm-vmm run /opt/xvm/examples/demo.conf'
 
-sandbox: all
+sandbox: guest-build
 	$(SANDBOX) -- "$$XVM_SANDBOX_CMD"
 sandbox: export XVM_SANDBOX_CMD = $(value CMD)
 
-bench: all
+bench: guest-build
 	$(SANDBOX) -- '$(BENCH_CMD)'
 
-shell: all
+shell: guest-build
 	$(SANDBOX) --interactive
 
 # The debug kernel when it is cached (modules rebuilt against it), else the
 # Debian one; the guest's kernel log must stay clean (sandbox.sh checks).
-fuzz: all
+fuzz: guest-build
 	@$(ROOT)/tools/fuzz/run-guest.sh --duration $(DURATION) $(if $(SEED),--seed $(SEED)) \
 		$(if $(FUZZ_ARGS),--fuzz-args '$(FUZZ_ARGS)') $(SANDBOX_ARGS)
 
@@ -176,7 +206,7 @@ MODSIGN ?=
 # modules_install installs what the last build listed in modules.order: the
 # build done for install never includes the test module.
 install: override XVM_KUNIT := n
-install: all
+install: modules vmm
 	$(KBUILD_MAKE) INSTALL_MOD_DIR=updates/xvm $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
 		CONFIG_MODULE_SIG_ALL=$(MODSIGN) modules_install
 	@if [ -z "$(DESTDIR)" ]; then \

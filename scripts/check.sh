@@ -166,7 +166,7 @@ stage_build() {
 		grep -E '^(kmod/.*\.[ch]|uapi/.*\.h)$' | LC_ALL=C sort)
 	echo "   checkpatch: $((n - bad))/$n files clean"
 
-	if run "$LOGS/userspace.log" make --no-print-directory -j"$(nproc)" userspace; then
+	if run "$LOGS/userspace.log" make --no-print-directory -j"$(nproc)" userspace tests; then
 		userspace_ok=1
 		pass "userspace build (-Werror)"
 	else
