@@ -36,6 +36,11 @@ cd "$XVM_ROOT"
 # (command-line variables such as KDIR=... are in the environment anyway).
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
+# Progress of long steps (xvm_progress in lib.sh) reaches the console on
+# fd 3 even while the step's own output goes to its log.
+exec 3>&1
+export XVM_PROGRESS_FD=3
+
 LOGS=$XVM_ROOT/build/logs/check
 rm -rf "$LOGS"
 mkdir -p "$LOGS"

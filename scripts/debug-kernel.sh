@@ -23,6 +23,8 @@
 # from an interactive shell with a command time limit.
 
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
@@ -226,6 +228,23 @@ if [ -f "$DIR/.complete" ] && [ -f "$DIR/build/arch/x86/boot/bzImage" ] \
 	exit 0
 fi
 
+# Progress of the build in $2 while make ($1) runs: compiled objects
+# against the count of the last complete build (cc-count, ~1200), as a
+# percentage: every 5 s on a terminal, else one line per 10%.
+watch_build() {
+	local pid=$1 logf=$2 total n pct step=-1
+	total=$(cat "$XVM_CACHE/debug-kernel/cc-count" 2>/dev/null || echo 1200)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		n=$(grep -cE '^ +CC ' "$logf" 2>/dev/null) || true
+		pct=$((n * 100 / total))
+		((pct <= 99)) || pct=99
+		xvm_progress_tty || ((pct / 10 != step)) || continue
+		step=$((pct / 10))
+		xvm_progress "debug-kernel: building: $n/~$total objects ($pct%), $(($(date +%s) - start))s"
+	done
+}
+
 # Not complete: (re)configure and build. An interrupted earlier attempt left
 # its objects in $DIR/build; make resumes from them (no stamp until the end).
 rm -f "$DIR/.complete"
@@ -242,14 +261,11 @@ full_build "$DIR/build" >"$LOGF" 2>&1 &
 mpid=$!
 # GNU make passes SIGTERM on to its children (gcc, sub-makes).
 trap 'pkill -TERM -P "$mpid" 2>/dev/null; kill "$mpid" 2>/dev/null || true' INT TERM
-while kill -0 "$mpid" 2>/dev/null; do
-	sleep 30
-	kill -0 "$mpid" 2>/dev/null || break
-	log "... $(( $(date +%s) - start ))s: $(tail -n 1 "$LOGF" 2>/dev/null | cut -c1-100)"
-done
+watch_build "$mpid" "$LOGF"
 rc=0
 wait "$mpid" || rc=$?
 trap - INT TERM
+xvm_progress_end
 if [ $rc -ne 0 ]; then
 	tail -n 40 "$LOGF" >&2
 	die "kernel build failed (rc=$rc); full log: $LOGF"
@@ -262,6 +278,7 @@ kmake "$DIR/build" -s kernelrelease >"$DIR/kernelrelease"
 ln -sfn build/arch/x86/boot/bzImage "$DIR/bzImage"
 secs=$(( $(date +%s) - start ))
 echo "$secs" >"$DIR/build-seconds"
+grep -cE '^ +CC ' "$LOGF" >"$XVM_CACHE/debug-kernel/cc-count" || true
 touch "$DIR/.complete" "$DIR/last-used"
 prune_cache
 log "built $(cat "$DIR/kernelrelease") in ${secs}s: $DIR ($(du -h "$DIR/bzImage" -L | cut -f1) bzImage)"

@@ -115,3 +115,44 @@ xvm_kunit_counts() {
 		}
 		END { printf "%d %d %d\n", pass, fail, skip }'
 }
+
+# Progress of long work (a kernel build, a fetch, a guest lane): on a
+# terminal one status line rewritten in place, elsewhere (CI, a pipe) one
+# line per call, so callers call it once per step there. It goes to fd
+# $XVM_PROGRESS_FD (default 2): check.sh points that at its own output, so
+# progress shows while a step's output goes to its log.
+xvm_progress_tty() { [[ -t ${XVM_PROGRESS_FD:-2} ]]; }
+xvm_progress() {
+	local fd=${XVM_PROGRESS_FD:-2}
+	if xvm_progress_tty; then
+		printf '\r\033[K%s' "$*" >&"$fd"
+	else
+		printf '%s\n' "$*" >&"$fd"
+	fi
+}
+# Ends the status line on a terminal (a no-op elsewhere).
+xvm_progress_end() {
+	! xvm_progress_tty || printf '\n' >&"${XVM_PROGRESS_FD:-2}"
+}
+
+# xvm_watch_selftests LOG LABEL: until killed, report a guest lane's
+# progress from its console log (run-selftests' TAP: "1..N", one
+# "# selftests: xvm: NAME" per binary, "# ok"/"# not ok" per test case):
+# binaries started of N, test cases passed and failed so far. On a
+# terminal every 3 s; elsewhere when a binary starts. Run it in the
+# background and kill it when the guest is done.
+xvm_watch_selftests() {
+	local log=$1 label=$2 t0=$SECONDS seen=-1 total started name ok nok
+	while sleep 3; do
+		[[ -s $log ]] || continue
+		total=$(tr -d '\r' <"$log" | grep -m1 -oE '^1\.\.[0-9]+' | cut -c4-) || true
+		started=$(grep -ac '^# selftests: xvm: ' "$log") || true
+		((started)) || continue
+		xvm_progress_tty || ((started != seen)) || continue
+		seen=$started
+		name=$(grep -a '^# selftests: xvm: ' "$log" | tail -n 1 | tr -d '\r')
+		ok=$(grep -acE '^# ok ' "$log") || true
+		nok=$(grep -acE '^# not ok ' "$log") || true
+		xvm_progress "   $label: binary $started/${total:-?} (${name##* }), cases ok $ok, not ok $nok, $((SECONDS - t0))s"
+	done
+}
