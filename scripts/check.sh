@@ -215,8 +215,13 @@ stage_build() {
 guest_lane() {
 	local label=$1 log=$2 counts p f s
 	shift 2
+	xvm_watch_selftests "$log" "$label" &
+	local watcher=$!
 	"$XVM_ROOT/scripts/sandbox.sh" --quiet --log "$log" "$@" -- run-selftests \
 		>"$log.sandbox" 2>&1 || true
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+	xvm_progress_end
 	local timeout=0 finished=0 clean=0 elapsed=0 key val
 	if [[ -f $log.summary ]]; then
 		while IFS='=' read -r key val; do
