@@ -40,6 +40,18 @@
 #define XVM_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
 #endif
 
+/*
+ * xvm.ko exports its API in the XVM symbol namespace
+ * (EXPORT_SYMBOL_NS_GPL(sym, XVM_NS)): only modules that import it, the xvm
+ * device modules, can link against it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define XVM_NS "XVM"
+#else
+#define XVM_NS XVM
+#endif
+#define XVM_IMPORT_NS() MODULE_IMPORT_NS(XVM_NS)
+
 /* 6.8 dropped eventfd_signal()'s count argument. */
 static inline void xvm_eventfd_signal(struct eventfd_ctx *ctx)
 {

@@ -48,7 +48,7 @@ int xvm_register_device_ops(const struct xvm_device_ops *ops)
 	mutex_unlock(&xvm_device_types_lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(xvm_register_device_ops);
+EXPORT_SYMBOL_NS_GPL(xvm_register_device_ops, XVM_NS);
 
 void xvm_unregister_device_ops(const struct xvm_device_ops *ops)
 {
@@ -57,7 +57,7 @@ void xvm_unregister_device_ops(const struct xvm_device_ops *ops)
 		xvm_device_types[ops->type] = NULL;
 	mutex_unlock(&xvm_device_types_lock);
 }
-EXPORT_SYMBOL_GPL(xvm_unregister_device_ops);
+EXPORT_SYMBOL_NS_GPL(xvm_unregister_device_ops, XVM_NS);
 
 /* The ops of type with its module pinned, or NULL. */
 static const struct xvm_device_ops *xvm_device_type_get(u32 type)

@@ -244,7 +244,7 @@ void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port)
 {
 	xvm_evtchn_raise(vm, port);
 }
-EXPORT_SYMBOL_GPL(xvm_evtchn_raise_port);
+EXPORT_SYMBOL_NS_GPL(xvm_evtchn_raise_port, XVM_NS);
 
 /*
  * Sends on a local port: an interdomain port raises its peer, any other

@@ -5,6 +5,8 @@
 
 #include <xvm/core.h>
 
+#include "xvm_compat.h"
+
 struct file;
 
 long xvm_check_extension(struct xvm_vm *vm, unsigned long cap);

@@ -112,7 +112,7 @@ int xvm_memslot_listener_register(struct xvm_vm *vm,
 	mutex_unlock(&vm->slots_lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(xvm_memslot_listener_register);
+EXPORT_SYMBOL_NS_GPL(xvm_memslot_listener_register, XVM_NS);
 
 /**
  * xvm_memslot_listener_unregister() - stop following the memory slots
@@ -128,7 +128,7 @@ void xvm_memslot_listener_unregister(struct xvm_vm *vm,
 	list_del(&listener->node);
 	mutex_unlock(&vm->slots_lock);
 }
-EXPORT_SYMBOL_GPL(xvm_memslot_listener_unregister);
+EXPORT_SYMBOL_NS_GPL(xvm_memslot_listener_unregister, XVM_NS);
 
 static int xvm_memslot_check(struct xvm_vm *vm,
 			     const struct xvm_userspace_memory_region *mem)

@@ -71,7 +71,7 @@ out:
 	rcu_read_unlock();
 	return r;
 }
-EXPORT_SYMBOL_GPL(xvm_mmio_access);
+EXPORT_SYMBOL_NS_GPL(xvm_mmio_access, XVM_NS);
 
 static struct xvm_mmio_bus *xvm_mmio_bus_alloc(u32 nr)
 {
@@ -178,7 +178,7 @@ out:
 	mutex_unlock(&vm->mmio_lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(xvm_mmio_register);
+EXPORT_SYMBOL_NS_GPL(xvm_mmio_register, XVM_NS);
 
 void xvm_mmio_unregister(struct xvm_vm *vm, struct xvm_mmio_region *region)
 {
@@ -202,13 +202,13 @@ void xvm_mmio_unregister(struct xvm_vm *vm, struct xvm_mmio_region *region)
 out:
 	mutex_unlock(&vm->mmio_lock);
 }
-EXPORT_SYMBOL_GPL(xvm_mmio_unregister);
+EXPORT_SYMBOL_NS_GPL(xvm_mmio_unregister, XVM_NS);
 
 void xvm_mmio_synchronize(void)
 {
 	synchronize_rcu();
 }
-EXPORT_SYMBOL_GPL(xvm_mmio_synchronize);
+EXPORT_SYMBOL_NS_GPL(xvm_mmio_synchronize, XVM_NS);
 
 void xvm_mmio_bus_free(struct xvm_vm *vm)
 {

@@ -37,6 +37,8 @@
 #include <linux/uaccess.h>
 
 #include <xvm/core.h>
+
+#include "xvm_compat.h"
 #include <xvm_iommu_compat.h>
 
 #include "ops.h"
@@ -1080,3 +1082,4 @@ module_exit(xvm_iommu_exit);
 
 MODULE_DESCRIPTION("xvm: typed IOMMU mapping of guest memory");
 MODULE_LICENSE("GPL");
+XVM_IMPORT_NS();

@@ -241,3 +241,4 @@ kunit_test_suite(xvm_mmio_test_suite);
 MODULE_DESCRIPTION("xvm: KUnit tests of the core (not for production)");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_KUNIT_NS();
+XVM_IMPORT_NS();

@@ -63,6 +63,8 @@
 
 #include <xvm/core.h>
 
+#include "xvm_compat.h"
+
 #define XVM_MSIX_NR_REGIONS	2	/* XVM_MSIX_ADDR_TABLE, XVM_MSIX_ADDR_PBA */
 
 struct xvm_msix;
@@ -1074,3 +1076,4 @@ module_exit(xvm_msix_exit);
 
 MODULE_DESCRIPTION("xvm: MSI-X interposition for VFIO-assigned PCI devices");
 MODULE_LICENSE("GPL");
+XVM_IMPORT_NS();

@@ -19,6 +19,8 @@
 
 #include <xvm/core.h>
 
+#include "xvm_compat.h"
+
 #define XVM_TESTDEV_MAX_SIZE	SZ_64K
 
 struct xvm_testdev_mmio {
@@ -251,3 +253,4 @@ module_exit(xvm_testdev_exit);
 
 MODULE_DESCRIPTION("xvm: MMIO bus test device");
 MODULE_LICENSE("GPL");
+XVM_IMPORT_NS();

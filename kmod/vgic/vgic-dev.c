@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 
 #include "vgic.h"
+#include "xvm_compat.h"
 
 /* The visible vCPU with this id, or NULL; any context. */
 struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id)
@@ -506,3 +507,4 @@ module_exit(xvm_vgic_exit);
 
 MODULE_DESCRIPTION("xvm: GICv3 distributor and redistributors");
 MODULE_LICENSE("GPL");
+XVM_IMPORT_NS();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The xvm core API: what xvm.ko exports to the device modules (xvm-vgic,
- * xvm-msix, xvm-iommu, xvm-testdev).
+ * xvm-msix, xvm-iommu, xvm-testdev), in the XVM symbol namespace: a
+ * module using it says XVM_IMPORT_NS() (kmod/compat/xvm_compat.h).
  *
  * Lifetimes, as in KVM:
  *  - A VM is refcounted: its fd, every vCPU fd and every device fd hold a
