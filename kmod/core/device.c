@@ -31,6 +31,17 @@
 static DEFINE_MUTEX(xvm_device_types_lock);
 static const struct xvm_device_ops *xvm_device_types[XVM_DEV_TYPE_MAX];
 
+/**
+ * xvm_register_device_ops() - make a device type creatable by XVM_CREATE_DEVICE
+ * @ops: the type's operations; @ops->type is its XVM_DEV_TYPE_* number
+ *
+ * Called from the device module's init; the ops must stay valid until
+ * xvm_unregister_device_ops().  Context: process, may sleep.
+ *
+ * Return: 0; -EINVAL if @ops->type is out of range or a required op is
+ * missing (create, destroy; vcpu_abort with vcpu_prepare) or vcpu_ioctl and
+ * release are both set; -EEXIST if another module holds the type.
+ */
 int xvm_register_device_ops(const struct xvm_device_ops *ops)
 {
 	int r = -EEXIST;
@@ -50,6 +61,13 @@ int xvm_register_device_ops(const struct xvm_device_ops *ops)
 }
 EXPORT_SYMBOL_NS_GPL(xvm_register_device_ops, XVM_NS);
 
+/**
+ * xvm_unregister_device_ops() - stop offering a device type
+ * @ops: what xvm_register_device_ops() was given (anything else is ignored)
+ *
+ * Called from the device module's exit.  Existing devices of the type pin
+ * its module, so none exists when this runs.  Context: process, may sleep.
+ */
 void xvm_unregister_device_ops(const struct xvm_device_ops *ops)
 {
 	mutex_lock(&xvm_device_types_lock);

@@ -240,6 +240,14 @@ static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
 	xvm_evtchn_raise_from(vm, port, NULL);
 }
 
+/**
+ * xvm_evtchn_raise_port() - mark an event port of a VM pending, as a send would
+ * @vm: the VM
+ * @port: the port; nothing happens if it is not bound or already pending
+ *
+ * Raises the port's upcall if it is unmasked and wakes the vCPUs polling
+ * it.  Context: any, including hard IRQ; never sleeps.
+ */
 void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port)
 {
 	xvm_evtchn_raise(vm, port);

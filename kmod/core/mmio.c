@@ -43,6 +43,21 @@ static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
 	return &bus->ranges[lo - 1];
 }
 
+/**
+ * xvm_mmio_access() - dispatch one access to the region of the VM's MMIO bus
+ * @vm: the VM
+ * @vcpu: the vCPU making the access, handed to the region's ops
+ * @addr: guest physical address
+ * @len: access size in bytes
+ * @is_write: a write of *@val, else a read into *@val
+ * @val: the value written or read
+ *
+ * Lock-free: the bus is read under RCU.  Context: any; the region's ops
+ * must not sleep.
+ *
+ * Return: the region's read or write op's result; -ENOENT if no region
+ * covers the whole access; -EOPNOTSUPP if the region has no op for it.
+ */
 int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 		    unsigned int len, bool is_write, u64 *val)
 {
@@ -139,6 +154,18 @@ EXPORT_SYMBOL_IF_KUNIT(xvm_mmio_insert_pos);
 
 static const struct xvm_mmio_bus xvm_mmio_empty_bus;
 
+/**
+ * xvm_mmio_register() - put a region on the VM's MMIO bus
+ * @vm: the VM
+ * @region: base, size and ops; owned by the caller, which must keep it
+ *          until after xvm_mmio_unregister() and xvm_mmio_synchronize()
+ *
+ * Context: process, may sleep (takes vm->mmio_lock).
+ *
+ * Return: 0; -EINVAL for an empty or wrapping range or no ops; -EEXIST if
+ * it overlaps a registered region; -ENOSPC at XVM_MMIO_MAX_REGIONS;
+ * -ENOMEM.
+ */
 int xvm_mmio_register(struct xvm_vm *vm, struct xvm_mmio_region *region)
 {
 	const struct xvm_mmio_bus *old;
@@ -180,6 +207,16 @@ out:
 }
 EXPORT_SYMBOL_NS_GPL(xvm_mmio_register, XVM_NS);
 
+/**
+ * xvm_mmio_unregister() - take a region off the VM's MMIO bus
+ * @vm: the VM
+ * @region: a region registered with xvm_mmio_register()
+ *
+ * Never fails: without memory for a new bus the region's slot is emptied
+ * in place.  Does not wait for readers: call xvm_mmio_synchronize() after
+ * a batch of unregistrations, before freeing the regions.
+ * Context: process, may sleep.
+ */
 void xvm_mmio_unregister(struct xvm_vm *vm, struct xvm_mmio_region *region)
 {
 	struct xvm_mmio_bus *old, *new;
@@ -204,6 +241,12 @@ out:
 }
 EXPORT_SYMBOL_NS_GPL(xvm_mmio_unregister, XVM_NS);
 
+/**
+ * xvm_mmio_synchronize() - wait until no access can still see an unregistered region
+ *
+ * An RCU grace period; call it with no mutex held that an MMIO access path
+ * could wait for.  Context: process, sleeps.
+ */
 void xvm_mmio_synchronize(void)
 {
 	synchronize_rcu();
