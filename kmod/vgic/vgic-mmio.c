@@ -38,7 +38,7 @@ static int vgic_reg_cmp(const void *key, const void *elt)
 
 	if (offset < reg->offset)
 		return -1;
-	if (offset >= reg->offset + reg->len)
+	if (offset >= reg->offset + xvm_vgic_reg_len(reg))
 		return 1;
 	return 0;
 }
@@ -56,8 +56,9 @@ int xvm_vgic_regs_check(const struct xvm_vgic_regs *t)
 	unsigned int i;
 
 	for (i = 1; i < t->nr; i++) {
-		if (t->regs[i - 1].offset + t->regs[i - 1].len >
-		    t->regs[i].offset) {
+		const struct xvm_vgic_reg *prev = &t->regs[i - 1];
+
+		if (prev->offset + xvm_vgic_reg_len(prev) > t->regs[i].offset) {
 			pr_err("xvm-vgic: %s table unsorted at %#x\n", t->name,
 			       t->regs[i].offset);
 			return -EINVAL;

@@ -198,7 +198,7 @@ struct xvm_vgic_access {
 
 struct xvm_vgic_reg {
 	u32 offset;			/* in the frame(s) */
-	u32 len;			/* bytes covered */
+	u32 len;			/* bytes covered; per-IRQ: INTIDs covered */
 	u8 bits_per_irq;		/* 0: not a per-IRQ register */
 	u8 access;			/* VGIC_ACC_*: legal widths */
 	u64 (*read)(const struct xvm_vgic_access *a);
@@ -214,15 +214,28 @@ struct xvm_vgic_regs {
 #define VGIC_REG(off, length, acc, rd, wr)				\
 	{ .offset = (off), .len = (length), .access = (acc),		\
 	  .read = (rd), .write = (wr) }
-/* A per-IRQ register of length bytes; bpi bits per INTID. */
-#define VGIC_REG_IRQ_N(off, length, bpi, acc, rd, wr)			\
-	{ .offset = (off), .len = (length), .bits_per_irq = (bpi),	\
+/*
+ * A per-IRQ register array of bpi bits per INTID, as KVM's
+ * REGISTER_DESC_WITH_BITS_PER_IRQ: the table holds how many INTIDs it
+ * covers and the bits, and its length in bytes is always derived from
+ * them (xvm_vgic_reg_len()), so the two cannot disagree.  A distributor
+ * array covers the 1024 INTIDs the architecture lays out (the private ones
+ * RAZ/WI there), a redistributor one the 32 private INTIDs of its vCPU.
+ */
+#define VGIC_REG_BITS_PER_IRQ(off, nr_intids, bpi, acc, rd, wr)	\
+	{ .offset = (off), .len = (nr_intids), .bits_per_irq = (bpi),	\
 	  .access = (acc), .read = (rd), .write = (wr) }
-/* Bytes of a distributor per-IRQ register array (INTIDs 0..1023). */
-#define VGIC_IRQS_1BIT		0x80
-#define VGIC_IRQS_2BIT		0x100
-#define VGIC_IRQS_8BIT		0x400
-#define VGIC_IRQS_64BIT		0x2000
+#define VGIC_REG_DIST_IRQ(off, bpi, acc, rd, wr)			\
+	VGIC_REG_BITS_PER_IRQ(off, VGIC_DIST_INTIDS, bpi, acc, rd, wr)
+#define VGIC_REG_PRIVATE_IRQ(off, bpi, acc, rd, wr)			\
+	VGIC_REG_BITS_PER_IRQ(off, VGIC_NR_PRIVATE, bpi, acc, rd, wr)
+#define VGIC_DIST_INTIDS	1024
+
+/* Bytes a register table entry covers. */
+static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
+{
+	return reg->bits_per_irq ? reg->len * reg->bits_per_irq / 8 : reg->len;
+}
 
 int xvm_vgic_regs_check(const struct xvm_vgic_regs *t);
 int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
