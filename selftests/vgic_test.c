@@ -825,7 +825,7 @@ TEST(nr_irqs_bounds)
 
 	ASSERT_OK(gic_device(g));
 	ASSERT_OK(xvm_get_attr(g->dev, GRP_NR_IRQS, 0, &v));
-	ASSERT_EQ(0, v);		/* never set */
+	ASSERT_EQ(32, v);		/* never set: KVM's nr_spis + 32 */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ASSERT_ERR(set_nr_irqs(g->dev, bad[i]), EINVAL);
 	ASSERT_OK(set_nr_irqs(g->dev, 1024));
@@ -943,8 +943,11 @@ TEST(first_run_checks)
 	ASSERT_OK(set_region(g->dev, 2, 0x200000, 0, 0));
 	ASSERT_OK(set_region(g->dev, 1, 0x240000, 0, 1));
 	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
-	/* Before INIT: EBUSY ("running without vgic explicit init"). */
-	ASSERT_ERR(ack(g->fd[3]), EBUSY);
+	/*
+	 * KVM's step 1: 3 slots for 4 vCPUs, no INIT either: ENXIO
+	 * ("running without sufficient number of rdists") comes first.
+	 */
+	ASSERT_ERR(ack(g->fd[3]), ENXIO);
 	ASSERT_ERR(line(g->dev, 40, 1, 0), EBUSY);
 	ASSERT_OK(gic_init(g->dev));
 	/* 3 slots, 4 vCPUs: ENXIO, on any vCPU, for every CPU ioctl. */
@@ -957,6 +960,29 @@ TEST(first_run_checks)
 	/* Regions may still be added after INIT (KVM allows it). */
 	ASSERT_OK(set_region(g->dev, 2, 0x280000, 0, 2));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(g->fd[3]));
+	gic_free(g);
+
+	/*
+	 * KVM's step 2: enough slots, no INIT: EBUSY ("running without
+	 * vgic explicit init"); step 3: INIT, then the vCPU runs.
+	 */
+	g = gic_new();
+	for (i = 0; i < 4; i++)
+		ASSERT_NE(-1, gic_vcpu(g, i));
+	ASSERT_OK(gic_device(g));
+	ASSERT_OK(set_region(g->dev, 4, 0x200000, 0, 0));
+	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
+	ASSERT_ERR(ack(g->fd[3]), EBUSY);
+	ASSERT_OK(gic_init(g->dev));
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(g->fd[3]));
+	gic_free(g);
+
+	/* Every redistributor but no distributor: ENXIO before EBUSY too. */
+	g = gic_new();
+	ASSERT_NE(-1, gic_vcpu(g, 0));
+	ASSERT_OK(gic_device(g));
+	ASSERT_OK(set_region(g->dev, 1, 0x200000, 0, 0));
+	ASSERT_ERR(ack(g->fd[0]), ENXIO);
 	gic_free(g);
 
 	/* No distributor address: ENXIO too. */

@@ -4,9 +4,9 @@
  * the core) and the interrupt lines (on the device fd).
  *
  * Every CPU-interface ioctl first performs the first-run check
- * (xvm_vgic_ready(): EBUSY before INIT, ENXIO while a vCPU has no
- * redistributor or the distributor no address).  The line ioctl only
- * needs INIT (EBUSY).
+ * (xvm_vgic_ready(): ENXIO while a vCPU has no redistributor or the
+ * distributor no address, then EBUSY before INIT, as KVM).  The line ioctl
+ * only needs INIT (EBUSY).
  *
  * Locking: the core serialises the ioctls of one vCPU with vcpu->mutex;
  * the state itself is protected as vgic-irq.c describes.

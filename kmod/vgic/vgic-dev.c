@@ -9,8 +9,9 @@
  *  3. CTRL/INIT sizes the interrupt state and freezes the vCPU set (a vCPU
  *     created later is refused with EBUSY);
  *  4. the first CPU-interface ioctl of any vCPU ("first run", KVM's
- *     kvm_vgic_map_resources()) checks that every vCPU has a
- *     redistributor and the distributor has an address (ENXIO otherwise).
+ *     kvm_vgic_map_resources()) checks, in KVM's order, that every vCPU
+ *     has a redistributor and the distributor has an address (ENXIO
+ *     otherwise), then that INIT was done (EBUSY otherwise).
  * The device lives until the VM goes (no ->release, as KVM's vGIC).
  *
  * vCPU affinity: MPIDR.Aff0 = id[3:0], Aff1 = id[11:4], Aff2 = id[19:12]
@@ -171,15 +172,16 @@ int xvm_vgic_ready(struct xvm_vgic *vgic)
 	mutex_lock(&vgic->config_lock);
 	if (vgic->ready)
 		goto out;
-	ret = -EBUSY;
-	if (!vgic->initialized)
-		goto out;
+	/* KVM's order: missing frames (ENXIO) before a missing INIT (EBUSY). */
 	ret = -ENXIO;
-	if (vgic->dist_base == VGIC_ADDR_UNDEF)
-		goto out;
 	for (i = 0; i < vgic->nr_cpus; i++)
 		if (!vgic->cpus[i]->rdreg)
 			goto out;
+	if (vgic->dist_base == VGIC_ADDR_UNDEF)
+		goto out;
+	ret = -EBUSY;
+	if (!vgic->initialized)
+		goto out;
 	ret = 0;
 	/* Pairs with the acquire above. */
 	smp_store_release(&vgic->ready, true);
@@ -296,9 +298,11 @@ static int vgic_attr_get_nr_irqs(struct xvm_vgic *vgic,
 
 	if (attr->attr)
 		return -ENXIO;
+	/* As KVM (nr_spis + 32): 32 until set or INIT, i.e. no SPIs yet. */
 	mutex_lock(&vgic->config_lock);
 	val = vgic->initialized ? vgic->nr_irqs : vgic->nr_irqs_set;
 	mutex_unlock(&vgic->config_lock);
+	val = val ?: VGIC_NR_PRIVATE;
 	return put_user(val, (u32 __user *)u64_to_user_ptr(attr->addr)) ?
 	       -EFAULT : 0;
 }
