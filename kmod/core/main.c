@@ -95,6 +95,8 @@ static void __exit xvm_exit(void)
 module_init(xvm_init);
 module_exit(xvm_exit);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: in-kernel virtualization services for userspace VMMs");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);

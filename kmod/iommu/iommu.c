@@ -1080,6 +1080,8 @@ static void __exit xvm_iommu_exit(void)
 module_init(xvm_iommu_init);
 module_exit(xvm_iommu_exit);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: typed IOMMU mapping of guest memory");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_NS();

@@ -238,6 +238,8 @@ static struct kunit_suite xvm_mmio_test_suite = {
 
 kunit_test_suite(xvm_mmio_test_suite);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: KUnit tests of the core (not for production)");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_KUNIT_NS();

@@ -1074,6 +1074,8 @@ static void __exit xvm_msix_exit(void)
 module_init(xvm_msix_init);
 module_exit(xvm_msix_exit);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: MSI-X interposition for VFIO-assigned PCI devices");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_NS();

@@ -251,6 +251,8 @@ static void __exit xvm_testdev_exit(void)
 module_init(xvm_testdev_init);
 module_exit(xvm_testdev_exit);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: MMIO bus test device");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_NS();

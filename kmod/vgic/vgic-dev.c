@@ -509,6 +509,8 @@ static void __exit xvm_vgic_exit(void)
 module_init(xvm_vgic_init);
 module_exit(xvm_vgic_exit);
 
+MODULE_AUTHOR("xvm developers");
+MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: GICv3 distributor and redistributors");
 MODULE_LICENSE("GPL");
 XVM_IMPORT_NS();
