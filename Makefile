@@ -36,6 +36,19 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(ROOT)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The one version (VERSION; scripts/host-tests/version.sh checks the others).
+XVM_VERSION := $(shell cat $(ROOT)/VERSION)
+# make install: directories under $(PREFIX), and the fixed ones that udev,
+# systemd-modules-load and systemd-sysusers read (Debian 12's paths).
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODULESLOADDIR ?= /usr/lib/modules-load.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+DKMSSRCDIR ?= /usr/src/xvm-$(XVM_VERSION)
 HARNESS_DIR ?= $(XVM_CACHE)/linux-source-6.1/tools/testing/selftests
 
 # Userspace: C11 (gnu11), warnings are errors, static (the guest has no libc).
@@ -81,7 +94,9 @@ SEED ?=
 # XVM_KUNIT=y: also build kmod/kunit/xvm-kunit.ko, the KUnit tests (only
 # if the kernel has CONFIG_KUNIT; the debug lane of scripts/check.sh does).
 XVM_KUNIT ?= n
-KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT) XVM_KUNIT=$(XVM_KUNIT)
+# XVM_TESTDEV=n: leave out kmod/testdev/ (the test device; see Kbuild).
+XVM_TESTDEV ?= y
+KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT) XVM_KUNIT=$(XVM_KUNIT) XVM_TESTDEV=$(XVM_TESTDEV)
 SANDBOX = $(ROOT)/scripts/sandbox.sh $(if $(EXTRA),--extra $(EXTRA)) $(SANDBOX_ARGS)
 # `make sandbox` runs $(CMD) in the guest (a shell command line).
 CMD ?= run-selftests
@@ -90,7 +105,8 @@ BENCH_CMD = rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 
 .PHONY: all modules userspace tests libxvm vmm selftests bench-build fuzzer harness \
-	guest-build check run sandbox shell bench fuzz install clean deps help
+	guest-build check run sandbox shell bench fuzz install install-modules \
+	install-utils install-dev install-data install-dkms dist deb clean deps help
 .DEFAULT_GOAL := all
 
 all: modules userspace
@@ -108,7 +124,11 @@ help:
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
 	@echo 'make bench          run every build/bench/* binary in a guest'
 	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...]   xvm-fuzz in a guest (debug kernel if cached)'
-	@echo 'make install        modules_install (updates/xvm) + xvm-vmm to $$(DESTDIR)$$(PREFIX)/bin'
+	@echo 'make install        modules (updates/xvm), xvm-vmm, examples, man page, header,'
+	@echo '                    libxvm, xvm.pc, udev rule, modules-load.d, sysusers.d'
+	@echo '                    (DESTDIR=, PREFIX=/usr/local, KDIR=; install-{modules,utils,dev,data,dkms})'
+	@echo 'make dist           build/xvm-$$(VERSION).tar.gz (git archive of HEAD; a DKMS source tree)'
+	@echo 'make deb            build/deb/{xvm-dkms,xvm-utils,libxvm-dev}_*.deb (dpkg-buildpackage, lintian)'
 	@echo 'make clean | deps   remove build outputs | install missing build dependencies'
 	@echo 'SANDBOX_ARGS=...    extra scripts/sandbox.sh options (--timeout S, --mem 2G, --kernel IMG...)'
 
@@ -202,18 +222,91 @@ fuzz: guest-build
 # Debian's headers carry no signing key: modules are installed unsigned
 # unless MODSIGN=y. Kbuild cannot run depmod without System.map, so we run it
 # for a live install (not for a DESTDIR staging install: packagers do that).
+# The install targets build only what they install (no scripts/deps.sh, no
+# selftests): kbuild is called directly, not through `modules`.
 MODSIGN ?=
+install: install-modules install-utils install-dev install-data
+
 # modules_install installs what the last build listed in modules.order: the
-# build done for install never includes the test module.
-install: override XVM_KUNIT := n
-install: modules vmm
-	$(KBUILD_MAKE) INSTALL_MOD_DIR=updates/xvm $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
+# build done for install never includes the test modules.
+install-modules: override XVM_KUNIT := n
+install-modules: override XVM_TESTDEV := n
+install-modules:
+	+$(KBUILD_MAKE) modules
+	+$(KBUILD_MAKE) INSTALL_MOD_DIR=updates/xvm $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
 		CONFIG_MODULE_SIG_ALL=$(MODSIGN) modules_install
 	@if [ -z "$(DESTDIR)" ]; then \
 		rel=$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h); \
 		echo "  DEPMOD  $$rel"; depmod -a "$$rel"; \
 	fi
-	install -D -m 0755 $(VMM) $(DESTDIR)$(PREFIX)/bin/xvm-vmm
+
+# xvm-vmm finds the examples at BINDIR/../share/xvm/examples.
+install-utils: vmm
+	install -D -m 0755 $(VMM) $(DESTDIR)$(BINDIR)/xvm-vmm
+	install -d $(DESTDIR)$(DATADIR)/xvm/examples
+	install -m 0644 $(ROOT)/examples/*.conf $(ROOT)/examples/README.md \
+		$(DESTDIR)$(DATADIR)/xvm/examples/
+	install -D -m 0644 $(ROOT)/docs/xvm-vmm.1 $(DESTDIR)$(MANDIR)/man1/xvm-vmm.1
+
+# The uapi header goes to INCLUDEDIR/xvm/linux/xvm.h, not INCLUDEDIR/linux/
+# (linux-libc-dev's namespace): `pkg-config --cflags xvm` gives
+# -I$(INCLUDEDIR)/xvm, so users write #include <linux/xvm.h> and <libxvm.h>
+# exactly as in this tree.
+install-dev: libxvm
+	install -D -m 0644 $(ROOT)/uapi/linux/xvm.h $(DESTDIR)$(INCLUDEDIR)/xvm/linux/xvm.h
+	install -D -m 0644 $(ROOT)/userspace/lib/libxvm.h $(DESTDIR)$(INCLUDEDIR)/xvm/libxvm.h
+	install -D -m 0644 $(LIBXVM) $(DESTDIR)$(LIBDIR)/libxvm.a
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(XVM_VERSION)|' \
+		$(ROOT)/userspace/lib/xvm.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/xvm.pc
+
+# /dev/xvm for group xvm, xvm.ko loaded at boot, the xvm group (data/*).
+install-data:
+	install -D -m 0644 $(ROOT)/data/60-xvm.rules $(DESTDIR)$(UDEVRULESDIR)/60-xvm.rules
+	install -D -m 0644 $(ROOT)/data/modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/xvm.conf
+	install -D -m 0644 $(ROOT)/data/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/xvm.conf
+
+# The DKMS source tree (what the xvm-dkms package ships): what dkms.conf's
+# build needs, without the test modules' sources.
+DKMS_FILES = VERSION Kbuild dkms.conf uapi/linux/xvm.h \
+	$(patsubst $(ROOT)/%,%,$(filter-out $(ROOT)/kmod/testdev/% $(ROOT)/kmod/kunit/%, \
+		$(wildcard $(ROOT)/kmod/*/*.[ch] $(ROOT)/kmod/*/Kbuild $(ROOT)/kmod/include/xvm/*.h)))
+install-dkms:
+	install -d $(DESTDIR)$(DKMSSRCDIR)
+	cd $(ROOT) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 "$$f" "$(DESTDIR)$(DKMSSRCDIR)/$$f" || exit 1; done
+
+# A release tarball: the committed tree (HEAD) only. Untar it and
+# `dkms add ./xvm-$(XVM_VERSION)`, or build the packages from it.
+dist:
+	@mkdir -p $(BUILD)
+	@git -C $(ROOT) diff --quiet HEAD -- || \
+		echo "dist: note: uncommitted changes are not in the tarball (HEAD only)"
+	git -C $(ROOT) archive --format=tar.gz --prefix=xvm-$(XVM_VERSION)/ \
+		-o $(BUILD)/xvm-$(XVM_VERSION).tar.gz HEAD
+	@echo "dist: $(BUILD)/xvm-$(XVM_VERSION).tar.gz"
+
+# The Debian packages, built in a copy of the tree (tracked and untracked,
+# not ignored files; everything but build/ outside git) so that the source
+# tree is never touched; lintian checks them if it is installed.
+DEB_TREE = $(BUILD)/debsrc/xvm-$(XVM_VERSION)
+deb:
+	rm -rf $(BUILD)/debsrc $(BUILD)/deb
+	mkdir -p $(DEB_TREE) $(BUILD)/deb
+	cd $(ROOT) && if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard; \
+	else \
+		find . -path ./build -prune -o -type f -printf '%P\0'; \
+	fi | while IFS= read -r -d '' f; do [ -f "$$f" ] && printf '%s\0' "$$f"; done | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b
+	mv $(BUILD)/debsrc/*.deb $(BUILD)/debsrc/*.changes $(BUILD)/debsrc/*.buildinfo $(BUILD)/deb/
+	rm -rf $(BUILD)/debsrc
+	@if command -v lintian >/dev/null; then \
+		echo "lintian $(BUILD)/deb/*.changes"; \
+		lintian --fail-on error,warning $(BUILD)/deb/*.changes; \
+	fi
+	@ls -l $(BUILD)/deb
 
 clean:
 	+@if [ -f $(ROOT)/Kbuild ] && [ -d $(KDIR) ]; then $(KBUILD_MAKE) clean; fi

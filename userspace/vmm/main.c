@@ -5,7 +5,7 @@
  *   xvm-vmm caps                       what the loaded modules support
  *   xvm-vmm run CONFIG [--json] [-v]   create the VM a config describes, run
  *                                      its script, print a summary
- *   xvm-vmm demo                       run /opt/xvm/examples/demo.conf
+ *   xvm-vmm demo                       run the installed examples' demo.conf
  *   xvm-vmm [COMMAND] --help
  *
  * Exit status: 0 every check held, 1 a check or the setup failed, 2 usage
@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,47 @@
 
 #include "vmm.h"
 
-#define DEMO_CONFIG	"/opt/xvm/examples/demo.conf"
+/*
+ * The examples are found next to the binary, so that any PREFIX works:
+ * BINDIR/../share/xvm/examples (make install, the Debian package's
+ * /usr/share/xvm/examples), then BINDIR/../examples (the sandbox guest's
+ * /opt/xvm/{bin,examples}).
+ */
+#define DEMO_CONFIG	"demo.conf"
+#define EXAMPLES_HELP	"BINDIR/../share/xvm/examples"
+static const char *const examples_dirs[] = {
+	"../share/xvm/examples", "../examples",
+};
+
+/* DIR/REL/demo.conf into path; false if it does not fit. */
+static bool demo_path(char *path, const char *dir, const char *rel)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s/" DEMO_CONFIG, dir, rel);
+
+	return n > 0 && n < PATH_MAX;
+}
+
+/* The first readable demo.conf of examples_dirs[], else the first one. */
+static const char *demo_config(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	unsigned int i;
+
+	if (n <= 0)
+		return "/usr/share/xvm/examples/" DEMO_CONFIG;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	for (i = 0; i < sizeof(examples_dirs) / sizeof(examples_dirs[0]); i++)
+		if (demo_path(path, exe, examples_dirs[i]) && !access(path, R_OK))
+			return path;
+	if (!demo_path(path, exe, examples_dirs[0]))
+		return "/usr/share/xvm/examples/" DEMO_CONFIG;
+	return path;
+}
 
 static const struct {
 	long cap;
@@ -51,7 +92,7 @@ static void usage_main(FILE *f)
 	fprintf(f, "usage: xvm-vmm COMMAND [ARGS]\n"
 		"  caps                       print what the loaded xvm modules support\n"
 		"  run CONFIG [--json] [-v]   create and run the VM CONFIG describes\n"
-		"  demo [--json] [-v]         run " DEMO_CONFIG "\n"
+		"  demo [--json] [-v]         run " EXAMPLES_HELP "/" DEMO_CONFIG "\n"
 		"  COMMAND --help             help for a command\n"
 		"exit status: 0 all checks held, 1 a check failed, 2 usage or config error\n");
 }
@@ -72,7 +113,7 @@ static void usage_run(FILE *f)
 		"  every interrupt delivered, every DMA check and a summary table.\n"
 		"  --json   one JSON document on stdout instead of the text\n"
 		"  -v       trace every ioctl on stderr\n"
-		"  Format: examples/README.md (installed examples: /opt/xvm/examples).\n"
+		"  Format: examples/README.md (installed examples: " EXAMPLES_HELP ").\n"
 		"  Exit: 0 all checks held, 1 a check or the setup failed, 2 bad config.\n");
 }
 
@@ -171,7 +212,7 @@ int main(int argc, char **argv)
 				usage_main(stderr);
 				return EXIT_USAGE;
 			}
-			config = DEMO_CONFIG;
+			config = demo_config();
 		}
 		if (!config) {
 			usage_run(stderr);
