@@ -260,11 +260,17 @@ install-dev: libxvm
 	sed -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(XVM_VERSION)|' \
 		$(ROOT)/userspace/lib/xvm.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/xvm.pc
 
-# /dev/xvm for group xvm, xvm.ko loaded at boot, the xvm group (data/*).
+# /dev/xvm for group xvm, xvm.ko loaded at boot, the xvm group (data/*);
+# a live install (no DESTDIR) also creates the group, as the package does.
 install-data:
 	install -D -m 0644 $(ROOT)/data/60-xvm.rules $(DESTDIR)$(UDEVRULESDIR)/60-xvm.rules
 	install -D -m 0644 $(ROOT)/data/modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/xvm.conf
 	install -D -m 0644 $(ROOT)/data/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/xvm.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "  SYSUSERS $(SYSUSERSDIR)/xvm.conf"; \
+		systemd-sysusers $(SYSUSERSDIR)/xvm.conf 2>/dev/null || \
+			getent group xvm >/dev/null || groupadd --system xvm; \
+	fi
 
 # The DKMS source tree (what the xvm-dkms package ships): what dkms.conf's
 # build needs, without the test modules' sources.
