@@ -299,7 +299,7 @@ DEB_TREE = $(BUILD)/debsrc/xvm-$(XVM_VERSION)
 deb:
 	rm -rf $(BUILD)/debsrc $(BUILD)/deb
 	mkdir -p $(DEB_TREE) $(BUILD)/deb
-	cd $(ROOT) && if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	cd $(ROOT) && if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(ROOT)" ]; then \
 		git ls-files -z --cached --others --exclude-standard; \
 	else \
 		find . -path ./build -prune -o -type f -printf '%P\0'; \
