@@ -19,6 +19,7 @@ PACKAGES=(
 	flex bison bc libelf-dev libssl-dev sparse dkms
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	debhelper dh-dkms dpkg-dev fakeroot lintian dwarves systemd udev
 )
 
 missing=()
@@ -35,8 +36,12 @@ if ((${#missing[@]})); then
 	fi
 	xvm_info "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	"${sudo[@]}" apt-get update -qq
-	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Never skip silently: a registry that cannot be reached (DNS) fails
+	# here, naming what was wanted.
+	"${sudo[@]}" apt-get update -qq ||
+		xvm_die "deps: apt-get update failed; could not install: ${missing[*]}"
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		xvm_die "deps: apt-get install failed for: ${missing[*]}"
 fi
 
 # A kernel to build against and boot (image + matching headers).
