@@ -1601,6 +1601,8 @@ TEST_F(ev, doorbell_errors)
 	struct xvm_evtchn_doorbell db;
 	int dev = -1;
 
+	if (xvm_has_device_type(XVM_DEV_TYPE_TEST) == 0)
+		SKIP(return, "xvm-testdev not loaded");
 	memset(&db, 0, sizeof(db));
 	db.addr = DB_ADDR + 2;
 	EXPECT_ERR(ioctl(self->vm, XVM_EVTCHN_SET_DOORBELL, &db), EINVAL);

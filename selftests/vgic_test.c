@@ -1570,4 +1570,10 @@ TEST(e2e_concurrent_stress)
 	gic_free(g);
 }
 
+/* Every test here needs the vGIC: without xvm-vgic the binary skips. */
+static void __attribute__((constructor)) need_vgic(void)
+{
+	xvm_require_device_type(XVM_DEV_TYPE_ARM_VGIC_V3, "xvm-vgic");
+}
+
 TEST_HARNESS_MAIN
