@@ -100,7 +100,10 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT) XVM_KUNIT=$(XVM_KUNIT) XVM_TESTDEV=$(
 SANDBOX = $(ROOT)/scripts/sandbox.sh $(if $(EXTRA),--extra $(EXTRA)) $(SANDBOX_ARGS)
 # `make sandbox` runs $(CMD) in the guest (a shell command line).
 CMD ?= run-selftests
-BENCH_CMD = rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
+# The sandbox's PCI devices, as run-selftests gives them (selftests/xvm_pci.h).
+BENCH_CMD = export XVM_TEST_E1000E=$${XVM_TEST_E1000E-0000:00:03.0} \
+	XVM_TEST_EDU=$${XVM_TEST_EDU-0000:00:04.0}; \
+	rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
 	n=$$(basename "$$b"); echo "== bench $$n"; \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iommu_bench: map + unmap of guest memory in an IOMMU domain, xvm-iommu
- * (XVM_IOMMU_MAP/UNMAP on the edu's group, 0000:00:04.0) versus VFIO type1
- * (VFIO_IOMMU_MAP_DMA/UNMAP_DMA on the e1000e's group, 0000:00:03.0 bound
- * to vfio-pci), same memory, same sizes (64 MiB and 256 MiB), 4 KiB-backed
+ * (XVM_IOMMU_MAP/UNMAP on the edu's group, XVM_TEST_EDU) versus VFIO type1
+ * (VFIO_IOMMU_MAP_DMA/UNMAP_DMA on the e1000e's group, XVM_TEST_E1000E,
+ * bound to vfio-pci), same memory, same sizes (64 MiB and 256 MiB), 4 KiB-backed
  * (MADV_NOHUGEPAGE, populated) and hugetlb-backed (2 MiB pages, reserved
  * here through /proc/sys/vm/nr_hugepages and given back at the end).
  *
@@ -140,7 +140,10 @@ int main(int argc, char **argv)
 	static const uint64_t sizes[] = { 64 * MIB, 256 * MIB };
 	struct side xvm = { "xvm-iommu", -1, xvm_map, xvm_unmap };
 	struct side vfio = { "vfio-type1", -1, vfio_map, vfio_unmap };
-	struct xvm_iommu_attach at = { .devfn = EDU_DEVFN };
+	const struct test_pci *edu = test_pci_edu(), *nic = test_pci_e1000e();
+	struct xvm_iommu_attach at = {
+		.segment = edu->segment, .bus = edu->bus, .devfn = edu->devfn,
+	};
 	int opt, xvmfd, vmfd, group, container;
 	long huge0, need;
 	char path[64];
@@ -156,6 +159,10 @@ int main(int argc, char **argv)
 	}
 	if (geteuid()) {
 		printf("iommu_bench: skipped: needs root\n");
+		return 0;
+	}
+	if (!edu->ok || !nic->ok) {
+		printf("iommu_bench: skipped: %s\n", edu->ok ? nic->why : edu->why);
 		return 0;
 	}
 	xvmfd = xvm_open();

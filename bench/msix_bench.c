@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msix_bench: interrupt latency of a VFIO-assigned e1000e (0000:00:03.0),
+ * msix_bench: interrupt latency of a VFIO-assigned e1000e (XVM_TEST_E1000E),
  * from the device's interrupt (the ICS write that makes it fire MSI-X
  * vector 0) to the return of XVM_POLL on the port the guest bound to it:
  *
@@ -65,7 +65,7 @@ static void vfio_setup(struct bench *b)
 	int i;
 
 	if (vfio_dev_open(&b->vfio, E1000E_BDF))
-		die("VFIO (" E1000E_BDF " bound to vfio-pci)");
+		die("VFIO (the e1000e bound to vfio-pci)");
 	/* Blocking eventfds: the userspace route reads them. */
 	for (i = 0; i < NVEC; i++)
 		b->efd[i] = eventfd(0, EFD_CLOEXEC);
@@ -247,8 +247,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "msix_bench: bad -n or -b\n");
 		return 2;
 	}
-	if (!pci_exists(E1000E_BDF)) {
-		printf("msix_bench: no e1000e at " E1000E_BDF ", skipped\n");
+	if (!test_pci_e1000e()->ok) {
+		printf("msix_bench: skipped: %s\n", test_pci_e1000e()->why);
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -29,7 +29,9 @@
  * lost references of the error paths, not at what the calls do.
  *
  * Without fault injection (no /proc/self/fail-nth: the Debian kernel) the
- * binary exits KSFT_SKIP.  The last line it prints sums the sweep up:
+ * binary exits KSFT_SKIP.  The iommu paths need the edu of XVM_TEST_EDU=BDF,
+ * the msix paths the e1000e of XVM_TEST_E1000E=BDF (xvm_pci.h): without
+ * them those paths skip and no PCI device is touched.  The last line it prints sums the sweep up:
  *
  *   failnth: P paths, N injected failures, R reports
  *
@@ -488,7 +490,11 @@ static int vm_iommu(struct ctx *c)
 
 static int iommu_attach(int dev, uint32_t flags)
 {
-	struct xvm_iommu_attach a = { .devfn = EDU_DEVFN, .flags = flags };
+	const struct test_pci *edu = test_pci_edu();
+	struct xvm_iommu_attach a = {
+		.segment = edu->segment, .bus = edu->bus, .devfn = edu->devfn,
+		.flags = flags,
+	};
 
 	return xvm_set_attr(dev, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH, &a);
 }
@@ -573,8 +579,10 @@ static int vm_msix(struct ctx *c)
 
 static int msix_attach(struct ctx *c)
 {
+	const struct test_pci *nic = test_pci_e1000e();
 	struct xvm_msix_attach a = {
-		.group_fd = c->e->vfio.group, .devfn = E1000E_DEVFN,
+		.group_fd = c->e->vfio.group, .segment = nic->segment,
+		.bus = nic->bus, .devfn = nic->devfn,
 	};
 
 	return xvm_set_attr(c->dev, XVM_MSIX_GRP_ATTACH, 0, &a);
@@ -1153,13 +1161,16 @@ static const char *missing(unsigned int needs)
 		return "xvm-testdev not loaded";
 	if ((needs & NEED_VGIC) && !module_loaded("xvm_vgic"))
 		return "xvm-vgic not loaded";
+	if ((needs & NEED_IOMMU) && !test_pci_edu()->ok)
+		return test_pci_edu()->why;
 	if ((needs & NEED_IOMMU) && (!module_loaded("xvm_iommu") ||
 				     iommu_group_of(EDU_BDF) < 0))
 		return "no xvm-iommu, or no edu in an IOMMU group";
+	if ((needs & NEED_MSIX) && !test_pci_e1000e()->ok)
+		return test_pci_e1000e()->why;
 	if ((needs & NEED_MSIX) && (!module_loaded("xvm_msix") ||
-				    !pci_exists(E1000E_BDF) ||
 				    access("/dev/vfio/vfio", F_OK)))
-		return "no xvm-msix, e1000e or VFIO";
+		return "no xvm-msix or VFIO";
 	return NULL;
 }
 

@@ -9,12 +9,17 @@
  *    the locked-page count (VmLck) and the page reference counts
  *    (/proc/kpagecount) back to their starting values;
  *  - automatic mode (memory slots mirrored at dfn == gfn);
- *  - real DMA by the edu device (1234:11e8 at 0000:00:04.0): it lands when
- *    mapped, does not (DMAR fault in the kernel log) when unmapped or
- *    read-only, follows a slot move; after detach VFIO can take the group.
+ *  - real DMA by the edu device (1234:11e8): it lands when mapped, does not
+ *    (DMAR fault in the kernel log) when unmapped or read-only, follows a
+ *    slot move; after detach VFIO can take the group.
+ *
+ * The devices come from the environment (xvm_pci.h): every test needs the
+ * edu, XVM_TEST_EDU=BDF; the ones that also use the e1000e (as a second
+ * device, bound to its driver or to VFIO) need XVM_TEST_E1000E=BDF.  A test
+ * whose device is not given skips and touches no PCI device.
  *
  * The devices' driver bindings are global: every fixture teardown returns
- * both devices to unbound with no driver_override.
+ * the given devices to unbound with no driver_override.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -57,6 +62,12 @@
 
 /* In 6.1 a SKIP() in a fixture setup still runs the test body. */
 #define NEED_SETUP() do { if (_metadata->skip) return; } while (0)
+
+/* A test that also uses the e1000e: skips unless XVM_TEST_E1000E names one. */
+#define NEED_E1000E() do {						\
+	if (!test_pci_e1000e()->ok)					\
+		SKIP(return, "%s", test_pci_e1000e()->why);		\
+} while (0)
 
 /* --------------------------------------------------------------------- */
 /* sysfs, procfs                                                          */
@@ -145,9 +156,16 @@ static int attach_raw(int dev, const struct xvm_iommu_attach *a)
 	return xvm_set_attr(dev, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH, a);
 }
 
-static int attach(int dev, uint8_t devfn, uint32_t flags)
+/* The test devices, as attach() takes them. */
+#define EDU		test_pci_edu()
+#define E1000E		test_pci_e1000e()
+
+static int attach(int dev, const struct test_pci *d, uint32_t flags)
 {
-	struct xvm_iommu_attach a = { .devfn = devfn, .flags = flags };
+	struct xvm_iommu_attach a = {
+		.segment = d->segment, .bus = d->bus, .devfn = d->devfn,
+		.flags = flags,
+	};
 
 	return attach_raw(dev, &a);
 }
@@ -297,11 +315,13 @@ static void edu_wr(struct edu *e, unsigned int off, uint64_t v)
 /* Maps BAR0 and enables memory decode and bus mastering. */
 static int edu_open(struct edu *e)
 {
+	char path[PATH_MAX];
 	uint16_t id[2], cmd = 0x0107;
 	int cfg, res;
 	void *bar;
 
-	cfg = open(PCI_DEV(EDU_BDF) "/config", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", EDU_BDF);
+	cfg = open(path, O_RDWR | O_CLOEXEC);
 	if (cfg < 0)
 		return -1;
 	if (pread(cfg, id, 4, 0) != 4 || id[0] != 0x1234 || id[1] != 0x11e8 ||
@@ -310,7 +330,9 @@ static int edu_open(struct edu *e)
 		return -1;
 	}
 	close(cfg);
-	res = open(PCI_DEV(EDU_BDF) "/resource0", O_RDWR | O_SYNC | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
+		 EDU_BDF);
+	res = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (res < 0)
 		return -1;
 	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, res, 0);
@@ -368,6 +390,7 @@ FIXTURE(io) {
 	int64_t pins0;
 	struct edu edu;
 	long hugepages0;
+	bool loaded_e1000e;	/* refuse_driver_bound loaded the driver */
 };
 
 static void set_hugepages(long n)
@@ -393,10 +416,13 @@ FIXTURE_SETUP(io)
 		SKIP(return, "xvm-iommu not loaded");
 	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0,
 				    &self->dev));
+	if (!EDU->ok)
+		SKIP(return, "%s", EDU->why);
 	if (iommu_group_of(EDU_BDF) < 0)
-		SKIP(return, "no edu in an IOMMU group at " EDU_BDF);
+		SKIP(return, "no edu in an IOMMU group at %s", EDU_BDF);
 	pci_reset_binding(EDU_BDF);
-	pci_reset_binding(E1000E_BDF);
+	if (E1000E->ok)
+		pci_reset_binding(E1000E_BDF);
 	self->lck0 = locked_kb();
 	ASSERT_LE(0, self->lck0);
 	self->pins0 = pins();
@@ -409,9 +435,12 @@ FIXTURE_TEARDOWN(io)
 	close_fd(&self->dev);
 	close_fd(&self->vm);
 	close_fd(&self->xvm);
-	pci_reset_binding(EDU_BDF);
-	pci_reset_binding(E1000E_BDF);
-	syscall(SYS_delete_module, "e1000e", O_NONBLOCK);
+	if (EDU->ok)
+		pci_reset_binding(EDU_BDF);
+	if (E1000E->ok)
+		pci_reset_binding(E1000E_BDF);
+	if (self->loaded_e1000e)
+		syscall(SYS_delete_module, "e1000e", O_NONBLOCK);
 	if (self->hugepages0 >= 0)
 		set_hugepages(self->hugepages0);
 }
@@ -438,11 +467,11 @@ TEST_F(io, attach_detach)
 	EXPECT_EQ(~0ULL, info(self->dev, XVM_IOMMU_INFO_PGSIZE_BITMAP));
 	EXPECT_EQ(12, info(self->dev, XVM_IOMMU_INFO_PAGE_SHIFT));
 
-	ASSERT_OK(attach(self->dev, EDU_DEVFN, 0));
+	ASSERT_OK(attach(self->dev, EDU, 0));
 	ASSERT_OK(xvm_get_attr(self->dev, XVM_IOMMU_GRP_CTRL,
 			       XVM_IOMMU_CTRL_ATTACH, &got));
-	EXPECT_EQ(0, got.segment);
-	EXPECT_EQ(0, got.bus);
+	EXPECT_EQ(EDU->segment, got.segment);
+	EXPECT_EQ(EDU->bus, got.bus);
 	EXPECT_EQ(EDU_DEVFN, got.devfn);
 	EXPECT_EQ(0, got.flags);
 	/* Read after attach: 4K and, under intel-iommu, 2M. */
@@ -454,15 +483,16 @@ TEST_F(io, attach_detach)
 	EXPECT_LE(0xfffffULL, info(self->dev, XVM_IOMMU_INFO_MAX_DFN));
 
 	/* One device per xvm-iommu device. */
-	EXPECT_ERR(attach(self->dev, EDU_DEVFN, 0), EBUSY);
-	EXPECT_ERR(attach(self->dev, E1000E_DEVFN, 0), EBUSY);
+	EXPECT_ERR(attach(self->dev, EDU, 0), EBUSY);
+	if (E1000E->ok)
+		EXPECT_ERR(attach(self->dev, E1000E, 0), EBUSY);
 
 	EXPECT_OK(detach(self->dev));
 	EXPECT_ERR(detach(self->dev), ENODEV);
 	EXPECT_ERR(xvm_get_attr(self->dev, XVM_IOMMU_GRP_CTRL,
 				XVM_IOMMU_CTRL_ATTACH, &got), ENODEV);
 	/* And again: detach handed the group back. */
-	EXPECT_OK(attach(self->dev, EDU_DEVFN, 0));
+	EXPECT_OK(attach(self->dev, EDU, 0));
 	EXPECT_OK(detach(self->dev));
 	EXPECT_NOTHING_PINNED();
 }
@@ -473,19 +503,19 @@ TEST_F(io, attach_claimed_group_refused)
 	int dev2 = -1, vm2;
 
 	NEED_SETUP();
-	ASSERT_OK(attach(self->dev, EDU_DEVFN, 0));
+	ASSERT_OK(attach(self->dev, EDU, 0));
 	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0, &dev2));
-	EXPECT_ERR(attach(dev2, EDU_DEVFN, 0), EPERM);
+	EXPECT_ERR(attach(dev2, EDU, 0), EPERM);
 	vm2 = xvm_create_vm(self->xvm, 0);
 	ASSERT_LE(0, vm2);
 	close(dev2);
 	ASSERT_OK(xvm_create_device(vm2, XVM_DEV_TYPE_IOMMU, 0, &dev2));
-	EXPECT_ERR(attach(dev2, EDU_DEVFN, 0), EPERM);
+	EXPECT_ERR(attach(dev2, EDU, 0), EPERM);
 
 	/* Closing the owner's fd releases the claim. */
 	close(self->dev);
 	self->dev = -1;
-	EXPECT_OK(attach(dev2, EDU_DEVFN, 0));
+	EXPECT_OK(attach(dev2, EDU, 0));
 	close(dev2);
 	close(vm2);
 	EXPECT_EQ(self->lck0, locked_kb());
@@ -493,7 +523,10 @@ TEST_F(io, attach_claimed_group_refused)
 
 TEST_F(io, attach_bad_args)
 {
-	struct xvm_iommu_attach a = { .devfn = EDU_DEVFN };
+	struct xvm_iommu_attach a = {
+		.segment = EDU->segment, .bus = EDU->bus, .devfn = EDU_DEVFN,
+	};
+	struct xvm_iommu_attach none = { .devfn = 0x10 << 3 };
 	unsigned int i;
 
 	NEED_SETUP();
@@ -508,15 +541,15 @@ TEST_F(io, attach_bad_args)
 	EXPECT_ERR(attach_raw(self->dev, &a), EINVAL);
 	a.flags = 0;
 	/* No such device. */
-	EXPECT_ERR(attach(self->dev, 0x10 << 3, 0), ENODEV);
+	EXPECT_ERR(attach_raw(self->dev, &none), ENODEV);
 	a.bus = 0x7f;
 	EXPECT_ERR(attach_raw(self->dev, &a), ENODEV);
-	a.bus = 0;
-	a.segment = 1;
+	a.bus = EDU->bus;
+	a.segment = EDU->segment + 1;
 	EXPECT_ERR(attach_raw(self->dev, &a), ENODEV);
 	EXPECT_ERR(attach_raw(self->dev, (void *)8), EFAULT);
 	/* Detach takes no value; unknown attributes. */
-	ASSERT_OK(attach(self->dev, EDU_DEVFN, 0));
+	ASSERT_OK(attach(self->dev, EDU, 0));
 	EXPECT_ERR(xvm_set_attr(self->dev, XVM_IOMMU_GRP_CTRL,
 				XVM_IOMMU_CTRL_DETACH, &a), EINVAL);
 	EXPECT_ERR(xvm_set_attr(self->dev, XVM_IOMMU_GRP_CTRL, 2, &a), ENXIO);
@@ -545,11 +578,11 @@ TEST_F(io, attach_unprivileged)
 {
 	NEED_SETUP();
 	/* Privileged: fine. */
-	ASSERT_OK(attach(self->dev, EDU_DEVFN, 0));
+	ASSERT_OK(attach(self->dev, EDU, 0));
 	ASSERT_OK(detach(self->dev));
 	ASSERT_OK(drop_cap(CAP_SYS_RAWIO));
-	EXPECT_ERR(attach(self->dev, EDU_DEVFN, 0), EPERM);
-	EXPECT_ERR(attach(self->dev, EDU_DEVFN, XVM_IOMMU_ATTACH_MIRROR_SLOTS),
+	EXPECT_ERR(attach(self->dev, EDU, 0), EPERM);
+	EXPECT_ERR(attach(self->dev, EDU, XVM_IOMMU_ATTACH_MIRROR_SLOTS),
 		   EPERM);
 	EXPECT_ERR(detach(self->dev), ENODEV);
 }
@@ -576,13 +609,16 @@ TEST_F(io, refuse_driver_bound)
 	int fd;
 
 	NEED_SETUP();
+	NEED_E1000E();
 	snprintf(path, sizeof(path), "%s/e1000e.ko", extra ? extra : "/extra");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && access("/sys/module/e1000e", F_OK))
 		SKIP(return, "%s missing: make sandbox EXTRA=<dir with e1000e.ko>",
 		     path);
 	if (fd >= 0) {
-		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
+		if (!syscall(SYS_finit_module, fd, "", 0))
+			self->loaded_e1000e = true;
+		else if (errno != EEXIST)
 			TH_LOG("finit_module: %s", strerror(errno));
 		close(fd);
 	}
@@ -590,8 +626,8 @@ TEST_F(io, refuse_driver_bound)
 		ASSERT_OK(pci_bind(E1000E_BDF, "e1000e"));
 	ASSERT_STREQ("e1000e", pci_driver(E1000E_BDF, drv, sizeof(drv)));
 
-	EXPECT_ERR(attach(self->dev, E1000E_DEVFN, 0), EPERM);
-	EXPECT_ERR(attach(self->dev, E1000E_DEVFN,
+	EXPECT_ERR(attach(self->dev, E1000E, 0), EPERM);
+	EXPECT_ERR(attach(self->dev, E1000E,
 			  XVM_IOMMU_ATTACH_MIRROR_SLOTS), EPERM);
 	EXPECT_STREQ("e1000e", pci_driver(E1000E_BDF, drv, sizeof(drv)));
 	EXPECT_ERR(detach(self->dev), ENODEV);
@@ -602,10 +638,11 @@ TEST_F(io, refuse_vfio_container)
 {
 	struct vfio v = { -1, -1 };
 	uint8_t *p = alloc_pages(4);
-	char dev_name[] = E1000E_BDF;
+	const char *dev_name = E1000E_BDF;
 	int devfd;
 
 	NEED_SETUP();
+	NEED_E1000E();
 	ASSERT_NE(NULL, p);
 	if (!vfio_available())
 		SKIP(return, "vfio-pci not loaded");
@@ -614,7 +651,7 @@ TEST_F(io, refuse_vfio_container)
 	ASSERT_OK(vfio_set_container(&v));
 	ASSERT_OK(ioctl(v.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 
-	EXPECT_ERR(attach(self->dev, E1000E_DEVFN, 0), EPERM);
+	EXPECT_ERR(attach(self->dev, E1000E, 0), EPERM);
 	EXPECT_ERR(detach(self->dev), ENODEV);
 
 	/* VFIO unharmed: DMA mapping and the device fd. */
@@ -626,7 +663,7 @@ TEST_F(io, refuse_vfio_container)
 		close(devfd);
 	vfio_close(&v);
 	/* Container gone: now the claim succeeds (vfio-pci manages DMA). */
-	EXPECT_OK(attach(self->dev, E1000E_DEVFN, 0));
+	EXPECT_OK(attach(self->dev, E1000E, 0));
 	EXPECT_OK(detach(self->dev));
 }
 
@@ -669,7 +706,7 @@ TEST_F(io, detach_under_alloc_failure)
 			if (self->dev < 0)
 				ASSERT_OK(xvm_create_device(self->vm,
 					XVM_DEV_TYPE_IOMMU, 0, &self->dev));
-			ASSERT_EQ(0, attach(self->dev, EDU_DEVFN, 0))
+			ASSERT_EQ(0, attach(self->dev, EDU, 0))
 				TH_LOG("n=%d: the group is no longer usable", n);
 			EXPECT_EQ(0, detach_failing(&self->dev, fnth, n, pass,
 						    &left));
@@ -703,7 +740,7 @@ TEST_F(io, detach_returns_group_to_vfio)
 		SKIP(return, "vfio-pci not loaded");
 	ASSERT_OK(pci_bind(EDU_BDF, "vfio-pci"));
 	ASSERT_OK(vfio_open(&v, EDU_BDF));
-	ASSERT_OK(attach(self->dev, EDU_DEVFN, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
+	ASSERT_OK(attach(self->dev, EDU, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
 	ASSERT_OK(map_uaddr(self->dev, 0x100, p, 2, RW));
 	EXPECT_ERR(vfio_set_container(&v), EPERM);
 
@@ -713,7 +750,7 @@ TEST_F(io, detach_returns_group_to_vfio)
 	EXPECT_OK(ioctl(v.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	EXPECT_OK(vfio_map(&v, 0x100000, p, 2 * PAGE));
 	/* The container holds it now: xvm is refused. */
-	EXPECT_ERR(attach(self->dev, EDU_DEVFN, 0), EPERM);
+	EXPECT_ERR(attach(self->dev, EDU, 0), EPERM);
 	EXPECT_OK(vfio_unmap(&v, 0x100000, 2 * PAGE));
 	vfio_close(&v);
 }
@@ -721,7 +758,7 @@ TEST_F(io, detach_returns_group_to_vfio)
 /* --------------------------------------------------------------------- */
 /* Explicit map/unmap edge cases                                          */
 
-#define ATTACH_EDU() ASSERT_OK(attach(self->dev, EDU_DEVFN, 0))
+#define ATTACH_EDU() ASSERT_OK(attach(self->dev, EDU, 0))
 
 TEST_F(io, map_translate_unmap)
 {
@@ -1165,7 +1202,7 @@ TEST_F(io, runs_and_syncs)
 /* --------------------------------------------------------------------- */
 /* Automatic mode: memory slots mirrored at dfn == gfn                    */
 
-#define ATTACH_MIRROR() ASSERT_OK(attach(self->dev, EDU_DEVFN,		\
+#define ATTACH_MIRROR() ASSERT_OK(attach(self->dev, EDU,		\
 					 XVM_IOMMU_ATTACH_MIRROR_SLOTS))
 
 TEST_F(io, mirror_existing_slots)
@@ -1295,9 +1332,10 @@ TEST_F(io, mirror_veto_reverts_other_device)
 	int dev2 = -1;
 
 	NEED_SETUP();
+	NEED_E1000E();
 	ATTACH_MIRROR();
 	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0, &dev2));
-	ASSERT_OK(attach(dev2, E1000E_DEVFN, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
+	ASSERT_OK(attach(dev2, E1000E, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
 	ASSERT_OK(map_uaddr(dev2, 0x107, q, 1, RW));
 	EXPECT_ERR(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 8 * PAGE,
 					 (uintptr_t)p), EEXIST);
@@ -1332,12 +1370,13 @@ TEST_F(io, mirror_vetoed_move_under_alloc_failure)
 	int dev2 = -1, fnth, left = 0, n, r, i;
 
 	NEED_SETUP();
+	NEED_E1000E();
 	fnth = fault_inject_setup() ? -1 : fail_nth_open();
 	if (fnth < 0)
 		SKIP(return, "no fail-nth (debug kernel only)");
 	ATTACH_MIRROR();
 	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0, &dev2));
-	ASSERT_OK(attach(dev2, E1000E_DEVFN, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
+	ASSERT_OK(attach(dev2, E1000E, XVM_IOMMU_ATTACH_MIRROR_SLOTS));
 	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 8 * PAGE,
 					(uintptr_t)p));
 	ASSERT_OK(map_uaddr(dev2, 0x407, q, 1, RW));
@@ -1446,7 +1485,7 @@ TEST_F(io, mirror_close_unpins)
 
 #define EDU_OPEN() do {							\
 	if (edu_open(&self->edu))					\
-		SKIP(return, "edu not usable at " EDU_BDF);		\
+		SKIP(return, "edu not usable at %s", EDU_BDF);		\
 } while (0)
 
 static void fill(uint8_t *p, uint8_t seed)

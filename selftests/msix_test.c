@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * msix_test: XVM_DEV_TYPE_VFIO_MSIX (xvm-msix.ko) with a real e1000e
- * (8086:10d3, 5 MSI-X vectors, table at BAR3+0, PBA at BAR3+0x2000) at
- * 0000:00:03.0, bound to vfio-pci by the tests themselves.
+ * (8086:10d3, 5 MSI-X vectors, table at BAR3+0, PBA at BAR3+0x2000) named
+ * by XVM_TEST_E1000E=BDF, bound to vfio-pci by the tests themselves; the
+ * attach test also uses the edu of XVM_TEST_EDU=BDF if given.  Without
+ * xvm-msix the binary skips; without the e1000e (or VFIO) every test skips
+ * and no PCI device is touched.
  *
  * Each behaviour test runs twice (fixture variants): "loopback" fires a
  * vector with VFIO's loopback trigger (SET_IRQS DATA_NONE|ACTION_TRIGGER,
@@ -43,8 +46,12 @@
 #include "libxvm.h"
 #include "xvm_pci.h"
 
-#define NIC_BDF		E1000E_BDF	/* the NIC under test */
-#define NIC_DEVFN	E1000E_DEVFN
+#define NIC		test_pci_e1000e()	/* the NIC under test */
+#define NIC_BDF		(NIC->bdf)
+#define NIC_SEG		(NIC->segment)
+#define NIC_BUS		(NIC->bus)
+#define NIC_DEVFN	(NIC->devfn)
+#define EDU		test_pci_edu()
 #define NVEC		5
 
 #define DB_ADDR		0x40000000ULL		/* event-channel doorbell */
@@ -83,6 +90,12 @@ static int msix_attach(int dev, int group_fd, uint32_t seg, uint8_t bus,
 	};
 
 	return xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a);
+}
+
+/* msix_attach() of a test device (NIC, EDU), at its address. */
+static int msix_attach_pci(int dev, int group_fd, const struct test_pci *d)
+{
+	return msix_attach(dev, group_fd, d->segment, d->bus, d->devfn);
 }
 
 static uint64_t mstat(int dev, unsigned int id)
@@ -320,7 +333,7 @@ static const char *env_open(struct env *e, int real)
 			return "port allocation";
 	if (xvm_create_device(e->vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &e->dev))
 		return "XVM_CREATE_DEVICE(VFIO_MSIX)";
-	if (msix_attach(e->dev, e->vfio.group, 0, 0, NIC_DEVFN))
+	if (msix_attach_pci(e->dev, e->vfio.group, NIC))
 		return "attach";
 	if (set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA) ||
 	    set_addr(e->dev, XVM_MSIX_ADDR_PBA, PBA_GPA))
@@ -331,9 +344,14 @@ static const char *env_open(struct env *e, int real)
 	return NULL;
 }
 
-static int env_available(void)
+/* Why the e1000e cannot be used through VFIO here, or NULL. */
+static const char *env_missing(void)
 {
-	return pci_exists(NIC_BDF) && access("/dev/vfio/vfio", F_OK) == 0;
+	if (!NIC->ok)
+		return NIC->why;
+	if (access("/dev/vfio/vfio", F_OK))
+		return "no VFIO (/dev/vfio/vfio)";
+	return NULL;
 }
 
 /* Every vector programmed to its own port and unmasked, MSI-X enabled. */
@@ -380,10 +398,10 @@ FIXTURE_VARIANT_ADD(msix, device) {
 
 FIXTURE_SETUP(msix)
 {
-	const char *what;
+	const char *what = env_missing();
 
-	if (!env_available())
-		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	if (what)
+		SETUP_SKIP("%s", what);
 	what = env_open(&self->e, variant->real);
 	ASSERT_EQ(NULL, what) TH_LOG("setup: %s: %s", what, strerror(errno));
 }
@@ -1007,7 +1025,7 @@ TEST_F(msix, attr_errors)
 	uint64_t gpa;
 
 	/* Attach once. */
-	EXPECT_ERR(msix_attach(e->dev, e->vfio.group, 0, 0, NIC_DEVFN),
+	EXPECT_ERR(msix_attach_pci(e->dev, e->vfio.group, NIC),
 		   EEXIST);
 	/* Unknown groups and attributes. */
 	EXPECT_ERR(xvm_has_attr(e->dev, 7, 0, NULL), ENXIO);
@@ -1088,7 +1106,7 @@ TEST_F(msix, attr_errors)
 
 		ASSERT_OK(xvm_create_device(e->vm, XVM_DEV_TYPE_VFIO_MSIX, 0,
 					    &dev2));
-		ASSERT_OK(msix_attach(dev2, e->vfio.group, 0, 0, NIC_DEVFN));
+		ASSERT_OK(msix_attach_pci(dev2, e->vfio.group, NIC));
 		EXPECT_ERR(set_eventfd(dev2, 0, e->efd[0]), EBUSY);
 		ASSERT_OK(set_eventfd(dev2, 0, efd));
 		EXPECT_ERR(set_addr(dev2, XVM_MSIX_ADDR_TABLE, TABLE_GPA),
@@ -1110,8 +1128,8 @@ TEST(attach_errors)
 	uint64_t gpa = TABLE_GPA;
 	uint16_t w = 0;
 
-	if (!env_available())
-		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	if (env_missing())
+		SKIP(return, "%s", env_missing());
 	ASSERT_OK(vfio_dev_open(&v, NIC_BDF));
 	xvm = xvm_open();
 	ASSERT_LE(0, xvm);
@@ -1134,13 +1152,13 @@ TEST(attach_errors)
 	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), ENXIO);
 
 	/* A non-VFIO fd is refused, as is a bad one. */
-	EXPECT_ERR(msix_attach(dev, nfd, 0, 0, NIC_DEVFN), EINVAL);
-	EXPECT_ERR(msix_attach(dev, efd, 0, 0, NIC_DEVFN), EINVAL);
-	EXPECT_ERR(msix_attach(dev, vm, 0, 0, NIC_DEVFN), EINVAL);
-	EXPECT_ERR(msix_attach(dev, v.container, 0, 0, NIC_DEVFN), EINVAL);
-	EXPECT_ERR(msix_attach(dev, v.device, 0, 0, NIC_DEVFN), EINVAL);
-	EXPECT_ERR(msix_attach(dev, -1, 0, 0, NIC_DEVFN), EBADF);
-	EXPECT_ERR(msix_attach(dev, 999, 0, 0, NIC_DEVFN), EBADF);
+	EXPECT_ERR(msix_attach_pci(dev, nfd, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, efd, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, vm, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, v.container, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, v.device, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, -1, NIC), EBADF);
+	EXPECT_ERR(msix_attach_pci(dev, 999, NIC), EBADF);
 	/* Reserved fields. */
 	memset(&a, 0, sizeof(a));
 	a.group_fd = v.group;
@@ -1157,20 +1175,20 @@ TEST(attach_errors)
 		   EFAULT);
 	/* No such device. */
 	EXPECT_ERR(msix_attach(dev, v.group, 0, 0x42, 0), ENODEV);
-	EXPECT_ERR(msix_attach(dev, v.group, 7, 0, NIC_DEVFN), ENODEV);
+	EXPECT_ERR(msix_attach(dev, v.group, 7, NIC_BUS, NIC_DEVFN), ENODEV);
 	/* A device that is not in this group: the edu, unbound. */
-	if (pci_exists(EDU_BDF)) {
+	if (EDU->ok) {
 		pci_reset_binding(EDU_BDF);
-		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
+		EXPECT_ERR(msix_attach_pci(dev, v.group, EDU), EPERM);
 		/* ... and bound to vfio-pci, in a group of its own. */
 		ASSERT_OK(pci_bind(EDU_BDF, "vfio-pci"));
-		EXPECT_ERR(msix_attach(dev, v.group, 0, 0, EDU_DEVFN), EPERM);
+		EXPECT_ERR(msix_attach_pci(dev, v.group, EDU), EPERM);
 		edu_group = vfio_group_open(EDU_BDF);
 		EXPECT_LE(0, edu_group);
 		/* The e1000e with the edu's group. */
-		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, NIC_DEVFN), EPERM);
+		EXPECT_ERR(msix_attach_pci(dev, edu_group, NIC), EPERM);
 		/* The edu with its own group: it has no MSI-X. */
-		EXPECT_ERR(msix_attach(dev, edu_group, 0, 0, EDU_DEVFN),
+		EXPECT_ERR(msix_attach_pci(dev, edu_group, EDU),
 			   ENODEV);
 		close(edu_group);
 		pci_reset_binding(EDU_BDF);
@@ -1180,13 +1198,13 @@ TEST(attach_errors)
 
 	/* None of that attached anything; the right one does. */
 	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_INFO, 0, &info), ENODEV);
-	ASSERT_OK(msix_attach(dev, v.group, 0, 0, NIC_DEVFN));
-	EXPECT_ERR(msix_attach(dev, v.group, 0, 0, NIC_DEVFN), EEXIST);
+	ASSERT_OK(msix_attach_pci(dev, v.group, NIC));
+	EXPECT_ERR(msix_attach_pci(dev, v.group, NIC), EEXIST);
 
 	/* The group fd is not kept: closing it changes nothing. */
 	grp = v.group;
 	ASSERT_OK(xvm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &dev2));
-	ASSERT_OK(msix_attach(dev2, grp, 0, 0, NIC_DEVFN));
+	ASSERT_OK(msix_attach_pci(dev2, grp, NIC));
 	close(dev2);
 	ASSERT_OK(set_addr(dev, XVM_MSIX_ADDR_TABLE, gpa));
 	vfio_dev_close(&v);
@@ -1378,8 +1396,8 @@ FIXTURE(teardown) {
 
 FIXTURE_SETUP(teardown)
 {
-	if (!env_available())
-		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	if (env_missing())
+		SETUP_SKIP("%s", env_missing());
 }
 
 FIXTURE_TEARDOWN(teardown)
@@ -1403,8 +1421,8 @@ TEST(hook_unhook_under_fire)
 	const char *what;
 	int i;
 
-	if (!env_available())
-		SKIP(return, "no e1000e at " NIC_BDF " or no VFIO");
+	if (env_missing())
+		SKIP(return, "%s", env_missing());
 	what = env_open(&e, 1);
 	ASSERT_EQ(NULL, what) TH_LOG("setup: %s", what);
 	ASSERT_OK(env_enable_all(&e));
@@ -1427,6 +1445,11 @@ TEST(hook_unhook_under_fire)
 	EXPECT_EQ(0, module_refcnt());
 	what = vfio_works();
 	EXPECT_EQ(NULL, what) TH_LOG("%s", what);
+}
+
+static void __attribute__((constructor)) need_msix(void)
+{
+	xvm_require_device_type(XVM_DEV_TYPE_VFIO_MSIX, "xvm-msix");
 }
 
 TEST_HARNESS_MAIN

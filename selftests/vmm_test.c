@@ -6,6 +6,13 @@
  *
  * Runs /opt/xvm/bin/xvm-vmm (XVM_VMM overrides) on /opt/xvm/examples
  * (XVM_EXAMPLES overrides); bad configs are written to /tmp.
+ *
+ * The examples name the sandbox's devices: the e1000e at 0000:00:03.0 and
+ * the edu at 0000:00:04.0, which xvm-vmm binds to vfio-pci or xvm-iommu.
+ * One that uses a device runs only when XVM_TEST_E1000E / XVM_TEST_EDU
+ * (xvm_pci.h) name that very device, and skips when a module it needs is
+ * not loaded.  /dev/xvm is checked per test: the bad configs and usage
+ * errors need no module.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,7 +22,52 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define XVM_HARNESS_NO_DEV_CHECK
 #include "xvm_harness.h"
+#include "xvm_pci.h"
+
+/* What an example config uses besides xvm.ko. */
+enum {
+	USES_VGIC	= 1 << 0,
+	USES_MSIX	= 1 << 1,	/* and the e1000e at 0000:00:03.0 */
+	USES_IOMMU	= 1 << 2,	/* and the edu at 0000:00:04.0 */
+};
+
+/* The given device, if it is the one at want (the examples' address). */
+static const char *device_missing(const struct test_pci *d, const char *want)
+{
+	static char why[256];
+
+	if (!d->ok)
+		return d->why;
+	if (strcmp(d->bdf, want)) {
+		snprintf(why, sizeof(why), "the example uses %s, %s=%s", want,
+			 d->env, d->bdf);
+		return why;
+	}
+	return NULL;
+}
+
+/* Why an example using uses cannot run here, or NULL. */
+static const char *example_missing(unsigned int uses)
+{
+	const char *why = NULL;
+
+	if ((uses & USES_VGIC) &&
+	    xvm_has_device_type(XVM_DEV_TYPE_ARM_VGIC_V3) == 0)
+		return "xvm-vgic not loaded";
+	if ((uses & USES_MSIX) &&
+	    xvm_has_device_type(XVM_DEV_TYPE_VFIO_MSIX) == 0)
+		return "xvm-msix not loaded";
+	if ((uses & USES_IOMMU) &&
+	    xvm_has_device_type(XVM_DEV_TYPE_IOMMU) == 0)
+		return "xvm-iommu not loaded";
+	if (uses & USES_MSIX)
+		why = device_missing(test_pci_e1000e(), "0000:00:03.0");
+	if (!why && (uses & USES_IOMMU))
+		why = device_missing(test_pci_edu(), "0000:00:04.0");
+	return why;
+}
 
 static const char *vmm(void)
 {
@@ -59,10 +111,11 @@ static int run(char *err, size_t errlen, const char *a1, const char *a2,
 	return status;
 }
 
-#define EXAMPLE_TEST(name)						\
+#define EXAMPLE_TEST(name, uses)					\
 TEST(example_##name)							\
 {									\
 	char conf[256], err[4096];					\
+	const char *why;						\
 	int st;								\
 									\
 	snprintf(conf, sizeof(conf), "%s/" #name ".conf", examples());	\
@@ -70,16 +123,19 @@ TEST(example_##name)							\
 		SKIP(return, "no %s or no xvm-vmm", conf);		\
 	if (access("/dev/xvm", F_OK))					\
 		SKIP(return, "xvm not loaded");				\
+	why = example_missing(uses);					\
+	if (why)							\
+		SKIP(return, "%s", why);				\
 	st = run(err, sizeof(err), "run", conf, NULL);			\
 	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("killed: %s", err);		\
 	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("stderr: %s", err);	\
 }
 
-EXAMPLE_TEST(evtchn)
-EXAMPLE_TEST(gic)
-EXAMPLE_TEST(iommu)
-EXAMPLE_TEST(msix)
-EXAMPLE_TEST(demo)
+EXAMPLE_TEST(evtchn, 0)
+EXAMPLE_TEST(gic, USES_VGIC)
+EXAMPLE_TEST(iommu, USES_IOMMU)
+EXAMPLE_TEST(msix, USES_MSIX | USES_VGIC)
+EXAMPLE_TEST(demo, USES_MSIX | USES_IOMMU | USES_VGIC)
 
 /* A bad config: text, the expected line and a piece of the message. */
 struct bad {

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The QEMU guest's PCI devices and the sysfs and VFIO plumbing that the
- * tests and benchmarks driving them share:
+ * The PCI devices the tests and benchmarks drive, and the sysfs and VFIO
+ * plumbing they share:
  *
- *  - the edu (1234:11e8) at 0000:00:04.0 and the e1000e (8086:10d3, 5 MSI-X
- *    vectors) at 0000:00:03.0, and the e1000e's BAR0 registers;
+ *  - the devices come from the environment, never from a fixed address:
+ *      XVM_TEST_EDU=BDF     a QEMU edu (1234:11e8), DMA through the IOMMU
+ *      XVM_TEST_E1000E=BDF  an e1000e (8086:10d3, 5 MSI-X vectors)
+ *    (BDF as in /sys/bus/pci/devices: 0000:00:04.0).  test_pci_edu() and
+ *    test_pci_e1000e() check the address exists and has that vendor:device;
+ *    otherwise ->why says why, and a test needing the device skips with it.
+ *    Unset or empty: no device, nothing is unbound, bound or reloaded.  The
+ *    sandbox guest sets both (scripts/run-selftests);
+ *  - the e1000e's BAR0 registers;
  *  - small sysfs/procfs file helpers, driver binding through
  *    driver_override, IOMMU groups;
  *  - a device opened through VFIO (container, group, device fd, BAR0).
@@ -12,8 +19,8 @@
  * Driver bindings are global: whoever binds a device puts it back with
  * pci_reset_binding() (unbound, no driver_override: how the guest boots).
  *
- * No harness here (bench/ includes it too).  Everything is static inline:
- * a user of one part does not warn about the rest.
+ * No harness here (bench/ and tools/fuzz/ include it too).  Everything is
+ * static inline: a user of one part does not warn about the rest.
  */
 #ifndef _XVM_PCI_H
 #define _XVM_PCI_H
@@ -30,12 +37,6 @@
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-
-#define EDU_BDF		"0000:00:04.0"
-#define EDU_DEVFN	(4 << 3)
-#define E1000E_BDF	"0000:00:03.0"
-#define E1000E_DEVFN	(3 << 3)
-#define PCI_DEV(bdf)	"/sys/bus/pci/devices/" bdf
 
 /* e1000e BAR0 registers */
 #define E_ICR		0xc0
@@ -75,6 +76,132 @@ static inline long read_long(const char *path)
 	close(fd);
 	return atol(buf);
 }
+
+/* --------------------------------------------------------------------- */
+/* The test devices, from the environment                                 */
+
+struct test_pci {
+	const char *env;	/* the variable naming it */
+	const char *what;	/* "an edu" */
+	uint16_t vendor, device;
+	int probed;
+	int ok;			/* given, present, the right vendor:device */
+	char bdf[16];		/* canonical DDDD:BB:SS.F; "" unless ok */
+	uint16_t segment;
+	uint8_t bus, devfn;	/* devfn: (slot << 3) | function */
+	char why[192];		/* why not ok: a skip reason */
+};
+
+/* $env if set and not empty, else NULL. */
+static inline const char *test_pci_env(const char *env)
+{
+	const char *v = getenv(env);
+
+	return v && *v ? v : NULL;
+}
+
+/* The hex number in /sys/bus/pci/devices/<bdf>/<file>, or -1. */
+static inline long pci_read_hex(const char *bdf, const char *file)
+{
+	char path[PATH_MAX], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 16) : -1;
+}
+
+/* Fills d from its variable (once): the address parsed and checked. */
+static inline void test_pci_probe(struct test_pci *d)
+{
+	const char *v = test_pci_env(d->env);
+	unsigned int seg = 0, bus, slot, fn;
+	char tail;
+	long ven, dev;
+	int n;
+
+	d->probed = 1;
+	if (!v) {
+		snprintf(d->why, sizeof(d->why),
+			 "set %s=BDF (%s, %04x:%04x) to run", d->env, d->what,
+			 d->vendor, d->device);
+		return;
+	}
+	/* DDDD:BB:SS.F, or BB:SS.F in domain 0; nothing after it. */
+	n = sscanf(v, "%x:%x:%x.%x%c", &seg, &bus, &slot, &fn, &tail);
+	if (n != 4) {
+		seg = 0;
+		n = 1 + sscanf(v, "%x:%x.%x%c", &bus, &slot, &fn, &tail);
+	}
+	if (n != 4 || seg > 0xffff || bus > 0xff || slot > 0x1f || fn > 7) {
+		snprintf(d->why, sizeof(d->why),
+			 "%s=%.32s: not a PCI address (DDDD:BB:SS.F)", d->env, v);
+		return;
+	}
+	snprintf(d->bdf, sizeof(d->bdf), "%04x:%02x:%02x.%x", seg, bus, slot,
+		 fn);
+	ven = pci_read_hex(d->bdf, "vendor");
+	dev = pci_read_hex(d->bdf, "device");
+	if (ven < 0 || dev < 0)
+		snprintf(d->why, sizeof(d->why), "%s=%s: no such PCI device",
+			 d->env, d->bdf);
+	else if (ven != d->vendor || dev != d->device)
+		snprintf(d->why, sizeof(d->why),
+			 "%s=%s is %04lx:%04lx, not %s (%04x:%04x)", d->env,
+			 d->bdf, ven, dev, d->what, d->vendor, d->device);
+	else
+		d->ok = 1;
+	if (!d->ok) {
+		d->bdf[0] = 0;
+		return;
+	}
+	d->segment = (uint16_t)seg;
+	d->bus = (uint8_t)bus;
+	d->devfn = (uint8_t)(slot << 3 | fn);
+}
+
+static inline const struct test_pci *test_pci_get(struct test_pci *d)
+{
+	if (!d->probed)
+		test_pci_probe(d);
+	return d;
+}
+
+/* $XVM_TEST_EDU: the edu the tests may use (->ok), or why not (->why). */
+static inline const struct test_pci *test_pci_edu(void)
+{
+	static struct test_pci d = {
+		.env = "XVM_TEST_EDU", .what = "an edu",
+		.vendor = 0x1234, .device = 0x11e8,
+	};
+
+	return test_pci_get(&d);
+}
+
+/* $XVM_TEST_E1000E: the e1000e the tests may use, or why not. */
+static inline const struct test_pci *test_pci_e1000e(void)
+{
+	static struct test_pci d = {
+		.env = "XVM_TEST_E1000E", .what = "an e1000e",
+		.vendor = 0x8086, .device = 0x10d3,
+	};
+
+	return test_pci_get(&d);
+}
+
+/*
+ * The test devices' addresses ("" when not given: only used once ->ok was
+ * checked, by a test that skips otherwise).
+ */
+#define EDU_BDF		(test_pci_edu()->bdf)
+#define EDU_DEVFN	(test_pci_edu()->devfn)
+#define E1000E_BDF	(test_pci_e1000e()->bdf)
+#define E1000E_DEVFN	(test_pci_e1000e()->devfn)
 
 /* --------------------------------------------------------------------- */
 /* driver binding, IOMMU groups                                           */

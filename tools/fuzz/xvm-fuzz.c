@@ -2392,10 +2392,10 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 	}
-	if (getenv("XVM_TEST_E1000E") && *getenv("XVM_TEST_E1000E"))
-		opt.e1000e = getenv("XVM_TEST_E1000E");
-	if (getenv("XVM_TEST_EDU") && *getenv("XVM_TEST_EDU"))
-		opt.edu = getenv("XVM_TEST_EDU");
+	if (test_pci_env("XVM_TEST_E1000E"))
+		opt.e1000e = test_pci_env("XVM_TEST_E1000E");
+	if (test_pci_env("XVM_TEST_EDU"))
+		opt.edu = test_pci_env("XVM_TEST_EDU");
 	if (!seeded)
 		opt.seed = now_ns() ^ ((uint64_t)getpid() << 32);
 	if (opt.threads < 1 || opt.threads > MAX_THREADS) {
