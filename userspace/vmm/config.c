@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The xvm-vmm config file: one declaration per line, then "script" and one
- * step per line.  examples/README.md documents the format.  Every error is
- * reported as "FILE:LINE: message" on stderr; config_parse() then fails and
- * the VMM exits with status 2.  Nothing here touches the system.
+ * step per line.  examples/README.md documents the format.
+ *
+ * Every keyword is one entry of keywords[] - its name, its tag, where its
+ * options land and their schema (key or position, type, required, range,
+ * offset) - and one generic parser walks that table.  A keyword's "finish"
+ * hook only resolves what the schema cannot express (names, references,
+ * capacity).  Rules the kernel enforces (alignment, overlaps, its limits) are
+ * left to it: the setup reports its errno at the line (vm.c).
+ *
+ * Every error is reported as "FILE:LINE: message" on stderr; config_parse()
+ * then fails and the VMM exits with status 2.  Nothing here touches the
+ * system, and the result is never written after config_parse() returns.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -16,16 +25,71 @@
 
 #define MAX_TOKS	24
 
+enum opt_type {
+	OT_U32, OT_U64,
+	OT_SIZE,	/* u64, K/M/G suffix */
+	OT_DURATION,	/* u64 ns: N (ms), Nns, Nus, Nms, Ns */
+	OT_ACCESS_LEN,	/* u32: 1, 2, 4 or 8 */
+	OT_NAME,	/* char[NAME_LEN]: [A-Za-z][A-Za-z0-9_-]* */
+	OT_BDF,		/* struct pci_addr */
+	OT_FLAG,	/* bool: a bare word */
+	OT_ENUM,	/* u32: base + index in choices[] (or a number: num_off) */
+	OT_PORT, OT_SPI, OT_VFIO, OT_IOMMU,	/* int: index of a declared one */
+	OT_LIST,	/* key=... repeated: item() per occurrence */
+};
+
+/* A range bound taken from the config parsed so far. */
+enum dyn_max { DM_NONE, DM_VCPU, DM_INTID };
+
+struct parser;
+
+struct opt_desc {
+	const char *key;	/* key=VALUE or bare key; NULL: positional */
+	unsigned int pos;	/* positional: its word (1: the first after the keyword) */
+	const char *what;	/* positional: its name in messages */
+	enum opt_type type;
+	bool required;
+	uint64_t min, max;	/* numbers: max 0 means no bound */
+	enum dyn_max dyn;
+	uint64_t dflt;		/* numbers: stored before parsing when non-zero */
+	size_t off;		/* in the keyword's struct */
+	const char *const *choices;	/* OT_ENUM, NULL-terminated */
+	unsigned int base;		/* OT_ENUM: value of choices[0] */
+	size_t num_off;			/* OT_ENUM: a number goes there (0: none) */
+	unsigned int num_tag;		/* OT_ENUM: the value stored for a number */
+	int (*item)(struct parser *p, const char *val, void *obj);	/* OT_LIST */
+};
+
+/* What a keyword needs declared before it. */
+#define NEED_VCPUS	1u
+#define NEED_GIC	2u
+#define NEED_DOORBELL	4u
+
+struct kw_desc {
+	const char *name, *sub;	/* "mmio" "write": sub is the first word */
+	int tag;		/* enum step_tag (steps) */
+	bool script;		/* a step (after "script"), else a declaration */
+	bool once;		/* a declaration that may appear once */
+	unsigned int needs;
+	/* Where the options land (NULL after an error: full). */
+	void *(*slot)(struct parser *p);
+	/* After the options: references, uniqueness, commit (NULL: fin_step). */
+	int (*finish)(struct parser *p, void *obj);
+	size_t line_off;	/* once-declarations: its line, in the config */
+	const struct opt_desc opts[8];	/* up to the first with no key or pos */
+};
+
 struct parser {
-	struct config *c;
+	struct vmm_config *c;
 	int line;
+	const struct kw_desc *kw;
 	char *key;			/* first word */
 	char *tok[MAX_TOKS];		/* the other words */
 	char *val[MAX_TOKS];		/* the part after '=' (NULL: none) */
 	int n;
 	bool used[MAX_TOKS];
 	bool in_script;
-	int vcpus_line, memory_line, gic_line, doorbell_line;
+	int first[32];			/* line of a once-keyword, by table index */
 };
 
 static int perr(struct parser *p, const char *fmt, ...)
@@ -43,6 +107,24 @@ static int perr(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
+/* ---- value conversions ---- */
+
+static int size_suffix(char **end, unsigned long long *v)
+{
+	unsigned int shift = 0;
+
+	switch (**end) {
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	}
+	if (!shift || (*end)[1] || *v > (~0ULL >> shift))
+		return -1;
+	*v <<= shift;
+	(*end)++;
+	return 0;
+}
+
 /* A number: decimal or 0x hex; with sizes, a K/M/G suffix. */
 static int num(struct parser *p, const char *what, const char *s, bool size,
 	       uint64_t *out)
@@ -58,33 +140,11 @@ static int num(struct parser *p, const char *what, const char *s, bool size,
 	v = strtoull(s, &end, 0);
 	if (errno)
 		return perr(p, "%s: bad number '%s'", what, s);
-	if (size && *end && !end[1]) {
-		unsigned int shift = 0;
-
-		switch (*end) {
-		case 'K': case 'k': shift = 10; break;
-		case 'M': case 'm': shift = 20; break;
-		case 'G': case 'g': shift = 30; break;
-		}
-		if (shift && v <= (~0ULL >> shift)) {
-			v <<= shift;
-			end++;
-		}
-	}
+	if (size && *end)
+		size_suffix(&end, &v);
 	if (*end)
 		return perr(p, "%s: bad number '%s'", what, s);
 	*out = v;
-	return 0;
-}
-
-static int range(struct parser *p, const char *what, const char *s,
-		 uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	if (num(p, what, s, false, out))
-		return -1;
-	if (*out < lo || *out > hi)
-		return perr(p, "%s: %s out of range (%llu..%llu)", what, s,
-			    (unsigned long long)lo, (unsigned long long)hi);
 	return 0;
 }
 
@@ -105,10 +165,10 @@ static int duration(struct parser *p, const char *what, const char *s,
 	if (!isdigit((unsigned char)*s))
 		return perr(p, "%s: bad duration '%s'", what, s);
 	v = strtoull(s, &end, 10);
-	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(u); i++)
 		if (!strcmp(end, u[i].sfx))
 			break;
-	if (i == sizeof(u) / sizeof(u[0]) || v > 3600ULL * SEC / u[i].mul)
+	if (i == ARRAY_SIZE(u) || v > 3600ULL * SEC / u[i].mul)
 		return perr(p, "%s: bad duration '%s' (e.g. 500ms, 2s)", what, s);
 	*ns = v * u[i].mul;
 	return 0;
@@ -131,41 +191,263 @@ int parse_pci_addr(const char *s, struct pci_addr *p)
 	return 0;
 }
 
-/* Option key=value (or bare word) lookup; marks it used. */
-static int opt(struct parser *p, const char *key)
+static int name_ok(struct parser *p, const char *what, const char *s)
+{
+	const char *q;
+
+	if (!s || !*s)
+		return perr(p, "%s: missing name", what);
+	if (strlen(s) >= NAME_LEN || !isalpha((unsigned char)*s))
+		return perr(p, "%s: bad name '%s'", what, s);
+	for (q = s; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
+			return perr(p, "%s: bad name '%s'", what, s);
+	return 0;
+}
+
+/* ---- lookups in what is declared so far ---- */
+
+/* The index of the entry called name in an array of n, or -1. */
+static int find_named(const void *arr, size_t stride, size_t name_off,
+		      unsigned int n, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp((const char *)arr + i * stride + name_off, name))
+			return i;
+	return -1;
+}
+
+#define FIND_NAMED(c, arr, nr, name)					\
+	find_named((c)->arr, sizeof((c)->arr[0]),			\
+		   offsetof(__typeof__((c)->arr[0]), name), (c)->nr, name)
+
+static int find_port(const struct vmm_config *c, const char *name)
+{
+	return FIND_NAMED(c, ports, nr_ports, name);
+}
+
+static int find_vfio(const struct vmm_config *c, const char *name)
+{
+	return FIND_NAMED(c, vfio, nr_vfio, name);
+}
+
+static int find_iommu(const struct vmm_config *c, const char *name)
+{
+	return FIND_NAMED(c, iommu, nr_iommu, name);
+}
+
+static int find_spi(const struct vmm_config *c, uint64_t intid)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_spis; i++)
+		if (c->spis[i].intid == intid)
+			return i;
+	return -1;
+}
+
+static bool name_taken(const struct vmm_config *c, const char *name)
+{
+	return find_port(c, name) >= 0 || find_vfio(c, name) >= 0 ||
+	       find_iommu(c, name) >= 0;
+}
+
+static bool pci_taken(const struct vmm_config *c, const struct pci_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_vfio; i++)
+		if (!strcmp(c->vfio[i].pci.bdf, a->bdf))
+			return true;
+	for (i = 0; i < c->nr_iommu; i++)
+		if (!strcmp(c->iommu[i].pci.bdf, a->bdf))
+			return true;
+	return false;
+}
+
+/* ---- the generic option parser ---- */
+
+static uint64_t opt_max(struct parser *p, const struct opt_desc *o)
+{
+	const struct vmm_config *c = p->c;
+
+	if (o->dyn == DM_VCPU)
+		return c->vcpus - 1;
+	if (o->dyn == DM_INTID || o->type == OT_SPI)
+		return c->gic.line ? c->gic.nr_irqs - 1 : 1019;
+	return o->max ? o->max : ~0ULL;
+}
+
+static int opt_number(struct parser *p, const struct opt_desc *o,
+		      const char *what, const char *v, uint64_t *x)
+{
+	uint64_t hi = opt_max(p, o);
+
+	if (num(p, what, v, o->type == OT_SIZE, x))
+		return -1;
+	if (*x < o->min || *x > hi)
+		return perr(p, "%s: %s out of range (%llu..%llu)", what, v,
+			    (unsigned long long)o->min, (unsigned long long)hi);
+	return 0;
+}
+
+static int opt_enum(struct parser *p, const struct opt_desc *o,
+		    const char *what, const char *v, void *obj)
+{
+	char list[64] = "";
+	unsigned int i;
+
+	for (i = 0; o->choices[i]; i++) {
+		if (!strcmp(v, o->choices[i])) {
+			*(uint32_t *)((char *)obj + o->off) = o->base + i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i ? " or " : "", o->choices[i]);
+	}
+	if (o->num_off) {	/* else a number, stored at num_off */
+		*(uint32_t *)((char *)obj + o->off) = o->num_tag;
+		return num(p, what, v, false, (uint64_t *)((char *)obj + o->num_off));
+	}
+	return perr(p, "%s: bad %s '%s' (%s)", p->kw->name, o->key, v, list);
+}
+
+/* A reference to something declared: its index, or -1 after an error. */
+static int opt_ref(struct parser *p, const struct opt_desc *o,
+		   const char *what, const char *v)
+{
+	uint64_t x;
+	int i;
+
+	if (o->type == OT_SPI) {
+		if (opt_number(p, o, what, v, &x))
+			return -1;
+		i = find_spi(p->c, x);
+		if (i < 0)
+			perr(p, "%s: SPI %s has no 'spi' line", p->kw->name, v);
+		return i;
+	}
+	if (!v || !*v)
+		return perr(p, "%s: missing %s name", p->kw->name,
+			    o->type == OT_PORT ? "port" : "device");
+	i = o->type == OT_PORT ? find_port(p->c, v) :
+	    o->type == OT_VFIO ? find_vfio(p->c, v) : find_iommu(p->c, v);
+	if (i < 0)
+		perr(p, "%s: unknown %s '%s'", p->kw->name,
+		     o->type == OT_PORT ? "port" :
+		     o->type == OT_VFIO ? "vfio device" : "iommu device", v);
+	return i;
+}
+
+static int opt_integer(struct parser *p, const struct opt_desc *o,
+		       const char *what, const char *v, uint64_t *x)
+{
+	if (o->type != OT_ACCESS_LEN)
+		return opt_number(p, o, what, v, x);
+	if (num(p, "length", v, false, x))
+		return -1;
+	if (*x != 1 && *x != 2 && *x != 4 && *x != 8)
+		return perr(p, "length %s out of range (1, 2, 4 or 8)", v);
+	return 0;
+}
+
+/* Converts one value of option o into the keyword's struct. */
+static int opt_store(struct parser *p, const struct opt_desc *o,
+		     const char *what, const char *v, void *obj)
+{
+	void *dst = (char *)obj + o->off;
+	uint64_t x;
+
+	switch (o->type) {
+	case OT_U32:
+	case OT_U64:
+	case OT_SIZE:
+	case OT_ACCESS_LEN:
+		if (opt_integer(p, o, what, v, &x))
+			return -1;
+		if (o->type == OT_U32 || o->type == OT_ACCESS_LEN)
+			*(uint32_t *)dst = x;
+		else
+			*(uint64_t *)dst = x;
+		return 0;
+	case OT_DURATION:
+		return duration(p, what, v, dst);
+	case OT_NAME:
+		if (name_ok(p, p->kw->name, v))
+			return -1;
+		snprintf(dst, NAME_LEN, "%s", v);
+		return 0;
+	case OT_BDF:
+		if (parse_pci_addr(v, dst))
+			return perr(p, "%s: bad PCI address '%s' (expected DDDD:BB:SS.F)",
+				    p->kw->name, v);
+		return 0;
+	case OT_FLAG:
+		*(bool *)dst = true;
+		return 0;
+	case OT_ENUM:
+		return opt_enum(p, o, what, v, obj);
+	case OT_LIST:
+		return o->item(p, v, obj);
+	default:
+		*(int *)dst = opt_ref(p, o, what, v);
+		return *(int *)dst < 0 ? -1 : 0;
+	}
+}
+
+/* The word that option o takes, marked used; -1 if absent. */
+static int opt_find(struct parser *p, const struct opt_desc *o)
 {
 	int i;
 
+	if (!o->key) {
+		i = o->pos - 1;
+		if (i >= p->n || p->val[i])
+			return -1;
+		p->used[i] = true;
+		return i;
+	}
 	for (i = 0; i < p->n; i++)
-		if (!p->used[i] && !strcmp(p->tok[i], key)) {
+		if (!p->used[i] && !strcmp(p->tok[i], o->key) &&
+		    (o->type == OT_FLAG) == !p->val[i]) {
 			p->used[i] = true;
 			return i;
 		}
 	return -1;
 }
 
-static const char *optval(struct parser *p, const char *key, bool *present)
+/* Parses option o (every occurrence, for lists); checks required. */
+static int opt_parse(struct parser *p, const struct opt_desc *o, void *obj)
 {
-	int i = opt(p, key);
+	char what[48];
+	int i, seen = 0;
 
-	*present = i >= 0;
-	return i >= 0 ? (p->val[i] ? p->val[i] : "") : NULL;
-}
-
-/* A positional word i (not key=value); NULL if missing. */
-static const char *pos(struct parser *p, int i)
-{
-	if (i >= p->n || p->val[i])
-		return NULL;
-	p->used[i] = true;
-	return p->tok[i];
-}
-
-static int need(struct parser *p, int i, const char *what)
-{
-	if (i >= p->n || p->val[i])
-		return perr(p, "%s: missing %s", p->key, what);
-	return 0;
+	snprintf(what, sizeof(what), "%s%s%s", p->kw->name, o->key ? " " : "",
+		 o->key ? o->key : "");
+	if (o->dflt && o->type == OT_U32)
+		*(uint32_t *)((char *)obj + o->off) = o->dflt;
+	else if (o->dflt)
+		*(uint64_t *)((char *)obj + o->off) = o->dflt;
+	if (o->type >= OT_PORT && o->type <= OT_IOMMU)
+		*(int *)((char *)obj + o->off) = -1;
+	while ((i = opt_find(p, o)) >= 0) {
+		seen++;
+		if (opt_store(p, o, what, o->key ? p->val[i] : p->tok[i], obj))
+			return -1;
+		if (o->type != OT_LIST)
+			break;
+	}
+	if (seen || !o->required)
+		return 0;
+	if (!o->key)
+		return perr(p, "%s: missing %s", p->kw->name, o->what);
+	if (o->type == OT_ENUM && o->choices[1])	/* dma: expect=lands|faults */
+		return perr(p, "%s: missing '%s=%s|%s'", p->kw->name, o->key,
+			    o->choices[0], o->choices[1]);
+	return perr(p, "%s: missing '%s%s'", p->kw->name, o->key,
+		    o->type == OT_FLAG ? "" : "=");
 }
 
 /* Every word must have been understood. */
@@ -181,759 +463,541 @@ static int leftovers(struct parser *p)
 	return 0;
 }
 
-static int dup(struct parser *p, int *first)
+/* ---- keyword hooks: what the schema cannot say ---- */
+
+#define SLOT(fn, arr, nr, max, what)					\
+static void *fn(struct parser *p)					\
+{									\
+	if (p->c->nr == max) {						\
+		perr(p, "%s: more than %d" what, p->kw->name, max);	\
+		return NULL;						\
+	}								\
+	return &p->c->arr[p->c->nr];					\
+}
+SLOT(slot_port, ports, nr_ports, MAX_PORTS, "")
+SLOT(slot_spi, spis, nr_spis, MAX_SPIS, "")
+SLOT(slot_vfio, vfio, nr_vfio, MAX_VFIO, " devices")
+SLOT(slot_iommu, iommu, nr_iommu, MAX_IOMMU, " devices")
+
+static void *slot_config(struct parser *p)
 {
-	if (*first)
-		return perr(p, "duplicate '%s' (first on line %d)", p->key, *first);
-	*first = p->line;
-	return 0;
+	return p->c;
 }
 
-static int name_ok(struct parser *p, const char *what, const char *s)
+static void *slot_step(struct parser *p)
 {
-	const char *q;
-
-	if (!s || !*s)
-		return perr(p, "%s: missing name", what);
-	if (strlen(s) >= NAME_LEN || !isalpha((unsigned char)*s))
-		return perr(p, "%s: bad name '%s'", what, s);
-	for (q = s; *q; q++)
-		if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
-			return perr(p, "%s: bad name '%s'", what, s);
-	return 0;
-}
-
-static int find_port(struct config *c, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->nr_ports; i++)
-		if (!strcmp(c->ports[i].name, name))
-			return i;
-	return -1;
-}
-
-static int find_spi(struct config *c, unsigned int intid)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->nr_spis; i++)
-		if (c->spis[i].intid == intid)
-			return i;
-	return -1;
-}
-
-static int find_vfio(struct config *c, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->nr_vfio; i++)
-		if (!strcmp(c->vfio[i].name, name))
-			return i;
-	return -1;
-}
-
-static int find_iommu(struct config *c, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->nr_iommu; i++)
-		if (!strcmp(c->iommu[i].name, name))
-			return i;
-	return -1;
-}
-
-static bool name_taken(struct config *c, const char *name)
-{
-	return find_port(c, name) >= 0 || find_vfio(c, name) >= 0 ||
-	       find_iommu(c, name) >= 0;
-}
-
-static int need_vcpus(struct parser *p)
-{
-	if (!p->vcpus_line)
-		return perr(p, "%s: 'vcpus' must come first", p->key);
-	return 0;
-}
-
-/* ---- declarations ---- */
-
-static int decl_vcpus(struct parser *p)
-{
-	uint64_t v;
-
-	if (dup(p, &p->vcpus_line) || need(p, 0, "value") ||
-	    range(p, "vcpus", pos(p, 0), 1, MAX_VCPUS, &v))
-		return -1;
-	p->c->vcpus = v;
-	return leftovers(p);
-}
-
-static int decl_memory(struct parser *p)
-{
-	struct config *c = p->c;
-	const char *s;
-	bool has;
-
-	if (dup(p, &p->memory_line) || need(p, 0, "size") ||
-	    num(p, "memory", pos(p, 0), true, &c->mem_size))
-		return -1;
-	if (!c->mem_size || c->mem_size % 4096 || c->mem_size > (1ULL << 32))
-		return perr(p, "memory: size %s out of range (4K..4G, a multiple of 4K)",
-			    p->tok[0]);
-	s = optval(p, "gpa", &has);
-	if (has && num(p, "memory gpa", s, false, &c->mem_gpa))
-		return -1;
-	if (c->mem_gpa % 4096 || c->mem_gpa + c->mem_size > (1ULL << 40))
-		return perr(p, "memory: gpa 0x%llx must be 4K aligned, below 1 TiB",
-			    (unsigned long long)c->mem_gpa);
-	return leftovers(p);
-}
-
-static int decl_gic(struct parser *p)
-{
-	struct config *c = p->c;
-	unsigned int total = 0, i;
-	const char *s;
-	bool has;
-	uint64_t v;
-	int k;
-
-	if (dup(p, &p->gic_line) || need_vcpus(p))
-		return -1;
-	c->has_gic = true;
-	s = optval(p, "dist", &has);
-	if (!has)
-		return perr(p, "gic: missing 'dist='");
-	if (num(p, "gic dist", s, false, &c->dist))
-		return -1;
-	if (c->dist % 0x10000)
-		return perr(p, "gic: dist 0x%llx is not 64K aligned",
-			    (unsigned long long)c->dist);
-	c->nr_irqs = XVM_VGIC_NR_IRQS_DEFAULT;
-	s = optval(p, "nr-irqs", &has);
-	if (has) {
-		if (range(p, "gic nr-irqs", s, XVM_VGIC_NR_IRQS_MIN,
-			  XVM_VGIC_NR_IRQS_MAX, &v))
-			return -1;
-		if (v % 32)
-			return perr(p, "gic nr-irqs: %s is not a multiple of 32", s);
-		c->nr_irqs = v;
+	if (p->c->nr_steps == MAX_STEPS) {
+		perr(p, "more than %d steps", MAX_STEPS);
+		return NULL;
 	}
-	while ((k = opt(p, "redist-region")) >= 0) {
-		unsigned long long idx, base, count;
-		char tail;
+	return &p->c->steps[p->c->nr_steps];
+}
 
-		if (!p->val[k] || !*p->val[k])
-			return perr(p, "gic: missing value for 'redist-region'");
-		if (sscanf(p->val[k], "%lli,%lli,%lli%c", &idx, &base, &count,
-			   &tail) != 3)
-			return perr(p, "gic: bad redist-region '%s' (INDEX,BASE,COUNT)",
-				    p->val[k]);
-		if (idx != c->nr_rdist)
-			return perr(p, "gic: redist-region index %llu, expected %u",
-				    idx, c->nr_rdist);
-		if (c->nr_rdist == MAX_RDIST)
-			return perr(p, "gic: more than %d redist-regions", MAX_RDIST);
-		if (base % 0x10000 || !count || count > MAX_VCPUS)
-			return perr(p, "gic: redist-region %llu: base must be 64K aligned, count 1..%d",
-				    idx, MAX_VCPUS);
-		c->rdist_base[c->nr_rdist] = base;
-		c->rdist_count[c->nr_rdist++] = count;
-		total += count;
-	}
-	if (!c->nr_rdist)
-		return perr(p, "gic: missing 'redist-region='");
-	if (total < c->vcpus)
+/* redist-region=INDEX,BASE,COUNT, in index order. */
+static int item_rdist(struct parser *p, const char *v, void *obj)
+{
+	struct gic_cfg *g = &((struct vmm_config *)obj)->gic;
+	unsigned long long idx, base, count;
+	char tail;
+
+	if (!v || !*v)
+		return perr(p, "gic: missing value for 'redist-region'");
+	if (sscanf(v, "%lli,%lli,%lli%c", &idx, &base, &count, &tail) != 3)
+		return perr(p, "gic: bad redist-region '%s' (INDEX,BASE,COUNT)", v);
+	if (idx != g->nr_rdist)
+		return perr(p, "gic: redist-region index %llu, expected %u", idx,
+			    g->nr_rdist);
+	if (g->nr_rdist == MAX_RDIST)
+		return perr(p, "gic: more than %d redist-regions", MAX_RDIST);
+	if (!count || count > 0xfff)	/* the encoding's 12-bit count */
+		return perr(p, "gic: redist-region %llu: count %llu out of range (1..4095)",
+			    idx, count);
+	g->rdist[g->nr_rdist++] = (struct rdist_cfg){
+		.index = idx, .base = base, .count = count,
+	};
+	return 0;
+}
+
+/*
+ * The VMM places vCPU i in the i-th redistributor slot (vgic_rdist_addr())
+ * and checks GICR_TYPER there: every vCPU needs one.
+ */
+static int fin_gic(struct parser *p, void *obj)
+{
+	struct gic_cfg *g = &((struct vmm_config *)obj)->gic;
+	unsigned int i, total = 0;
+
+	for (i = 0; i < g->nr_rdist; i++)
+		total += g->rdist[i].count;
+	if (total < p->c->vcpus)
 		return perr(p, "gic: %u redistributors for %u vCPUs", total,
-			    c->vcpus);
-	for (i = 0; i < c->nr_rdist; i++) {
-		uint64_t b = c->rdist_base[i];
-		uint64_t e = b + c->rdist_count[i] * XVM_VGIC_V3_REDIST_SIZE;
-
-		if (b < c->dist + XVM_VGIC_V3_DIST_SIZE && c->dist < e)
-			return perr(p, "gic: redist-region %u overlaps the distributor", i);
-	}
-	return leftovers(p);
-}
-
-static int decl_spi(struct parser *p)
-{
-	struct config *c = p->c;
-	struct spi_cfg *s;
-	uint64_t intid, vcpu = 0;
-	const char *v;
-	bool has;
-
-	if (!c->has_gic)
-		return perr(p, "spi: needs a 'gic' line before it");
-	if (need(p, 0, "INTID") ||
-	    range(p, "spi", pos(p, 0), 32, c->nr_irqs - 1, &intid))
-		return -1;
-	if (find_spi(c, intid) >= 0)
-		return perr(p, "duplicate 'spi %llu' (first on line %d)",
-			    (unsigned long long)intid,
-			    c->spis[find_spi(c, intid)].line);
-	v = optval(p, "vcpu", &has);
-	if (has && range(p, "spi vcpu", v, 0, c->vcpus - 1, &vcpu))
-		return -1;
-	if (c->nr_spis == MAX_SPIS)
-		return perr(p, "spi: more than %d", MAX_SPIS);
-	s = &c->spis[c->nr_spis++];
-	s->intid = intid;
-	s->vcpu = vcpu;
-	s->line = p->line;
-	return leftovers(p);
-}
-
-static int decl_port(struct parser *p)
-{
-	struct config *c = p->c;
-	struct port_cfg *pc;
-	const char *v;
-	uint64_t vcpu;
-	bool has;
-
-	if (need_vcpus(p) || need(p, 0, "name") || name_ok(p, "port", pos(p, 0)))
-		return -1;
-	if (name_taken(c, p->tok[0]))
-		return perr(p, "duplicate name '%s'", p->tok[0]);
-	v = optval(p, "vcpu", &has);
-	if (!has)
-		return perr(p, "port: missing 'vcpu='");
-	if (range(p, "port vcpu", v, 0, c->vcpus - 1, &vcpu))
-		return -1;
-	if (c->nr_ports == MAX_PORTS)
-		return perr(p, "port: more than %d", MAX_PORTS);
-	pc = &c->ports[c->nr_ports++];
-	snprintf(pc->name, sizeof(pc->name), "%s", p->tok[0]);
-	pc->vcpu = vcpu;
-	pc->line = p->line;
-	return leftovers(p);
-}
-
-static int decl_doorbell(struct parser *p)
-{
-	struct config *c = p->c;
-
-	if (dup(p, &p->doorbell_line) || need(p, 0, "address") ||
-	    num(p, "doorbell", pos(p, 0), false, &c->doorbell))
-		return -1;
-	if (c->doorbell % 4)
-		return perr(p, "doorbell: 0x%llx is not 4-byte aligned",
-			    (unsigned long long)c->doorbell);
-	c->has_doorbell = true;
-	return leftovers(p);
-}
-
-static int pci_arg(struct parser *p, struct pci_addr *a, const char **name)
-{
-	bool has;
-
-	if (need(p, 0, "PCI address"))
-		return -1;
-	if (parse_pci_addr(pos(p, 0), a))
-		return perr(p, "%s: bad PCI address '%s' (expected DDDD:BB:SS.F)",
-			    p->key, p->tok[0]);
-	*name = optval(p, "name", &has);
-	if (!has)
-		*name = a->bdf;
-	else if (name_ok(p, p->key, *name))
-		return -1;
-	if (name_taken(p->c, *name))
-		return perr(p, "duplicate name '%s'", *name);
+			    p->c->vcpus);
 	return 0;
 }
 
-static bool pci_taken(struct config *c, const struct pci_addr *a)
+static int fin_spi(struct parser *p, void *obj)
 {
-	unsigned int i;
+	struct spi_cfg *s = obj;
+	int i = find_spi(p->c, s->intid);
 
-	for (i = 0; i < c->nr_vfio; i++)
-		if (!strcmp(c->vfio[i].pci.bdf, a->bdf))
-			return true;
-	for (i = 0; i < c->nr_iommu; i++)
-		if (!strcmp(c->iommu[i].pci.bdf, a->bdf))
-			return true;
-	return false;
+	if (i >= 0)
+		return perr(p, "duplicate 'spi %u' (first on line %d)", s->intid,
+			    p->c->spis[i].line);
+	s->line = p->line;
+	p->c->nr_spis++;
+	return 0;
 }
 
-static int decl_vfio(struct parser *p)
+static int fin_port(struct parser *p, void *obj)
 {
-	struct config *c = p->c;
-	struct vfio_dev *d;
-	const char *name, *v;
-	bool has;
-	int k;
+	struct port_cfg *pc = obj;
 
-	if (c->nr_vfio == MAX_VFIO)
-		return perr(p, "vfio: more than %d devices", MAX_VFIO);
-	d = &c->vfio[c->nr_vfio];
-	memset(d, 0, sizeof(*d));
-	if (pci_arg(p, &d->pci, &name))
+	if (name_taken(p->c, pc->name))
+		return perr(p, "duplicate name '%s'", pc->name);
+	pc->line = p->line;
+	p->c->nr_ports++;
+	return 0;
+}
+
+/* A PCI device's name (default: its address) and address are unique. */
+static int pci_unique(struct parser *p, char *name, const struct pci_addr *a)
+{
+	if (!name[0])
+		snprintf(name, NAME_LEN, "%s", a->bdf);
+	if (name_taken(p->c, name))
+		return perr(p, "duplicate name '%s'", name);
+	if (pci_taken(p->c, a))
+		return perr(p, "duplicate device %s", a->bdf);
+	return 0;
+}
+
+/* vector=V:port=NAME or vector=V:spi=INTID (needs 'msix'). */
+static int item_vector(struct parser *p, const char *v, void *obj)
+{
+	static const struct opt_desc port = { .key = "port", .type = OT_PORT };
+	static const struct opt_desc spi = { .key = "spi", .type = OT_SPI, .min = 32 };
+	struct vfio_cfg *d = obj;
+	char target[40], tail;
+	unsigned int vec;
+	struct route *r;
+	bool to_port;
+
+	if (!v || !*v)
+		return perr(p, "vfio: missing value for 'vector'");
+	if (sscanf(v, "%u:%39[^:]%c", &vec, target, &tail) != 2)
+		return perr(p, "vfio: bad vector '%s' (N:port=NAME or N:spi=INTID)", v);
+	if (vec >= MAX_VEC)
+		return perr(p, "vfio: vector %u out of range (0..%d)", vec, MAX_VEC - 1);
+	r = &d->vec[vec];
+	if (r->kind != ROUTE_NONE)
+		return perr(p, "vfio: duplicate route for vector %u", vec);
+	to_port = !strncmp(target, "port=", 5);
+	if (!to_port && strncmp(target, "spi=", 4))
+		return perr(p, "vfio: bad vector target '%s' (port=NAME or spi=INTID)",
+			    target);
+	if (to_port ? !p->c->doorbell_line : !p->c->gic.line)
+		return perr(p, "vfio: vector %u to %s needs a '%s' line before it", vec,
+			    to_port ? "a port" : "an SPI", to_port ? "doorbell" : "gic");
+	r->target = opt_ref(p, to_port ? &port : &spi, "vfio vector spi",
+			    strchr(target, '=') + 1);
+	if (r->target < 0)
 		return -1;
-	if (pci_taken(c, &d->pci))
-		return perr(p, "duplicate device %s", d->pci.bdf);
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->line = p->line;
-	d->msix = opt(p, "msix") >= 0;
-	v = optval(p, "table", &has);
-	if (has && num(p, "vfio table", v, false, &d->table_gpa))
+	r->kind = to_port ? ROUTE_PORT : ROUTE_SPI;
+	if (vec + 1 > d->nr_routes)
+		d->nr_routes = vec + 1;
+	return 0;
+}
+
+static int fin_vfio(struct parser *p, void *obj)
+{
+	struct vfio_cfg *d = obj;
+
+	if (pci_unique(p, d->name, &d->pci))
 		return -1;
-	if (has && !d->msix)
-		return perr(p, "vfio: 'table=' needs 'msix'");
-	v = optval(p, "pba", &has);
-	if (has && num(p, "vfio pba", v, false, &d->pba_gpa))
-		return -1;
+	if (!d->msix && (d->table_gpa || d->pba_gpa || d->nr_routes))
+		return perr(p, "vfio: 'table=', 'pba=' and 'vector=' need 'msix'");
 	if (d->msix && !d->table_gpa)
 		return perr(p, "vfio: 'msix' needs 'table=ADDR' (where the guest sees the table)");
-	if ((d->table_gpa | d->pba_gpa) % 8)
-		return perr(p, "vfio: table and pba must be 8-byte aligned");
-	while ((k = opt(p, "vector")) >= 0) {
-		char target[40], tail;
-		unsigned int vec;
-		struct route *r;
-		int idx;
-
-		if (!d->msix)
-			return perr(p, "vfio: 'vector=' needs 'msix'");
-		if (!p->val[k] || !*p->val[k])
-			return perr(p, "vfio: missing value for 'vector'");
-		if (sscanf(p->val[k], "%u:%39[^:]%c", &vec, target, &tail) != 2)
-			return perr(p, "vfio: bad vector '%s' (N:port=NAME or N:spi=INTID)",
-				    p->val[k]);
-		if (vec >= MAX_VEC)
-			return perr(p, "vfio: vector %u out of range (0..%d)", vec,
-				    MAX_VEC - 1);
-		r = &d->vec[vec];
-		if (r->kind != ROUTE_NONE)
-			return perr(p, "vfio: duplicate route for vector %u", vec);
-		if (!strncmp(target, "port=", 5)) {
-			idx = find_port(c, target + 5);
-			if (idx < 0)
-				return perr(p, "vfio: unknown port '%s'", target + 5);
-			if (!c->has_doorbell)
-				return perr(p, "vfio: vector %u to a port needs a 'doorbell' line before it",
-					    vec);
-			r->kind = ROUTE_PORT;
-			r->port = idx;
-		} else if (!strncmp(target, "spi=", 4)) {
-			uint64_t intid;
-
-			if (!c->has_gic)
-				return perr(p, "vfio: vector %u to an SPI needs a 'gic' line before it",
-					    vec);
-			if (range(p, "vfio vector spi", target + 4, 32,
-				  c->nr_irqs - 1, &intid))
-				return -1;
-			idx = find_spi(c, intid);
-			if (idx < 0)
-				return perr(p, "vfio: SPI %llu has no 'spi' line (which vCPU takes it?)",
-					    (unsigned long long)intid);
-			r->kind = ROUTE_SPI;
-			r->spi = idx;
-		} else {
-			return perr(p, "vfio: bad vector target '%s' (port=NAME or spi=INTID)",
-				    target);
-		}
-		if (vec + 1 > d->nr_routes)
-			d->nr_routes = vec + 1;
-	}
-	c->nr_vfio++;
-	return leftovers(p);
-}
-
-static int decl_iommu(struct parser *p)
-{
-	struct config *c = p->c;
-	struct iommu_dev *d;
-	const char *name;
-
-	if (c->nr_iommu == MAX_IOMMU)
-		return perr(p, "iommu: more than %d devices", MAX_IOMMU);
-	d = &c->iommu[c->nr_iommu];
-	memset(d, 0, sizeof(*d));
-	if (pci_arg(p, &d->pci, &name))
-		return -1;
-	if (pci_taken(c, &d->pci))
-		return perr(p, "duplicate device %s", d->pci.bdf);
-	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->line = p->line;
-	d->mirror = opt(p, "mirror") >= 0;
-	c->nr_iommu++;
-	return leftovers(p);
-}
-
-/* ---- script steps ---- */
-
-static int step_vcpu(struct parser *p, struct step *s)
-{
-	const char *v = NULL;
-	uint64_t id = 0;
-	bool has;
-
-	v = optval(p, "vcpu", &has);
-	if (has && range(p, "vcpu", v, 0, p->c->vcpus - 1, &id))
-		return -1;
-	s->vcpu = id;
+	p->c->nr_vfio++;
 	return 0;
 }
 
-static int step_len(struct parser *p, const char *s, uint64_t *len)
+static int fin_iommu(struct parser *p, void *obj)
 {
-	if (num(p, "length", s, false, len))
+	struct iommu_cfg *d = obj;
+
+	if (pci_unique(p, d->name, &d->pci))
 		return -1;
-	if (*len != 1 && *len != 2 && *len != 4 && *len != 8)
-		return perr(p, "length %s out of range (1, 2, 4 or 8)", s);
+	d->line = p->line;
+	p->c->nr_iommu++;
 	return 0;
 }
 
-static int step_timeout(struct parser *p, struct step *s, uint64_t dflt)
+static int fin_script(struct parser *p, void *obj)
 {
-	const char *v;
-	bool has;
-
-	s->timeout_ns = dflt;
-	v = optval(p, "timeout", &has);
-	return has ? duration(p, "timeout", v, &s->timeout_ns) : 0;
-}
-
-static int step_port(struct parser *p, const char *name)
-{
-	int i;
-
-	if (!name || !*name)
-		return perr(p, "%s: missing port name", p->key);
-	i = find_port(p->c, name);
-	if (i < 0)
-		return perr(p, "%s: unknown port '%s'", p->key, name);
-	return i;
-}
-
-static int step_dev(struct parser *p, bool vfio)
-{
-	const char *name = pos(p, 0);
-	int i;
-
-	if (!name)
-		return perr(p, "%s: missing device name", p->key);
-	i = vfio ? find_vfio(p->c, name) : find_iommu(p->c, name);
-	if (i < 0)
-		return perr(p, "%s: unknown %s device '%s'", p->key,
-			    vfio ? "vfio" : "iommu", name);
-	return i;
-}
-
-static int step_range(struct parser *p, struct step *s)
-{
-	const char *v;
-	bool has;
-
-	v = optval(p, "gpa", &has);
-	if (!has)
-		return perr(p, "%s: missing 'gpa='", p->key);
-	if (num(p, "gpa", v, false, &s->addr))
-		return -1;
-	v = optval(p, "len", &has);
-	if (!has)
-		return perr(p, "%s: missing 'len='", p->key);
-	if (num(p, "len", v, true, &s->len))
-		return -1;
-	if (s->addr % 4096 || !s->len || s->len % 4096)
-		return perr(p, "%s: gpa and len must be whole 4K pages", p->key);
-	if (s->addr < p->c->mem_gpa ||
-	    s->addr + s->len > p->c->mem_gpa + p->c->mem_size)
-		return perr(p, "%s: range out of range (not inside guest memory)",
-			    p->key);
+	(void)obj;
+	if (!p->c->vcpus_line || !p->c->memory_line)
+		return perr(p, "script: 'vcpus' and 'memory' must be declared first");
+	p->in_script = true;
 	return 0;
 }
 
-static int parse_step(struct parser *p, struct step *s)
+/* Steps: the generic part; then the step's own checks. */
+static int fin_step(struct parser *p, void *obj)
 {
-	struct config *c = p->c;
-	const char *v, *w;
-	bool has;
-	uint64_t x;
-	int i;
+	struct step *s = obj;
 
-	if (!strcmp(p->key, "mmio")) {
-		w = pos(p, 0);
-		if (!w || (strcmp(w, "write") && strcmp(w, "read")))
-			return perr(p, "mmio: expected 'read' or 'write'");
-		s->kind = strcmp(w, "write") ? STEP_MMIO_READ : STEP_MMIO_WRITE;
-		if (need(p, 1, "address") || num(p, "address", pos(p, 1), false, &s->addr) ||
-		    need(p, 2, "length") || step_len(p, pos(p, 2), &s->len))
-			return -1;
-		if (s->kind == STEP_MMIO_WRITE &&
-		    (need(p, 3, "value") || num(p, "value", pos(p, 3), false, &s->val)))
-			return -1;
-		if (s->addr % s->len)
-			return perr(p, "mmio: address 0x%llx is not aligned to %llu",
-				    (unsigned long long)s->addr,
-				    (unsigned long long)s->len);
-		if (s->kind == STEP_MMIO_READ) {
-			s->mask = ~0ULL;
-			v = optval(p, "expect", &has);
-			if (has && !strcmp(v, "unhandled")) {
-				s->expect = EXPECT_UNHANDLED;
-			} else if (has) {
-				if (num(p, "expect", v, false, &s->val))
-					return -1;
-				s->expect = EXPECT_VALUE;
-			}
-			v = optval(p, "mask", &has);
-			if (has && num(p, "mask", v, false, &s->mask))
-				return -1;
+	s->tag = p->kw->tag;
+	s->line = p->line;
+	p->c->nr_steps++;
+	return 0;
+}
+
+static int fin_wait(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if ((s->wait.port >= 0) == (s->wait.spi >= 0))
+		return perr(p, "wait: expected 'port=NAME' or 'spi=INTID'");
+	return fin_step(p, obj);
+}
+
+static int fin_fire(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+	const struct vfio_cfg *d = &p->c->vfio[s->fire.dev];
+
+	if (d->vec[s->fire.vector].kind == ROUTE_NONE)
+		return perr(p, "fire-msix: vector %u of '%s' has no route",
+			    s->fire.vector, d->name);
+	return fin_step(p, obj);
+}
+
+static int fin_msix_page(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if (!p->c->vfio[s->page.dev].msix)
+		return perr(p, "msix-page: '%s' has no 'msix'",
+			    p->c->vfio[s->page.dev].name);
+	return fin_step(p, obj);
+}
+
+/* The VMM turns gpa and len into frame numbers: they must be whole pages. */
+static int fin_iommu_step(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if (s->iommu.gpa % 4096 || s->iommu.len % 4096)
+		return perr(p, "%s: gpa and len must be whole 4K pages", p->kw->name);
+	return fin_step(p, obj);
+}
+
+static bool in_memory(const struct vmm_config *c, uint64_t gpa, uint64_t len)
+{
+	return gpa >= c->mem_gpa && gpa + len <= c->mem_gpa + c->mem_size &&
+	       gpa + len >= gpa;
+}
+
+/* The VMM itself fills and reads both buffers: they are in guest memory. */
+static int fin_dma(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if (!in_memory(p->c, s->dma.from, s->dma.len) ||
+	    !in_memory(p->c, s->dma.to, s->dma.len))
+		return perr(p, "dma: from/to out of range (not inside guest memory)");
+	return fin_step(p, obj);
+}
+
+/* ---- the keyword table ---- */
+
+#define CFG(f)		offsetof(struct vmm_config, f)
+#define STP(f)		offsetof(struct step, f)
+#define IOMMU_RANGE_OPTS							\
+	{ .pos = 1, .what = "device name", .type = OT_IOMMU, .required = true,	\
+	  .off = STP(iommu.dev) },						\
+	{ .key = "gpa", .type = OT_U64, .required = true, .off = STP(iommu.gpa) }, \
+	{ .key = "len", .type = OT_SIZE, .required = true, .min = 1,		\
+	  .off = STP(iommu.len) }
+#define VCPU_OPT(f)	{ .key = "vcpu", .type = OT_U32, .dyn = DM_VCPU, .off = f }
+#define DECL(n)		.name = n, .slot = slot_config
+#define STEP(n, t)	.name = n, .tag = t, .script = true, .slot = slot_step
+
+static const char *const expect_mmio[] = { "unhandled", NULL };
+static const char *const expect_dma[] = { "lands", "faults", NULL };
+
+static const struct kw_desc keywords[] = {
+	{ DECL("vcpus"), .once = true, .line_off = CFG(vcpus_line), .opts = {
+		{ .pos = 1, .what = "value", .type = OT_U32, .required = true,
+		  .min = 1, .max = MAX_VCPUS, .off = CFG(vcpus) } } },
+	{ DECL("memory"), .once = true, .line_off = CFG(memory_line), .opts = {
+		{ .pos = 1, .what = "size", .type = OT_SIZE, .required = true,
+		  .min = 4096, .max = 1ULL << 32, .off = CFG(mem_size) },
+		{ .key = "gpa", .type = OT_U64, .off = CFG(mem_gpa) } } },
+	{ DECL("gic"), .once = true, .needs = NEED_VCPUS, .finish = fin_gic,
+	  .line_off = CFG(gic.line), .opts = {
+		{ .key = "dist", .type = OT_U64, .required = true, .off = CFG(gic.dist) },
+		{ .key = "nr-irqs", .type = OT_U32, .min = XVM_VGIC_NR_IRQS_MIN,
+		  .max = XVM_VGIC_NR_IRQS_MAX, .dflt = XVM_VGIC_NR_IRQS_DEFAULT,
+		  .off = CFG(gic.nr_irqs) },
+		{ .key = "redist-region", .type = OT_LIST, .required = true,
+		  .item = item_rdist } } },
+	{ .name = "spi", .needs = NEED_VCPUS | NEED_GIC, .slot = slot_spi,
+	  .finish = fin_spi, .opts = {
+		{ .pos = 1, .what = "INTID", .type = OT_U32, .required = true,
+		  .min = 32, .dyn = DM_INTID, .off = offsetof(struct spi_cfg, intid) },
+		VCPU_OPT(offsetof(struct spi_cfg, vcpu)) } },
+	{ .name = "port", .needs = NEED_VCPUS, .slot = slot_port, .finish = fin_port,
+	  .opts = {
+		{ .pos = 1, .what = "name", .type = OT_NAME, .required = true,
+		  .off = offsetof(struct port_cfg, name) },
+		{ .key = "vcpu", .type = OT_U32, .required = true, .dyn = DM_VCPU,
+		  .off = offsetof(struct port_cfg, vcpu) } } },
+	{ DECL("doorbell"), .once = true, .line_off = CFG(doorbell_line), .opts = {
+		{ .pos = 1, .what = "address", .type = OT_U64, .required = true,
+		  .off = CFG(doorbell) } } },
+	{ .name = "vfio", .slot = slot_vfio, .finish = fin_vfio, .opts = {
+		{ .pos = 1, .what = "PCI address", .type = OT_BDF, .required = true,
+		  .off = offsetof(struct vfio_cfg, pci) },
+		{ .key = "name", .type = OT_NAME, .off = offsetof(struct vfio_cfg, name) },
+		{ .key = "msix", .type = OT_FLAG, .off = offsetof(struct vfio_cfg, msix) },
+		{ .key = "table", .type = OT_U64, .off = offsetof(struct vfio_cfg, table_gpa) },
+		{ .key = "pba", .type = OT_U64, .off = offsetof(struct vfio_cfg, pba_gpa) },
+		{ .key = "vector", .type = OT_LIST, .item = item_vector } } },
+	{ .name = "iommu", .slot = slot_iommu, .finish = fin_iommu, .opts = {
+		{ .pos = 1, .what = "PCI address", .type = OT_BDF, .required = true,
+		  .off = offsetof(struct iommu_cfg, pci) },
+		{ .key = "name", .type = OT_NAME, .off = offsetof(struct iommu_cfg, name) },
+		{ .key = "mirror", .type = OT_FLAG,
+		  .off = offsetof(struct iommu_cfg, mirror) } } },
+	{ DECL("script"), .finish = fin_script },
+
+	{ STEP("mmio", STEP_MMIO_WRITE), .sub = "write", .opts = {
+		{ .pos = 2, .what = "address", .type = OT_U64, .required = true,
+		  .off = STP(mmio.addr) },
+		{ .pos = 3, .what = "length", .type = OT_ACCESS_LEN, .required = true,
+		  .off = STP(mmio.len) },
+		{ .pos = 4, .what = "value", .type = OT_U64, .required = true,
+		  .off = STP(mmio.val) },
+		VCPU_OPT(STP(mmio.vcpu)) } },
+	{ STEP("mmio", STEP_MMIO_READ), .sub = "read", .opts = {
+		{ .pos = 2, .what = "address", .type = OT_U64, .required = true,
+		  .off = STP(mmio.addr) },
+		{ .pos = 3, .what = "length", .type = OT_ACCESS_LEN, .required = true,
+		  .off = STP(mmio.len) },
+		{ .key = "expect", .type = OT_ENUM, .choices = expect_mmio,
+		  .base = EXPECT_UNHANDLED, .num_off = STP(mmio.val),
+		  .num_tag = EXPECT_VALUE,
+		  .off = STP(mmio.expect) },
+		{ .key = "mask", .type = OT_U64, .dflt = ~0ULL, .off = STP(mmio.mask) },
+		VCPU_OPT(STP(mmio.vcpu)) } },
+	{ STEP("ring", STEP_DOORBELL), .needs = NEED_DOORBELL, .opts = {
+		{ .pos = 1, .type = OT_PORT, .required = true, .what = "port name",
+		  .off = STP(raise.target) },
+		VCPU_OPT(STP(raise.vcpu)) } },
+	{ STEP("send", STEP_SEND), .opts = {
+		{ .pos = 1, .type = OT_PORT, .required = true, .what = "port name",
+		  .off = STP(raise.target) },
+		VCPU_OPT(STP(raise.vcpu)) } },
+	{ STEP("setspi", STEP_SETSPI), .needs = NEED_GIC, .opts = {
+		{ .pos = 1, .what = "INTID", .type = OT_SPI, .required = true,
+		  .min = 32, .off = STP(raise.target) },
+		VCPU_OPT(STP(raise.vcpu)) } },
+	{ STEP("wait", STEP_WAIT), .finish = fin_wait, .opts = {
+		{ .key = "port", .type = OT_PORT, .off = STP(wait.port) },
+		{ .key = "spi", .type = OT_SPI, .min = 32, .off = STP(wait.spi) },
+		{ .key = "timeout", .type = OT_DURATION, .dflt = SEC,
+		  .off = STP(wait.timeout_ns) } } },
+	{ STEP("check-gic", STEP_CHECK_GIC), .needs = NEED_GIC },
+	{ STEP("fire-msix", STEP_FIRE_MSIX), .finish = fin_fire, .opts = {
+		{ .pos = 1, .what = "device name", .type = OT_VFIO, .required = true,
+		  .off = STP(fire.dev) },
+		{ .key = "vector", .type = OT_U32, .required = true, .max = MAX_VEC - 1,
+		  .off = STP(fire.vector) },
+		{ .key = "timeout", .type = OT_DURATION, .dflt = 2 * SEC,
+		  .off = STP(fire.timeout_ns) } } },
+	{ STEP("msix-page", STEP_MSIX_PAGE), .finish = fin_msix_page, .opts = {
+		{ .pos = 1, .what = "device name", .type = OT_VFIO, .required = true,
+		  .off = STP(page.dev) },
+		{ .key = "offset", .type = OT_U64, .required = true, .max = 0xffc,
+		  .off = STP(page.offset) } } },
+	{ STEP("iommu-map", STEP_IOMMU_MAP), .finish = fin_iommu_step, .opts = {
+		IOMMU_RANGE_OPTS,
+		{ .key = "ro", .type = OT_FLAG, .off = STP(iommu.ro) } } },
+	{ STEP("iommu-unmap", STEP_IOMMU_UNMAP), .finish = fin_iommu_step, .opts = {
+		IOMMU_RANGE_OPTS } },
+	{ STEP("dma", STEP_DMA), .finish = fin_dma, .opts = {
+		{ .pos = 1, .what = "device name", .type = OT_IOMMU, .required = true,
+		  .off = STP(dma.dev) },
+		{ .key = "from", .type = OT_U64, .required = true, .off = STP(dma.from) },
+		{ .key = "to", .type = OT_U64, .required = true, .off = STP(dma.to) },
+		{ .key = "len", .type = OT_U64, .required = true, .min = 1, .max = 2048,
+		  .off = STP(dma.len) },
+		{ .key = "expect", .type = OT_ENUM, .required = true,
+		  .choices = expect_dma, .base = DMA_LANDS, .off = STP(dma.expect) } } },
+	{ STEP("sleep", STEP_SLEEP), .opts = {
+		{ .pos = 1, .what = "duration", .type = OT_DURATION, .required = true,
+		  .off = STP(sleep.ns) } } },
+};
+
+/* ---- the driver ---- */
+
+static const struct kw_desc *kw_find(struct parser *p)
+{
+	const struct kw_desc *k, *sub = NULL;
+
+	for (k = keywords; k < keywords + ARRAY_SIZE(keywords); k++) {
+		if (k->script != p->in_script || strcmp(k->name, p->key))
+			continue;
+		if (!k->sub)
+			return k;
+		sub = k;
+		if (p->n && !p->val[0] && !strcmp(p->tok[0], k->sub)) {
+			p->used[0] = true;
+			return k;
 		}
-		return step_vcpu(p, s);
 	}
-	if (!strcmp(p->key, "send") || !strcmp(p->key, "ring")) {
-		s->kind = strcmp(p->key, "send") ? STEP_DOORBELL : STEP_SEND;
-		i = step_port(p, pos(p, 0));
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		if (s->kind == STEP_DOORBELL && !c->has_doorbell)
-			return perr(p, "ring: no 'doorbell' declared");
-		return step_vcpu(p, s);
-	}
-	if (!strcmp(p->key, "setspi")) {
-		s->kind = STEP_SETSPI;
-		if (!c->has_gic)
-			return perr(p, "setspi: no 'gic' declared");
-		if (need(p, 0, "INTID") ||
-		    range(p, "setspi", pos(p, 0), 32, c->nr_irqs - 1, &x))
-			return -1;
-		i = find_spi(c, x);
-		if (i < 0)
-			return perr(p, "setspi: SPI %llu has no 'spi' line",
-				    (unsigned long long)x);
-		s->dev = i;
-		return step_vcpu(p, s);
-	}
-	if (!strcmp(p->key, "wait")) {
-		v = optval(p, "port", &has);
-		if (has) {
-			s->kind = STEP_WAIT_PORT;
-			i = step_port(p, v);
-		} else {
-			v = optval(p, "spi", &has);
-			if (!has)
-				return perr(p, "wait: expected 'port=NAME' or 'spi=INTID'");
-			s->kind = STEP_WAIT_SPI;
-			if (range(p, "wait spi", v, 32, c->nr_irqs ? c->nr_irqs - 1 : 1019, &x))
-				return -1;
-			i = find_spi(c, x);
-			if (i < 0)
-				return perr(p, "wait: SPI %llu has no 'spi' line",
-					    (unsigned long long)x);
-		}
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		return step_timeout(p, s, SEC);
-	}
-	if (!strcmp(p->key, "check-gic")) {
-		if (!c->has_gic)
-			return perr(p, "check-gic: no 'gic' declared");
-		s->kind = STEP_CHECK_GIC;
-		return 0;
-	}
-	if (!strcmp(p->key, "fire-msix")) {
-		s->kind = STEP_FIRE_MSIX;
-		i = step_dev(p, true);
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		v = optval(p, "vector", &has);
-		if (!has)
-			return perr(p, "fire-msix: missing 'vector='");
-		if (range(p, "fire-msix vector", v, 0, MAX_VEC - 1, &s->val))
-			return -1;
-		if (c->vfio[i].vec[s->val].kind == ROUTE_NONE)
-			return perr(p, "fire-msix: vector %llu of '%s' has no route",
-				    (unsigned long long)s->val, c->vfio[i].name);
-		return step_timeout(p, s, 2 * SEC);
-	}
-	if (!strcmp(p->key, "msix-page")) {
-		s->kind = STEP_MSIX_PAGE;
-		i = step_dev(p, true);
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		if (!c->vfio[i].msix)
-			return perr(p, "msix-page: '%s' has no 'msix'", c->vfio[i].name);
-		v = optval(p, "offset", &has);
-		if (!has)
-			return perr(p, "msix-page: missing 'offset='");
-		if (range(p, "msix-page offset", v, 0, 0xffc, &s->addr))
-			return -1;
-		if (s->addr % 4)
-			return perr(p, "msix-page: offset must be 4-byte aligned");
-		return 0;
-	}
-	if (!strcmp(p->key, "iommu-map") || !strcmp(p->key, "iommu-unmap")) {
-		s->kind = strcmp(p->key, "iommu-map") ? STEP_IOMMU_UNMAP : STEP_IOMMU_MAP;
-		i = step_dev(p, false);
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		if (s->kind == STEP_IOMMU_MAP)
-			s->ro = opt(p, "ro") >= 0;
-		return step_range(p, s);
-	}
-	if (!strcmp(p->key, "dma")) {
-		s->kind = STEP_DMA;
-		i = step_dev(p, false);
-		if (i < 0)
-			return -1;
-		s->dev = i;
-		v = optval(p, "from", &has);
-		if (!has)
-			return perr(p, "dma: missing 'from='");
-		if (num(p, "dma from", v, false, &s->addr))
-			return -1;
-		v = optval(p, "to", &has);
-		if (!has)
-			return perr(p, "dma: missing 'to='");
-		if (num(p, "dma to", v, false, &s->addr2))
-			return -1;
-		v = optval(p, "len", &has);
-		if (!has)
-			return perr(p, "dma: missing 'len='");
-		if (range(p, "dma len", v, 1, 2048, &s->len))
-			return -1;
-		if (s->addr < c->mem_gpa || s->addr + s->len > c->mem_gpa + c->mem_size ||
-		    s->addr2 < c->mem_gpa || s->addr2 + s->len > c->mem_gpa + c->mem_size)
-			return perr(p, "dma: from/to out of range (not inside guest memory)");
-		v = optval(p, "expect", &has);
-		if (!has)
-			return perr(p, "dma: missing 'expect=lands|faults'");
-		if (!strcmp(v, "lands"))
-			s->expect = EXPECT_LANDS;
-		else if (!strcmp(v, "faults"))
-			s->expect = EXPECT_FAULTS;
-		else
-			return perr(p, "dma: bad expect '%s' (lands or faults)", v);
-		return 0;
-	}
-	if (!strcmp(p->key, "sleep")) {
-		s->kind = STEP_SLEEP;
-		if (need(p, 0, "duration"))
-			return -1;
-		return duration(p, "sleep", pos(p, 0), &s->timeout_ns);
-	}
-	return perr(p, "unknown step '%s'", p->key);
+	if (sub)
+		perr(p, "%s: expected 'read' or 'write'", p->key);
+	else
+		perr(p, "unknown %s '%s'", p->in_script ? "step" : "key", p->key);
+	return NULL;
 }
 
+static int kw_needs(struct parser *p, const struct kw_desc *k)
+{
+	static const char *const names[] = { "vcpus", "gic", "doorbell" };
+	const struct vmm_config *c = p->c;
+	unsigned int i, missing;
+	int *first = &p->first[k - keywords];
+
+	if (k->once && *first)
+		return perr(p, "duplicate '%s' (first on line %d)", k->name, *first);
+	*first = p->line;
+	missing = k->needs & ((c->vcpus_line ? 0 : NEED_VCPUS) |
+			      (c->gic.line ? 0 : NEED_GIC) |
+			      (c->doorbell_line ? 0 : NEED_DOORBELL));
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(missing & (1u << i)))
+			continue;
+		if (i == 0)
+			return perr(p, "%s: 'vcpus' must come first", k->name);
+		return perr(p, p->in_script ? "%s: no '%s' declared" :
+			    "%s: needs a '%s' line before it", k->name, names[i]);
+	}
+	return 0;
+}
+
+/* One line: find its keyword, walk its schema, run its hook. */
 static int parse_line(struct parser *p)
 {
-	static const struct {
-		const char *key;
-		int (*fn)(struct parser *p);
-	} decls[] = {
-		{ "vcpus", decl_vcpus }, { "memory", decl_memory },
-		{ "gic", decl_gic }, { "spi", decl_spi }, { "port", decl_port },
-		{ "doorbell", decl_doorbell }, { "vfio", decl_vfio },
-		{ "iommu", decl_iommu },
-	};
-	struct config *c = p->c;
-	unsigned int i;
+	_Static_assert(ARRAY_SIZE(keywords) <= ARRAY_SIZE(p->first), "parser first[]");
+	const struct kw_desc *k = kw_find(p);
+	const struct opt_desc *o;
+	void *obj;
 
-	if (!strcmp(p->key, "script") && !p->in_script) {
-		if (p->n)
-			return perr(p, "script: takes no arguments");
-		if (!p->vcpus_line || !p->memory_line)
-			return perr(p, "script: 'vcpus' and 'memory' must be declared first");
-		p->in_script = true;
-		return 0;
-	}
-	if (p->in_script) {
-		struct step *s;
-
-		if (c->nr_steps == MAX_STEPS)
-			return perr(p, "more than %d steps", MAX_STEPS);
-		s = &c->steps[c->nr_steps];
-		memset(s, 0, sizeof(*s));
-		s->line = p->line;
-		if (parse_step(p, s) || leftovers(p))
+	if (!k || kw_needs(p, k))
+		return -1;
+	p->kw = k;
+	obj = k->slot(p);
+	if (!obj)
+		return -1;
+	if (k->script)
+		memset(obj, 0, sizeof(struct step));
+	for (o = k->opts; o < k->opts + ARRAY_SIZE(k->opts) && (o->key || o->pos); o++)
+		if (opt_parse(p, o, obj))
 			return -1;
-		c->nr_steps++;
-		return 0;
-	}
-	for (i = 0; i < sizeof(decls) / sizeof(decls[0]); i++)
-		if (!strcmp(p->key, decls[i].key))
-			return decls[i].fn(p);
-	return perr(p, "unknown key '%s'", p->key);
+	if (leftovers(p))
+		return -1;
+	if (k->finish ? k->finish(p, obj) : k->script ? fin_step(p, obj) : 0)
+		return -1;
+	if (k->line_off)
+		*(int *)((char *)p->c + k->line_off) = p->line;
+	return 0;
 }
 
-int config_parse(const char *path, struct config *c)
+/* Splits buf into the keyword and its words (key=value split at '='). */
+static int tokenize(struct parser *p, char *buf)
 {
-	struct parser p = { .c = c };
-	char buf[512], *s, *save;
-	FILE *f;
-	int rc = 0;
+	char *s, *save, *eq;
 
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	c->file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	p->key = strtok_r(buf, " \t\r\n", &save);
+	memset(p->used, 0, sizeof(p->used));
+	for (p->n = 0; p->key && (s = strtok_r(NULL, " \t\r\n", &save)); p->n++) {
+		if (p->n == MAX_TOKS)
+			return perr(p, "%s: too many words", p->key);
+		p->tok[p->n] = s;
+		eq = strchr(s, '=');
+		p->val[p->n] = eq ? eq + 1 : NULL;
+		if (!eq)
+			continue;
+		*eq = 0;
+		if (!*s)
+			return perr(p, "%s: '=%s' has no key", p->key, eq + 1);
+	}
+	return 0;
+}
+
+/* One line of the file: comments off, the text kept for the step's log. */
+static int read_line(struct parser *p, char *buf, size_t len, bool eof)
+{
+	struct vmm_config *c = p->c;
+	unsigned int steps = c->nr_steps;
+	char text[160], *s;
+
+	p->line++;
+	if (!strchr(buf, '\n') && !eof)
+		return perr(p, "line too long (max %zu characters)", len - 2);
+	s = strchr(buf, '#');
+	if (s)
+		*s = 0;
+	s = buf + strspn(buf, " \t\r\n");
+	snprintf(text, sizeof(text), "%s", s);
+	text[strcspn(text, "\r\n")] = 0;
+	if (tokenize(p, buf))
+		return -1;
+	if (!p->key)
+		return 0;
+	if (parse_line(p))
+		return -1;
+	if (c->nr_steps > steps)
+		snprintf(c->steps[steps].text, sizeof(c->steps[0].text), "%s", text);
+	return 0;
+}
+
+static int parse_file(struct parser *p, FILE *f)
+{
+	char buf[512];
+
+	while (fgets(buf, sizeof(buf), f))
+		if (read_line(p, buf, sizeof(buf), feof(f)))
+			return -1;
+	if (!p->c->vcpus_line || !p->c->memory_line) {
+		p->line++;
+		return perr(p, "missing '%s' (every config declares vcpus and memory)",
+			    p->c->vcpus_line ? "memory" : "vcpus");
+	}
+	return 0;
+}
+
+const struct vmm_config *config_parse(const char *path)
+{
+	static struct vmm_config cfg;
+	struct parser p = { .c = &cfg };
+	FILE *f;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	while (fgets(buf, sizeof(buf), f)) {
-		char text[160];
-
-		p.line++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			perr(&p, "line too long (max %zu characters)", sizeof(buf) - 2);
-			rc = -1;
-			break;
-		}
-		s = strchr(buf, '#');
-		if (s)
-			*s = 0;
-		s = buf + strspn(buf, " \t\r\n");
-		snprintf(text, sizeof(text), "%s", s);
-		text[strcspn(text, "\r\n")] = 0;
-		p.key = strtok_r(buf, " \t\r\n", &save);
-		if (!p.key)
-			continue;
-		memset(p.used, 0, sizeof(p.used));
-		for (p.n = 0; (s = strtok_r(NULL, " \t\r\n", &save)); p.n++) {
-			char *eq;
-
-			if (p.n == MAX_TOKS) {
-				rc = perr(&p, "%s: too many words", p.key);
-				break;
-			}
-			p.tok[p.n] = s;
-			eq = strchr(s, '=');
-			p.val[p.n] = eq ? eq + 1 : NULL;
-			if (eq)
-				*eq = 0;
-			if (eq && !*s) {
-				rc = perr(&p, "%s: '=%s' has no key", p.key, eq + 1);
-				break;
-			}
-		}
-		if (rc || parse_line(&p)) {
-			rc = -1;
-			break;
-		}
-		if (p.in_script && c->nr_steps)
-			snprintf(c->steps[c->nr_steps - 1].text,
-				 sizeof(c->steps[0].text), "%s", text);
-	}
+	rc = parse_file(&p, f);
 	fclose(f);
-	if (rc)
-		return -1;
-	if (!p.vcpus_line || !p.memory_line) {
-		p.line++;
-		fprintf(stderr, "%s:%d: missing '%s' (every config declares vcpus and memory)\n",
-			c->file, p.line, p.vcpus_line ? "memory" : "vcpus");
-		return -1;
-	}
-	return 0;
+	return rc ? NULL : &cfg;
 }

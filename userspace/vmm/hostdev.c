@@ -172,3 +172,15 @@ void hostdev_release(const struct pci_addr *p, const char *old)
 		traced(sysfs_write("/sys/bus/pci/drivers_probe", p->bdf),
 		       "sysfs /sys/bus/pci/drivers_probe <- %s", p->bdf);
 }
+
+/* The quirks of a device the script knows how to drive, by vendor:device. */
+const struct dev_ops *dev_ops_find(uint16_t vendor, uint16_t device)
+{
+	static const struct dev_ops *const all[] = { &dev_e1000e_ops, &dev_edu_ops };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(all); i++)
+		if (all[i]->vendor == vendor && all[i]->device == device)
+			return all[i];
+	return NULL;
+}

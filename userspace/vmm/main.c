@@ -148,18 +148,55 @@ static int cmd_caps(void)
 
 static int cmd_run(const char *path)
 {
-	static struct config cfg;
+	const struct vmm_config *cfg = config_parse(path);
 	static struct vm vm;
 	int failed;
 
-	if (config_parse(path, &cfg))
+	if (!cfg)
 		return EXIT_USAGE;
-	out_init(cfg.file);
-	failed = vm_setup(&vm, &cfg) || script_run(&vm);
+	out_init(cfg->file);
+	failed = vm_setup(&vm, cfg) || script_run(&vm);
 	section("teardown");
 	vm_teardown(&vm);
 	say("VM, devices and threads released; devices handed back to the host");
 	return out_finish(failed);
+}
+
+/* caps, run or demo, once the arguments are read. */
+static int dispatch(const char *cmd, const char *config, bool help)
+{
+	if (!strcmp(cmd, "caps")) {
+		if (help) {
+			usage_caps(stdout);
+			return 0;
+		}
+		if (config || opt_json || opt_verbose) {
+			usage_caps(stderr);
+			return EXIT_USAGE;
+		}
+		return cmd_caps();
+	}
+	if (strcmp(cmd, "run") && strcmp(cmd, "demo")) {
+		fprintf(stderr, "xvm-vmm: unknown command '%s'\n", cmd);
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (help) {
+		usage_run(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "demo")) {
+		if (config) {
+			usage_main(stderr);
+			return EXIT_USAGE;
+		}
+		config = demo_config();
+	}
+	if (!config) {
+		usage_run(stderr);
+		return EXIT_USAGE;
+	}
+	return cmd_run(config);
 }
 
 int main(int argc, char **argv)
@@ -191,36 +228,5 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!strcmp(cmd, "caps")) {
-		if (help) {
-			usage_caps(stdout);
-			return 0;
-		}
-		if (config || opt_json || opt_verbose) {
-			usage_caps(stderr);
-			return EXIT_USAGE;
-		}
-		return cmd_caps();
-	}
-	if (!strcmp(cmd, "run") || !strcmp(cmd, "demo")) {
-		if (help) {
-			usage_run(stdout);
-			return 0;
-		}
-		if (!strcmp(cmd, "demo")) {
-			if (config) {
-				usage_main(stderr);
-				return EXIT_USAGE;
-			}
-			config = demo_config();
-		}
-		if (!config) {
-			usage_run(stderr);
-			return EXIT_USAGE;
-		}
-		return cmd_run(config);
-	}
-	fprintf(stderr, "xvm-vmm: unknown command '%s'\n", cmd);
-	usage_main(stderr);
-	return EXIT_USAGE;
+	return dispatch(cmd, config, help);
 }

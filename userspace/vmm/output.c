@@ -145,6 +145,28 @@ void errorf(const char *fmt, ...)
 	pthread_mutex_unlock(&out_lock);
 }
 
+const char *errno_text(int e, char *buf, size_t len)
+{
+	const char *name = strerrorname_np(e);
+
+	snprintf(buf, len, "%s (%s)", strerror(e), name ? name : "?");
+	return buf;
+}
+
+int line_error(const struct vmm_config *c, int line, const char *fmt, ...)
+{
+	char msg[400], err[96];
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errorf("%s:%d: %s: %s", c->file, line, msg, errno_text(e, err, sizeof(err)));
+	errno = e;
+	return -1;
+}
+
 int traced(int ret, const char *fmt, ...)
 {
 	int err = errno;

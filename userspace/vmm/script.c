@@ -15,195 +15,183 @@
 
 #include "vmm.h"
 
-static const char *route_text(struct config *c, struct route *r, char *buf,
-			      size_t len)
+const char *step_errno(const struct vm *vm, const struct step *s, char *buf,
+		       size_t len)
 {
-	if (r->kind == ROUTE_PORT)
-		snprintf(buf, len, "port %s", c->ports[r->port].name);
-	else
-		snprintf(buf, len, "SPI %u", c->spis[r->spi].intid);
+	char err[96];
+
+	snprintf(buf, len, ": %s:%d: %s", vm->cfg->file, s->line,
+		 errno_text(errno, err, sizeof(err)));
 	return buf;
 }
 
-static int step_fire(struct vm *vm, struct step *s)
+static const char *route_text(const struct vmm_config *c, const struct route *r,
+			      char *buf, size_t len)
 {
-	struct config *c = vm->cfg;
-	struct vfio_dev *d = &c->vfio[s->dev];
-	struct route *r = &d->vec[s->val];
-	unsigned int *seen, *waited;
-	char *src, tgt[48];
+	if (r->kind == ROUTE_PORT)
+		snprintf(buf, len, "port %s", c->ports[r->target].name);
+	else
+		snprintf(buf, len, "SPI %u", c->spis[r->target].intid);
+	return buf;
+}
+
+static int step_fire(struct vm *vm, const struct step *s)
+{
+	const struct step_fire *st = &s->fire;
+	struct vfio_rt *d = &vm->vfio[st->dev];
+	const struct route *r = &d->cfg->vec[st->vector];
+	struct delivery *dlv;
+	char tgt[48];
 	uint64_t t;
 	int got;
 
-	if (r->kind == ROUTE_PORT) {
-		struct port_cfg *p = &c->ports[r->port];
-
-		seen = &p->seen;
-		waited = &p->waited;
-		src = p->source;
-		vm_set_source(vm, src, "%s MSI-X vector %llu -> doorbell", d->name,
-			      (unsigned long long)s->val);
-	} else {
-		struct spi_cfg *sp = &c->spis[r->spi];
-
-		seen = &sp->seen;
-		waited = &sp->waited;
-		src = sp->source;
-		vm_set_source(vm, src, "%s MSI-X vector %llu -> GICD_SETSPI_NSR", d->name,
-			      (unsigned long long)s->val);
-	}
-	vm_sync_seen(vm, seen, waited);
+	dlv = r->kind == ROUTE_PORT ? &vm->ports[r->target].dlv :
+				      &vm->spis[r->target].dlv;
+	vm_set_source(vm, dlv, "%s MSI-X vector %u -> %s", d->cfg->name, st->vector,
+		      r->kind == ROUTE_PORT ? "doorbell" : "GICD_SETSPI_NSR");
+	vm_sync_seen(vm, dlv);
 	t = now_ns();
-	if (msix_fire(vm, d, s->val))
-		return check(false, "%s: cannot fire vector %llu (only the e1000e's causes 0..4)",
-			     d->name, (unsigned long long)s->val);
-	got = vm_wait_seen(vm, seen, waited, s->timeout_ns);
+	if (msix_fire(d, st->vector))
+		return check(false, "%s: cannot fire vector %u (only the e1000e's causes 0..4)",
+			     d->cfg->name, st->vector);
+	got = vm_wait_seen(vm, dlv, st->timeout_ns);
 	usleep(2000);	/* QEMU's e1000e may send a throttled duplicate: let it land */
-	return check(got, "%s MSI-X vector %llu delivered in-kernel to %s%s (%.1f ms)",
-		     d->name, (unsigned long long)s->val,
-		     route_text(c, r, tgt, sizeof(tgt)),
+	return check(got, "%s MSI-X vector %u delivered in-kernel to %s%s (%.1f ms)",
+		     d->cfg->name, st->vector,
+		     route_text(vm->cfg, r, tgt, sizeof(tgt)),
 		     got ? ", vCPU poller woke" : ": NOT delivered",
 		     (double)(now_ns() - t) / 1e6);
 }
 
-static int step_mmio(struct vm *vm, struct step *s)
+static int step_mmio(struct vm *vm, const struct step *s)
 {
-	bool write = s->kind == STEP_MMIO_WRITE;
-	uint64_t val = s->val;
-	int handled = 0, r;
+	const struct step_mmio *st = &s->mmio;
+	bool write = s->tag == STEP_MMIO_WRITE;
+	uint64_t val = st->val;
+	char err[128];
+	int handled = 0;
 
-	r = vcpu_mmio(vm, s->vcpu, write, s->addr, s->len, &val, &handled);
-	if (r)
-		return check(false, "line %d: %s: %s", s->line, s->text, strerror(errno));
+	if (vcpu_mmio(vm, st->vcpu, write, st->addr, st->len, &val, &handled))
+		return check(false, "line %d: %s%s", s->line, s->text,
+			     step_errno(vm, s, err, sizeof(err)));
 	if (write) {
-		event("event:mmio", "vCPU %u wrote 0x%llx to 0x%llx (%llu bytes): %s", s->vcpu,
-		      (unsigned long long)s->val, (unsigned long long)s->addr,
-		      (unsigned long long)s->len, handled ? "handled in the kernel" :
+		event("event:mmio", "vCPU %u wrote 0x%llx to 0x%llx (%u bytes): %s", st->vcpu,
+		      (unsigned long long)st->val, (unsigned long long)st->addr,
+		      st->len, handled ? "handled in the kernel" :
 		      "unhandled (no device there)");
 		return 0;
 	}
-	event("event:mmio", "vCPU %u read 0x%llx (%llu bytes): %s0x%llx", s->vcpu,
-	      (unsigned long long)s->addr, (unsigned long long)s->len,
+	event("event:mmio", "vCPU %u read 0x%llx (%u bytes): %s0x%llx", st->vcpu,
+	      (unsigned long long)st->addr, st->len,
 	      handled ? "" : "unhandled, ", (unsigned long long)val);
-	if (s->expect == EXPECT_UNHANDLED)
+	if (st->expect == EXPECT_UNHANDLED)
 		return check(!handled, "line %d: read of 0x%llx is left to the VMM (unhandled)",
-			     s->line, (unsigned long long)s->addr);
-	if (s->expect == EXPECT_VALUE)
-		return check(handled && (val & s->mask) == (s->val & s->mask),
+			     s->line, (unsigned long long)st->addr);
+	if (st->expect == EXPECT_VALUE)
+		return check(handled && (val & st->mask) == (st->val & st->mask),
 			     "line %d: read 0x%llx = 0x%llx (mask 0x%llx), expected 0x%llx",
-			     s->line, (unsigned long long)s->addr,
-			     (unsigned long long)val, (unsigned long long)s->mask,
-			     (unsigned long long)s->val);
+			     s->line, (unsigned long long)st->addr,
+			     (unsigned long long)val, (unsigned long long)st->mask,
+			     (unsigned long long)st->val);
 	return 0;
 }
 
-static int step_raise(struct vm *vm, struct step *s)
+static int step_raise(struct vm *vm, const struct step *s)
 {
-	struct config *c = vm->cfg;
-	struct port_cfg *p = &c->ports[s->dev];
+	struct port_rt *p = &vm->ports[s->raise.target];
 	uint64_t val = p->port;
 	int handled = 0;
 
-	if (s->kind == STEP_SEND) {
-		vm_set_source(vm, p->source, "XVM_EVTCHN_SEND");
+	if (s->tag == STEP_SEND) {
+		vm_set_source(vm, &p->dlv, "XVM_EVTCHN_SEND");
 		return check(!traced(xvm_evtchn_send(vm->fd, p->port),
 				     "XVM_EVTCHN_SEND port %u", p->port),
-			     "send on port %s", p->name);
+			     "send on port %s", p->cfg->name);
 	}
-	vm_set_source(vm, p->source, "vCPU %u doorbell write", s->vcpu);
-	return check(!vcpu_mmio(vm, s->vcpu, true, c->doorbell, 4, &val, &handled) &&
-		     handled, "vCPU %u rings the doorbell with port %s (%u)", s->vcpu,
-		     p->name, p->port);
+	vm_set_source(vm, &p->dlv, "vCPU %u doorbell write", s->raise.vcpu);
+	return check(!vcpu_mmio(vm, s->raise.vcpu, true, vm->cfg->doorbell, 4, &val,
+				&handled) && handled,
+		     "vCPU %u rings the doorbell with port %s (%u)", s->raise.vcpu,
+		     p->cfg->name, p->port);
 }
 
-static int step_setspi(struct vm *vm, struct step *s)
+static int step_setspi(struct vm *vm, const struct step *s)
 {
-	struct config *c = vm->cfg;
-	struct spi_cfg *sp = &c->spis[s->dev];
-	uint64_t val = sp->intid;
+	struct spi_rt *sp = &vm->spis[s->raise.target];
+	uint64_t val = sp->cfg->intid;
 	int handled = 0;
 
-	vm_set_source(vm, sp->source, "vCPU %u write GICD_SETSPI_NSR", s->vcpu);
-	return check(!vcpu_mmio(vm, s->vcpu, true, c->dist + GICD_SETSPI_NSR, 4, &val,
+	vm_set_source(vm, &sp->dlv, "vCPU %u write GICD_SETSPI_NSR", s->raise.vcpu);
+	return check(!vcpu_mmio(vm, s->raise.vcpu, true,
+				vm->cfg->gic.dist + GICD_SETSPI_NSR, 4, &val,
 				&handled) && handled,
-		     "vCPU %u writes %u to GICD_SETSPI_NSR", s->vcpu, sp->intid);
+		     "vCPU %u writes %u to GICD_SETSPI_NSR", s->raise.vcpu,
+		     sp->cfg->intid);
 }
 
-static int step_wait(struct vm *vm, struct step *s)
+static int step_wait(struct vm *vm, const struct step *s)
 {
-	struct config *c = vm->cfg;
+	const struct step_wait *st = &s->wait;
 
-	if (s->kind == STEP_WAIT_PORT) {
-		struct port_cfg *p = &c->ports[s->dev];
+	if (st->port >= 0) {
+		struct port_rt *p = &vm->ports[st->port];
 
-		return check(vm_wait_seen(vm, &p->seen, &p->waited, s->timeout_ns),
-			     "poller of port %s on vCPU %u woken", p->name, p->vcpu);
+		return check(vm_wait_seen(vm, &p->dlv, st->timeout_ns),
+			     "poller of port %s on vCPU %u woken", p->cfg->name,
+			     p->cfg->vcpu);
 	}
-	return check(vm_wait_seen(vm, &c->spis[s->dev].seen, &c->spis[s->dev].waited,
-				  s->timeout_ns),
+	return check(vm_wait_seen(vm, &vm->spis[st->spi].dlv, st->timeout_ns),
 		     "SPI %u taken by vCPU %u (acknowledged and EOIed)",
-		     c->spis[s->dev].intid, c->spis[s->dev].vcpu);
+		     vm->cfg->spis[st->spi].intid, vm->cfg->spis[st->spi].vcpu);
 }
 
-static int run_step(struct vm *vm, struct step *s)
+static int step_sleep(struct vm *vm, const struct step *s)
 {
-	struct config *c = vm->cfg;
-	struct timespec ts;
+	struct timespec ts = {
+		.tv_sec = s->sleep.ns / SEC, .tv_nsec = s->sleep.ns % SEC,
+	};
 
-	say("%s:%d: %s", c->file, s->line, s->text);
-	switch (s->kind) {
-	case STEP_MMIO_WRITE:
-	case STEP_MMIO_READ:
-		return step_mmio(vm, s);
-	case STEP_SEND:
-	case STEP_DOORBELL:
-		return step_raise(vm, s);
-	case STEP_SETSPI:
-		return step_setspi(vm, s);
-	case STEP_WAIT_PORT:
-	case STEP_WAIT_SPI:
-		return step_wait(vm, s);
-	case STEP_CHECK_GIC:
-		return vgic_check_regions(vm);
-	case STEP_FIRE_MSIX:
-		return step_fire(vm, s);
-	case STEP_MSIX_PAGE:
-		return msix_page_access(vm, &c->vfio[s->dev], s->addr);
-	case STEP_IOMMU_MAP:
-		return iommu_map(vm, &c->iommu[s->dev], s->addr, s->len, s->ro);
-	case STEP_IOMMU_UNMAP:
-		return iommu_unmap(vm, &c->iommu[s->dev], s->addr, s->len);
-	case STEP_DMA:
-		return iommu_dma(vm, &c->iommu[s->dev], s->addr, s->addr2, s->len,
-				 s->expect);
-	case STEP_SLEEP:
-		ts.tv_sec = s->timeout_ns / SEC;
-		ts.tv_nsec = s->timeout_ns % SEC;
-		nanosleep(&ts, NULL);
-		return 0;
-	}
+	(void)vm;
+	nanosleep(&ts, NULL);
 	return 0;
 }
 
+static int step_check_gic(struct vm *vm, const struct step *s)
+{
+	(void)s;
+	return vgic_check_regions(vm);
+}
+
+static int step_msix_page(struct vm *vm, const struct step *s)
+{
+	return msix_page_access(vm, &vm->vfio[s->page.dev], s->page.offset);
+}
+
+/* What runs each kind of step, by its tag. */
+static int (*const step_run[])(struct vm *vm, const struct step *s) = {
+	[STEP_MMIO_WRITE] = step_mmio,	[STEP_MMIO_READ] = step_mmio,
+	[STEP_SEND] = step_raise,	[STEP_DOORBELL] = step_raise,
+	[STEP_SETSPI] = step_setspi,	[STEP_WAIT] = step_wait,
+	[STEP_CHECK_GIC] = step_check_gic, [STEP_FIRE_MSIX] = step_fire,
+	[STEP_MSIX_PAGE] = step_msix_page, [STEP_IOMMU_MAP] = iommu_map,
+	[STEP_IOMMU_UNMAP] = iommu_unmap, [STEP_DMA] = iommu_dma,
+	[STEP_SLEEP] = step_sleep,
+};
+
 int script_run(struct vm *vm)
 {
-	struct config *c = vm->cfg;
-	unsigned int i, total = 0;
+	const struct vmm_config *c = vm->cfg;
+	unsigned int i;
 
-	section("guest boot (scripted: no CPU emulation; accesses are XVM_MMIO on vCPU 0)");
-	for (i = 0; i < c->nr_vfio; i++)
-		if (c->vfio[i].msix && msix_firmware(vm, &c->vfio[i]))
-			return -1;
-	if (vcpus_start(vm))
-		return -1;
 	section("script (%u steps)", c->nr_steps);
-	for (i = 0; i < c->nr_steps; i++)
-		run_step(vm, &c->steps[i]);
+	for (i = 0; i < c->nr_steps; i++) {
+		say("%s:%d: %s", c->file, c->steps[i].line, c->steps[i].text);
+		step_run[c->steps[i].tag](vm, &c->steps[i]);
+	}
 	usleep(20000);	/* late duplicates land before the counts */
 	section("vCPU threads");
 	for (i = 0; i < c->vcpus; i++) {
 		pthread_mutex_lock(&vm->lock);
-		total += vm->vcpu[i].wakeups;
 		say("vCPU %u: woke %u time(s) from XVM_POLL (%u ports polled)", i,
 		    vm->vcpu[i].wakeups, vm->vcpu[i].nr_poll);
 		pthread_mutex_unlock(&vm->lock);

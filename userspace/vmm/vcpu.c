@@ -18,21 +18,15 @@
 
 static void handle_port(struct vm *vm, struct vcpu *v, int idx)
 {
-	struct port_cfg *p = &vm->cfg->ports[idx];
-	char src[96];
+	struct port_rt *p = &vm->ports[idx];
+	char src[SOURCE_LEN];
 
 	traced(xvm_evtchn_clear(vm->fd, p->port), "XVM_EVTCHN_CLEAR port %u",
 	       p->port);
-	pthread_mutex_lock(&vm->lock);
-	snprintf(src, sizeof(src), "%s", p->source[0] ? p->source : "a raise");
-	pthread_mutex_unlock(&vm->lock);
+	vm_get_source(vm, &p->dlv, src, sizeof(src), "a raise");
 	event("event:port", "%s -> port %s (%u) -> vCPU %u: XVM_POLL woke, port cleared",
-	      src, p->name, p->port, v->id);
-	pthread_mutex_lock(&vm->lock);
-	p->seen++;
-	p->source[0] = 0;
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
+	      src, p->cfg->name, p->port, v->id);
+	vm_delivered(vm, &p->dlv);
 }
 
 static void do_request(struct vm *vm, struct vcpu *v)
@@ -109,7 +103,7 @@ static void *vcpu_thread(void *arg)
 
 int vcpus_start(struct vm *vm)
 {
-	struct config *c = vm->cfg;
+	const struct vmm_config *c = vm->cfg;
 	unsigned int i, j;
 
 	for (i = 0; i < c->vcpus; i++) {
@@ -124,7 +118,7 @@ int vcpus_start(struct vm *vm)
 			if (c->ports[j].vcpu != i)
 				continue;
 			v->poll_idx[v->nr_poll] = j;
-			v->poll_ports[v->nr_poll++] = c->ports[j].port;
+			v->poll_ports[v->nr_poll++] = vm->ports[j].port;
 		}
 		v->poll_idx[v->nr_poll] = -1;
 		v->poll_ports[v->nr_poll++] = v->kick;

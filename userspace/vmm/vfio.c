@@ -19,19 +19,19 @@
 
 #include "vmm.h"
 
-int vfio_cfg_read(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t *val)
+int vfio_cfg_read(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t *val)
 {
 	*val = 0;
 	return pread(d->device, val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
 }
 
-int vfio_cfg_write(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t val)
+int vfio_cfg_write(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t val)
 {
 	return pwrite(d->device, &val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
 }
 
 /* A BAR access through the VFIO region (what the guest's trapped access becomes). */
-int vfio_bar_rw(struct vfio_dev *d, unsigned int bar, uint64_t off,
+int vfio_bar_rw(struct vfio_rt *d, unsigned int bar, uint64_t off,
 		uint32_t len, uint64_t *val, bool write)
 {
 	ssize_t n;
@@ -48,10 +48,10 @@ int vfio_bar_rw(struct vfio_dev *d, unsigned int bar, uint64_t off,
 		      write ? "write" : "read", bar, (unsigned long long)off, len);
 }
 
-static int open_group(struct vfio_dev *d)
+static int open_group(const struct vfio_cfg *dc)
 {
 	char path[64];
-	int g = iommu_group_of(d->pci.bdf), i, fd = -1;
+	int g = iommu_group_of(dc->pci.bdf), i, fd = -1;
 
 	if (g < 0) {
 		errno = ENODEV;
@@ -68,66 +68,64 @@ static int open_group(struct vfio_dev *d)
 	return fd;
 }
 
-int vfio_open_dev(struct vm *vm, struct vfio_dev *d)
+/* Container, group (viable, in the container, type1) and device fds. */
+static int vfio_open_fds(struct vm *vm, struct vfio_rt *d)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	struct config *c = vm->cfg;
-	unsigned int i;
-	uint32_t cmd;
-	void *p;
+	const struct vfio_cfg *dc = d->cfg;
 
-	section("VFIO device %s (%s)", d->name, d->pci.bdf);
-	if (hostdev_bind(&d->pci, "vfio-pci", d->old_driver, sizeof(d->old_driver))) {
-		errorf("%s: cannot bind %s to vfio-pci: %s", d->name, d->pci.bdf,
-		       strerror(errno));
-		return -1;
-	}
-	d->bound_by_us = true;
-	created("%s: %s bound to vfio-pci (%s before)", d->name, d->pci.bdf,
-		d->old_driver[0] ? d->old_driver : "unbound");
 	d->container = traced(open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC),
 			      "open /dev/vfio/vfio");
-	d->group = traced(open_group(d), "open /dev/vfio/%d", iommu_group_of(d->pci.bdf));
-	if (d->container < 0 || d->group < 0) {
-		errorf("%s: VFIO container/group: %s", d->name, strerror(errno));
-		return -1;
-	}
+	d->group = traced(open_group(dc), "open /dev/vfio/%d", iommu_group_of(dc->pci.bdf));
+	if (d->container < 0 || d->group < 0)
+		return line_error(vm->cfg, dc->line, "vfio %s: container/group", dc->name);
 	if (traced(ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs), "VFIO_GROUP_GET_STATUS") ||
 	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		errorf("%s: VFIO group not viable (every device of the group must be bound to vfio-pci)",
-		       d->name);
+		       dc->name);
 		return -1;
 	}
 	if (traced(ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container),
 		   "VFIO_GROUP_SET_CONTAINER") ||
 	    traced(ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU),
-		   "VFIO_SET_IOMMU TYPE1")) {
-		errorf("%s: VFIO container: %s", d->name, strerror(errno));
-		return -1;
-	}
-	d->device = traced(ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->pci.bdf),
-			   "VFIO_GROUP_GET_DEVICE_FD %s", d->pci.bdf);
-	if (d->device < 0) {
-		errorf("%s: VFIO_GROUP_GET_DEVICE_FD: %s", d->name, strerror(errno));
-		return -1;
-	}
-	created("%s: VFIO container, group %d and device fd open", d->name,
-		iommu_group_of(d->pci.bdf));
+		   "VFIO_SET_IOMMU TYPE1"))
+		return line_error(vm->cfg, dc->line, "vfio %s: container", dc->name);
+	d->device = traced(ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, dc->pci.bdf),
+			   "VFIO_GROUP_GET_DEVICE_FD %s", dc->pci.bdf);
+	if (d->device < 0)
+		return line_error(vm->cfg, dc->line, "vfio %s: VFIO_GROUP_GET_DEVICE_FD",
+				  dc->name);
+	created("%s: VFIO container, group %d and device fd open", dc->name,
+		iommu_group_of(dc->pci.bdf));
+	return 0;
+}
 
-	/* Guest memory, for the device's DMA: iova == guest physical address. */
+/* Guest memory, for the device's DMA: iova == guest physical address. */
+static int vfio_map_memory(struct vm *vm, struct vfio_rt *d)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	const struct vmm_config *c = vm->cfg;
+
 	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	map.vaddr = (uintptr_t)vm->mem;
 	map.iova = c->mem_gpa;
 	map.size = c->mem_size;
 	if (traced(ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map),
 		   "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx",
-		   (unsigned long long)map.iova, (unsigned long long)map.size)) {
-		errorf("%s: VFIO_IOMMU_MAP_DMA: %s", d->name, strerror(errno));
-		return -1;
-	}
+		   (unsigned long long)map.iova, (unsigned long long)map.size))
+		return line_error(c, d->cfg->line, "vfio %s: VFIO_IOMMU_MAP_DMA",
+				  d->cfg->name);
 	created("%s: guest memory mapped for its DMA (VFIO type1, iova = gpa 0x%llx)",
-		d->name, (unsigned long long)c->mem_gpa);
+		d->cfg->name, (unsigned long long)c->mem_gpa);
+	return 0;
+}
+
+/* Region offsets, decode and bus mastering on, BAR0 mapped, the quirks. */
+static int vfio_regions(struct vm *vm, struct vfio_rt *d)
+{
+	uint32_t cmd, id = 0;
+	unsigned int i;
+	void *p;
 
 	for (i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; i++) {
 		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
@@ -144,22 +142,39 @@ int vfio_open_dev(struct vm *vm, struct vfio_dev *d)
 	}
 	if (vfio_cfg_read(d, PCI_COMMAND, 2, &cmd) ||
 	    vfio_cfg_write(d, PCI_COMMAND, 2,
-			   cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) {
-		errorf("%s: config space: %s", d->name, strerror(errno));
-		return -1;
-	}
-	if (d->bar_size[0]) {
-		p = mmap(NULL, d->bar_size[0], PROT_READ | PROT_WRITE, MAP_SHARED,
-			 d->device, d->bar_off[0]);
-		if (p != MAP_FAILED) {
-			d->bar0 = p;
-			d->bar0_size = d->bar_size[0];
-		}
+			   cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
+		return line_error(vm->cfg, d->cfg->line, "vfio %s: config space",
+				  d->cfg->name);
+	if (!vfio_cfg_read(d, PCI_VENDOR_ID, 4, &id))
+		d->ops = dev_ops_find(id & 0xffff, id >> 16);
+	if (!d->bar_size[0])
+		return 0;
+	p = mmap(NULL, d->bar_size[0], PROT_READ | PROT_WRITE, MAP_SHARED,
+		 d->device, d->bar_off[0]);
+	if (p != MAP_FAILED) {
+		d->bar0 = p;
+		d->bar0_size = d->bar_size[0];
 	}
 	return 0;
 }
 
-int vfio_set_msix_irqs(struct vfio_dev *d, unsigned int n)
+int vfio_open_dev(struct vm *vm, unsigned int i)
+{
+	struct vfio_rt *d = &vm->vfio[i];
+	const struct vfio_cfg *dc = d->cfg;
+
+	section("VFIO device %s (%s)", dc->name, dc->pci.bdf);
+	if (hostdev_bind(&dc->pci, "vfio-pci", d->old_driver, sizeof(d->old_driver)))
+		return line_error(vm->cfg, dc->line, "vfio %s: cannot bind %s to vfio-pci",
+				  dc->name, dc->pci.bdf);
+	d->bound_by_us = true;
+	created("%s: %s bound to vfio-pci (%s before)", dc->name, dc->pci.bdf,
+		d->old_driver[0] ? d->old_driver : "unbound");
+	if (vfio_open_fds(vm, d) || vfio_map_memory(vm, d))
+		return -1;
+	return vfio_regions(vm, d);
+}
+int vfio_set_msix_irqs(struct vfio_rt *d, unsigned int n)
 {
 	char buf[sizeof(struct vfio_irq_set) + MAX_VEC * sizeof(int32_t)];
 	struct vfio_irq_set *set = (void *)buf;
@@ -174,12 +189,10 @@ int vfio_set_msix_irqs(struct vfio_dev *d, unsigned int n)
 		      "VFIO_DEVICE_SET_IRQS MSI-X 0..%u, one eventfd each", n - 1);
 }
 
-void vfio_close_dev(struct vfio_dev *d)
+void vfio_close_dev(struct vm *vm, unsigned int i)
 {
-	unsigned int i;
+	struct vfio_rt *d = &vm->vfio[i];
 
-	if (d->msixdev >= 0)
-		close(d->msixdev);
 	if (d->bar0)
 		munmap((void *)d->bar0, d->bar0_size);
 	if (d->device >= 0)
@@ -188,13 +201,9 @@ void vfio_close_dev(struct vfio_dev *d)
 		close(d->group);
 	if (d->container >= 0)
 		close(d->container);
-	for (i = 0; i < d->nr_efd; i++)
-		if (d->efd[i] >= 0)
-			close(d->efd[i]);
-	d->msixdev = d->device = d->group = d->container = -1;
+	d->device = d->group = d->container = -1;
 	d->bar0 = NULL;
-	d->nr_efd = 0;
 	if (d->bound_by_us)
-		hostdev_release(&d->pci, d->old_driver);
+		hostdev_release(&d->cfg->pci, d->old_driver);
 	d->bound_by_us = false;
 }

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VM setup and teardown: /dev/xvm, the VM, its vCPUs, guest memory, the
- * event ports and the doorbell, then the devices (vGIC, VFIO + MSI-X
- * interposer, xvm-iommu) in that order.  Teardown is the reverse.
+ * struct vm: everything that exists while the VM runs, set up from the
+ * (const) config by one list of paired steps.  A step runs once, or once per
+ * instance (vCPU, port, device); vm_teardown() runs the teardowns of every
+ * instance whose setup was started, in reverse order - after a failure as at
+ * exit - so each teardown copes with a half-done setup (fds start at -1).
+ * A failed setup call is reported at the config line it came from, with the
+ * kernel's errno: the VMM does not second-guess the kernel's rules.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,67 +19,35 @@
 
 #include "vmm.h"
 
-static int setup_ports(struct vm *vm)
+struct setup_step {
+	int (*setup)(struct vm *vm, unsigned int i);
+	void (*teardown)(struct vm *vm, unsigned int i);
+	unsigned int (*count)(const struct vmm_config *c);	/* NULL: once */
+};
+
+static int mem_alloc(struct vm *vm, unsigned int i)
 {
-	struct config *c = vm->cfg;
-	unsigned int i;
-
-	for (i = 0; i < c->vcpus; i++) {
-		struct vcpu *v = &vm->vcpu[i];
-
-		if (traced(xvm_evtchn_alloc_unbound(vm->fd, &v->kick),
-			   "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", v->kick)) {
-			errorf("vCPU %u: kick port: %s", i, strerror(errno));
-			return -1;
-		}
-	}
-	for (i = 0; i < c->nr_ports; i++) {
-		struct port_cfg *p = &c->ports[i];
-
-		if (traced(xvm_evtchn_alloc_unbound(vm->fd, &p->port),
-			   "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", p->port) ||
-		    traced(xvm_evtchn_bind_vcpu(vm->fd, p->port, p->vcpu),
-			   "XVM_EVTCHN_BIND_VCPU port %u vcpu %u", p->port,
-			   p->vcpu)) {
-			errorf("port %s: %s", p->name, strerror(errno));
-			return -1;
-		}
-		created("event port %s = port %u, bound to vCPU %u", p->name,
-			p->port, p->vcpu);
-	}
-	if (c->has_doorbell) {
-		if (traced(xvm_set_doorbell(vm->fd, c->doorbell, 0),
-			   "XVM_EVTCHN_SET_DOORBELL 0x%llx",
-			   (unsigned long long)c->doorbell)) {
-			errorf("doorbell at 0x%llx: %s",
-			       (unsigned long long)c->doorbell, strerror(errno));
-			return -1;
-		}
-		created("event-channel doorbell at 0x%llx (write a port number to raise it)",
-			(unsigned long long)c->doorbell);
-	}
-	return 0;
+	(void)i;
+	vm->mem = mmap(NULL, vm->cfg->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (vm->mem != MAP_FAILED)
+		return 0;
+	vm->mem = NULL;
+	return line_error(vm->cfg, vm->cfg->memory_line, "memory: mmap");
 }
 
-int vm_setup(struct vm *vm, struct config *c)
+static void mem_free(struct vm *vm, unsigned int i)
 {
-	unsigned int i;
+	(void)i;
+	if (vm->mem)
+		munmap(vm->mem, vm->cfg->mem_size);
+	vm->mem = NULL;
+}
 
-	memset(vm, 0, sizeof(*vm));
-	vm->cfg = c;
-	vm->xvm = vm->fd = vm->gic = -1;
-	for (i = 0; i < MAX_VCPUS; i++)
-		vm->vcpu[i].fd = -1;
-	for (i = 0; i < c->nr_vfio; i++) {
-		c->vfio[i].container = c->vfio[i].group = c->vfio[i].device = -1;
-		c->vfio[i].msixdev = -1;
-	}
-	for (i = 0; i < c->nr_iommu; i++)
-		c->iommu[i].dev = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
-
-	section("creating the VM (%s)", c->file);
+static int vm_create(struct vm *vm, unsigned int i)
+{
+	(void)i;
+	section("creating the VM (%s)", vm->cfg->file);
 	vm->xvm = xvm_open();
 	if (vm->xvm < 0) {
 		errorf("open %s: %s (are the xvm modules loaded?)", XVM_DEV_PATH,
@@ -88,96 +60,239 @@ int vm_setup(struct vm *vm, struct config *c)
 		return -1;
 	}
 	created("VM (40-bit guest physical addresses)");
-	if (c->has_gic && vgic_setup(vm))
-		return -1;
-	for (i = 0; i < c->vcpus; i++) {
-		vm->vcpu[i].id = i;
-		vm->vcpu[i].vm = vm;
-		vm->vcpu[i].fd = traced(xvm_create_vcpu(vm->fd, i),
-					"XVM_CREATE_VCPU %u", i);
-		if (vm->vcpu[i].fd < 0) {
-			errorf("XVM_CREATE_VCPU %u: %s", i, strerror(errno));
-			return -1;
-		}
-	}
-	created("%u vCPUs (ids 0..%u), one thread each", c->vcpus, c->vcpus - 1);
+	return 0;
+}
 
-	vm->mem = mmap(NULL, c->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
-		errorf("guest memory: %s", strerror(errno));
-		return -1;
-	}
+static void vm_destroy(struct vm *vm, unsigned int i)
+{
+	(void)i;
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->xvm >= 0)
+		close(vm->xvm);
+	vm->fd = vm->xvm = -1;
+}
+
+static int vcpu_create(struct vm *vm, unsigned int i)
+{
+	const struct vmm_config *c = vm->cfg;
+	struct vcpu *v = &vm->vcpu[i];
+
+	v->id = i;
+	v->vm = vm;
+	v->fd = traced(xvm_create_vcpu(vm->fd, i), "XVM_CREATE_VCPU %u", i);
+	if (v->fd < 0)
+		return line_error(c, c->vcpus_line, "vcpus: XVM_CREATE_VCPU %u", i);
+	if (i == c->vcpus - 1)
+		created("%u vCPUs (ids 0..%u), one thread each", c->vcpus, c->vcpus - 1);
+	return 0;
+}
+
+static void vcpu_close(struct vm *vm, unsigned int i)
+{
+	if (vm->vcpu[i].fd >= 0)
+		close(vm->vcpu[i].fd);
+	vm->vcpu[i].fd = -1;
+}
+
+static int memslot_set(struct vm *vm, unsigned int i)
+{
+	const struct vmm_config *c = vm->cfg;
+
+	(void)i;
 	if (traced(xvm_set_memory_region(vm->fd, 0, 0, c->mem_gpa, c->mem_size,
 					 (uintptr_t)vm->mem),
 		   "XVM_SET_USER_MEMORY_REGION slot 0 gpa 0x%llx size 0x%llx",
-		   (unsigned long long)c->mem_gpa,
-		   (unsigned long long)c->mem_size)) {
-		errorf("memory slot: %s", strerror(errno));
+		   (unsigned long long)c->mem_gpa, (unsigned long long)c->mem_size))
+		return line_error(c, c->memory_line, "memory: slot 0, 0x%llx bytes at 0x%llx",
+				  (unsigned long long)c->mem_size,
+				  (unsigned long long)c->mem_gpa);
+	created("guest memory: slot 0, %llu KiB at guest 0x%llx",
+		(unsigned long long)c->mem_size >> 10, (unsigned long long)c->mem_gpa);
+	return 0;
+}
+
+/* The private port that wakes a vCPU thread for a request. */
+static int kick_alloc(struct vm *vm, unsigned int i)
+{
+	struct vcpu *v = &vm->vcpu[i];
+
+	if (traced(xvm_evtchn_alloc_unbound(vm->fd, &v->kick),
+		   "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", v->kick)) {
+		errorf("vCPU %u: kick port: %s", i, strerror(errno));
 		return -1;
 	}
-	created("guest memory: slot 0, %llu KiB at guest 0x%llx",
-		(unsigned long long)c->mem_size >> 10,
-		(unsigned long long)c->mem_gpa);
-	if (setup_ports(vm))
-		return -1;
-	if (c->has_gic && vgic_firmware(vm))
-		return -1;
-	for (i = 0; i < c->nr_vfio; i++)
-		if (vfio_open_dev(vm, &c->vfio[i]) ||
-		    (c->vfio[i].msix && msix_setup(vm, &c->vfio[i])))
+	return 0;
+}
+
+static int port_setup(struct vm *vm, unsigned int i)
+{
+	struct port_rt *p = &vm->ports[i];
+
+	p->cfg = &vm->cfg->ports[i];
+	if (traced(xvm_evtchn_alloc_unbound(vm->fd, &p->port),
+		   "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", p->port) ||
+	    traced(xvm_evtchn_bind_vcpu(vm->fd, p->port, p->cfg->vcpu),
+		   "XVM_EVTCHN_BIND_VCPU port %u vcpu %u", p->port, p->cfg->vcpu))
+		return line_error(vm->cfg, p->cfg->line, "port %s", p->cfg->name);
+	created("event port %s = port %u, bound to vCPU %u", p->cfg->name,
+		p->port, p->cfg->vcpu);
+	return 0;
+}
+
+static int doorbell_set(struct vm *vm, unsigned int i)
+{
+	const struct vmm_config *c = vm->cfg;
+
+	(void)i;
+	if (traced(xvm_set_doorbell(vm->fd, c->doorbell, 0),
+		   "XVM_EVTCHN_SET_DOORBELL 0x%llx", (unsigned long long)c->doorbell))
+		return line_error(c, c->doorbell_line, "doorbell at 0x%llx",
+				  (unsigned long long)c->doorbell);
+	created("event-channel doorbell at 0x%llx (write a port number to raise it)",
+		(unsigned long long)c->doorbell);
+	return 0;
+}
+
+/* The scripted guest's boot: its MSI-X programming of each device. */
+static int guest_boot(struct vm *vm, unsigned int i)
+{
+	(void)i;
+	section("guest boot (scripted: no CPU emulation; accesses are XVM_MMIO on vCPU 0)");
+	for (i = 0; i < vm->cfg->nr_vfio; i++)
+		if (msix_firmware(vm, i))
 			return -1;
-	for (i = 0; i < c->nr_iommu; i++)
-		if (iommu_setup(vm, &c->iommu[i]))
-			return -1;
+	return 0;
+}
+
+static int threads_start(struct vm *vm, unsigned int i)
+{
+	(void)i;
+	return vcpus_start(vm);
+}
+
+static void threads_stop(struct vm *vm, unsigned int i)
+{
+	(void)i;
+	vcpus_stop(vm);
+}
+
+static unsigned int nr_vcpus(const struct vmm_config *c) { return c->vcpus; }
+static unsigned int nr_ports(const struct vmm_config *c) { return c->nr_ports; }
+static unsigned int nr_vfio(const struct vmm_config *c) { return c->nr_vfio; }
+static unsigned int nr_iommu(const struct vmm_config *c) { return c->nr_iommu; }
+static unsigned int has_gic(const struct vmm_config *c) { return !!c->gic.line; }
+static unsigned int has_doorbell(const struct vmm_config *c) { return !!c->doorbell_line; }
+
+/* In setup order; teardown is the reverse. */
+static const struct setup_step setup_steps[] = {
+	{ mem_alloc,	mem_free,	NULL },
+	{ vm_create,	vm_destroy,	NULL },
+	{ vgic_setup,	vgic_close,	has_gic },	/* before the vCPUs, as KVM allows */
+	{ vcpu_create,	vcpu_close,	nr_vcpus },
+	{ memslot_set,	NULL,	NULL },
+	{ kick_alloc,	NULL,		nr_vcpus },
+	{ port_setup,	NULL,		nr_ports },
+	{ doorbell_set,	NULL,		has_doorbell },
+	{ vgic_firmware, NULL,		has_gic },
+	{ vfio_open_dev, vfio_close_dev, nr_vfio },
+	{ msix_setup,	msix_close,	nr_vfio },
+	{ iommu_setup,	iommu_close,	nr_iommu },
+	{ guest_boot,	NULL,	NULL },
+	{ threads_start, threads_stop,	NULL },
+};
+
+static void vm_init(struct vm *vm, const struct vmm_config *c)
+{
+	unsigned int i;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = c;
+	vm->xvm = vm->fd = vm->gic = -1;
+	for (i = 0; i < MAX_VCPUS; i++)
+		vm->vcpu[i].fd = -1;
+	for (i = 0; i < MAX_SPIS; i++)
+		vm->spis[i].cfg = &c->spis[i];
+	for (i = 0; i < MAX_VFIO; i++) {
+		struct vfio_rt *d = &vm->vfio[i];
+
+		d->cfg = &c->vfio[i];
+		d->container = d->group = d->device = d->msixdev = -1;
+	}
+	for (i = 0; i < MAX_IOMMU; i++) {
+		vm->iommu[i].cfg = &c->iommu[i];
+		vm->iommu[i].dev = -1;
+	}
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+}
+
+int vm_setup(struct vm *vm, const struct vmm_config *c)
+{
+	unsigned int s, i, n;
+
+	_Static_assert(ARRAY_SIZE(setup_steps) <= ARRAY_SIZE(vm->done), "vm->done");
+	vm_init(vm, c);
+	for (s = 0; s < ARRAY_SIZE(setup_steps); s++) {
+		n = setup_steps[s].count ? setup_steps[s].count(c) : 1;
+		for (i = 0; i < n; i++) {
+			vm->done[s] = i + 1;	/* started: its teardown runs */
+			if (setup_steps[s].setup(vm, i))
+				return -1;
+		}
+	}
 	return 0;
 }
 
 void vm_teardown(struct vm *vm)
 {
-	struct config *c = vm->cfg;
-	unsigned int i;
+	unsigned int s = ARRAY_SIZE(setup_steps);
 
-	vcpus_stop(vm);
-	for (i = 0; i < c->nr_iommu; i++)
-		iommu_close(&c->iommu[i]);
-	for (i = 0; i < c->nr_vfio; i++)
-		vfio_close_dev(&c->vfio[i]);
-	for (i = 0; i < MAX_VCPUS; i++)
-		if (vm->vcpu[i].fd >= 0)
-			close(vm->vcpu[i].fd);
-	if (vm->gic >= 0)
-		close(vm->gic);
-	if (vm->fd >= 0)
-		close(vm->fd);
-	if (vm->xvm >= 0)
-		close(vm->xvm);
-	if (vm->mem)
-		munmap(vm->mem, c->mem_size);
-	vm->fd = vm->xvm = vm->gic = -1;
+	while (s--) {
+		while (vm->done[s]) {
+			vm->done[s]--;
+			if (setup_steps[s].teardown)
+				setup_steps[s].teardown(vm, vm->done[s]);
+		}
+	}
 }
 
-void vm_set_source(struct vm *vm, char *dst, const char *fmt, ...)
+void vm_set_source(struct vm *vm, struct delivery *d, const char *fmt, ...)
 {
 	va_list ap;
 
 	pthread_mutex_lock(&vm->lock);
 	va_start(ap, fmt);
-	vsnprintf(dst, 96, fmt, ap);
+	vsnprintf(d->source, sizeof(d->source), fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&vm->lock);
 }
 
-void vm_sync_seen(struct vm *vm, unsigned int *seen, unsigned int *waited)
+void vm_sync_seen(struct vm *vm, struct delivery *d)
 {
 	pthread_mutex_lock(&vm->lock);
-	*waited = *seen;
+	d->waited = d->seen;
 	pthread_mutex_unlock(&vm->lock);
 }
 
-int vm_wait_seen(struct vm *vm, unsigned int *seen, unsigned int *waited,
-		 uint64_t timeout_ns)
+void vm_get_source(struct vm *vm, struct delivery *d, char *src, size_t len,
+		   const char *dflt)
+{
+	pthread_mutex_lock(&vm->lock);
+	snprintf(src, len, "%s", d->source[0] ? d->source : dflt);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_delivered(struct vm *vm, struct delivery *d)
+{
+	pthread_mutex_lock(&vm->lock);
+	d->seen++;
+	d->source[0] = 0;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_wait_seen(struct vm *vm, struct delivery *d, uint64_t timeout_ns)
 {
 	struct timespec ts;
 	uint64_t end;
@@ -188,11 +303,11 @@ int vm_wait_seen(struct vm *vm, unsigned int *seen, unsigned int *waited,
 	ts.tv_sec = end / SEC;
 	ts.tv_nsec = end % SEC;
 	pthread_mutex_lock(&vm->lock);
-	while (*seen <= *waited)
+	while (d->seen <= d->waited)
 		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT)
 			break;
-	got = *seen > *waited;
-	*waited = *seen;
+	got = d->seen > d->waited;
+	d->waited = d->seen;
 	pthread_mutex_unlock(&vm->lock);
 	return got;
 }

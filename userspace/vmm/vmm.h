@@ -2,26 +2,34 @@
 /*
  * xvm-vmm: shared types.
  *
- *   main.c     command line: caps, run, demo
- *   config.c   the config file parser (format: examples/README.md)
- *   vm.c       VM, vCPUs, memory, event ports, doorbell; setup and teardown
- *   vcpu.c     one thread per vCPU: XVM_POLL, CPU-interface loop, requests
- *   vgic.c     GICv3: device, regions, "firmware" programming, checks
- *   vfio.c     VFIO: bind, container/group/device, DMA map, IRQs, regions
- *   msix.c     the MSI-X interposer and the e1000e as interrupt source
- *   iommu.c    xvm-iommu attach/map/unmap and the edu DMA engine
- *   script.c   the scripted guest: runs the config's script steps
- *   output.c   human output, checks, --json, -v ioctl trace
- *   hostdev.c  driver binding: sysfs driver_override, or libvirt
+ *   main.c        command line: caps, run, demo
+ *   config.c      the config file parser: one keyword table (format:
+ *                 examples/README.md); the result is immutable
+ *   vm.c          struct vm: the setup/teardown list, VM, vCPUs, memory,
+ *                 event ports, doorbell
+ *   vcpu.c        one thread per vCPU: XVM_POLL, CPU-interface loop, requests
+ *   vgic.c        GICv3: device, regions, "firmware" programming, checks
+ *   vfio.c        VFIO: bind, container/group/device, DMA map, IRQs, regions
+ *   msix.c        the MSI-X interposer
+ *   iommu.c       xvm-iommu attach/map/unmap and the DMA check
+ *   dev-e1000e.c  the e1000e (8086:10d3): how it raises MSI-X vector N
+ *   dev-edu.c     the edu (1234:11e8): its DMA engine
+ *   script.c      the scripted guest: runs the config's script steps
+ *   output.c      human output, checks, --json, -v ioctl trace
+ *   hostdev.c     driver binding: sysfs driver_override, or libvirt
  *
- * There is no CPU emulation: the "guest" is the script of the config file,
- * whose accesses are performed through XVM_MMIO on the vCPU fds.
+ * The parsed config (struct vmm_config, kvmtool's struct kvm_config) is
+ * const once config_parse() returns; everything that exists while the VM
+ * runs - fds, mappings, threads, counters - lives in struct vm (kvmtool's
+ * struct kvm).  There is no CPU emulation: the "guest" is the script of the
+ * config file, whose accesses are performed through XVM_MMIO on the vCPU fds.
  */
 #ifndef XVM_VMM_H
 #define XVM_VMM_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -36,38 +44,13 @@
 #define MAX_VEC		32
 #define MAX_STEPS	256
 #define NAME_LEN	32
+#define SOURCE_LEN	96
 
 /* Exit statuses */
 #define EXIT_CHECK	1	/* a check failed, or setup failed */
 #define EXIT_USAGE	2	/* usage or config error */
 
-/* ---- configuration (config.c) ---- */
-
-struct port_cfg {
-	char name[NAME_LEN];
-	unsigned int vcpu;
-	int line;
-	/* runtime */
-	uint32_t port;
-	unsigned int seen, waited;	/* deliveries seen by the vCPU / consumed by waits */
-	char source[96];		/* what raised it last (for the log) */
-};
-
-struct spi_cfg {
-	unsigned int intid;
-	unsigned int vcpu;
-	int line;
-	unsigned int seen, waited;
-	char source[96];
-};
-
-enum route_kind { ROUTE_NONE, ROUTE_PORT, ROUTE_SPI };
-
-struct route {
-	enum route_kind kind;
-	int port;		/* index in cfg->ports */
-	int spi;		/* index in cfg->spis */
-};
+/* ---- the parsed configuration (config.c): const after parsing ---- */
 
 struct pci_addr {
 	char bdf[16];		/* canonical 0000:00:03.0 */
@@ -75,92 +58,172 @@ struct pci_addr {
 	uint8_t bus, devfn;
 };
 
-struct vfio_dev {
+struct port_cfg {
+	char name[NAME_LEN];
+	uint32_t vcpu;
+	int line;
+};
+
+struct spi_cfg {
+	uint32_t intid;
+	uint32_t vcpu;
+	int line;
+};
+
+struct rdist_cfg {
+	uint32_t index, count;
+	uint64_t base;
+};
+
+struct gic_cfg {
+	int line;		/* 0: no GIC */
+	uint64_t dist;
+	uint32_t nr_irqs;
+	struct rdist_cfg rdist[MAX_RDIST];
+	uint32_t nr_rdist;
+};
+
+enum route_kind { ROUTE_NONE, ROUTE_PORT, ROUTE_SPI };
+
+struct route {
+	enum route_kind kind;
+	int target;		/* index in cfg->ports or cfg->spis */
+};
+
+struct vfio_cfg {
 	char name[NAME_LEN];
 	struct pci_addr pci;
 	int line;
 	bool msix;
 	uint64_t table_gpa, pba_gpa;	/* guest addresses; pba 0: table + PBA offset */
 	struct route vec[MAX_VEC];
-	unsigned int nr_routes;
-	/* runtime */
-	int container, group, device;
-	uint64_t cfg_off;
-	uint64_t bar_off[6], bar_size[6];
-	volatile uint32_t *bar0;
-	size_t bar0_size;
-	int efd[MAX_VEC];
-	unsigned int nr_efd;
-	int msixdev;
-	struct xvm_msix_info info;
-	bool bound_by_us;
-	char old_driver[64];
+	uint32_t nr_routes;
 };
 
-struct iommu_dev {
+struct iommu_cfg {
 	char name[NAME_LEN];
 	struct pci_addr pci;
 	int line;
 	bool mirror;
-	/* runtime */
-	int dev;
-	volatile uint8_t *bar;
-	char old_driver[64];
 };
 
-enum step_kind {
+/* Script steps: a tagged union, one member per kind of step. */
+enum step_tag {
 	STEP_MMIO_WRITE, STEP_MMIO_READ, STEP_SEND, STEP_DOORBELL, STEP_SETSPI,
-	STEP_WAIT_PORT, STEP_WAIT_SPI, STEP_CHECK_GIC, STEP_FIRE_MSIX,
-	STEP_MSIX_PAGE, STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA,
-	STEP_SLEEP,
+	STEP_WAIT, STEP_CHECK_GIC, STEP_FIRE_MSIX, STEP_MSIX_PAGE,
+	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP,
 };
 
-#define EXPECT_NONE		0
-#define EXPECT_VALUE		1
-#define EXPECT_UNHANDLED	2
-#define EXPECT_LANDS		3
-#define EXPECT_FAULTS		4
+enum mmio_expect { EXPECT_NONE, EXPECT_VALUE, EXPECT_UNHANDLED };
+enum dma_expect { DMA_LANDS = 1, DMA_FAULTS };
 
-struct step {
-	enum step_kind kind;
-	int line;
-	char text[160];		/* the line, for the log */
-	unsigned int vcpu;
-	int dev;		/* index: port, spi, vfio or iommu device */
-	uint64_t addr, addr2, len, val, mask;
+struct step_mmio {
+	uint32_t vcpu, len;
+	uint64_t addr, val, mask;
+	uint32_t expect;	/* enum mmio_expect */
+};
+
+struct step_raise {		/* send, ring, setspi */
+	int target;		/* port or spi index */
+	uint32_t vcpu;
+};
+
+struct step_wait {
+	int port, spi;		/* exactly one is >= 0 */
 	uint64_t timeout_ns;
-	int expect;
+};
+
+struct step_fire {
+	int dev;
+	uint32_t vector;
+	uint64_t timeout_ns;
+};
+
+struct step_msix_page {
+	int dev;
+	uint64_t offset;
+};
+
+struct step_iommu {		/* iommu-map, iommu-unmap */
+	int dev;
+	uint64_t gpa, len;
 	bool ro;
 };
 
-struct config {
+struct step_dma {
+	int dev;
+	uint64_t from, to, len;
+	uint32_t expect;	/* enum dma_expect */
+};
+
+struct step_sleep {
+	uint64_t ns;
+};
+
+struct step {
+	enum step_tag tag;
+	int line;
+	char text[160];		/* the line, for the log */
+	union {
+		struct step_mmio mmio;
+		struct step_raise raise;
+		struct step_wait wait;
+		struct step_fire fire;
+		struct step_msix_page page;
+		struct step_iommu iommu;
+		struct step_dma dma;
+		struct step_sleep sleep;
+	};
+};
+
+struct vmm_config {
 	const char *path, *file;	/* file: path's basename, for messages */
-	unsigned int vcpus;
+	uint32_t vcpus;
+	int vcpus_line;
 	uint64_t mem_size, mem_gpa;
-	bool has_gic;
-	uint64_t dist;
-	uint64_t rdist_base[MAX_RDIST];
-	unsigned int rdist_count[MAX_RDIST], nr_rdist;
-	uint32_t nr_irqs;
-	bool has_doorbell;
+	int memory_line;
+	struct gic_cfg gic;
 	uint64_t doorbell;
+	int doorbell_line;		/* 0: no doorbell */
 	struct port_cfg ports[MAX_PORTS];
 	unsigned int nr_ports;
 	struct spi_cfg spis[MAX_SPIS];
 	unsigned int nr_spis;
-	struct vfio_dev vfio[MAX_VFIO];
+	struct vfio_cfg vfio[MAX_VFIO];
 	unsigned int nr_vfio;
-	struct iommu_dev iommu[MAX_IOMMU];
+	struct iommu_cfg iommu[MAX_IOMMU];
 	unsigned int nr_iommu;
 	struct step steps[MAX_STEPS];
 	unsigned int nr_steps;
 };
 
-/* Parses path into *c (zeroed first); 0, or -1 after printing file:line: error. */
-int config_parse(const char *path, struct config *c);
+/*
+ * Parses path; the result, or NULL after printing FILE:LINE: error.  The
+ * config is never written again.
+ */
+const struct vmm_config *config_parse(const char *path);
 int parse_pci_addr(const char *s, struct pci_addr *p);
 
-/* ---- runtime (vm.c, vcpu.c) ---- */
+/* ---- device quirks (dev-*.c), chosen by vendor:device ---- */
+
+struct dev_ops {
+	const char *name;
+	uint16_t vendor, device;
+	/* VFIO-assigned: route the device's causes to MSI-X vectors */
+	void (*msix_route)(volatile void *bar0);
+	/* raise MSI-X vector vec; -1 (EOPNOTSUPP) if it cannot */
+	int (*msix_fire)(volatile void *bar0, unsigned int vec, const char *who);
+	/* xvm-iommu: is bar0 this device's (0), and copy len bytes from -> to */
+	int (*probe)(volatile void *bar0);
+	int (*dma_copy)(volatile void *bar0, uint64_t from, uint64_t to,
+			uint64_t len);
+	uint64_t dma_limit;		/* IOVAs the device reaches (exclusive) */
+};
+
+extern const struct dev_ops dev_e1000e_ops, dev_edu_ops;
+const struct dev_ops *dev_ops_find(uint16_t vendor, uint16_t device);
+
+/* ---- the running VM (vm.c, vcpu.c) ---- */
 
 enum vcpu_op { VOP_NONE, VOP_READ, VOP_WRITE };
 
@@ -175,7 +238,7 @@ struct vcpu {
 	uint32_t kick;			/* unbound port: wakes the thread for a request */
 	uint32_t notify;		/* vGIC notify port (0: no vGIC) */
 	uint32_t poll_ports[MAX_PORTS + 2];
-	int poll_idx[MAX_PORTS + 2];	/* index in cfg->ports, or -1 */
+	int poll_idx[MAX_PORTS + 2];	/* index in vm->ports, or -1 */
 	unsigned int nr_poll;
 	unsigned int wakeups;
 	/* one request at a time, from the script thread (under vm->lock) */
@@ -186,64 +249,116 @@ struct vcpu {
 	bool done;
 };
 
+/* Deliveries of a port or SPI: seen by a vCPU, consumed by waits (vm->lock). */
+struct delivery {
+	unsigned int seen, waited;
+	char source[SOURCE_LEN];	/* what raised it last (for the log) */
+};
+
+struct port_rt {
+	const struct port_cfg *cfg;
+	uint32_t port;
+	struct delivery dlv;
+};
+
+struct spi_rt {
+	const struct spi_cfg *cfg;
+	struct delivery dlv;
+};
+
+struct vfio_rt {
+	const struct vfio_cfg *cfg;
+	const struct dev_ops *ops;	/* NULL: no known quirks */
+	int container, group, device;
+	uint64_t cfg_off;
+	uint64_t bar_off[6], bar_size[6];
+	volatile uint32_t *bar0;
+	size_t bar0_size;
+	int efd[MAX_VEC];
+	unsigned int nr_efd;
+	int msixdev;
+	struct xvm_msix_info info;
+	uint64_t pba_gpa;		/* the PBA's guest address in use */
+	bool bound_by_us;
+	char old_driver[64];
+};
+
+struct iommu_rt {
+	const struct iommu_cfg *cfg;
+	const struct dev_ops *ops;	/* NULL: no DMA engine known */
+	int dev;
+	volatile uint8_t *bar;
+	char old_driver[64];
+};
+
 struct vm {
-	struct config *cfg;
-	int xvm, fd;
+	const struct vmm_config *cfg;
+	int xvm, fd, gic;
 	void *mem;
 	struct vcpu vcpu[MAX_VCPUS];
-	int gic;
+	struct port_rt ports[MAX_PORTS];
+	struct spi_rt spis[MAX_SPIS];
+	struct vfio_rt vfio[MAX_VFIO];
+	struct iommu_rt iommu[MAX_IOMMU];
+	unsigned int done[16];		/* instances set up, per setup step */
 	bool stop;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* a delivery was seen or a request done */
 };
 
-int vm_setup(struct vm *vm, struct config *c);
+/* Runs the setup list; on failure, what was set up is torn down. */
+int vm_setup(struct vm *vm, const struct vmm_config *c);
+/* Tears down, in reverse, what vm_setup() set up. */
 void vm_teardown(struct vm *vm);
 int vcpus_start(struct vm *vm);
 void vcpus_stop(struct vm *vm);
 /* A guest access performed on vCPU id by its thread; 0 or -1 (errno). */
 int vcpu_mmio(struct vm *vm, unsigned int id, bool write, uint64_t addr,
 	      uint32_t len, uint64_t *val, int *handled);
-/* Waits until *seen > *waited, then consumes; 1 if it came, 0 on timeout. */
-int vm_wait_seen(struct vm *vm, unsigned int *seen, unsigned int *waited,
-		 uint64_t timeout_ns);
-void vm_set_source(struct vm *vm, char *dst, const char *fmt, ...)
+/* Waits until seen > waited, then consumes; 1 if it came, 0 on timeout. */
+int vm_wait_seen(struct vm *vm, struct delivery *d, uint64_t timeout_ns);
+void vm_set_source(struct vm *vm, struct delivery *d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Forget deliveries seen so far (before a fire whose delivery is awaited). */
-void vm_sync_seen(struct vm *vm, unsigned int *seen, unsigned int *waited);
+void vm_sync_seen(struct vm *vm, struct delivery *d);
+/* What raised d last (dflt if nothing said), for the delivery's log line. */
+void vm_get_source(struct vm *vm, struct delivery *d, char *src, size_t len,
+		   const char *dflt);
+/* A vCPU thread saw a delivery: count it, wake the waiters. */
+void vm_delivered(struct vm *vm, struct delivery *d);
 
 /* ---- devices ---- */
 
-int vgic_setup(struct vm *vm);
-int vgic_firmware(struct vm *vm);
+int vgic_setup(struct vm *vm, unsigned int i);
+void vgic_close(struct vm *vm, unsigned int i);
+int vgic_firmware(struct vm *vm, unsigned int i);
 int vgic_check_regions(struct vm *vm);
-uint64_t vgic_rdist_addr(struct config *c, unsigned int vcpu);
+uint64_t vgic_rdist_addr(const struct vmm_config *c, unsigned int vcpu);
 void vgic_handle(struct vm *vm, struct vcpu *v);
 #define GICD_SETSPI_NSR	0x40
 
-int vfio_open_dev(struct vm *vm, struct vfio_dev *d);
-void vfio_close_dev(struct vfio_dev *d);
-int vfio_set_msix_irqs(struct vfio_dev *d, unsigned int n);
-int vfio_cfg_read(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t *val);
-int vfio_cfg_write(struct vfio_dev *d, uint32_t off, uint32_t len, uint32_t val);
-int vfio_bar_rw(struct vfio_dev *d, unsigned int bar, uint64_t off,
+int vfio_open_dev(struct vm *vm, unsigned int i);
+void vfio_close_dev(struct vm *vm, unsigned int i);
+int vfio_set_msix_irqs(struct vfio_rt *d, unsigned int n);
+int vfio_cfg_read(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t *val);
+int vfio_cfg_write(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t val);
+int vfio_bar_rw(struct vfio_rt *d, unsigned int bar, uint64_t off,
 		uint32_t len, uint64_t *val, bool write);
 
-int msix_setup(struct vm *vm, struct vfio_dev *d);
-int msix_firmware(struct vm *vm, struct vfio_dev *d);
+int msix_setup(struct vm *vm, unsigned int i);
+void msix_close(struct vm *vm, unsigned int i);
+int msix_firmware(struct vm *vm, unsigned int i);
 /* Guest config-space write/read of the device (MSI-X control word forwarded). */
-int msix_cfg_access(struct vm *vm, struct vfio_dev *d, uint32_t off,
-		    uint32_t len, uint32_t *val, bool write);
-int msix_fire(struct vm *vm, struct vfio_dev *d, unsigned int vec);
-int msix_page_access(struct vm *vm, struct vfio_dev *d, uint64_t off);
+int msix_cfg_access(struct vfio_rt *d, uint32_t off, uint32_t len,
+		    uint32_t *val, bool write);
+int msix_fire(struct vfio_rt *d, unsigned int vec);
+int msix_page_access(struct vm *vm, struct vfio_rt *d, uint64_t off);
 
-int iommu_setup(struct vm *vm, struct iommu_dev *d);
-void iommu_close(struct iommu_dev *d);
-int iommu_map(struct vm *vm, struct iommu_dev *d, uint64_t gpa, uint64_t len,
-	      bool ro);
-int iommu_unmap(struct vm *vm, struct iommu_dev *d, uint64_t gpa, uint64_t len);
-int iommu_dma(struct vm *vm, struct iommu_dev *d, uint64_t from, uint64_t to,
-	      uint64_t len, int expect);
+int iommu_setup(struct vm *vm, unsigned int i);
+void iommu_close(struct vm *vm, unsigned int i);
+int iommu_map(struct vm *vm, const struct step *s);
+int iommu_unmap(struct vm *vm, const struct step *s);
+int iommu_dma(struct vm *vm, const struct step *s);
 
 /* hostdev.c: host driver binding (sysfs, or libvirt when built with it) */
 int hostdev_bind(const struct pci_addr *p, const char *driver, char *old,
@@ -253,6 +368,9 @@ void pci_driver_of(const char *bdf, char *buf, size_t len);
 int iommu_group_of(const char *bdf);
 
 int script_run(struct vm *vm);
+/* ": FILE:LINE: <errno text> (ENAME)" for a failed call of step s. */
+const char *step_errno(const struct vm *vm, const struct step *s, char *buf,
+		       size_t len);
 
 /* ---- output.c ---- */
 
@@ -265,6 +383,14 @@ void event(const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A setup step of config line `line` failed: "FILE:LINE: what: <errno text>
+ * (ENAME)" on stderr, errno as the failed call left it; returns -1.
+ */
+int line_error(const struct vmm_config *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "Invalid argument (EINVAL)" for errno e. */
+const char *errno_text(int e, char *buf, size_t len);
 /* -v: one line per ioctl; ret is the call's result (errno used if < 0). */
 int traced(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int out_finish(int setup_failed);
@@ -272,5 +398,6 @@ uint64_t now_ns(void);
 
 #define SEC	1000000000ULL
 #define MSEC	1000000ULL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif /* XVM_VMM_H */
