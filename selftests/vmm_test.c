@@ -2,7 +2,9 @@
 /*
  * xvm-vmm end to end: every example config runs and exits 0; every kind of
  * bad config is refused with "FILE:LINE: message" on stderr and exit status
- * 2, never a crash; the usage errors exit 2 and --help exits 0.
+ * 2, never a crash; a config the kernel refuses fails its setup with the
+ * kernel's errno at the line (exit status 1); the usage errors exit 2 and
+ * --help exits 0.
  *
  * Runs /opt/xvm/bin/xvm-vmm (XVM_VMM overrides) on /opt/xvm/examples
  * (XVM_EXAMPLES overrides); bad configs are written to /tmp.
@@ -181,25 +183,37 @@ static const struct bad bads[] = {
 	  "dma edu from=0x0 to=0x200000 len=16 expect=lands\n", 5, "out of range" },
 };
 
+/* Writes b's text to /tmp/PREFIX-NAME.conf and runs it; the wait status. */
+static int run_text(const char *prefix, const struct bad *b, char *err,
+		    size_t errlen)
+{
+	char path[96];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "/tmp/%s-%s.conf", prefix, b->name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(b->text, f);
+	fclose(f);
+	st = run(err, errlen, "run", path, NULL);
+	unlink(path);
+	return st;
+}
+
 TEST(bad_configs)
 {
-	char path[64], err[4096], want[128];
+	char err[4096], want[128];
 	unsigned int i;
 
 	if (access(vmm(), X_OK))
 		SKIP(return, "no %s", vmm());
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		const struct bad *b = &bads[i];
-		FILE *f;
-		int st;
+		int st = run_text("xvm-bad", b, err, sizeof(err));
 
-		snprintf(path, sizeof(path), "/tmp/xvm-bad-%s.conf", b->name);
-		f = fopen(path, "w");
-		ASSERT_NE(NULL, f);
-		fputs(b->text, f);
-		fclose(f);
-		st = run(err, sizeof(err), "run", path, NULL);
-		unlink(path);
+		ASSERT_NE(-1, st) TH_LOG("%s: cannot write the config", b->name);
 		ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: crashed (status 0x%x)", b->name, st);
 		EXPECT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s: stderr: %s", b->name, err);
 		snprintf(want, sizeof(want), "xvm-bad-%s.conf:%d: ", b->name, b->line);
@@ -207,6 +221,46 @@ TEST(bad_configs)
 							 b->name, want, err);
 		EXPECT_NE(NULL, strstr(err, b->msg)) TH_LOG("%s: want '%s', got: %s",
 							    b->name, b->msg, err);
+	}
+}
+
+/*
+ * Rules the kernel enforces are left to it: the VMM reports its errno at the
+ * line whose setup it refused.
+ */
+static const struct bad kernel_bads[] = {
+	{ "gic_dist_unaligned", HDR "gic dist=0x8001000 redist-region=0,0x80a0000,2\n", 3,
+	  "gic dist 0x8001000: Invalid argument (EINVAL)" },
+	{ "gic_redist_overlap", HDR "gic dist=0x8000000 redist-region=0,0x8000000,2\n", 3,
+	  "gic redist-region 0: Invalid argument (EINVAL)" },
+	{ "gic_nr_irqs_step", HDR "gic dist=0x8000000 redist-region=0,0x80a0000,2 nr-irqs=100\n",
+	  3, "gic nr-irqs 100: Invalid argument (EINVAL)" },
+	{ "doorbell_unaligned", HDR "doorbell 0x10010002\n", 3,
+	  "doorbell at 0x10010002: Invalid argument (EINVAL)" },
+	{ "memory_partial_page", "vcpus 1\nmemory 5000\n", 2,
+	  "memory: slot 0, 0x1388 bytes at 0x0: Invalid argument (EINVAL)" },
+};
+
+TEST(kernel_errors)
+{
+	char err[4096], want[160];
+	unsigned int i;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	if (access("/dev/xvm", F_OK))
+		SKIP(return, "xvm not loaded");
+	for (i = 0; i < sizeof(kernel_bads) / sizeof(kernel_bads[0]); i++) {
+		const struct bad *b = &kernel_bads[i];
+		int st = run_text("xvm-kbad", b, err, sizeof(err));
+
+		ASSERT_NE(-1, st) TH_LOG("%s: cannot write the config", b->name);
+		ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: crashed (status 0x%x)", b->name, st);
+		EXPECT_EQ(1, WEXITSTATUS(st)) TH_LOG("%s: stderr: %s", b->name, err);
+		snprintf(want, sizeof(want), "xvm-kbad-%s.conf:%d: %s", b->name, b->line,
+			 b->msg);
+		EXPECT_NE(NULL, strstr(err, want)) TH_LOG("%s: want '%s', got: %s",
+							 b->name, want, err);
 	}
 }
 
