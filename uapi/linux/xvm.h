@@ -56,17 +56,24 @@
 /* ioctls on a VM fd */
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
 
-/*
- * XVM_SET_USER_MEMORY_REGION: create, move or delete a memory slot
+/**
+ * struct xvm_userspace_memory_region - a slot of XVM_SET_USER_MEMORY_REGION
+ * @slot: slot number, below the value of %XVM_CAP_NR_MEMSLOTS (256)
+ * @flags: %XVM_MEM_READONLY or 0
+ * @guest_phys_addr: first guest physical address of the slot, page aligned
+ * @memory_size: size in bytes, page aligned; 0 deletes the slot
+ * @userspace_addr: start of the userspace allocated memory, page aligned
+ * @reserved: must be zero
+ *
+ * XVM_SET_USER_MEMORY_REGION creates, moves or deletes a memory slot
  * (guest physical range -> userspace address), as KVM_SET_USER_MEMORY_REGION.
- * memory_size 0 deletes the slot.
  */
 struct xvm_userspace_memory_region {
 	__u32 slot;
-	__u32 flags;		/* XVM_MEM_* */
+	__u32 flags;
 	__u64 guest_phys_addr;
-	__u64 memory_size;	/* bytes */
-	__u64 userspace_addr;	/* start of the userspace allocated memory */
+	__u64 memory_size;
+	__u64 userspace_addr;
 	__u64 reserved[2];
 };
 
@@ -76,30 +83,54 @@ struct xvm_userspace_memory_region {
 #define XVM_SET_USER_MEMORY_REGION \
 	_IOW(XVMIO, 0x46, struct xvm_userspace_memory_region)
 
-/* XVM_CREATE_DEVICE: instantiate a device of a registered type. */
+/**
+ * struct xvm_create_device - argument of XVM_CREATE_DEVICE
+ * @type: in: the device type, &enum xvm_device_type
+ * @fd: out: the new device fd
+ * @flags: in: %XVM_CREATE_DEVICE_TEST or 0
+ * @pad: must be zero
+ *
+ * XVM_CREATE_DEVICE instantiates a device of a registered type.
+ */
 struct xvm_create_device {
-	__u32 type;	/* in: XVM_DEV_TYPE_* */
-	__u32 fd;	/* out: device fd */
-	__u32 flags;	/* in: XVM_CREATE_DEVICE_TEST */
+	__u32 type;
+	__u32 fd;
+	__u32 flags;
 	__u32 pad;
 };
 
 #define XVM_CREATE_DEVICE_TEST	(1U << 0)	/* only ask whether the type exists */
 
+/**
+ * enum xvm_device_type - device types of XVM_CREATE_DEVICE
+ * @XVM_DEV_TYPE_TEST: xvm-testdev.ko: bus test device
+ * @XVM_DEV_TYPE_ARM_VGIC_V3: xvm-vgic.ko: GICv3
+ * @XVM_DEV_TYPE_VFIO_MSIX: xvm-msix.ko: MSI-X interposition
+ * @XVM_DEV_TYPE_IOMMU: xvm-iommu.ko: typed IOMMU
+ * @XVM_DEV_TYPE_MAX: one more than the largest type
+ */
 enum xvm_device_type {
-	XVM_DEV_TYPE_TEST = 1,		/* xvm-testdev.ko: bus test device */
-	XVM_DEV_TYPE_ARM_VGIC_V3 = 2,	/* xvm-vgic.ko */
-	XVM_DEV_TYPE_VFIO_MSIX = 3,	/* xvm-msix.ko */
-	XVM_DEV_TYPE_IOMMU = 4,		/* xvm-iommu.ko */
+	XVM_DEV_TYPE_TEST = 1,
+	XVM_DEV_TYPE_ARM_VGIC_V3 = 2,
+	XVM_DEV_TYPE_VFIO_MSIX = 3,
+	XVM_DEV_TYPE_IOMMU = 4,
 	XVM_DEV_TYPE_MAX,
 };
 
-/* Device attributes: KVM's struct kvm_device_attr, field for field. */
+/**
+ * struct xvm_device_attr - argument of XVM_{SET,GET,HAS}_DEVICE_ATTR
+ * @flags: must be zero
+ * @group: attribute group, device-defined
+ * @attr: attribute within @group, group-defined
+ * @addr: userspace address of the attribute's value
+ *
+ * KVM's struct kvm_device_attr, field for field.
+ */
 struct xvm_device_attr {
-	__u32 flags;	/* must be zero */
-	__u32 group;	/* device-defined */
-	__u64 attr;	/* group-defined */
-	__u64 addr;	/* userspace address of the attribute's value */
+	__u32 flags;
+	__u32 group;
+	__u64 attr;
+	__u64 addr;
 };
 
 #define XVM_CREATE_DEVICE	_IOWR(XVMIO, 0xe0, struct xvm_create_device)
@@ -115,9 +146,14 @@ struct xvm_device_attr {
 #define XVM_TESTDEV_GRP_REGION		0	/* attr: region index */
 #define XVM_TESTDEV_GRP_STATS		1	/* attr: XVM_TESTDEV_STAT_* */
 
+/**
+ * struct xvm_testdev_region - value of %XVM_TESTDEV_GRP_REGION
+ * @base: guest physical address, a multiple of 8
+ * @size: bytes: 8 .. 64 KiB, a multiple of 8
+ */
 struct xvm_testdev_region {
-	__u64 base;	/* guest physical address */
-	__u64 size;	/* 8 .. 64 KiB, multiple of 8 */
+	__u64 base;
+	__u64 size;
 };
 
 #define XVM_TESTDEV_MAX_REGIONS		2048
@@ -127,18 +163,26 @@ struct xvm_testdev_region {
 
 /* ioctls on a vCPU fd */
 
-/*
- * XVM_MMIO: perform one guest physical access through the VM's MMIO bus, as
+/**
+ * struct xvm_mmio - one guest physical access, for XVM_MMIO
+ * @addr: guest physical address
+ * @data: write: in; read: out; the value is in the low @len bytes
+ * @len: 1, 2, 4 or 8
+ * @flags: %XVM_MMIO_WRITE for a write, 0 for a read
+ * @result: out: %XVM_MMIO_HANDLED or %XVM_MMIO_UNHANDLED
+ * @reserved: must be zero
+ *
+ * XVM_MMIO performs one guest physical access through the VM's MMIO bus, as
  * the vCPU would.  The access must lie wholly inside one region; otherwise,
- * or when the device declines it, result is XVM_MMIO_UNHANDLED and the VMM
- * emulates the access itself.  data holds the value in its low len bytes.
+ * or when the device declines it, @result is %XVM_MMIO_UNHANDLED and the VMM
+ * emulates the access itself.
  */
 struct xvm_mmio {
 	__u64 addr;
-	__u64 data;	/* write: in; read: out */
-	__u32 len;	/* 1, 2, 4 or 8 */
-	__u32 flags;	/* XVM_MMIO_WRITE */
-	__u32 result;	/* out: XVM_MMIO_HANDLED or XVM_MMIO_UNHANDLED */
+	__u64 data;
+	__u32 len;
+	__u32 flags;
+	__u32 result;
 	__u32 reserved;
 };
 
@@ -148,11 +192,19 @@ struct xvm_mmio {
 
 #define XVM_MMIO		_IOWR(XVMIO, 0x80, struct xvm_mmio)
 
-/* XVM_MMIO_BATCH: up to XVM_MMIO_BATCH_MAX accesses, in order. */
+/**
+ * struct xvm_mmio_batch - several accesses, for XVM_MMIO_BATCH
+ * @accesses: userspace address of an array of @count &struct xvm_mmio
+ * @count: number of accesses, 0 .. %XVM_MMIO_BATCH_MAX
+ * @done: out: accesses performed
+ * @reserved: must be zero
+ *
+ * XVM_MMIO_BATCH performs up to %XVM_MMIO_BATCH_MAX accesses, in order.
+ */
 struct xvm_mmio_batch {
-	__u64 accesses;	/* userspace address of struct xvm_mmio[count] */
+	__u64 accesses;
 	__u32 count;
-	__u32 done;	/* out: accesses performed */
+	__u32 done;
 	__u64 reserved;
 };
 
@@ -165,23 +217,45 @@ struct xvm_mmio_batch {
  */
 #define XVM_EVTCHN_MAX_PORTS	4096
 
+/**
+ * struct xvm_evtchn_op - argument of the ``XVM_EVTCHN_*`` port operations
+ * @port: in/out: the local port
+ * @flags: must be zero unless stated (%XVM_EVTCHN_ALLOC_REMOTE for
+ *	ALLOC_UNBOUND, ``XVM_EVTCHN_EVENTFD_*`` for EVENTFD)
+ * @vcpu_id: BIND_VCPU: the vCPU to notify
+ * @fd: BIND_INTERDOMAIN: the remote VM's fd; ALLOC_UNBOUND with
+ *	%XVM_EVTCHN_ALLOC_REMOTE: the fd of the VM that may bind the port;
+ *	EVENTFD: the eventfd
+ * @remote_port: BIND_INTERDOMAIN: the remote VM's unbound port
+ * @state: STATUS out: &enum xvm_evtchn_state
+ * @status: STATUS out: ``XVM_EVTCHN_STATUS_*`` bits
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * Fields an operation does not use are ignored, except @flags, @pad and
+ * @reserved.
+ */
 struct xvm_evtchn_op {
-	__u32 port;		/* in/out: the local port */
-	__u32 flags;		/* must be zero unless stated */
-	__u32 vcpu_id;		/* BIND_VCPU: the vCPU to notify */
-	/*
-	 * BIND_INTERDOMAIN: the remote VM's fd; ALLOC_UNBOUND with
-	 * XVM_EVTCHN_ALLOC_REMOTE: the fd of the VM that may bind the port;
-	 * EVENTFD: the eventfd.
-	 */
+	__u32 port;
+	__u32 flags;
+	__u32 vcpu_id;
 	__s32 fd;
-	__u32 remote_port;	/* BIND_INTERDOMAIN: the remote VM's unbound port */
-	__u32 state;		/* STATUS out: XVM_EVTCHN_STATE_* */
-	__u32 status;		/* STATUS out: XVM_EVTCHN_STATUS_* bits */
+	__u32 remote_port;
+	__u32 state;
+	__u32 status;
 	__u32 pad;
 	__u64 reserved[2];
 };
 
+/**
+ * enum xvm_evtchn_state - a port's state, as XVM_EVTCHN_STATUS reports it
+ * @XVM_EVTCHN_STATE_FREE: not allocated
+ * @XVM_EVTCHN_STATE_UNBOUND: allocated, not bound (or its interdomain peer
+ *	closed)
+ * @XVM_EVTCHN_STATE_VCPU: bound to a vCPU (XVM_EVTCHN_BIND_VCPU)
+ * @XVM_EVTCHN_STATE_INTERDOMAIN: connected to a port of a VM
+ *	(XVM_EVTCHN_BIND_INTERDOMAIN)
+ */
 enum xvm_evtchn_state {
 	XVM_EVTCHN_STATE_FREE = 0,
 	XVM_EVTCHN_STATE_UNBOUND = 1,
@@ -214,32 +288,47 @@ enum xvm_evtchn_state {
 #define XVM_EVTCHN_RESET		_IO(XVMIO, 0xa9)
 #define XVM_EVTCHN_EVENTFD		_IOW(XVMIO, 0xaa, struct xvm_evtchn_op)
 
-/*
+/**
+ * struct xvm_evtchn_doorbell - argument of XVM_EVTCHN_SET_DOORBELL
+ * @addr: 4-byte aligned guest physical address
+ * @flags: %XVM_EVTCHN_DOORBELL_DISABLE or 0
+ * @pad: must be zero
+ *
  * The doorbell: a 4-byte guest physical register on the MMIO bus; writing a
  * port number to it marks that port pending.  MSI-X delivery targets it.
  */
 struct xvm_evtchn_doorbell {
-	__u64 addr;	/* 4-byte aligned guest physical address */
-	__u32 flags;	/* XVM_EVTCHN_DOORBELL_DISABLE */
+	__u64 addr;
+	__u32 flags;
 	__u32 pad;
 };
 
 #define XVM_EVTCHN_DOORBELL_DISABLE	(1U << 0)
 #define XVM_EVTCHN_SET_DOORBELL	_IOW(XVMIO, 0xab, struct xvm_evtchn_doorbell)
 
-/*
- * XVM_POLL (on a vCPU fd): the SCHEDOP_poll analogue.  Block until one of
- * the listed ports is pending (masked or not), the timeout expires, or a
- * signal arrives.  Returns 1 with port set to the first pending listed port,
- * 0 on timeout, -EINTR on a signal (the struct then holds the absolute
+/**
+ * struct xvm_poll - argument of XVM_POLL
+ * @ports: userspace address of __u32 ports[@nr_ports]
+ * @nr_ports: 1 .. %XVM_POLL_MAX_PORTS
+ * @flags: %XVM_POLL_ABSTIME or 0
+ * @timeout_ns: 0: no timeout; else relative, or with %XVM_POLL_ABSTIME
+ *	absolute on CLOCK_MONOTONIC
+ * @port: out: the first pending listed port
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * XVM_POLL (on a vCPU fd) is the SCHEDOP_poll analogue.  It blocks until one
+ * of the listed ports is pending (masked or not), the timeout expires, or a
+ * signal arrives.  It returns 1 with @port set to the first pending listed
+ * port, 0 on timeout, -EINTR on a signal (the struct then holds the absolute
  * deadline, so re-issuing it keeps the deadline).
  */
 struct xvm_poll {
-	__u64 ports;		/* userspace address of __u32 ports[nr_ports] */
-	__u32 nr_ports;		/* 1 .. XVM_POLL_MAX_PORTS */
-	__u32 flags;		/* XVM_POLL_ABSTIME */
-	__u64 timeout_ns;	/* 0: no timeout; relative, or absolute CLOCK_MONOTONIC */
-	__u32 port;		/* out */
+	__u64 ports;
+	__u32 nr_ports;
+	__u32 flags;
+	__u64 timeout_ns;
+	__u32 port;
 	__u32 pad;
 	__u64 reserved[2];
 };
@@ -301,35 +390,50 @@ struct xvm_poll {
 
 #define XVM_VGIC_SPURIOUS			1023	/* INTID of "nothing" */
 
-/*
+/**
+ * struct xvm_vgic_irq_line - argument of XVM_VGIC_{IRQ,PPI}_LINE
+ * @intid: the interrupt: an SPI or a PPI
+ * @level: 0 or 1
+ * @vcpu_id: the vCPU of a PPI; 0 for an SPI and for XVM_VGIC_PPI_LINE
+ * @flags: must be zero
+ *
  * XVM_VGIC_IRQ_LINE (device fd) drives an interrupt line: an SPI
- * (32 <= intid < NR_IRQS, vcpu_id 0) or the PPI (16 <= intid < 32) of the
- * vCPU vcpu_id.  XVM_VGIC_PPI_LINE (vCPU fd) drives a PPI of that vCPU
- * (vcpu_id must be 0).  level-sensitive: the line follows level;
- * edge-triggered: level 1 makes the interrupt pending, level 0 does nothing.
+ * (32 <= @intid < NR_IRQS, @vcpu_id 0) or the PPI (16 <= @intid < 32) of the
+ * vCPU @vcpu_id.  XVM_VGIC_PPI_LINE (vCPU fd) drives a PPI of that vCPU
+ * (@vcpu_id must be 0).  level-sensitive: the line follows @level;
+ * edge-triggered: @level 1 makes the interrupt pending, @level 0 does nothing.
  */
 struct xvm_vgic_irq_line {
 	__u32 intid;
-	__u32 level;		/* 0 or 1 */
+	__u32 level;
 	__u32 vcpu_id;
-	__u32 flags;		/* must be zero */
+	__u32 flags;
 };
 
 #define XVM_VGIC_IRQ_LINE	_IOW(XVMIO, 0xd0, struct xvm_vgic_irq_line)
 
-/*
- * The CPU interface of a vCPU (vCPU fd ioctls): the ICC_* system registers a
- * VMM traps, as state and operations.  Priorities have 5 bits (32 levels):
- * the low 3 bits of every priority and of pmr read as zero.
+/**
+ * struct xvm_vgic_cpuif - a vCPU's CPU interface, for XVM_VGIC_{GET,SET}_CPUIF
+ * @pmr: ICC_PMR_EL1; 0 after reset (masks everything)
+ * @ctlr: ``XVM_VGIC_CPUIF_*`` bits
+ * @notify_port: event-channel port raised on a deliverable interrupt; 0: none
+ * @rpr: out (SET ignores it): ICC_RPR_EL1, 0xff when idle
+ * @apr: out (SET ignores it): bit n set when priority n << 3 is active
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * The CPU interface of a vCPU (vCPU fd ioctls): the ``ICC_*`` system
+ * registers a VMM traps, as state and operations.  Priorities have 5 bits
+ * (32 levels): the low 3 bits of every priority and of @pmr read as zero.
  */
 struct xvm_vgic_cpuif {
-	__u32 pmr;		/* ICC_PMR_EL1; 0 after reset (masks everything) */
-	__u32 ctlr;		/* XVM_VGIC_CPUIF_* */
-	__u32 notify_port;	/* port raised on a deliverable interrupt; 0: none */
-	__u32 rpr;		/* out (SET ignores it): ICC_RPR_EL1, 0xff when idle */
-	__u32 apr;		/* out (SET ignores it): bit n = priority n << 3 active */
-	__u32 pad;		/* must be zero */
-	__u64 reserved[2];	/* must be zero */
+	__u32 pmr;
+	__u32 ctlr;
+	__u32 notify_port;
+	__u32 rpr;
+	__u32 apr;
+	__u32 pad;
+	__u64 reserved[2];
 };
 
 #define XVM_VGIC_CPUIF_IGRPEN0		(1U << 0)	/* ICC_IGRPEN0_EL1.Enable */
@@ -337,44 +441,59 @@ struct xvm_vgic_cpuif {
 #define XVM_VGIC_CPUIF_EOIMODE		(1U << 2)	/* ICC_CTLR_EL1.EOImode */
 #define XVM_VGIC_CPUIF_CTLR_ALL		0x7U
 
-/*
+/**
+ * struct xvm_vgic_ack - argument of XVM_VGIC_ACK and XVM_VGIC_HPPIR
+ * @group: in: 0 or 1
+ * @intid: out: the interrupt, or %XVM_VGIC_SPURIOUS
+ * @priority: out: its priority (0xff for spurious)
+ * @pad: must be zero
+ *
  * XVM_VGIC_ACK: ICC_IAR0/1_EL1.  Acknowledges the highest-priority
  * deliverable interrupt of the vCPU (enabled, pending, not active, its group
  * enabled in GICD_CTLR and in ctlr, priority below pmr and the running
- * priority) if it belongs to group; otherwise intid = XVM_VGIC_SPURIOUS.
+ * priority) if it belongs to @group; otherwise @intid = %XVM_VGIC_SPURIOUS.
  * XVM_VGIC_HPPIR: ICC_HPPIR0/1_EL1, the highest-priority ready interrupt
  * of an enabled group, whatever pmr and the running priority, without
  * acknowledging it.
  */
 struct xvm_vgic_ack {
-	__u32 group;		/* in: 0 or 1 */
-	__u32 intid;		/* out */
-	__u32 priority;		/* out: its priority (0xff for spurious) */
-	__u32 pad;		/* must be zero */
+	__u32 group;
+	__u32 intid;
+	__u32 priority;
+	__u32 pad;
 };
 
-/*
- * XVM_VGIC_EOI: ICC_EOIR0/1_EL1 (flags 0): drops the running priority and,
- * unless ctlr has EOIMODE, deactivates intid.  With XVM_VGIC_EOI_DIR it is
- * ICC_DIR_EL1: deactivates intid only.
+/**
+ * struct xvm_vgic_eoi - argument of XVM_VGIC_EOI
+ * @intid: the interrupt, below 1024
+ * @flags: %XVM_VGIC_EOI_DIR or 0
+ *
+ * XVM_VGIC_EOI: ICC_EOIR0/1_EL1 (@flags 0): drops the running priority and,
+ * unless ctlr has EOIMODE, deactivates @intid.  With %XVM_VGIC_EOI_DIR it is
+ * ICC_DIR_EL1: deactivates @intid only.
  */
 struct xvm_vgic_eoi {
-	__u32 intid;		/* < 1024 */
-	__u32 flags;		/* XVM_VGIC_EOI_DIR */
+	__u32 intid;
+	__u32 flags;
 };
 
 #define XVM_VGIC_EOI_DIR		(1U << 0)
 
-/*
- * XVM_VGIC_SGI: ICC_SGI0R_EL1 (group 0) or ICC_SGI1R_EL1 (group 1): value
+/**
+ * struct xvm_vgic_sgi - argument of XVM_VGIC_SGI
+ * @value: the register value, in ICC_SGI1R_EL1's layout
+ * @group: 0 (ICC_SGI0R_EL1) or 1 (ICC_SGI1R_EL1)
+ * @pad: must be zero
+ *
+ * XVM_VGIC_SGI: ICC_SGI0R_EL1 (group 0) or ICC_SGI1R_EL1 (group 1): @value
  * in the register's layout (TargetList [15:0], Aff1 [23:16], INTID [27:24],
  * Aff2 [39:32], IRM [40], RS [47:44], Aff3 [55:48]).  A group-0 request
  * only raises group-0 SGIs.
  */
 struct xvm_vgic_sgi {
 	__u64 value;
-	__u32 group;		/* 0 or 1 */
-	__u32 pad;		/* must be zero */
+	__u32 group;
+	__u32 pad;
 };
 
 #define XVM_VGIC_GET_CPUIF	_IOR(XVMIO, 0xc0, struct xvm_vgic_cpuif)
@@ -410,38 +529,54 @@ struct xvm_vgic_sgi {
 #define XVM_IOMMU_INFO_GROUPS_KEPT	9	/* groups the driver would not take back */
 #define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_GROUPS_KEPT
 
-/*
+/**
+ * struct xvm_iommu_attach - value of %XVM_IOMMU_CTRL_ATTACH
+ * @segment: PCI domain
+ * @bus: PCI bus
+ * @devfn: (slot << 3) | function
+ * @flags: ``XVM_IOMMU_ATTACH_*`` bits
+ * @reserved: must be zero
+ *
  * XVM_IOMMU_CTRL_ATTACH: claim the DMA ownership of the device's IOMMU group
  * (refused with EPERM while a driver other than vfio-pci/pci-stub is bound or
  * a VFIO container or another owner holds it, EBUSY while a foreign domain is
  * attached) and attach the group to this device's domain.  Needs
- * CAP_SYS_RAWIO.  XVM_IOMMU_ATTACH_MIRROR_SLOTS maps every memory slot at
+ * CAP_SYS_RAWIO.  %XVM_IOMMU_ATTACH_MIRROR_SLOTS maps every memory slot at
  * dfn == gfn and keeps the mapping in step with slot changes.
  */
 struct xvm_iommu_attach {
-	__u16 segment;		/* PCI domain */
+	__u16 segment;
 	__u8 bus;
-	__u8 devfn;		/* (slot << 3) | function */
-	__u32 flags;		/* XVM_IOMMU_ATTACH_* */
+	__u8 devfn;
+	__u32 flags;
 	__u64 reserved[3];
 };
 
 #define XVM_IOMMU_ATTACH_MIRROR_SLOTS	(1U << 0)
 #define XVM_IOMMU_ATTACH_FLAGS_ALL	XVM_IOMMU_ATTACH_MIRROR_SLOTS
 
-/*
- * XVM_IOMMU_MAP: pin count frames and map them at dfn .. dfn + count - 1.
- * The source is either guest frames (XVM_IOMMU_MAP_SRC_GFN: gfn, inside one
- * memory slot) or a page-aligned user address (XVM_IOMMU_MAP_SRC_UADDR:
- * uaddr); the other source field must be zero.
+/**
+ * struct xvm_iommu_map - argument of XVM_IOMMU_MAP
+ * @flags: ``XVM_IOMMU_MAP_*`` bits
+ * @pad: must be zero
+ * @dfn: first device frame of the mapping
+ * @count: frames
+ * @gfn: with %XVM_IOMMU_MAP_SRC_GFN: first guest frame; else zero
+ * @uaddr: with %XVM_IOMMU_MAP_SRC_UADDR: page-aligned user address; else zero
+ * @reserved: must be zero
+ *
+ * XVM_IOMMU_MAP: pin @count frames and map them at @dfn .. @dfn + @count - 1.
+ * The source is either guest frames (%XVM_IOMMU_MAP_SRC_GFN: @gfn, inside one
+ * memory slot) or a page-aligned user address (%XVM_IOMMU_MAP_SRC_UADDR:
+ * @uaddr); the other source field must be zero.
  */
 struct xvm_iommu_map {
-	__u32 flags;		/* XVM_IOMMU_MAP_* */
+	__u32 flags;
 	__u32 pad;
 	__u64 dfn;
-	__u64 count;		/* frames */
-	__u64 gfn;		/* XVM_IOMMU_MAP_SRC_GFN */
-	__u64 uaddr;		/* XVM_IOMMU_MAP_SRC_UADDR */
+	__u64 count;
+	__u64 gfn;
+	__u64 uaddr;
 	__u64 reserved[2];
 };
 
@@ -451,30 +586,49 @@ struct xvm_iommu_map {
 #define XVM_IOMMU_MAP_SRC_UADDR		(1U << 3)
 #define XVM_IOMMU_MAP_FLAGS_ALL		0xfU
 
-/*
- * XVM_IOMMU_UNMAP: unmap every explicit mapping inside dfn .. dfn + count - 1
- * (ENOENT if there is none or the range cuts one), or with
- * XVM_IOMMU_UNMAP_ALL (dfn and count zero) every explicit mapping.
+/**
+ * struct xvm_iommu_unmap - argument of XVM_IOMMU_UNMAP
+ * @flags: %XVM_IOMMU_UNMAP_ALL or 0
+ * @pad: must be zero
+ * @dfn: first device frame of the range; zero with %XVM_IOMMU_UNMAP_ALL
+ * @count: frames in the range; zero with %XVM_IOMMU_UNMAP_ALL
+ * @unmapped: out: frames unmapped
+ * @reserved: must be zero
+ *
+ * XVM_IOMMU_UNMAP: unmap every explicit mapping inside @dfn .. @dfn +
+ * @count - 1 (ENOENT if there is none or the range cuts one), or with
+ * %XVM_IOMMU_UNMAP_ALL (@dfn and @count zero) every explicit mapping.
  */
 struct xvm_iommu_unmap {
-	__u32 flags;		/* XVM_IOMMU_UNMAP_ALL */
+	__u32 flags;
 	__u32 pad;
 	__u64 dfn;
 	__u64 count;
-	__u64 unmapped;		/* out: frames unmapped */
+	__u64 unmapped;
 	__u64 reserved[2];
 };
 
 #define XVM_IOMMU_UNMAP_ALL		(1U << 0)
 
-/* XVM_IOMMU_TRANSLATE: what the IOMMU does with one device frame. */
+/**
+ * struct xvm_iommu_translate - argument of XVM_IOMMU_TRANSLATE
+ * @dfn: in: the device frame
+ * @flags: out: ``XVM_IOMMU_XLATE_*`` bits; zero on input
+ * @pad: must be zero
+ * @mfn: out: host frame, with %XVM_IOMMU_XLATE_MFN; zero on input
+ * @map_dfn: out: first frame of the mapping holding @dfn; zero on input
+ * @map_count: out: frames in that mapping; zero on input
+ * @reserved: must be zero
+ *
+ * XVM_IOMMU_TRANSLATE: what the IOMMU does with one device frame.
+ */
 struct xvm_iommu_translate {
-	__u64 dfn;		/* in */
-	__u32 flags;		/* out: XVM_IOMMU_XLATE_* */
+	__u64 dfn;
+	__u32 flags;
 	__u32 pad;
-	__u64 mfn;		/* out: host frame, with XVM_IOMMU_XLATE_MFN */
-	__u64 map_dfn;		/* out: first frame of the mapping holding dfn */
-	__u64 map_count;	/* out: frames in that mapping */
+	__u64 mfn;
+	__u64 map_dfn;
+	__u64 map_count;
 	__u64 reserved[2];
 };
 
@@ -507,30 +661,58 @@ struct xvm_iommu_translate {
 #define XVM_MSIX_GRP_VECTOR	5	/* attr vector, get: struct xvm_msix_vector_state */
 #define XVM_MSIX_GRP_STATS	6	/* attr XVM_MSIX_STAT_*, get: __u64 */
 
-/* The VFIO group that proves ownership, and the function's address. */
+/**
+ * struct xvm_msix_attach - value of %XVM_MSIX_GRP_ATTACH
+ * @group_fd: an open VFIO group (/dev/vfio/N)
+ * @flags: must be zero
+ * @segment: PCI domain
+ * @bus: PCI bus
+ * @devfn: PCI_DEVFN(slot, function)
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * The VFIO group that proves ownership, and the function's address.
+ */
 struct xvm_msix_attach {
-	__s32 group_fd;		/* an open VFIO group (/dev/vfio/N) */
-	__u32 flags;		/* must be zero */
-	__u32 segment;		/* PCI domain */
+	__s32 group_fd;
+	__u32 flags;
+	__u32 segment;
 	__u8 bus;
-	__u8 devfn;		/* PCI_DEVFN(slot, function) */
+	__u8 devfn;
 	__u16 pad;
 	__u64 reserved[2];
 };
 
-/* What the interposer read from the device's own MSI-X capability. */
+/**
+ * struct xvm_msix_info - value of %XVM_MSIX_GRP_INFO
+ * @segment: PCI domain of the attached function
+ * @bus: its PCI bus
+ * @devfn: its PCI_DEVFN(slot, function)
+ * @cap_offset: offset of the MSI-X capability in config space
+ * @nr_vectors: table size, in vectors
+ * @table_bir: BAR holding the table
+ * @table_offset: offset of the table in its BAR
+ * @table_size: bytes: @nr_vectors * 16
+ * @pba_bir: BAR holding the PBA
+ * @pba_offset: offset of the PBA in its BAR
+ * @pba_size: bytes: 8 per 64 vectors
+ * @pad: zero
+ * @reserved: zero
+ *
+ * What the interposer read from the device's own MSI-X capability.
+ */
 struct xvm_msix_info {
 	__u32 segment;
 	__u8 bus;
 	__u8 devfn;
-	__u16 cap_offset;	/* of the MSI-X capability in config space */
-	__u32 nr_vectors;	/* table size */
+	__u16 cap_offset;
+	__u32 nr_vectors;
 	__u32 table_bir;
-	__u32 table_offset;	/* in its BAR */
-	__u32 table_size;	/* bytes: nr_vectors * 16 */
+	__u32 table_offset;
+	__u32 table_size;
 	__u32 pba_bir;
-	__u32 pba_offset;	/* in its BAR */
-	__u32 pba_size;		/* bytes: 8 per 64 vectors */
+	__u32 pba_offset;
+	__u32 pba_size;
 	__u32 pad;
 	__u64 reserved[2];
 };
@@ -542,14 +724,25 @@ struct xvm_msix_info {
 #define XVM_MSIX_CTRL_WORD	0	/* __u16: the capability's Message Control */
 #define XVM_MSIX_CTRL_RESET	1	/* set, no value: back to the reset state */
 
-/* One vector, as the guest programmed it. */
+/**
+ * struct xvm_msix_vector_state - value of %XVM_MSIX_GRP_VECTOR
+ * @addr: message address as written
+ * @data: message data as written
+ * @ctrl: vector control: PCI_MSIX_ENTRY_CTRL_MASKBIT
+ * @msg_addr: the address delivery uses (latched at unmask)
+ * @msg_data: the data delivery uses (latched at unmask)
+ * @flags: ``XVM_MSIX_VECTOR_*`` bits
+ * @reserved: zero
+ *
+ * One vector, as the guest programmed it.
+ */
 struct xvm_msix_vector_state {
-	__u64 addr;		/* message address as written */
-	__u32 data;		/* message data as written */
-	__u32 ctrl;		/* vector control: PCI_MSIX_ENTRY_CTRL_MASKBIT */
-	__u64 msg_addr;		/* what delivery uses (latched at unmask) */
+	__u64 addr;
+	__u32 data;
+	__u32 ctrl;
+	__u64 msg_addr;
 	__u32 msg_data;
-	__u32 flags;		/* XVM_MSIX_VECTOR_* */
+	__u32 flags;
 	__u64 reserved[2];
 };
 
