@@ -67,6 +67,8 @@
  *
  * XVM_SET_USER_MEMORY_REGION creates, moves or deletes a memory slot
  * (guest physical range -> userspace address), as KVM_SET_USER_MEMORY_REGION.
+ * A delete still checks @slot, @flags, @reserved and the alignment of
+ * @guest_phys_addr and @userspace_addr, as KVM does.
  */
 struct xvm_userspace_memory_region {
 	__u32 slot;
@@ -222,11 +224,13 @@ struct xvm_mmio_batch {
  * @port: in/out: the local port
  * @flags: must be zero unless stated (%XVM_EVTCHN_ALLOC_REMOTE for
  *	ALLOC_UNBOUND, ``XVM_EVTCHN_EVENTFD_*`` for EVENTFD)
- * @vcpu_id: BIND_VCPU: the vCPU to notify
+ * @vcpu_id: BIND_VCPU: the vCPU to notify; STATUS out: the vCPU the port
+ *	notifies, 0 if none
  * @fd: BIND_INTERDOMAIN: the remote VM's fd; ALLOC_UNBOUND with
  *	%XVM_EVTCHN_ALLOC_REMOTE: the fd of the VM that may bind the port;
  *	EVENTFD: the eventfd
- * @remote_port: BIND_INTERDOMAIN: the remote VM's unbound port
+ * @remote_port: BIND_INTERDOMAIN: the remote VM's unbound port; STATUS out:
+ *	the peer's port of an interdomain port, else 0
  * @state: STATUS out: &enum xvm_evtchn_state
  * @status: STATUS out: ``XVM_EVTCHN_STATUS_*`` bits
  * @pad: must be zero
