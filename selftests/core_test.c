@@ -518,6 +518,35 @@ TEST_F(vm, memslot_delete_move_modify)
 					 UA(self, 20)), EINVAL);
 }
 
+/*
+ * A delete (memory_size 0) still checks reserved, flags, slot and the page
+ * alignment of both addresses, as KVM does, but not the ranges, nor that
+ * the addresses are the slot's.
+ */
+TEST_F(vm, memslot_delete_checks)
+{
+	struct xvm_userspace_memory_region mem = {
+		.slot = 3, .guest_phys_addr = 0x100000, .memory_size = 0,
+		.userspace_addr = UA(self, 0),
+	};
+	const uint64_t g = 0x100000, ua = UA(self, 0);
+
+	ASSERT_OK(xvm_set_memory_region(self->vm, 3, 0, g, 4 * PAGE, ua));
+	mem.reserved[1] = 1;
+	EXPECT_ERR(ioctl(self->vm, XVM_SET_USER_MEMORY_REGION, &mem), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 3, 0x2, g, 0, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 3 + 256, 0, g, 0, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 3, 0, g + 8, 0, ua), EINVAL);
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 3, 0, g, 0, ua + 8), EINVAL);
+	/* the slot survived the refused deletes */
+	EXPECT_ERR(xvm_set_memory_region(self->vm, 4, 0, g, PAGE, UA(self, 8)),
+		   EEXIST);
+	/* aligned addresses that are not the slot's, even out of range: ok */
+	EXPECT_OK(xvm_set_memory_region(self->vm, 3, XVM_MEM_READONLY,
+					1ULL << 52, 0, KERNEL_ADDR));
+	EXPECT_OK(xvm_set_memory_region(self->vm, 4, 0, g, PAGE, UA(self, 8)));
+}
+
 TEST_F(vm, memslot_all_256)
 {
 	unsigned int i;

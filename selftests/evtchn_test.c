@@ -367,6 +367,42 @@ TEST_F(ev, bind_vcpu)
 	}
 }
 
+/* STATUS also reports the vCPU a port notifies and an interdomain peer. */
+TEST_F(ev, status_vcpu_and_remote_port)
+{
+	int vm2 = xvm_create_vm(self->xvm, 0);
+	struct xvm_evtchn_op op;
+	uint32_t p, pa, pb;
+
+	ASSERT_LE(0, vm2);
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &p));
+	memset(&op, 0, sizeof(op));
+	op.port = p;
+	op.vcpu_id = 77;	/* outputs: overwritten */
+	op.remote_port = 77;
+	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_STATUS, &op));
+	EXPECT_EQ(0, op.vcpu_id);
+	EXPECT_EQ(0, op.remote_port);
+	ASSERT_OK(xvm_evtchn_bind_vcpu(self->vm, p, 1));
+	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_STATUS, &op));
+	EXPECT_EQ(1, op.vcpu_id);
+	EXPECT_EQ(0, op.remote_port);
+
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	memset(&op, 0, sizeof(op));
+	op.port = pa;
+	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_STATUS, &op));
+	EXPECT_EQ(pb, op.remote_port);
+	/* binding an interdomain port to a vCPU keeps it interdomain */
+	ASSERT_OK(xvm_evtchn_bind_vcpu(self->vm, pa, 1));
+	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_STATUS, &op));
+	EXPECT_EQ(XVM_EVTCHN_STATE_INTERDOMAIN, op.state);
+	EXPECT_EQ(1, op.vcpu_id);
+	EXPECT_EQ(pb, op.remote_port);
+	close(vm2);
+}
+
 TEST_F(ev, send_mask_unmask_clear)
 {
 	uint32_t p = vcpu_port(self->vm, 0);
