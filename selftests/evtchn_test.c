@@ -1632,6 +1632,24 @@ TEST_F(ev, doorbell)
 	EXPECT_TRUE(is_pending(self->vm, p));
 }
 
+/* A device interrupt is for this VM: an interdomain port itself goes pending. */
+TEST_F(ev, doorbell_raises_interdomain_port_locally)
+{
+	int vm2 = xvm_create_vm(self->xvm, 0);
+	uint32_t pa, pb;
+	int h = -1;
+
+	ASSERT_LE(0, vm2);
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
+	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(xvm_set_doorbell(self->vm, DB_ADDR, 0));
+	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR, 4, pa, &h));
+	EXPECT_EQ(1, h);
+	EXPECT_TRUE(is_pending(self->vm, pa));
+	EXPECT_FALSE(is_pending(vm2, pb));
+	close(vm2);
+}
+
 TEST_F(ev, doorbell_errors)
 {
 	struct xvm_evtchn_doorbell db;

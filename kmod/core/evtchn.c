@@ -241,10 +241,12 @@ static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
 }
 
 /**
- * xvm_evtchn_raise_port() - mark an event port of a VM pending, as a send would
+ * xvm_evtchn_raise_port() - mark an event port of a VM pending
  * @vm: the VM
  * @port: the port; nothing happens if it is not bound or already pending
  *
+ * A local raise: an interdomain port goes pending itself, its peer is not
+ * notified (that is what XVM_EVTCHN_SEND does).
  * Raises the port's upcall if it is unmasked and wakes the vCPUs polling
  * it.  Context: any, including hard IRQ; never sleeps.
  */
@@ -837,7 +839,11 @@ static int xvm_evtchn_doorbell_write(struct xvm_vcpu *vcpu,
 
 	if (len != 4)
 		return -EINVAL;
-	xvm_evtchn_send(db->t->vm, val);
+	/*
+	 * A device's interrupt for this VM: the port itself goes pending,
+	 * even an interdomain one (a send would notify its peer VM instead).
+	 */
+	xvm_evtchn_raise(db->t->vm, val);
 	return 0;
 }
 
