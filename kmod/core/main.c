@@ -62,6 +62,17 @@ static const struct file_operations xvm_chardev_fops = {
 	.llseek		= noop_llseek,
 };
 
+/*
+ * A dynamic minor: include/linux/miscdevice.h and
+ * Documentation/admin-guide/devices.txt reserve no misc minor for xvm, and
+ * taking an unreserved fixed one could collide with another driver. So there
+ * is no "devname:" alias either: with one, depmod writes a modules.devname
+ * entry and `kmod static-nodes` makes systemd create /dev/xvm at boot with a
+ * number (10:255, MISC_DYNAMIC_MINOR) that is not the one misc_register()
+ * gives, and every open of that stale node fails with ENODEV. The module is
+ * loaded at boot by modules-load.d instead, and udev (60-xvm.rules) gives the
+ * node devtmpfs creates its group and mode.
+ */
 static struct miscdevice xvm_dev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "xvm",
@@ -99,5 +110,3 @@ MODULE_AUTHOR("xvm developers");
 MODULE_VERSION(XVM_VERSION);
 MODULE_DESCRIPTION("xvm: in-kernel virtualization services for userspace VMMs");
 MODULE_LICENSE("GPL");
-MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
-MODULE_ALIAS("devname:xvm");
