@@ -24,6 +24,8 @@
 # Progress goes to stderr; the one-line result to stdout.
 
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -44,18 +46,6 @@ fail() {
 	exit 1
 }
 
-ensure_pkgs() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >&2
-}
-
 # ---- kernel -----------------------------------------------------------------
 if [ -z "${KVER:-}" ]; then
 	if [ -x "$SCRIPT_DIR/kver.sh" ]; then
@@ -68,18 +58,16 @@ fi
 [ -n "$KVER" ] || fail "no Debian kernel with headers (apt-get install linux-headers-amd64)"
 KSRC=/lib/modules/$KVER/build
 [ -e "$KSRC/Makefile" ] || fail "no kernel headers at $KSRC"
-ensure_pkgs dkms openssl kmod make gcc
+xvm_ensure_pkgs dkms openssl kmod make gcc
 
 [ -f "$SRC/dkms.conf" ] || fail "no dkms.conf in $SRC"
 VERSION=$(bash -c 'kernel_source_dir=; dkms_tree=; . "$1" >/dev/null;
 	printf "%s\n" "$PACKAGE_VERSION"' _ "$SRC/dkms.conf")
 [ -n "$VERSION" ] || fail "no PACKAGE_VERSION in $SRC/dkms.conf"
 # The module names, read the way dkms reads them (the file is bash).
-mapfile -t MODULES < <(bash -c 'kernel_source_dir=; dkms_tree=; . "$1" >/dev/null;
-	printf "%s\n" "${BUILT_MODULE_NAME[@]}"' _ "$SRC/dkms.conf")
+mapfile -t MODULES < <(xvm_dkms_conf_list "$SRC/dkms.conf" BUILT_MODULE_NAME)
 [ ${#MODULES[@]} -gt 0 ] || fail "dkms.conf lists no BUILT_MODULE_NAME"
-mapfile -t LOCATIONS < <(bash -c 'kernel_source_dir=; dkms_tree=; . "$1" >/dev/null;
-	printf "%s\n" "${BUILT_MODULE_LOCATION[@]}"' _ "$SRC/dkms.conf")
+mapfile -t LOCATIONS < <(xvm_dkms_conf_list "$SRC/dkms.conf" BUILT_MODULE_LOCATION)
 # The top-level Kbuild builds every kmod/*/ that has a Kbuild: each of them
 # must be listed in dkms.conf, or dkms would silently not install it.
 for kb in "$SRC"/kmod/*/Kbuild; do
@@ -122,26 +110,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$T/src/xvm-$VERSION" "$T/dkms" "$T/install/$KVER" "$T/tmp" "$T/modules"
 
-# Source files: tracked + untracked (not ignored), without build/ and without
-# build artifacts that would make kbuild skip work in the dkms build tree.
-list_sources() {
-	if git -C "$SRC" rev-parse --show-toplevel >/dev/null 2>&1 \
-	   && [ "$(git -C "$SRC" rev-parse --show-toplevel)" = "$SRC" ]; then
-		git -C "$SRC" ls-files -z --cached --others --exclude-standard
-	else
-		(cd "$SRC" && find . -path ./.git -prune -o -type f -printf '%P\0')
-	fi | grep -zvE '^build/|(^|/)\.git/|\.(o|ko|mod|mod\.c|cmd|a|order|symvers)$|(^|/)\.tmp_'
-}
-(cd "$SRC" && list_sources | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
-	cpio -0 -pdm --quiet "$T/src/xvm-$VERSION") || fail "copying $SRC failed"
+# Source files: what a source package holds (scripts/lib.sh).
+xvm_copy_sources "$SRC" "$T/src/xvm-$VERSION" || fail "copying $SRC failed"
 log "copied $(find "$T/src/xvm-$VERSION" -type f | wc -l) files to $T/src/xvm-$VERSION"
 
-# Throwaway signing key: dkms signs for kernels with CONFIG_MODULE_SIG and
-# would otherwise create /var/lib/dkms/mok.key.
-openssl req -new -x509 -nodes -days 2 -subj "/CN=xvm dkms-roundtrip throwaway" \
-	-newkey rsa:2048 -keyout "$T/mok.key" -outform DER -out "$T/mok.der" >/dev/null 2>&1 \
-	|| fail "openssl could not create a throwaway key"
-export mok_signing_key="$T/mok.key" mok_certificate="$T/mok.der" TMPDIR="$T/tmp"
+# Throwaway signing key (never /var/lib/dkms/mok.key).
+xvm_dkms_key "$T" || fail "openssl could not create a throwaway key"
+export TMPDIR="$T/tmp"
 
 DKMS=(dkms --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/install")
 KOPT=(-k "$KVER" --kernelsourcedir "$KSRC")

@@ -156,3 +156,55 @@ xvm_watch_selftests() {
 		xvm_progress "   $label: binary $started/${total:-?} (${name##* }), cases ok $ok, not ok $nok, $((SECONDS - t0))s"
 	done
 }
+
+# ---- packaging helpers (scripts/dkms-roundtrip.sh, scripts/installed-boot.sh)
+
+# xvm_ensure_pkgs PKG...: apt-get install those of PKG that are missing.
+xvm_ensure_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	xvm_info "installing: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+		xvm_die "apt-get update failed; could not install: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >&2 || xvm_die "apt-get install failed for: ${missing[*]}"
+}
+
+# xvm_dkms_conf_list DKMS.CONF ARRAY: the elements of ARRAY (e.g.
+# BUILT_MODULE_NAME) as dkms reads them (the file is bash), one per line.
+xvm_dkms_conf_list() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bash -c 'kernel_source_dir=; dkms_tree=; . "$1" >/dev/null;
+		eval "printf \"%s\\n\" \"\${$2[@]}\""' _ "$1" "$2"
+}
+
+# xvm_copy_sources SRC DST: copy what a source package of SRC holds (git
+# tracked + untracked files, or every file outside a git tree) to DST,
+# without build/ and without build artifacts that would make kbuild skip work.
+xvm_copy_sources() {
+	local src=$1 dst=$2
+	mkdir -p "$dst"
+	(
+		cd "$src" || exit 1
+		if [[ $(git rev-parse --show-toplevel 2>/dev/null) == "$PWD" ]]; then
+			git ls-files -z --cached --others --exclude-standard
+		else
+			find . -path ./.git -prune -o -type f -printf '%P\0'
+		fi | grep -zvE '^build/|(^|/)\.git/|\.(o|ko|mod|mod\.c|cmd|a|order|symvers)$|(^|/)\.tmp_' |
+			while IFS= read -r -d '' f; do [[ -f $f ]] && printf '%s\0' "$f"; done |
+			cpio -0 -pdm --quiet "$dst"
+	)
+}
+
+# xvm_dkms_key DIR: a throwaway module-signing key in DIR, exported as dkms's
+# mok_signing_key/mok_certificate (dkms signs for CONFIG_MODULE_SIG kernels
+# and would otherwise create /var/lib/dkms/mok.key).
+xvm_dkms_key() {
+	openssl req -new -x509 -nodes -days 2 -subj "/CN=xvm throwaway dkms key" \
+		-newkey rsa:2048 -keyout "$1/mok.key" -outform DER -out "$1/mok.der" \
+		>/dev/null 2>&1 || return 1
+	export mok_signing_key=$1/mok.key mok_certificate=$1/mok.der
+}
