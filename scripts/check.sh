@@ -19,6 +19,8 @@
 #                 xvm-fuzz, own boot, ~90 s, random seed (+ clean log) 1 test
 #                 line coverage of kmod/ (gcov, both boots), printed, not counted
 #   5 dkms        scripts/dkms-roundtrip.sh (0/77/else)               1 test
+#   6 installed   make deb (skipped while there is no deb target)     1 test
+#                 scripts/installed-boot.sh on the dpkg -x'd .debs    its counts
 #
 # Logs: build/logs/check/. Environment: KDIR/KVER (main build), XVM_TIMEOUT
 # (guest lane, default 600 s), XVM_DEBUG_TIMEOUT (debug lane, default 900 s),
@@ -420,9 +422,45 @@ stage_dkms() {
 	esac
 }
 
+# ---- installed tree: make deb, dpkg -x into a throwaway root, boot it --------
+# scripts/installed-boot.sh prints one PASS/FAIL/SKIP line per check and
+# "installed-boot: N passed, N failed, N skipped" (selftests included).
+stage_installed() {
+	stage "installed tree (make deb, dpkg -x, fresh boot)"
+	if ! grep -qE '^deb[[:space:]]*:' Makefile; then
+		skip "installed boot: the Makefile has no deb target yet"
+		return 0
+	fi
+	if ! run "$LOGS/deb.log" make --no-print-directory deb; then
+		fail "make deb" "$LOGS/deb.log"
+		return 0
+	fi
+	pass "make deb"
+	local r=$XVM_ROOT/build/installed-root deb line p f s
+	rm -rf "$r"
+	mkdir -p "$r"
+	for deb in build/deb/*.deb; do
+		[[ -f $deb ]] || continue
+		dpkg -x "$deb" "$r" || fail "dpkg -x $deb"
+	done
+	run "$LOGS/installed.log" bash scripts/installed-boot.sh --root "$r" \
+		--kver "$KVER" --log "$LOGS/installed-boot.log" || true
+	grep -E '^(PASS|FAIL|SKIP|selftests) ' "$LOGS/installed.log" | sed 's/^/   /' || true
+	line=$(grep -E '^installed-boot: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' \
+		"$LOGS/installed.log" | tail -n 1) || true
+	if [[ -z $line ]]; then
+		fail "installed boot: no summary line" "$LOGS/installed.log"
+		return 0
+	fi
+	read -r p f s <<<"$(sed -E 's/[^0-9]+/ /g' <<<"$line")"
+	count "$p" "$f" "$s"
+	((f == 0)) || echo "      (full log: $LOGS/installed.log, $LOGS/installed-boot.log)"
+}
+
 stage_deps
 stage_build
 stage_guest
 stage_debug
 stage_dkms
+stage_installed
 finish

@@ -246,6 +246,7 @@ if [[ $selftests != none ]]; then
 		read -r p f s <<<"$counts"
 		npass=$((npass + p)) nfail=$((nfail + f)) nskip=$((nskip + s))
 		echo "selftests on the installed boot: pass=$p fail=$f skip=$s"
+		((p + f + s)) || fail "selftests on the installed boot: none ran (no build/selftests? run make)"
 		((f == 0)) || xvm_strip_cr "$log" | grep -aE '^(not ok|# +(FAIL|not ok))' | head -n 30 >&2 || true
 	else
 		fail "selftests on the installed boot: no XVM-SELFTESTS summary"
