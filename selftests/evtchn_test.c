@@ -70,14 +70,20 @@ static int is_pending(int vm, uint32_t port)
  * sooner.  A kernel that loses the wake-up but re-checks the ports when the
  * timer fires would still return 1 - after the timeout: report that as -2.
  */
-static int wpoll(int vcpu, const uint32_t *ports, uint32_t n, uint32_t *out)
+static int wpoll_flags(int vcpu, const uint32_t *ports, uint32_t n,
+		       uint32_t flags, uint32_t *out)
 {
 	uint64_t t0 = now_ns();
-	int ret = xvm_poll(vcpu, ports, n, LONG_NS, 0, out);
+	int ret = xvm_poll(vcpu, ports, n, LONG_NS, flags, out);
 
 	if (ret == 1 && now_ns() - t0 >= LONG_NS / 2)
 		return -2;
 	return ret;
+}
+
+static int wpoll(int vcpu, const uint32_t *ports, uint32_t n, uint32_t *out)
+{
+	return wpoll_flags(vcpu, ports, n, 0, out);
 }
 
 /* A port bound to vCPU id vcpu, or 0 on failure. */
@@ -483,6 +489,32 @@ TEST_F(ev, interdomain_send_and_close)
 	/* sending on a now-unbound end reaches nobody, and does not fail */
 	EXPECT_OK(xvm_evtchn_send(vm2, pb2));
 	EXPECT_EQ(XVM_EVTCHN_STATE_FREE, st_state(self->vm, pa));
+	close(vm2);
+}
+
+/* XVM_EVTCHN_BIND_PENDING: Xen's bind_interdomain sets the new port pending. */
+TEST_F(ev, interdomain_bind_pending)
+{
+	int vm2 = xvm_create_vm(self->xvm, 0);
+	struct xvm_evtchn_op op;
+	uint32_t pa, pa2, pb;
+
+	ASSERT_LE(0, vm2);
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
+	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa2));
+	memset(&op, 0, sizeof(op));
+	op.fd = self->vm;
+	op.remote_port = pa;
+	op.flags = XVM_EVTCHN_BIND_PENDING << 1;	/* unknown */
+	EXPECT_ERR(ioctl_op(vm2, XVM_EVTCHN_BIND_INTERDOMAIN, &op), EINVAL);
+	op.flags = XVM_EVTCHN_BIND_PENDING;
+	ASSERT_OK(ioctl_op(vm2, XVM_EVTCHN_BIND_INTERDOMAIN, &op));
+	pb = op.port;
+	EXPECT_TRUE(is_pending(vm2, pb));
+	EXPECT_FALSE(is_pending(self->vm, pa));
+	/* Without the flag, as before: the new port is idle. */
+	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa2, &pb));
+	EXPECT_FALSE(is_pending(vm2, pb));
 	close(vm2);
 }
 
@@ -1120,6 +1152,49 @@ TEST_F(ev, poll_unlisted_port_does_not_wake)
 	EXPECT_FALSE(is_pending(self->vm, p));
 }
 
+/*
+ * XVM_POLL_VCPU_EVENTS: as Xen's SCHEDOP_poll, an unmasked event for the
+ * polling vCPU on a port it did not list ends the poll too (vcpu_unblock).
+ */
+TEST_F(ev, poll_vcpu_events_unlisted_port)
+{
+	uint32_t p = vcpu_port(self->vm, 0), q = vcpu_port(self->vm, 0), out = 0;
+	uint32_t other = vcpu_port(self->vm, 1);
+	struct later l = { .delay_ms = 20, .fn = do_send, .vm = self->vm };
+
+	ASSERT_NE(0, p);
+	ASSERT_NE(0, q);
+	ASSERT_NE(0, other);
+	/* Another vCPU's port, or a masked one: no wake-up. */
+	ASSERT_OK(xvm_evtchn_send(self->vm, other));
+	ASSERT_OK(xvm_evtchn_mask(self->vm, q));
+	ASSERT_OK(xvm_evtchn_send(self->vm, q));
+	EXPECT_EQ(0, xvm_poll(self->vcpu[0], &p, 1, 50 * MS,
+			      XVM_POLL_VCPU_EVENTS, &out));
+	/* Unmasking delivers it: the poll ends at once, on q. */
+	ASSERT_OK(xvm_evtchn_unmask(self->vm, q));
+	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &p, 1, 50 * MS,
+			      XVM_POLL_VCPU_EVENTS, &out));
+	EXPECT_EQ(q, out);
+	/* Without the flag, an unlisted port never ends it. */
+	EXPECT_EQ(0, xvm_poll(self->vcpu[0], &p, 1, 50 * MS, 0, &out));
+	ASSERT_OK(xvm_evtchn_clear(self->vm, q));
+	/* An event that arrives while the vCPU sleeps wakes it. */
+	l.port = q;
+	ASSERT_EQ(0, later_start(&l));
+	out = 0;
+	EXPECT_EQ(1, wpoll_flags(self->vcpu[0], &p, 1, XVM_POLL_VCPU_EVENTS,
+				 &out));
+	EXPECT_EQ(q, out);
+	pthread_join(l.t, NULL);
+	EXPECT_EQ(0, l.ret);
+	/* A listed pending port still comes first. */
+	ASSERT_OK(xvm_evtchn_send(self->vm, p));
+	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &p, 1, 50 * MS,
+			      XVM_POLL_VCPU_EVENTS, &out));
+	EXPECT_EQ(p, out);
+}
+
 TEST_F(ev, poll_interdomain_wakes_other_vm)
 {
 	int vm2 = xvm_create_vm(self->xvm, 0);
@@ -1295,7 +1370,7 @@ TEST_F(ev, poll_invalid_args)
 	EXPECT_ERR(ioctl(self->vcpu[0], XVM_POLL, BAD_PTR), EFAULT);
 
 	list[0] = p;
-	po = mk_poll(list, 1, 10 * MS, 1U << 1);
+	po = mk_poll(list, 1, 10 * MS, XVM_POLL_VCPU_EVENTS << 1);
 	EXPECT_ERR(poll_raw(self->vcpu[0], &po), EINVAL);
 	po = mk_poll(list, 1, 10 * MS, 1U << 31);
 	EXPECT_ERR(poll_raw(self->vcpu[0], &po), EINVAL);

@@ -672,6 +672,9 @@ static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 	xa_store(&t->ports, port, p, GFP_KERNEL_ACCOUNT);
 	op->port = port;
 	p = NULL;
+	/* Xen's evtchn_bind_interdomain(): no event sent before is lost. */
+	if (op->flags & XVM_EVTCHN_BIND_PENDING)
+		xvm_evtchn_raise(vm, port);
 out:
 	kfree(p);
 	fdput(f);
@@ -807,7 +810,7 @@ static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
 	}
 }
 
-/* Flags mean something for ALLOC_UNBOUND and EVENTFD only. */
+/* Flags mean something for ALLOC_UNBOUND, BIND_INTERDOMAIN and EVENTFD. */
 static bool xvm_evtchn_op_valid(unsigned int cmd,
 				const struct xvm_evtchn_op *op)
 {
@@ -815,6 +818,8 @@ static bool xvm_evtchn_op_valid(unsigned int cmd,
 		return false;
 	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
 		return !(op->flags & ~XVM_EVTCHN_ALLOC_REMOTE);
+	if (cmd == XVM_EVTCHN_BIND_INTERDOMAIN)
+		return !(op->flags & ~XVM_EVTCHN_BIND_PENDING);
 	return cmd == XVM_EVTCHN_EVENTFD || !op->flags;
 }
 
@@ -987,12 +992,16 @@ long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
 }
 
 /* poll() on a vCPU fd: a port bound to it is pending and unmasked. */
-__poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu)
+/*
+ * The first pending, unmasked port that notifies vcpu, or 0: an event
+ * waiting for delivery to it (Xen's local_events_need_delivery()).
+ */
+u32 xvm_evtchn_vcpu_event(struct xvm_vcpu *vcpu)
 {
 	struct xvm_evtchn_table *t = vcpu->vm->evtchn;
 	struct xvm_evtchn_port *p;
 	unsigned long port;
-	__poll_t mask = 0;
+	u32 found = 0;
 
 	rcu_read_lock();
 	for_each_set_bit(port, t->pending, XVM_EVTCHN_MAX_PORTS) {
@@ -1000,12 +1009,17 @@ __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu)
 			continue;
 		p = xvm_evtchn_port(t, port);
 		if (p && READ_ONCE(p->notify_vcpu) == vcpu->index) {
-			mask = EPOLLIN | EPOLLRDNORM;
+			found = port;
 			break;
 		}
 	}
 	rcu_read_unlock();
-	return mask;
+	return found;
+}
+
+__poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu)
+{
+	return xvm_evtchn_vcpu_event(vcpu) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 int xvm_evtchn_init(struct xvm_vm *vm)

@@ -10,6 +10,7 @@
 
 bool xvm_evtchn_port_valid(struct xvm_vm *vm, u32 port);
 bool xvm_evtchn_pending(struct xvm_vm *vm, u32 port);
+u32 xvm_evtchn_vcpu_event(struct xvm_vcpu *vcpu);
 /* port: the only port polled, or -1 when several are. */
 void xvm_evtchn_poll_begin(struct xvm_vcpu *vcpu, int port);
 void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu);

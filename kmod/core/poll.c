@@ -6,7 +6,9 @@
  * No wake-up is lost: the poller announces itself in the VM's polling
  * bitmap and queues itself on vcpu->wq before it tests the ports, and a
  * raise sets the pending bit before it reads the bitmap (see evtchn.c).
- * Masked ports wake the poller too; that is the point of polling.
+ * Masked ports wake the poller too; that is the point of polling.  With
+ * XVM_POLL_VCPU_EVENTS it also ends, as Xen's do_poll() does through
+ * vcpu_unblock(), when an unmasked port that notifies this vCPU is pending.
  *
  * Timeouts: relative nanoseconds, or absolute CLOCK_MONOTONIC nanoseconds
  * with XVM_POLL_ABSTIME; 0 waits forever.  On a signal the call fails with
@@ -36,9 +38,13 @@ static u32 xvm_poll_find_pending(struct xvm_vm *vm, const u32 *ports, u32 n)
 	return 0;
 }
 
-/* Sleeps until a listed port is pending (returns it), or 0 or -EINTR. */
+/*
+ * Sleeps until a listed port is pending (returns it), or with vcpu_events
+ * until an unmasked port notifying this vCPU is (returns that one): 0 on
+ * timeout, -EINTR.  The upcall of such a port wakes vcpu->wq.
+ */
 static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
-			  ktime_t deadline)
+			  ktime_t deadline, bool vcpu_events)
 {
 	DEFINE_WAIT(wait);
 	long r;
@@ -47,6 +53,8 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	for (;;) {
 		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
 		r = xvm_poll_find_pending(vcpu->vm, ports, n);
+		if (!r && vcpu_events)
+			r = xvm_evtchn_vcpu_event(vcpu);
 		if (r)
 			break;
 		if (signal_pending(current)) {
@@ -79,8 +87,8 @@ long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if ((req.flags & ~XVM_POLL_ABSTIME) || req.pad || req.reserved[0] ||
-	    req.reserved[1])
+	if ((req.flags & ~(XVM_POLL_ABSTIME | XVM_POLL_VCPU_EVENTS)) ||
+	    req.pad || req.reserved[0] || req.reserved[1])
 		return -EINVAL;
 	if (!req.nr_ports || req.nr_ports > XVM_POLL_MAX_PORTS)
 		return -EINVAL;
@@ -106,7 +114,8 @@ long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
 		if (!xvm_evtchn_port_valid(vm, ports[i]))
 			goto out;
 
-	r = xvm_poll_wait(vcpu, ports, req.nr_ports, deadline);
+	r = xvm_poll_wait(vcpu, ports, req.nr_ports, deadline,
+			  req.flags & XVM_POLL_VCPU_EVENTS);
 	if (r > 0) {
 		if (put_user((u32)r, &argp->port))
 			r = -EFAULT;

@@ -222,7 +222,8 @@ struct xvm_mmio_batch {
 /**
  * struct xvm_evtchn_op - argument of the ``XVM_EVTCHN_*`` port operations
  * @port: in/out: the local port
- * @flags: must be zero unless stated (%XVM_EVTCHN_ALLOC_REMOTE for
+ * @flags: must be zero unless stated (%XVM_EVTCHN_BIND_PENDING for
+ *	BIND_INTERDOMAIN, %XVM_EVTCHN_ALLOC_REMOTE for
  *	ALLOC_UNBOUND, ``XVM_EVTCHN_EVENTFD_*`` for EVENTFD)
  * @vcpu_id: BIND_VCPU: the vCPU to notify; STATUS out: the vCPU the port
  *	notifies, 0 if none
@@ -276,6 +277,9 @@ enum xvm_evtchn_state {
 /* XVM_EVTCHN_ALLOC_UNBOUND flags */
 #define XVM_EVTCHN_ALLOC_REMOTE		(1U << 0)	/* only the VM of fd may bind it */
 
+/* XVM_EVTCHN_BIND_INTERDOMAIN flags (no bit shared with another op's flags) */
+#define XVM_EVTCHN_BIND_PENDING		(1U << 1)	/* Xen's: the new port starts pending */
+
 /* XVM_EVTCHN_EVENTFD flags */
 #define XVM_EVTCHN_EVENTFD_NOTIFY	(1U << 0)	/* port -> eventfd, else eventfd -> port */
 #define XVM_EVTCHN_EVENTFD_DEASSIGN	(1U << 1)
@@ -314,10 +318,11 @@ struct xvm_evtchn_doorbell {
  * struct xvm_poll - argument of XVM_POLL
  * @ports: userspace address of __u32 ports[@nr_ports]
  * @nr_ports: 1 .. %XVM_POLL_MAX_PORTS
- * @flags: %XVM_POLL_ABSTIME or 0
+ * @flags: %XVM_POLL_ABSTIME, %XVM_POLL_VCPU_EVENTS, or 0
  * @timeout_ns: 0: no timeout; else relative, or with %XVM_POLL_ABSTIME
  *	absolute on CLOCK_MONOTONIC
- * @port: out: the first pending listed port
+ * @port: out: the first pending listed port (or, with
+ *	%XVM_POLL_VCPU_EVENTS, the unlisted port whose event ended the call)
  * @pad: must be zero
  * @reserved: must be zero
  *
@@ -325,7 +330,10 @@ struct xvm_evtchn_doorbell {
  * of the listed ports is pending (masked or not), the timeout expires, or a
  * signal arrives.  It returns 1 with @port set to the first pending listed
  * port, 0 on timeout, -EINTR on a signal (the struct then holds the absolute
- * deadline, so re-issuing it keeps the deadline).
+ * deadline, so re-issuing it keeps the deadline).  With
+ * %XVM_POLL_VCPU_EVENTS it also returns 1 when a port bound to this vCPU
+ * is pending and unmasked, listed or not (Xen's SCHEDOP_poll, woken by any
+ * event for the vCPU); listed ports still come first.
  */
 struct xvm_poll {
 	__u64 ports;
@@ -339,6 +347,8 @@ struct xvm_poll {
 
 #define XVM_POLL_MAX_PORTS	1024
 #define XVM_POLL_ABSTIME	(1U << 0)
+/* Xen's SCHEDOP_poll: also end on an unmasked event for this vCPU's ports. */
+#define XVM_POLL_VCPU_EVENTS	(1U << 1)
 #define XVM_POLL		_IOWR(XVMIO, 0x90, struct xvm_poll)
 
 /* GICv3 (XVM_DEV_TYPE_ARM_VGIC_V3, xvm-vgic.ko) */
