@@ -52,85 +52,121 @@ static int vgic_check_line(const struct xvm_vgic_irq_line *l)
 	return (l->flags || l->level > 1) ? -EINVAL : 0;
 }
 
+static int vgic_ioctl_get_cpuif(struct xvm_vgic_cpu *c, unsigned int cmd,
+				void *arg)
+{
+	vgic_get_cpuif(c, arg);
+	return 0;
+}
+
+static int vgic_ioctl_set_cpuif(struct xvm_vgic_cpu *c, unsigned int cmd,
+				void *arg)
+{
+	return vgic_set_cpuif(c, arg);
+}
+
+/* ACK acknowledges the highest pending interrupt, HPPIR only reads it. */
+static int vgic_ioctl_ack(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+{
+	struct xvm_vgic_ack *ack = arg;
+
+	if (ack->group > 1 || ack->pad)
+		return -EINVAL;
+	ack->intid = xvm_vgic_ack(c, ack->group, cmd == XVM_VGIC_ACK,
+				  &ack->priority);
+	return 0;
+}
+
+static int vgic_ioctl_eoi(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+{
+	const struct xvm_vgic_eoi *eoi = arg;
+
+	if (eoi->intid > XVM_VGIC_SPURIOUS ||
+	    (eoi->flags & ~XVM_VGIC_EOI_DIR))
+		return -EINVAL;
+	if (eoi->flags & XVM_VGIC_EOI_DIR)
+		xvm_vgic_eoi(c, eoi->intid, false, true);
+	else
+		xvm_vgic_eoi(c, eoi->intid, true,
+			     !(READ_ONCE(c->ctlr) & XVM_VGIC_CPUIF_EOIMODE));
+	return 0;
+}
+
+static int vgic_ioctl_sgi(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+{
+	const struct xvm_vgic_sgi *sgi = arg;
+
+	if (sgi->group > 1 || sgi->pad)
+		return -EINVAL;
+	xvm_vgic_sgi(c, sgi->value, sgi->group);
+	return 0;
+}
+
+static int vgic_ioctl_ppi_line(struct xvm_vgic_cpu *c, unsigned int cmd,
+			       void *arg)
+{
+	const struct xvm_vgic_irq_line *line = arg;
+	int ret = vgic_check_line(line);
+
+	if (ret)
+		return ret;
+	if (line->vcpu_id || line->intid < VGIC_NR_SGIS ||
+	    line->intid >= VGIC_NR_PRIVATE)
+		return -EINVAL;
+	return xvm_vgic_line(c->vgic, c, line->intid, line->level);
+}
+
+union vgic_cpu_ioctl_arg {
+	struct xvm_vgic_cpuif cpuif;
+	struct xvm_vgic_ack ack;
+	struct xvm_vgic_eoi eoi;
+	struct xvm_vgic_sgi sgi;
+	struct xvm_vgic_irq_line line;
+};
+
+/*
+ * The CPU-interface ioctls, as iommufd's op table: the struct's size and
+ * whether it is read and written back come from the command number
+ * (_IOC_SIZE, _IOC_DIR), so each handler sees a checked kernel copy.
+ */
+static const struct {
+	unsigned int cmd;
+	int (*fn)(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg);
+} vgic_cpu_ioctls[] = {
+	{ XVM_VGIC_GET_CPUIF,	vgic_ioctl_get_cpuif },
+	{ XVM_VGIC_SET_CPUIF,	vgic_ioctl_set_cpuif },
+	{ XVM_VGIC_ACK,		vgic_ioctl_ack },
+	{ XVM_VGIC_HPPIR,	vgic_ioctl_ack },
+	{ XVM_VGIC_EOI,		vgic_ioctl_eoi },
+	{ XVM_VGIC_SGI,		vgic_ioctl_sgi },
+	{ XVM_VGIC_PPI_LINE,	vgic_ioctl_ppi_line },
+};
+
 long xvm_vgic_vcpu_ioctl(struct xvm_device *dev, struct xvm_vcpu *vcpu,
 			 unsigned int cmd, unsigned long arg)
 {
 	struct xvm_vgic *vgic = dev->private;
 	void __user *argp = (void __user *)arg;
-	struct xvm_vgic_irq_line line;
-	struct xvm_vgic_cpuif cpuif;
-	struct xvm_vgic_ack ack;
-	struct xvm_vgic_eoi eoi;
-	struct xvm_vgic_sgi sgi;
-	struct xvm_vgic_cpu *c;
+	union vgic_cpu_ioctl_arg buf;
+	unsigned int i, size = _IOC_SIZE(cmd);
 	int ret;
 
-	switch (cmd) {
-	case XVM_VGIC_GET_CPUIF:
-	case XVM_VGIC_SET_CPUIF:
-	case XVM_VGIC_ACK:
-	case XVM_VGIC_HPPIR:
-	case XVM_VGIC_EOI:
-	case XVM_VGIC_SGI:
-	case XVM_VGIC_PPI_LINE:
-		break;
-	default:
+	for (i = 0; i < ARRAY_SIZE(vgic_cpu_ioctls); i++)
+		if (vgic_cpu_ioctls[i].cmd == cmd)
+			break;
+	/* Every command's struct is a member of the union: size fits. */
+	if (i == ARRAY_SIZE(vgic_cpu_ioctls) || size > sizeof(buf))
 		return -ENOTTY;
-	}
 	ret = xvm_vgic_ready(vgic);
 	if (ret)
 		return ret;
-	c = vgic->cpus[vcpu->index];
-
-	switch (cmd) {
-	case XVM_VGIC_GET_CPUIF:
-		vgic_get_cpuif(c, &cpuif);
-		return copy_to_user(argp, &cpuif, sizeof(cpuif)) ? -EFAULT : 0;
-	case XVM_VGIC_SET_CPUIF:
-		if (copy_from_user(&cpuif, argp, sizeof(cpuif)))
-			return -EFAULT;
-		return vgic_set_cpuif(c, &cpuif);
-	case XVM_VGIC_ACK:
-	case XVM_VGIC_HPPIR:
-		if (copy_from_user(&ack, argp, sizeof(ack)))
-			return -EFAULT;
-		if (ack.group > 1 || ack.pad)
-			return -EINVAL;
-		ack.intid = xvm_vgic_ack(c, ack.group, cmd == XVM_VGIC_ACK,
-					 &ack.priority);
-		return copy_to_user(argp, &ack, sizeof(ack)) ? -EFAULT : 0;
-	case XVM_VGIC_EOI:
-		if (copy_from_user(&eoi, argp, sizeof(eoi)))
-			return -EFAULT;
-		if (eoi.intid > XVM_VGIC_SPURIOUS ||
-		    (eoi.flags & ~XVM_VGIC_EOI_DIR))
-			return -EINVAL;
-		if (eoi.flags & XVM_VGIC_EOI_DIR)
-			xvm_vgic_eoi(c, eoi.intid, false, true);
-		else
-			xvm_vgic_eoi(c, eoi.intid, true,
-				     !(READ_ONCE(c->ctlr) &
-				       XVM_VGIC_CPUIF_EOIMODE));
-		return 0;
-	case XVM_VGIC_SGI:
-		if (copy_from_user(&sgi, argp, sizeof(sgi)))
-			return -EFAULT;
-		if (sgi.group > 1 || sgi.pad)
-			return -EINVAL;
-		xvm_vgic_sgi(c, sgi.value, sgi.group);
-		return 0;
-	case XVM_VGIC_PPI_LINE:
-		if (copy_from_user(&line, argp, sizeof(line)))
-			return -EFAULT;
-		ret = vgic_check_line(&line);
-		if (ret)
-			return ret;
-		if (line.vcpu_id || line.intid < VGIC_NR_SGIS ||
-		    line.intid >= VGIC_NR_PRIVATE)
-			return -EINVAL;
-		return xvm_vgic_line(vgic, c, line.intid, line.level);
-	}
-	return -ENOTTY;
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&buf, argp, size))
+		return -EFAULT;
+	ret = vgic_cpu_ioctls[i].fn(vgic->cpus[vcpu->index], cmd, &buf);
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(argp, &buf, size))
+		return -EFAULT;
+	return ret;
 }
 
 long xvm_vgic_dev_ioctl(struct xvm_device *dev, unsigned int cmd,
