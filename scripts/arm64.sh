@@ -1,206 +1,93 @@
 #!/bin/bash
-# Cross-build xvm for arm64 and run the GICv3 selftest in an arm64 guest:
-# qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a57 -accel tcg.
+# Cross-build xvm for arm64 and (unless --build-only) run a command in the
+# arm64 sandbox guest: scripts/sandbox.sh --arch arm64, i.e.
+# qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3 (TCG) with the
+# e1000e and the edu, the same /init and run-selftests as the x86 guest.
 #
-#   scripts/arm64.sh [--timeout S] [--test NAME]...
+#   scripts/arm64.sh [--build-only] [sandbox.sh options] [-- CMD...]
 #
-# 1. Installs (idempotently, with apt) gcc-aarch64-linux-gnu and
-#    qemu-system-arm, and fetches with a private apt configuration (nothing
-#    changes in the host's dpkg architectures) the arm64 packages of the
-#    same Debian kernel ABI as the amd64 build: linux-headers-*-arm64,
-#    linux-image-*-arm64-unsigned and busybox-static, extracted under
-#    $XVM_CACHE/arm64/root.  The headers use the host's (amd64)
-#    linux-kbuild-6.1 and linux-headers-*-common.
-# 2. Builds xvm.ko, xvm-testdev.ko and xvm-vgic.ko from a copy of the tree
-#    (ARCH=arm64, CROSS_COMPILE=aarch64-linux-gnu-), never touching the
-#    x86 objects in kmod/, and the vgic and core selftests as static
-#    aarch64 binaries.
-# 3. Boots the Debian arm64 kernel with a busybox initramfs that loads the
-#    modules and runs the tests (default: vgic_test), prints each test's
-#    kselftest Totals line and exits 0 only if every test passed, within
-#    the hard timeout (default 300 s), with no kernel WARNING/BUG/oops in
-#    the guest log.
+# 1. Installs (idempotently, with apt) gcc-aarch64-linux-gnu,
+#    libc6-dev-arm64-cross and qemu-system-arm, and fetches the arm64
+#    Debian kernel of the host kernel's ABI (scripts/fetch-kernel.sh
+#    --arch arm64: image, modules, headers, busybox; cached).
+# 2. Builds every module from a copy of the tree in build/arm64/src
+#    (ARCH=arm64, CROSS_COMPILE=aarch64-linux-gnu-, W=1 -Werror), never
+#    touching the x86 objects in kmod/, and the userspace (selftests,
+#    bench, xvm-vmm, xvm-fuzz) as static aarch64 binaries into build/arm64.
+# 3. Runs sandbox.sh --arch arm64 with those and the given options (CMD
+#    defaults to run-selftests).
 #
-# Exit status: 0 pass, 1 fail, 77 when the dependencies cannot be had
-# (no root/sudo for apt, or no network), 124 on timeout.
+# Exit: sandbox.sh's status; 1 if a dependency cannot be had or a build
+# fails (never a skip: the arm64 lane of make check must not vanish).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-timeout_s=${XVM_ARM64_TIMEOUT:-300}
-tests=()
-while (($#)); do
-	case $1 in
-	--timeout) timeout_s=$2; shift 2 ;;
-	--test) tests+=("$2"); shift 2 ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) xvm_die "arm64.sh: unknown option $1" ;;
-	esac
-done
-((${#tests[@]})) || tests=(vgic_test)
+build_only=0
+if [[ ${1:-} == --build-only ]]; then
+	build_only=1
+	shift
+fi
+[[ ${1:-} != -h && ${1:-} != --help ]] ||
+	{ sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
 
-skip() { xvm_info "arm64.sh: SKIP: $*"; exit 77; }
+out=$XVM_ROOT/build/arm64
+src=$out/src
+cross=aarch64-linux-gnu-
 
-amd64_kver=$(xvm_kver) || skip "no amd64 Debian kernel (scripts/deps.sh)"
-abi=${amd64_kver%-amd64}		# e.g. 6.1.0-56
-kver=$abi-arm64
-cache=$XVM_CACHE/arm64
-root=$cache/root
-kdir=$root/usr/src/linux-headers-$kver
-image=$root/boot/vmlinuz-$kver
-
-# --- 1. dependencies -------------------------------------------------------
+# --- 1. dependencies ---------------------------------------------------------
 as_root() {
 	if ((EUID == 0)); then "$@"
 	elif command -v sudo >/dev/null; then sudo "$@"
 	else return 1
 	fi
 }
-
 host_pkgs=()
-command -v aarch64-linux-gnu-gcc >/dev/null || host_pkgs+=(gcc-aarch64-linux-gnu)
+command -v ${cross}gcc >/dev/null || host_pkgs+=(gcc-aarch64-linux-gnu)
 [[ -f /usr/aarch64-linux-gnu/lib/libc.a ]] || host_pkgs+=(libc6-dev-arm64-cross)
 command -v qemu-system-aarch64 >/dev/null || host_pkgs+=(qemu-system-arm)
-[[ -d /usr/lib/linux-kbuild-${abi%.*-*} ]] || host_pkgs+=("linux-kbuild-${abi%.*-*}")
-[[ -d /usr/src/linux-headers-$abi-common ]] || host_pkgs+=("linux-headers-$abi-common")
 if ((${#host_pkgs[@]})); then
 	xvm_info "arm64.sh: installing ${host_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root apt-get install -y -qq --no-install-recommends "${host_pkgs[@]}" \
-		>/dev/null || skip "cannot install ${host_pkgs[*]}"
+		>/dev/null || xvm_die "arm64.sh: cannot install ${host_pkgs[*]}"
 fi
+kenv=$("$XVM_ROOT/scripts/fetch-kernel.sh" --arch arm64) ||
+	xvm_die "arm64.sh: cannot fetch the arm64 kernel (see above)"
+eval "$kenv"
 
-if [[ ! -f $kdir/Makefile || ! -f $image || ! -x $root/bin/busybox ]]; then
-	apt_dir=$cache/apt
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-		"$cache/debs" "$root"
-	: >"$apt_dir/status"
-	cat >"$apt_dir/apt.conf" <<-EOF
-		APT::Architecture "arm64";
-		APT::Architectures { "arm64"; };
-		Dir::State::Lists "$apt_dir/lists";
-		Dir::State::status "$apt_dir/status";
-		Dir::Cache "$apt_dir/cache";
-		Debug::NoLocking "true";
-	EOF
-	export APT_CONFIG=$apt_dir/apt.conf
-	xvm_info "arm64.sh: fetching the arm64 kernel $kver and busybox"
-	apt-get update -qq >/dev/null 2>&1 || skip "apt-get update (arm64) failed"
-	(cd "$cache/debs" && apt-get download -qq "linux-headers-$kver" \
-		"linux-image-$kver-unsigned" busybox-static >/dev/null 2>&1) ||
-		skip "cannot download the arm64 packages of $kver"
-	unset APT_CONFIG
-	for deb in "$cache"/debs/*.deb; do
-		dpkg -x "$deb" "$root"
-	done
-	# The headers point at the host's kbuild and common headers.
-	mkdir -p "$root/usr/lib"
-	for dir in /usr/lib/linux-kbuild-*; do
-		ln -sfn "$dir" "$root/usr/lib/$(basename "$dir")"
-	done
-	ln -sfn "/usr/src/linux-headers-$abi-common" \
-		"$root/usr/src/linux-headers-$abi-common"
+# --- 2. build ------------------------------------------------------------------
+mkdir -p "$src"
+rsync -a --delete --exclude=/build/ --exclude=/.git/ \
+	--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
+	--exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
+	--exclude='*.d' --exclude=.tmp_versions/ "$XVM_ROOT/" "$src/"
+xvm_info "arm64.sh: building the modules for $XVM_K_KVER (W=1, -Werror)"
+if ! make -C "$XVM_K_KDIR" M="$src" ARCH=arm64 CROSS_COMPILE=$cross \
+	-j"$(nproc)" W=1 KCFLAGS=-Werror modules >"$out/kbuild.log" 2>&1; then
+	grep -E 'error|warning' "$out/kbuild.log" | head -n 30 >&2 || tail -n 30 "$out/kbuild.log" >&2
+	xvm_die "arm64.sh: module build failed (log: $out/kbuild.log)"
 fi
-[[ -f $kdir/Makefile && -f $image && -x $root/bin/busybox ]] ||
-	xvm_die "arm64.sh: incomplete arm64 tree under $root"
+xvm_info "arm64.sh: building userspace into $out"
+if ! make --no-print-directory -C "$XVM_ROOT" -j"$(nproc)" userspace \
+	CC=${cross}gcc AR=${cross}ar BUILD="$out" >"$out/userspace.log" 2>&1; then
+	tail -n 30 "$out/userspace.log" >&2
+	xvm_die "arm64.sh: userspace build failed (log: $out/userspace.log)"
+fi
+((!build_only)) || exit 0
 
-# --- 2. build ------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/xvm-arm64.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-src=$work/src
-mkdir -p "$src/kmod" "$src/uapi"
-cp -a "$XVM_ROOT/Kbuild" "$src/"
-cp -a "$XVM_ROOT/uapi/linux" "$src/uapi/"
-for d in include compat core testdev vgic; do
-	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude='*.mod*' --exclude='.*.d' "$XVM_ROOT/kmod/$d" "$src/kmod/"
+# --- 3. boot and run -------------------------------------------------------
+args=() cmd=()
+while (($#)); do
+	if [[ $1 == -- ]]; then
+		shift
+		cmd=("$@")
+		break
+	fi
+	args+=("$1")
+	shift
 done
-xvm_info "arm64.sh: building the modules for $kver"
-make -s -C "$kdir" M="$src" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-	KCFLAGS=-Werror modules >"$work/kbuild.log" 2>&1 || {
-	cat "$work/kbuild.log"
-	xvm_die "arm64.sh: module build failed"
-}
-
-cc=aarch64-linux-gnu-gcc
-cflags=(-std=gnu11 -Wall -Wextra -Werror -O2 -pthread -static
-	-I"$XVM_ROOT/uapi" -I"$XVM_ROOT/userspace/lib" -I"$XVM_ROOT/selftests"
-	-isystem "$XVM_HARNESS_DIR")
-[[ -f $XVM_HARNESS_DIR/kselftest_harness.h ]] || "$XVM_ROOT/scripts/deps.sh"
-printf '%s\n' '#include <stdio.h>' \
-	'__attribute__((constructor)) static void xvm_linebuf(void)' \
-	'{ setvbuf(stdout, NULL, _IOLBF, 0); }' >"$work/linebuf.c"
-mkdir -p "$work/initramfs/bin" "$work/initramfs/xvm"
-for t in vgic_test core_test "${tests[@]}"; do
-	[[ -x $work/initramfs/xvm/$t ]] && continue
-	$cc "${cflags[@]}" -o "$work/initramfs/xvm/$t" "$XVM_ROOT/selftests/$t.c" \
-		"$XVM_ROOT"/userspace/lib/*.c "$work/linebuf.c"
-done
-
-# --- 3. boot and run ----------------------------------------------------------
-ird=$work/initramfs
-cp "$root/bin/busybox" "$ird/bin/busybox"
-for m in core/xvm.ko testdev/xvm-testdev.ko vgic/xvm-vgic.ko; do
-	cp "$src/kmod/$m" "$ird/xvm/"
-done
-cat >"$ird/init" <<EOF
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t devtmpfs devtmpfs /dev
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-exec </dev/console >/dev/console 2>&1
-rc=0
-for m in xvm xvm-testdev xvm-vgic; do
-	insmod /xvm/\$m.ko || { echo "XVM-MODULE-LOAD-FAILED: \$m"; rc=1; }
-done
-if [ \$rc = 0 ]; then
-	for t in ${tests[*]}; do
-		echo "XVM-ARM64-RUN: \$t"
-		/xvm/\$t || rc=1
-	done
-fi
-for m in xvm-vgic xvm-testdev xvm; do
-	rmmod \$m || { echo "XVM-MODULE-UNLOAD-FAILED: \$m"; rc=1; }
-done
-echo XVM-DMESG-BEGIN
-dmesg
-echo XVM-DMESG-END
-echo "XVM-EXIT-STATUS=\$rc"
-echo XVM-DONE
-poweroff -f
-EOF
-chmod +x "$ird/init"
-(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
-
-log=$XVM_ROOT/build/logs/arm64-$(date +%Y%m%d-%H%M%S)-$$.log
-mkdir -p "$(dirname "$log")"
-xvm_info "arm64.sh: booting $kver (log: $log)"
-status=0
-timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
-	-M virt,gic-version=3 -cpu cortex-a57 -accel tcg -smp 2 -m 1G \
-	-nographic -no-reboot -kernel "$image" -initrd "$work/initrd.gz" \
-	-append "console=ttyAMA0 panic=-1 loglevel=4" </dev/null >"$log" 2>&1 ||
-	status=$?
-if ((status == 124 || status == 137)); then
-	tail -n 40 "$log"
-	xvm_info "arm64.sh: FAIL: timeout after ${timeout_s}s"
-	exit 124
-fi
-
-xvm_strip_cr "$log" | grep -E '^# Totals:|XVM-ARM64-RUN|^not ok|GICv3: [0-9]+ SPIs' || true
-rc=$(xvm_marker "$log" XVM-EXIT-STATUS)
-bad=0
-if ! xvm_scan_log "$log"; then
-	xvm_info "arm64.sh: FAIL: kernel warnings in the guest log"
-	bad=1
-fi
-if [[ $rc != 0 ]] || ! xvm_strip_cr "$log" | grep -q XVM-DONE; then
-	tail -n 40 "$log"
-	xvm_info "arm64.sh: FAIL: exit status ${rc:-none}"
-	bad=1
-fi
-((bad)) && exit 1
-xvm_info "arm64.sh: PASS ($kver, qemu-system-aarch64 virt,gic-version=3)"
-exit 0
+((${#cmd[@]})) || cmd=(run-selftests)
+exec "$XVM_ROOT/scripts/sandbox.sh" --arch arm64 --kernel "$XVM_K_IMAGE" \
+	--vfio-root "$XVM_K_MODROOT" --busybox "$XVM_K_BUSYBOX" \
+	--modules "$src/kmod" --build "$out" "${args[@]}" -- "${cmd[@]}"

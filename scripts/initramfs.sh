@@ -9,9 +9,17 @@
 #                        'none' for no xvm modules -> /lib/modules/xvm/
 #   --kunit              include xvm-kunit.ko too (the KUnit tests, which
 #                        run when it loads); left out otherwise, even if built
-#   --vfio-kver KVER     take the VFIO modules from /lib/modules/KVER
-#                        (default: scripts/kver.sh)    -> /lib/modules/vfio/
-#   --no-vfio-modules    no VFIO modules (the kernel has VFIO built in)
+#   --vfio-kver KVER     take the kernel's modules (VFIO...) from /lib/modules/KVER
+#                        (default: scripts/kver.sh)    -> /lib/modules/kernel/
+#   --vfio-root DIR      the same from a module root DIR (a lib/modules/KVER
+#                        tree, e.g. of a kernel scripts/fetch-kernel.sh fetched)
+#   --kernel-modules M   modules to take from that tree, with what they depend
+#                        on (modinfo), loaded by /init in that order (default
+#                        "vfio_iommu_type1 vfio-pci"; a module not in the tree
+#                        is taken to be built in)
+#   --no-vfio-modules    no modules from the kernel's tree (VFIO is built in)
+#   --busybox FILE       static busybox (default: the host's); for a foreign arch
+#   --env NAME=VALUE     exported by /init to the command (repeatable)
 #   --build DIR          userspace build dir (default: build/): bin/, selftests/,
 #                        bench/ -> /opt/xvm/{bin,selftests,bench}
 #   --extra DIR          copied to /extra
@@ -24,14 +32,19 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-out='' moddir=$XVM_ROOT/kmod vfio_kver='' no_vfio=0 build=$XVM_ROOT/build extra=''
-interactive=0 no_unload=0 gcov=0 kunit=0
+out='' moddir=$XVM_ROOT/kmod vfio_kver='' vfio_root='' no_vfio=0 build=$XVM_ROOT/build extra=''
+interactive=0 no_unload=0 gcov=0 kunit=0 busybox='' kmods='vfio_iommu_type1 vfio-pci'
+envs=()
 while (($#)); do
 	case $1 in
 	-o) out=$2; shift 2 ;;
 	--modules) moddir=$2; shift 2 ;;
 	--kunit) kunit=1; shift ;;
 	--vfio-kver) vfio_kver=$2; shift 2 ;;
+	--vfio-root) vfio_root=$2; shift 2 ;;
+	--kernel-modules) kmods=$2; shift 2 ;;
+	--busybox) busybox=$2; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
 	--no-vfio-modules) no_vfio=1; shift ;;
 	--build) build=$2; shift 2 ;;
 	--extra) extra=$2; shift 2 ;;
@@ -44,19 +57,24 @@ while (($#)); do
 done
 [[ -n $out ]] || xvm_die "initramfs.sh: -o FILE is required"
 
-busybox=$(command -v busybox || true)
-[[ -n $busybox ]] || xvm_die "busybox not found (package busybox-static)"
-if ldd "$busybox" >/dev/null 2>&1; then
-	xvm_die "$busybox is not static (install busybox-static)"
+if [[ -z $busybox ]]; then
+	busybox=$(command -v busybox || true)
+	[[ -n $busybox ]] || xvm_die "busybox not found (package busybox-static)"
+	if ldd "$busybox" >/dev/null 2>&1; then
+		xvm_die "$busybox is not static (install busybox-static)"
+	fi
 fi
+[[ -x $busybox ]] || xvm_die "busybox $busybox not found"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/xvm-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,etc,root,extra} \
-	"$stage"/lib/modules/{xvm,vfio} "$stage"/opt/xvm/{bin,selftests,bench}
+	"$stage"/lib/modules/{xvm,kernel} "$stage"/opt/xvm/{bin,selftests,bench}
 
 cp "$busybox" "$stage/bin/busybox"
-for applet in $("$busybox" --list); do
+# The applet list of the host's busybox (a foreign one cannot run here).
+bb_host=$(command -v busybox || echo "$busybox")
+for applet in $("$bb_host" --list); do
 	[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
 done
 install -m 0755 "$XVM_ROOT/scripts/guest-init" "$stage/init"
@@ -78,22 +96,45 @@ if [[ $moddir != none ]]; then
 	done < <(find "$moddir" -name '*.ko' -type f -print0)
 fi
 
-# VFIO modules from the Debian tree, decompressed.
+# Modules of the kernel's own tree (VFIO...), decompressed, with their
+# dependencies (modinfo's depends=, which works for any architecture) before
+# them: /lib/modules/kernel/order lists the load order.
+declare -A ko_path=() ko_seen=()
+kmod_order=()
+add_kmod() {
+	local n=${1//-/_} src dst d
+	[[ -z ${ko_seen[$n]:-} ]] || return 0
+	ko_seen[$n]=1
+	src=${ko_path[$n]:-}
+	[[ -n $src ]] || return 0 # built in
+	dst=$stage/lib/modules/kernel/$n.ko
+	case $src in
+	*.xz) xz -dc "$src" >"$dst" ;;
+	*.zst) zstd -qdc "$src" >"$dst" ;;
+	*.gz) gzip -dc "$src" >"$dst" ;;
+	*) cp "$src" "$dst" ;;
+	esac
+	for d in $(modinfo -F depends "$dst" | tr , ' '); do
+		add_kmod "$d"
+	done
+	kmod_order+=("$n")
+}
 if ((!no_vfio)); then
-	[[ -n $vfio_kver ]] || vfio_kver=$(xvm_kver)
-	mdir=/lib/modules/$vfio_kver
-	for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-		src=$(find "$mdir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" 2>/dev/null | head -n 1)
-		[[ -n $src ]] || continue
-		dst=$stage/lib/modules/vfio/$m.ko
-		case $src in
-		*.xz) xz -dc "$src" >"$dst" ;;
-		*.zst) zstd -qdc "$src" >"$dst" ;;
-		*.gz) gzip -dc "$src" >"$dst" ;;
-		*) cp "$src" "$dst" ;;
-		esac
+	if [[ -z $vfio_root ]]; then
+		[[ -n $vfio_kver ]] || vfio_kver=$(xvm_kver)
+		vfio_root=/lib/modules/$vfio_kver
+	fi
+	[[ -d $vfio_root/kernel ]] || xvm_die "module root $vfio_root has no kernel/ tree"
+	while IFS= read -r -d '' f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		ko_path[${n//-/_}]=$f
+	done < <(find "$vfio_root/kernel" -name '*.ko*' -print0)
+	for m in $kmods; do
+		add_kmod "$m"
 	done
 fi
+printf '%s\n' "${kmod_order[@]}" >"$stage/lib/modules/kernel/order"
 
 # Userspace: executables only (no object files or dot files).
 copy_exes() {
@@ -132,8 +173,13 @@ fi
 		echo
 	fi
 } >"$stage/cmd"
-printf 'XVM_INTERACTIVE=%s\nXVM_NO_UNLOAD=%s\nXVM_GCOV=%s\n' "$interactive" "$no_unload" \
-	"$gcov" >"$stage/xvm.env"
+{
+	printf 'XVM_INTERACTIVE=%s\nXVM_NO_UNLOAD=%s\nXVM_GCOV=%s\n' "$interactive" "$no_unload" "$gcov"
+	for e in "${envs[@]}"; do
+		[[ $e == [A-Za-z_]*=* ]] || xvm_die "initramfs.sh: --env NAME=VALUE, not $e"
+		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
+	done
+} >"$stage/xvm.env"
 
 mkdir -p "$(dirname "$out")"
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |

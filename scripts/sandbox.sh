@@ -1,14 +1,27 @@
 #!/bin/bash
-# Boot a throwaway q35 guest (QEMU, TCG) with the xvm modules and binaries in
-# an initramfs, run one command in it and return its exit status.
+# Boot a throwaway guest (QEMU, TCG) with the xvm modules and binaries in an
+# initramfs, run one command in it and return its exit status. x86: q35 with
+# an Intel IOMMU; arm64: virt with GICv3 (and ITS) and an SMMUv3. Both have
+# the e1000e at 0000:00:03.0 and the edu at 0000:00:04.0, exported to the
+# command as XVM_TEST_E1000E and XVM_TEST_EDU.
 #
 #   scripts/sandbox.sh [options] -- CMD...
 #
+#   --arch amd64|arm64   guest architecture (default amd64). arm64 defaults to
+#                        the kernel scripts/fetch-kernel.sh --arch arm64 fetches
+#                        (image, modules, busybox), build/arm64/src/kmod and
+#                        build/arm64 (scripts/arm64.sh --build-only builds them)
 #   --kernel IMG         kernel image (default /boot/vmlinuz-$(scripts/kver.sh))
 #   --kver KVER          kernel release whose VFIO modules to use (default: kver.sh)
+#   --vfio-root DIR      take the VFIO modules from this lib/modules/KVER tree
+#                        instead (a fetched kernel's)
+#   --busybox FILE       static busybox for the initramfs (default: the host's)
 #   --modules DIR        xvm modules: every *.ko under DIR (default kmod/; 'none')
 #   --kunit              also load DIR's xvm-kunit.ko (KUnit tests; debug kernel)
 #   --no-vfio-modules    no VFIO modules (kernel has VFIO built in)
+#   --smp N              vCPUs (default 2)
+#   --env NAME=VALUE     exported to CMD in the guest (repeatable), e.g.
+#                        XVM_TEST_TIMEOUT=S for run-selftests
 #   --build DIR          userspace build dir (default build/)
 #   --extra DIR          copied to /extra in the guest
 #   --timeout S          hard limit for the whole run (default $XVM_TIMEOUT or 600)
@@ -36,11 +49,16 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-kernel='' kver='' moddir=$XVM_ROOT/kmod no_vfio=0 build=$XVM_ROOT/build extra=''
+kernel='' kver='' moddir='' no_vfio=0 build='' extra='' arch=amd64 vfio_root=''
 timeout_s=${XVM_TIMEOUT:-600} mem=${XVM_MEM:-1G} append='' log='' quiet=0
-no_unload=0 interactive=0 gcov_dir='' kunit=0
+no_unload=0 interactive=0 gcov_dir='' kunit=0 busybox='' smp=2 envs=()
 while (($#)); do
 	case $1 in
+	--arch) arch=$2; shift 2 ;;
+	--vfio-root) vfio_root=$2; shift 2 ;;
+	--busybox) busybox=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--env) envs+=(--env "$2"); shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
 	--modules) moddir=$2; shift 2 ;;
@@ -63,12 +81,33 @@ while (($#)); do
 done
 ((interactive)) || (($#)) || xvm_die "sandbox.sh: no command (sandbox.sh [options] -- CMD...)"
 
-if [[ -z $kver ]] && { [[ -z $kernel ]] || ((!no_vfio)); }; then
-	kver=$(xvm_kver)
-fi
-[[ -n $kernel ]] || kernel=/boot/vmlinuz-$kver
+case $arch in
+amd64)
+	[[ -n $moddir ]] || moddir=$XVM_ROOT/kmod
+	[[ -n $build ]] || build=$XVM_ROOT/build
+	if [[ -z $kver && -z $vfio_root ]] && { [[ -z $kernel ]] || ((!no_vfio)); }; then
+		kver=$(xvm_kver)
+	fi
+	[[ -n $kernel ]] || kernel=/boot/vmlinuz-$kver
+	qemu_bin=qemu-system-x86_64
+	;;
+arm64)
+	[[ -n $moddir ]] || moddir=$XVM_ROOT/build/arm64/src/kmod
+	[[ -n $build ]] || build=$XVM_ROOT/build/arm64
+	if [[ -z $kernel || (-z $vfio_root && $no_vfio == 0) || -z $busybox ]]; then
+		kenv=$("$XVM_ROOT/scripts/fetch-kernel.sh" --arch arm64) ||
+			xvm_die "sandbox.sh: no arm64 kernel (scripts/fetch-kernel.sh --arch arm64)"
+		eval "$kenv"
+		[[ -n $kernel ]] || kernel=$XVM_K_IMAGE
+		[[ -n $vfio_root ]] || vfio_root=$XVM_K_MODROOT
+		[[ -n $busybox ]] || busybox=$XVM_K_BUSYBOX
+	fi
+	qemu_bin=qemu-system-aarch64
+	;;
+*) xvm_die "sandbox.sh: --arch amd64 or arm64, not $arch" ;;
+esac
 [[ -r $kernel ]] || xvm_die "kernel image $kernel not readable"
-command -v qemu-system-x86_64 >/dev/null || xvm_die "qemu-system-x86_64 missing (scripts/deps.sh)"
+command -v $qemu_bin >/dev/null || xvm_die "$qemu_bin missing (scripts/deps.sh)"
 
 if [[ -z $log ]]; then
 	log=$XVM_ROOT/build/logs/sandbox-$(date +%Y%m%d-%H%M%S)-$$.log
@@ -81,8 +120,19 @@ results=$log.results
 work=$(mktemp -d "${TMPDIR:-/tmp}/xvm-sandbox.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 initrd=$work/initramfs.cpio
-args=(-o "$initrd" --modules "$moddir" --build "$build")
-if ((no_vfio)); then args+=(--no-vfio-modules); else args+=(--vfio-kver "$kver"); fi
+e1000e_bdf=0000:00:03.0 edu_bdf=0000:00:04.0
+args=(-o "$initrd" --modules "$moddir" --build "$build"
+	--env "XVM_TEST_E1000E=$e1000e_bdf" --env "XVM_TEST_EDU=$edu_bdf" "${envs[@]}")
+if ((no_vfio)); then
+	args+=(--no-vfio-modules)
+elif [[ -n $vfio_root ]]; then
+	args+=(--vfio-root "$vfio_root")
+else
+	args+=(--vfio-kver "$kver")
+fi
+# arm64: the results port is a virtconsole on virtio-mmio (modules there).
+[[ $arch != arm64 ]] || args+=(--kernel-modules "virtio_mmio virtio_console vfio_iommu_type1 vfio-pci")
+if [[ -n $busybox ]]; then args+=(--busybox "$busybox"); fi
 if [[ -n $extra ]]; then args+=(--extra "$extra"); fi
 if ((no_unload)); then args+=(--no-unload); fi
 if ((kunit)); then args+=(--kunit); fi
@@ -97,15 +147,31 @@ if [[ -n $gcov_dir ]]; then args+=(--gcov); fi
 # traffic leaves it), else none (QEMU then warns "has no peer").
 # shellcheck disable=SC2054 # commas are QEMU's, inside one argument
 nic=(-device e1000e,addr=03.0)
-if qemu-system-x86_64 -netdev help 2>/dev/null | grep -qx user; then
+if $qemu_bin -M none -netdev help 2>/dev/null | grep -qx user; then
 	# shellcheck disable=SC2054
 	nic=(-netdev user,id=xvmnet,restrict=on -device e1000e,addr=03.0,netdev=xvmnet)
 fi
-cmdline="console=ttyS0,115200 intel_iommu=on tsc=reliable panic=-1 log_buf_len=8M printk.devkmsg=on $append"
+common="panic=-1 log_buf_len=8M printk.devkmsg=on"
+# The results port: the second UART on x86, a virtconsole on arm64.
 # shellcheck disable=SC2054
-qemu=(qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -m "$mem" -smp 2
+case $arch in
+amd64)
+	cmdline="console=ttyS0,115200 intel_iommu=on tsc=reliable $common $append"
+	machine=(-accel tcg -M q35,kernel-irqchip=split -device intel-iommu,intremap=on)
+	results_port=(-serial "file:$results")
+	;;
+arm64)
+	# MTTCG: one host thread per vCPU. cortex-a57: -cpu max emulates
+	# pointer authentication, which costs TCG a lot.
+	cmdline="console=ttyAMA0 $common $append"
+	machine=(-accel tcg,thread=multi -M virt,gic-version=3,iommu=smmuv3 -cpu cortex-a57)
+	results_port=(-device virtio-serial-device -chardev "file,id=xvmres,path=$results"
+		-device virtconsole,chardev=xvmres)
+	;;
+esac
+# shellcheck disable=SC2054
+qemu=($qemu_bin "${machine[@]}" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none
-	-device intel-iommu,intremap=on
 	"${nic[@]}"
 	-device edu,addr=04.0
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
@@ -113,18 +179,18 @@ qemu=(qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -m "$mem" -smp 2
 if ((interactive)); then
 	echo "sandbox: interactive; Ctrl-A X quits QEMU. Log: $log" >&2
 	"${qemu[@]}" -chardev stdio,id=con,mux=on,signal=off -serial chardev:con \
-		-mon chardev=con,mode=readline -serial "file:$results" | tee "$log"
+		-mon chardev=con,mode=readline "${results_port[@]}" | tee "$log"
 	exit "${PIPESTATUS[0]}"
 fi
 
 start=$(date +%s)
 set +e
 if ((quiet)); then
-	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$results" \
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio "${results_port[@]}" \
 		</dev/null >"$log" 2>&1
 	qrc=$?
 else
-	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$results" \
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio "${results_port[@]}" \
 		</dev/null 2>&1 | tee "$log"
 	qrc=${PIPESTATUS[0]}
 fi
