@@ -6,7 +6,7 @@
  * guest frames as the script asks, and has the device's DMA engine (its
  * quirks file: the edu's, dev-edu.c) copy through its BAR0 (sysfs
  * resource0) to check that DMA lands in guest memory when mapped and faults
- * (DMAR, in the kernel log) when not.
+ * (a DMAR or SMMU event in the kernel log) when not.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -168,14 +168,13 @@ int iommu_unmap(struct vm *vm, const struct step *s)
 		     (unsigned long long)u.unmapped, err);
 }
 
-/* Waits (up to 3 s) for a kernel log record containing a and b. */
-static bool kmsg_find(int fd, const char *a, const char *b)
+/* The next kernel log record into rec; false after 3 s without one. */
+static bool kmsg_next(int fd, char *rec, size_t size)
 {
-	char rec[2048];
 	int idle;
 
 	for (idle = 0; idle < 300;) {
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		ssize_t n = read(fd, rec, size - 1);
 
 		if (n < 0 && errno == EAGAIN) {
 			usleep(10000);
@@ -185,8 +184,39 @@ static bool kmsg_find(int fd, const char *a, const char *b)
 		if (n <= 0)
 			continue;
 		rec[n] = 0;
-		if (strstr(rec, a) && strstr(rec, b))
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Waits for the IOMMU's report of a faulting DMA by device bdf. Intel
+ * VT-d: a "DMAR" record naming it ("00:04.0"). arm-smmu-v3 (Linux 6.1):
+ * "event 0xNN received:", then the record's words one per line; a
+ * translation, address-size, access or permission fault (0x10-0x13) has
+ * the StreamID, the PCI requester id, in word 0 [63:32].
+ */
+static bool iommu_fault_find(int fd, const char *bdf)
+{
+	unsigned int bus, dev, fn, ev;
+	char rec[2048], *p;
+	bool word0 = false;
+
+	if (sscanf(bdf, "%*x:%x:%x.%x", &bus, &dev, &fn) != 3)
+		return false;
+	while (kmsg_next(fd, rec, sizeof(rec))) {
+		if (strstr(rec, "DMAR") && strstr(rec, bdf + 5))
 			return true;
+		p = strstr(rec, "arm-smmu-v3 ");
+		if (!p || !(p = strstr(p, ": ")) || !(p = strstr(p, "0x")))
+			continue;
+		if (strstr(rec, "event 0x") && sscanf(p, "0x%x received", &ev) == 1) {
+			word0 = ev >= 0x10 && ev <= 0x13;
+			continue;
+		}
+		if (word0 && strtoull(p, NULL, 16) >> 32 == (bus << 8 | dev << 3 | fn))
+			return true;
+		word0 = false;
 	}
 	return false;
 }
@@ -204,27 +234,25 @@ static uint8_t dma_prepare(uint8_t *src, uint8_t *dst, uint64_t len)
 	return seed;
 }
 
-/* expect=faults: memory untouched, and a DMAR fault logged for the device. */
+/* expect=faults: memory untouched, and an IOMMU fault logged for the device. */
 static int dma_check_fault(struct iommu_rt *d, const struct step_dma *st,
 			   const uint8_t *dst, int kmsg)
 {
-	char shortbdf[16];
 	bool untouched = true, fault = false;
 	uint64_t i;
 
 	for (i = 0; i < st->len; i++)
 		untouched &= dst[i] == 0;
-	snprintf(shortbdf, sizeof(shortbdf), "%s", d->cfg->pci.bdf + 5);	/* 00:04.0 */
 	if (kmsg >= 0)
-		fault = kmsg_find(kmsg, "DMAR", shortbdf);
+		fault = iommu_fault_find(kmsg, d->cfg->pci.bdf);
 	event("event:dma", "%s DMA: device wrote %llu bytes to gpa 0x%llx (not mapped)%s",
 	      d->cfg->name, (unsigned long long)st->len, (unsigned long long)st->to,
-	      fault ? ": DMAR fault in the kernel log" : "");
+	      fault ? ": IOMMU fault in the kernel log" : "");
 	return check(untouched && fault,
 		     "%s DMA device->RAM at gpa 0x%llx after unmap: %s, %s", d->cfg->name,
 		     (unsigned long long)st->to,
 		     untouched ? "guest memory untouched" : "guest memory WRITTEN",
-		     fault ? "DMAR fault logged for the device" : "no DMAR fault seen");
+		     fault ? "IOMMU fault logged for the device" : "no IOMMU fault seen");
 }
 
 static int dma_check_lands(struct iommu_rt *d, const struct step_dma *st,
