@@ -11,6 +11,16 @@
 #                 scripts/host-tests/*.sh (0 pass, 77 skip, else fail) 1 each
 #   3 guest       run-selftests in the Debian kernel                  its counts
 #                 guest kernel log clean                              1 test
+#     6.12        Debian 6.12 (bookworm-backports, scripts/fetch-kernel.sh;
+#                 a kernel that cannot be fetched is a failure, named)
+#                 modules built against its headers (W=1, -Werror)    1 test
+#                 run-selftests in it, VFIO modules from its tree     its counts
+#                 6.12 kernel log clean                               1 test
+#     arm64       scripts/arm64.sh --build-only: modules (W=1, -Werror)
+#                 and userspace cross-built into build/arm64          1 test
+#                 run-selftests in qemu-system-aarch64 virt, GICv3,
+#                 SMMUv3, e1000e + edu (sandbox.sh --arch arm64)      its counts
+#                 arm64 kernel log clean                              1 test
 #   4 debug       (scripts/debug-kernel.sh exists, XVM_SKIP_DEBUG unset)
 #                 modules built against the debug kernel              1 test
 #                 run-selftests                                       its counts
@@ -24,9 +34,15 @@
 #
 # Logs: build/logs/check/. Environment: KDIR/KVER (main build), XVM_TIMEOUT
 # (guest lane, default 600 s), XVM_DEBUG_TIMEOUT (debug lane, default 900 s),
-# XVM_SKIP_DEBUG=1, XVM_SKIP_GUEST=1; for the fuzzer XVM_FUZZ_DURATION
-# (default 90 s), XVM_FUZZ_SEED (replay a seed), XVM_FUZZ_ARGS (more xvm-fuzz
-# options, e.g. --only/--avoid), XVM_SKIP_FUZZ=1.
+# XVM_SKIP_DEBUG=1, XVM_SKIP_GUEST=1 (the Debian 6.1 lane only); the 6.12
+# and arm64 lanes: XVM_612_TIMEOUT (default 600 s), XVM_ARM64_TIMEOUT (default
+# 1500 s), XVM_ARM64_TEST_TIMEOUT (per test binary, default 600 s); for the
+# fuzzer XVM_FUZZ_DURATION (default 90 s), XVM_FUZZ_SEED (replay a seed),
+# XVM_FUZZ_ARGS (more xvm-fuzz options, e.g. --only/--avoid), XVM_SKIP_FUZZ=1.
+#
+# XVM_ONLY_LANES="guest 6.12 arm64 debug" (any subset): run only those guest
+# lanes, after deps and a plain modules + userspace build (no static checks,
+# host tests or DKMS), e.g. `XVM_ONLY_LANES=arm64 scripts/check.sh`.
 #
 # Adding a stage: write a stage_NAME function that calls `stage`, then
 # `pass`/`fail`/`skip` (or `count P F S`) per test, and call it at the bottom.
@@ -276,11 +292,14 @@ guest_lane() {
 	fi
 }
 
-# The Debian e1000e driver, for the test that a device a normal driver owns
-# cannot be claimed (selftests/iommu_test.c reads /extra/e1000e.ko).
+# guest_extra [MODROOT [NAME]]: a directory with the Debian e1000e driver
+# of MODROOT (default /lib/modules/$KVER), for the test that a device a
+# normal driver owns cannot be claimed (selftests/iommu_test.c reads
+# /extra/e1000e.ko).
 guest_extra() {
-	local dir=$LOGS/extra ko
-	ko=/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko
+	local root=${1:-/lib/modules/$KVER} dir=$LOGS/extra${2:+-$2} ko
+	ko=$root/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	if [[ -f $ko ]]; then
 		cp "$ko" "$dir/"
@@ -292,22 +311,108 @@ guest_extra() {
 	echo "$dir"
 }
 
+# copy_tree DEST: the sources, without objects, for a build of its own (the
+# main build's objects are not clobbered).
+copy_tree() {
+	mkdir -p "$1"
+	rsync -a --delete --exclude=/build/ --exclude=/.git/ \
+		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
+		--exclude='*.d' --exclude=.tmp_versions/ \
+		"$XVM_ROOT/" "$1/"
+}
+
+# lane_wanted NAME: under XVM_ONLY_LANES, whether NAME is listed.
+lane_wanted() {
+	[[ -z ${XVM_ONLY_LANES:-} || " $XVM_ONLY_LANES " == *" $1 "* ]]
+}
+
+# lane_ready NAME: the builds a guest lane needs succeeded (else one failure).
+lane_ready() {
+	if [[ -f Kbuild ]] && ((!modules_ok)); then
+		fail "$1 lane not run: the module build failed"
+	elif ((!userspace_ok)); then
+		fail "$1 lane not run: the userspace build failed"
+	else
+		return 0
+	fi
+	return 1
+}
+
+# lane_kernel NAME LOG ARGS...: scripts/fetch-kernel.sh ARGS into the
+# XVM_K_* variables; a kernel that cannot be fetched is a failure that
+# names the package (CI must not go green without the lane).
+lane_kernel() {
+	local name=$1 log=$2 env why
+	shift 2
+	if env=$("$XVM_ROOT/scripts/fetch-kernel.sh" "$@" 2>"$log" </dev/null); then
+		eval "$env"
+		echo "   kernel $XVM_K_KVER ($XVM_K_IMAGE)"
+		return 0
+	fi
+	why=$(grep -o 'FAILED: .*' "$log" | tail -n 1) || true
+	fail "$name lane: kernel fetch ${why:-failed} (scripts/fetch-kernel.sh $*)" "$log"
+	return 1
+}
+
 stage_guest() {
+	lane_wanted guest || return 0
 	stage "guest lane (Debian kernel $KVER)"
 	if [[ -n ${XVM_SKIP_GUEST:-} ]]; then
 		skip "guest lane (XVM_SKIP_GUEST set)"
-	elif [[ -f Kbuild ]] && ((!modules_ok)); then
-		fail "guest lane not run: the module build failed"
-	elif ((!userspace_ok)); then
-		fail "guest lane not run: the userspace build failed"
-	else
+	elif lane_ready guest; then
 		guest_lane "guest" "$LOGS/guest.log" --kver "$KVER" \
 			--extra "$(guest_extra)" --timeout "${XVM_TIMEOUT:-600}"
 	fi
 }
 
+# Debian 6.12 from bookworm-backports: the modules built against its
+# headers, its own VFIO modules, the same suite.
+stage_guest612() {
+	lane_wanted 6.12 || return 0
+	stage "guest lane (Debian 6.12, bookworm-backports)"
+	lane_ready 6.12 || return 0
+	lane_kernel 6.12 "$LOGS/fetch-6.12.log" --series 6.12 || return 0
+	local src=$XVM_ROOT/build/k612-src
+	copy_tree "$src"
+	# The 6.12 headers enable BTF for modules, which needs a pahole that
+	# matches them; not needed to load or test the modules.
+	if run "$LOGS/612-modules.log" make -C "$XVM_K_KDIR" M="$src" -j"$(nproc)" \
+		W=1 KCFLAGS=-Werror CONFIG_DEBUG_INFO_BTF_MODULES= modules; then
+		pass "6.12: modules build against $XVM_K_KVER (W=1, -Werror)"
+	else
+		fail "6.12: modules build against $XVM_K_KVER (W=1, -Werror)" "$LOGS/612-modules.log"
+		return 0
+	fi
+	guest_lane "6.12" "$LOGS/guest-6.12.log" --kernel "$XVM_K_IMAGE" \
+		--vfio-root "$XVM_K_MODROOT" --modules "$src/kmod" \
+		--extra "$(guest_extra "$XVM_K_MODROOT" 6.12)" --timeout "${XVM_612_TIMEOUT:-600}"
+}
+
+# arm64: cross-built modules and userspace, the arm64 Debian kernel of the
+# same ABI, qemu-system-aarch64 virt with GICv3, ITS and an SMMUv3.
+stage_arm64() {
+	lane_wanted arm64 || return 0
+	stage "arm64 lane (Debian ${KVER%-amd64}-arm64, virt GICv3 + SMMUv3, TCG)"
+	lane_ready arm64 || return 0
+	lane_kernel arm64 "$LOGS/fetch-arm64.log" --arch arm64 || return 0
+	if run "$LOGS/arm64-build.log" "$XVM_ROOT/scripts/arm64.sh" --build-only; then
+		pass "arm64: modules (W=1, -Werror) and userspace cross-build"
+	else
+		fail "arm64: modules (W=1, -Werror) and userspace cross-build" "$LOGS/arm64-build.log"
+		return 0
+	fi
+	guest_lane "arm64" "$LOGS/arm64.log" --arch arm64 --kernel "$XVM_K_IMAGE" \
+		--vfio-root "$XVM_K_MODROOT" --busybox "$XVM_K_BUSYBOX" \
+		--modules "$XVM_ROOT/build/arm64/src/kmod" --build "$XVM_ROOT/build/arm64" \
+		--extra "$(guest_extra "$XVM_K_MODROOT" arm64)" \
+		--env "XVM_TEST_TIMEOUT=${XVM_ARM64_TEST_TIMEOUT:-600}" \
+		--timeout "${XVM_ARM64_TIMEOUT:-1500}"
+}
+
 stage_debug() {
 	[[ -f scripts/debug-kernel.sh ]] || return 0
+	lane_wanted debug || return 0
 	stage "debug lane (KASAN, lockdep, kmemleak, UBSAN, KUnit)"
 	if [[ -n ${XVM_SKIP_DEBUG:-} ]]; then
 		skip "debug lane (XVM_SKIP_DEBUG set)"
@@ -337,12 +442,7 @@ stage_debug() {
 
 	# Build a copy of the tree, so the main build's objects are not clobbered.
 	local src=$XVM_ROOT/build/debug-src
-	mkdir -p "$src"
-	rsync -a --delete --exclude=/build/ --exclude=/.git/ \
-		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
-		--exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
-		--exclude='*.d' --exclude=.tmp_versions/ \
-		"$XVM_ROOT/" "$src/"
+	copy_tree "$src"
 	if [[ -f $src/Kbuild ]]; then
 		# GCOV_PROFILE=y on the command line reaches every kbuild
 		# directory: the modules are built for coverage (the debug kernel
@@ -457,10 +557,35 @@ stage_installed() {
 	((f == 0)) || echo "      (full log: $LOGS/installed.log, $LOGS/installed-boot.log)"
 }
 
+# XVM_ONLY_LANES: the builds the lanes need, without the static checks.
+stage_lane_build() {
+	stage "build (XVM_ONLY_LANES=$XVM_ONLY_LANES)"
+	if [[ ! -f Kbuild ]]; then
+		:
+	elif run "$LOGS/modules.log" make --no-print-directory -j"$(nproc)" modules; then
+		modules_ok=1
+	else
+		fail "modules build" "$LOGS/modules.log"
+	fi
+	if run "$LOGS/userspace.log" make --no-print-directory -j"$(nproc)" userspace tests; then
+		userspace_ok=1
+	else
+		fail "userspace build" "$LOGS/userspace.log"
+	fi
+}
+
 stage_deps
-stage_build
+if [[ -n ${XVM_ONLY_LANES:-} ]]; then
+	stage_lane_build
+else
+	stage_build
+fi
 stage_guest
+stage_guest612
+stage_arm64
 stage_debug
-stage_dkms
-stage_installed
+if [[ -z ${XVM_ONLY_LANES:-} ]]; then
+	stage_dkms
+	stage_installed
+fi
 finish
