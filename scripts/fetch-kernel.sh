@@ -54,8 +54,10 @@ opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/
 	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64
 	-o Debug::NoLocking=true)
 
+# apt_update WHAT: fresh private package lists (only ever run on a cache
+# miss), or fail naming WHAT, the package that was wanted.
 apt_update() {
-	[[ ! -f $apt/updated ]] || return 0
+	[[ -z ${apt_updated:-} ]] || return 0
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
 	: >"$apt/status"
 	local k=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -66,9 +68,11 @@ apt_update() {
 	deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
 	EOF
 	xvm_info "fetch-kernel: apt-get update (private lists in $apt)"
-	apt-get -q "${opts[@]}" update >"$apt/update.log" 2>&1 ||
-		failed "apt-get update of bookworm{,-updates,-backports,-security} (network/DNS?): $(tail -n 2 "$apt/update.log" | tr '\n' ' ')"
-	touch "$apt/updated"
+	# Error-Mode=any: a source that cannot be fetched is an error, not a
+	# warning after which apt-get update exits 0.
+	apt-get -q "${opts[@]}" -o APT::Update::Error-Mode=any update >"$apt/update.log" 2>&1 ||
+		failed "cannot fetch $1: apt-get update of deb.debian.org bookworm{,-updates,-backports,-security} failed (network/DNS?): $(grep -m 1 -E '^(E|W):' "$apt/update.log")"
+	apt_updated=1
 }
 
 # The kernel release: a series is resolved once, then remembered.
@@ -77,7 +81,7 @@ if [[ -n $series ]]; then
 	if [[ -f $pin ]]; then
 		kver=$(cat "$pin")
 	else
-		apt_update
+		apt_update "linux-image-$series.*+deb12-$arch-unsigned"
 		kver=$(apt-cache "${opts[@]}" search "^linux-image-${series//./\\.}\\.[0-9.]+\\+deb12-$arch-unsigned\$" |
 			sed -n "s/^linux-image-\\(.*-$arch\\)-unsigned .*/\\1/p" | sort -V | tail -n 1)
 		[[ -n $kver ]] || failed "no package linux-image-$series.*+deb12-$arch-unsigned in bookworm-backports"
@@ -102,8 +106,8 @@ env_of() {
 }
 
 if [[ ! -f $dir/env ]]; then
-	apt_update
 	img=linux-image-$kver-unsigned hdr=linux-headers-$kver
+	apt_update "$img and $hdr ($arch)"
 	pkgs=("$img:$arch" "$hdr:$arch")
 	# -common and linux-kbuild-*, as the headers package names them.
 	deps=$(apt-cache "${opts[@]}" depends "$hdr:$arch" 2>/dev/null |

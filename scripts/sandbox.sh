@@ -89,7 +89,7 @@ amd64)
 		kver=$(xvm_kver)
 	fi
 	[[ -n $kernel ]] || kernel=/boot/vmlinuz-$kver
-	qemu_bin=qemu-system-x86_64
+	qemu_bin="qemu-system-x86_64"
 	;;
 arm64)
 	[[ -n $moddir ]] || moddir=$XVM_ROOT/build/arm64/src/kmod
@@ -102,12 +102,12 @@ arm64)
 		[[ -n $vfio_root ]] || vfio_root=$XVM_K_MODROOT
 		[[ -n $busybox ]] || busybox=$XVM_K_BUSYBOX
 	fi
-	qemu_bin=qemu-system-aarch64
+	qemu_bin="qemu-system-aarch64"
 	;;
 *) xvm_die "sandbox.sh: --arch amd64 or arm64, not $arch" ;;
 esac
 [[ -r $kernel ]] || xvm_die "kernel image $kernel not readable"
-command -v $qemu_bin >/dev/null || xvm_die "$qemu_bin missing (scripts/deps.sh)"
+command -v "$qemu_bin" >/dev/null || xvm_die "$qemu_bin missing (scripts/deps.sh)"
 
 if [[ -z $log ]]; then
 	log=$XVM_ROOT/build/logs/sandbox-$(date +%Y%m%d-%H%M%S)-$$.log
@@ -147,7 +147,7 @@ if [[ -n $gcov_dir ]]; then args+=(--gcov); fi
 # traffic leaves it), else none (QEMU then warns "has no peer").
 # shellcheck disable=SC2054 # commas are QEMU's, inside one argument
 nic=(-device e1000e,addr=03.0)
-if $qemu_bin -M none -netdev help 2>/dev/null | grep -qx user; then
+if "$qemu_bin" -M none -netdev help 2>/dev/null | grep -qx user; then
 	# shellcheck disable=SC2054
 	nic=(-netdev user,id=xvmnet,restrict=on -device e1000e,addr=03.0,netdev=xvmnet)
 fi
@@ -170,7 +170,7 @@ arm64)
 	;;
 esac
 # shellcheck disable=SC2054
-qemu=($qemu_bin "${machine[@]}" -m "$mem" -smp "$smp"
+qemu=("$qemu_bin" "${machine[@]}" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none
 	"${nic[@]}"
 	-device edu,addr=04.0
