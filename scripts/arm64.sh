@@ -69,7 +69,7 @@ if ! make -C "$XVM_K_KDIR" M="$src" ARCH=arm64 CROSS_COMPILE=$cross \
 	xvm_die "arm64.sh: module build failed (log: $out/kbuild.log)"
 fi
 xvm_info "arm64.sh: building userspace into $out"
-if ! make --no-print-directory -C "$XVM_ROOT" -j"$(nproc)" userspace \
+if ! make --no-print-directory -C "$XVM_ROOT" -j"$(nproc)" userspace tests \
 	CC=${cross}gcc AR=${cross}ar BUILD="$out" >"$out/userspace.log" 2>&1; then
 	tail -n 30 "$out/userspace.log" >&2
 	xvm_die "arm64.sh: userspace build failed (log: $out/userspace.log)"
