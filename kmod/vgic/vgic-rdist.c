@@ -161,40 +161,30 @@ static void vgic_rdreg_link(struct xvm_vgic *vgic, struct xvm_vgic_rdreg *r)
 	}
 }
 
-/*
- * ADDR/REDIST (count 0) and ADDR/REDIST_REGION.  The checks and their
- * order are KVM's vgic_v3_alloc_redist_region() and vgic_check_iorange(),
- * as docs/api.md section 7.2 lists them; in addition an explicit region
- * may not overlap the distributor either, and an explicit region may not
- * follow the legacy one.
- */
-int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
+/* Where region index may go after the last one: KVM's order of checks. */
+static int vgic_rdreg_check_index(struct xvm_vgic *vgic, u32 index, u32 count)
 {
-	u64 size = (u64)(count ? count : vgic->nr_cpus) * RD_SIZE;
-	struct xvm_vgic_rdreg *r, *last = NULL;
-	unsigned long i;
-	u32 n;
-	int ret;
+	struct xvm_vgic_rdreg *last = NULL;
 
-	lockdep_assert_held(&vgic->config_lock);
-
-	if (base + size < base)
-		return -EINVAL;
 	if (vgic->nr_rdregs)
 		last = xa_load(&vgic->rdregs, vgic->nr_rdregs - 1);
-	if (!last) {
-		if (index != 0)
-			return -EINVAL;
-	} else {
-		if (!count && last->count)
-			return -EINVAL;		/* legacy after explicit */
-		if (!count)
-			return -EEXIST;		/* a second legacy region */
-		if (!last->count)
-			return -EINVAL;		/* explicit after legacy */
-		if (index != last->index + 1)
-			return -EINVAL;
-	}
+	if (!last)
+		return index != 0 ? -EINVAL : 0;
+	if (!count && last->count)
+		return -EINVAL;		/* legacy after explicit */
+	if (!count)
+		return -EEXIST;		/* a second legacy region */
+	if (!last->count)
+		return -EINVAL;		/* explicit after legacy */
+	return index != last->index + 1 ? -EINVAL : 0;
+}
+
+/* [base, base + size) against the distributor, the regions, the VM's limit. */
+static int vgic_rdreg_check_range(struct xvm_vgic *vgic, u64 base, u64 size)
+{
+	struct xvm_vgic_rdreg *r;
+	unsigned long i;
+
 	if (vgic->dist_base != VGIC_ADDR_UNDEF &&
 	    vgic_overlap(base, size, vgic->dist_base, XVM_VGIC_V3_DIST_SIZE))
 		return -EINVAL;
@@ -205,6 +195,61 @@ int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
 		return -EINVAL;
 	if (!xvm_gpa_range_valid(vgic->vm, base, size))
 		return -E2BIG;
+	return 0;
+}
+
+/*
+ * Gives the vCPUs still without a slot one of r's, oldest first; on
+ * failure takes back the ones given, and r is left unused.
+ */
+static int vgic_rdreg_serve_cpus(struct xvm_vgic *vgic,
+				 struct xvm_vgic_rdreg *r)
+{
+	int ret = 0;
+	u32 n;
+
+	for (n = 0; n < vgic->nr_cpus && !vgic_rdreg_full(r); n++) {
+		struct xvm_vgic_cpu *c = vgic->cpus[n];
+
+		if (!c || c->rdreg)
+			continue;
+		ret = vgic_assign_slot(c, r);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	while (n--) {
+		struct xvm_vgic_cpu *c = vgic->cpus[n];
+
+		if (c && c->rdreg == r)
+			xvm_vgic_cpu_drop_slot(c);
+	}
+	return ret;
+}
+
+/*
+ * ADDR/REDIST (count 0) and ADDR/REDIST_REGION.  The checks and their
+ * order are KVM's vgic_v3_alloc_redist_region() and vgic_check_iorange(),
+ * as docs/api.md section 7.2 lists them; in addition an explicit region
+ * may not overlap the distributor either, and an explicit region may not
+ * follow the legacy one.
+ */
+int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
+{
+	u64 size = (u64)(count ? count : vgic->nr_cpus) * RD_SIZE;
+	struct xvm_vgic_rdreg *r;
+	int ret;
+
+	lockdep_assert_held(&vgic->config_lock);
+
+	if (base + size < base)
+		return -EINVAL;
+	ret = vgic_rdreg_check_index(vgic, index, count);
+	if (!ret)
+		ret = vgic_rdreg_check_range(vgic, base, size);
+	if (ret)
+		return ret;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
@@ -217,32 +262,16 @@ int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
 		kfree(r);
 		return ret;
 	}
-
-	/* Serve the vCPUs still without a slot, oldest first. */
-	for (n = 0; n < vgic->nr_cpus && !vgic_rdreg_full(r); n++) {
-		struct xvm_vgic_cpu *c = vgic->cpus[n];
-
-		if (!c || c->rdreg)
-			continue;
-		ret = vgic_assign_slot(c, r);
-		if (ret)
-			goto undo;
+	ret = vgic_rdreg_serve_cpus(vgic, r);
+	if (ret) {
+		xa_erase(&vgic->rdregs, index);
+		/* MMIO readers may still see it; config_lock is held. */
+		kfree_rcu(r, rcu);
+		return ret;
 	}
 	vgic->nr_rdregs++;
 	vgic_rdreg_link(vgic, r);
 	return 0;
-
-undo:
-	while (n--) {
-		struct xvm_vgic_cpu *c = vgic->cpus[n];
-
-		if (c && c->rdreg == r)
-			xvm_vgic_cpu_drop_slot(c);
-	}
-	xa_erase(&vgic->rdregs, index);
-	/* MMIO readers may still see it; config_lock is held. */
-	kfree_rcu(r, rcu);
-	return ret;
 }
 
 /*
