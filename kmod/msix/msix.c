@@ -57,13 +57,12 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
-#include <linux/vfio.h>
-#include <linux/vfio_pci_core.h>
 #include <linux/wait.h>
 
 #include <xvm/core.h>
 
 #include "xvm_compat.h"
+#include "xvm_vfio_compat.h"
 
 #define XVM_MSIX_NR_REGIONS	2	/* XVM_MSIX_ADDR_TABLE, XVM_MSIX_ADDR_PBA */
 
@@ -550,29 +549,6 @@ static void xvm_msix_unhook(struct xvm_msix_vector *v)
 
 /* Attach: ownership and layout. */
 
-/*
- * The caller owns pdev if pdev is bound to a vfio-pci-core driver and its
- * vfio_device is in the VFIO group behind group.  The device lock keeps
- * the binding (and the driver data) stable while we look.
- */
-static int xvm_msix_check_owner(struct file *group, struct pci_dev *pdev)
-{
-	struct vfio_pci_core_device *vdev;
-	int r = -EPERM;
-
-	device_lock(&pdev->dev);
-	if (pdev->dev.driver &&
-	    to_pci_driver(pdev->dev.driver)->err_handler ==
-	    &vfio_pci_core_err_handlers) {
-		/* vfio-pci-core drivers keep their device as drvdata. */
-		vdev = dev_get_drvdata(&pdev->dev);
-		if (vdev && vfio_file_has_dev(group, &vdev->vdev))
-			r = 0;
-	}
-	device_unlock(&pdev->dev);
-	return r;
-}
-
 static bool xvm_msix_fits_bar(struct pci_dev *pdev, u32 bir, u32 offset,
 			      u32 size)
 {
@@ -689,13 +665,14 @@ static int xvm_msix_attach(struct xvm_msix *m, const struct xvm_msix_attach *a)
 	if (!group)
 		return -EBADF;
 	r = -EINVAL;
-	if (!vfio_file_is_group(group))
+	if (!xvm_vfio_file_is_group(group))
 		goto out_fput;
 	r = -ENODEV;
 	pdev = pci_get_domain_bus_and_slot(a->segment, a->bus, a->devfn);
 	if (!pdev)
 		goto out_fput;
-	r = xvm_msix_check_owner(group, pdev);
+	/* The caller owns pdev through VFIO (see xvm_vfio_compat.h). */
+	r = xvm_vfio_group_has_pci_dev(group, pdev);
 	if (r)
 		goto out_pdev;
 	r = xvm_msix_read_layout(pdev, &info);
