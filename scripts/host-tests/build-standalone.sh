@@ -7,9 +7,12 @@
 # sudo and qemu-system-* replaced by stubs that record the call and fail,
 # with scripts/kver.sh and scripts/deps.sh replaced by failing stubs (so no
 # installed Debian kernel is found) and HOME/XVM_CACHE empty (so no
-# kselftest_harness.h). It passes when both targets succeed, nothing called
-# a stub, and `make tests` fails naming kselftest_harness.h (the test
-# binaries are the one part that needs more than a compiler).
+# kselftest_harness.h). It passes when both targets succeed, `make install
+# DESTDIR=... PREFIX=/usr` stages the four production modules, xvm-vmm, the
+# uapi header, libxvm, xvm.pc, the udev rule, the modules-load.d and
+# sysusers.d files, the examples and the man page, nothing called a stub,
+# and `make tests` fails naming kselftest_harness.h (the test binaries are
+# the one part that needs more than a compiler).
 #
 # Exit: 0 pass, 77 skip (no kernel headers), 1 fail.
 set -euo pipefail
@@ -51,6 +54,27 @@ if ! build userspace >"$work/userspace.log" 2>&1; then
 	echo "build-standalone: FAIL: make userspace"
 	rc=1
 fi
+# A packager's staging install: every file the packages ship, no depmod.
+stage=$work/stage
+if ! build install DESTDIR="$stage" PREFIX=/usr KDIR="$kdir" >"$work/install.log" 2>&1; then
+	tail -n 20 "$work/install.log"
+	echo "build-standalone: FAIL: make install DESTDIR=... PREFIX=/usr"
+	rc=1
+fi
+for f in usr/bin/xvm-vmm usr/include/xvm/linux/xvm.h usr/include/xvm/libxvm.h \
+	usr/lib/libxvm.a usr/lib/pkgconfig/xvm.pc lib/udev/rules.d/60-xvm.rules \
+	usr/lib/modules-load.d/xvm.conf usr/lib/sysusers.d/xvm.conf \
+	usr/share/xvm/examples/demo.conf usr/share/man/man1/xvm-vmm.1; do
+	if [[ ! -s $stage/$f ]]; then
+		echo "build-standalone: FAIL: make install did not install /$f"
+		rc=1
+	fi
+done
+n=$(find "$stage/lib/modules" -name '*.ko' | wc -l)
+if ((n != 4)) || find "$stage/lib/modules" -name 'xvm-testdev.ko' | grep -q .; then
+	echo "build-standalone: FAIL: make install installed $n modules (want the 4 production ones)"
+	rc=1
+fi
 if build tests >"$work/tests.log" 2>&1 || ! grep -q kselftest_harness.h "$work/tests.log"; then
 	tail -n 5 "$work/tests.log"
 	echo "build-standalone: FAIL: make tests without a harness should fail naming kselftest_harness.h"
@@ -61,6 +85,5 @@ if [[ -s $work/called ]]; then
 	echo "build-standalone: FAIL: the build called a dependency tool"
 	rc=1
 fi
-n=$(find "$work/src/kmod" -name '*.ko' | wc -l)
-((rc)) || echo "build-standalone: ok: $n modules and xvm-vmm built with no apt, QEMU, Debian kernel or harness"
+((rc)) || echo "build-standalone: ok: modules, xvm-vmm and a full staging install with no apt, QEMU, Debian kernel or harness"
 exit "$rc"
