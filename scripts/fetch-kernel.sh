@@ -67,12 +67,19 @@ apt_update() {
 	deb [signed-by=$k] http://deb.debian.org/debian bookworm-backports main
 	deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
 	EOF
-	xvm_info "fetch-kernel: apt-get update (private lists in $apt)"
+	say "fetch-kernel: apt-get update (private lists in $apt)"
 	# Error-Mode=any: a source that cannot be fetched is an error, not a
 	# warning after which apt-get update exits 0.
 	apt-get -q "${opts[@]}" -o APT::Update::Error-Mode=any update >"$apt/update.log" 2>&1 ||
 		failed "cannot fetch $1: apt-get update of deb.debian.org bookworm{,-updates,-backports,-security} failed (network/DNS?): $(grep -m 1 -E '^(E|W):' "$apt/update.log")"
 	apt_updated=1
+}
+
+# A step, in the log (stderr) and, under make check, on its console too
+# (XVM_PROGRESS_FD): a first fetch takes a while.
+say() {
+	xvm_info "$*"
+	[[ -z ${XVM_PROGRESS_FD:-} ]] || xvm_progress "   $*"
 }
 
 # The kernel release: a series is resolved once, then remembered.
@@ -123,8 +130,10 @@ if [[ ! -f $dir/env ]]; then
 	[[ $arch == amd64 ]] || pkgs+=("busybox-static:$arch")
 	rm -rf "$dir.new"
 	mkdir -p "$dir.new/debs" "$dir.new/root"
+	i=0
 	for p in "${pkgs[@]}"; do
-		xvm_info "fetch-kernel: downloading $p"
+		i=$((i + 1))
+		say "fetch-kernel: downloading $i/${#pkgs[@]}: $p"
 		(cd "$dir.new/debs" && apt-get -q "${opts[@]}" download "$p") \
 			>"$dir.new/download.log" 2>&1 ||
 			failed "apt-get download $p: $(tail -n 1 "$dir.new/download.log")"
@@ -142,6 +151,6 @@ if [[ ! -f $dir/env ]]; then
 		failed "$img has no boot/vmlinuz-$kver or lib/modules/$kver"
 	env_of >"$dir/env"
 	[[ -z $pin ]] || echo "$kver" >"$pin"
-	xvm_info "fetch-kernel: $kver cached in $dir"
+	say "fetch-kernel: $kver cached in $dir ($(du -sh "$dir" | cut -f1))"
 fi
 cat "$dir/env"
