@@ -256,7 +256,7 @@ install-utils: vmm
 # -I$(INCLUDEDIR)/xvm, so users write #include <linux/xvm.h> and <libxvm.h>
 # exactly as in this tree.
 install-dev: libxvm
-	install -D -m 0644 $(ROOT)/uapi/linux/xvm.h $(DESTDIR)$(INCLUDEDIR)/xvm/linux/xvm.h
+	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/xvm/linux $(ROOT)/uapi/linux/*.h
 	install -D -m 0644 $(ROOT)/userspace/lib/libxvm.h $(DESTDIR)$(INCLUDEDIR)/xvm/libxvm.h
 	install -D -m 0644 $(LIBXVM) $(DESTDIR)$(LIBDIR)/libxvm.a
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
@@ -277,7 +277,7 @@ install-data:
 
 # The DKMS source tree (what the xvm-dkms package ships): what dkms.conf's
 # build needs, without the test modules' sources.
-DKMS_FILES = VERSION Kbuild dkms.conf uapi/linux/xvm.h \
+DKMS_FILES = VERSION Kbuild dkms.conf $(patsubst $(ROOT)/%,%,$(wildcard $(ROOT)/uapi/linux/*.h)) \
 	$(patsubst $(ROOT)/%,%,$(filter-out $(ROOT)/kmod/testdev/% $(ROOT)/kmod/kunit/%, \
 		$(wildcard $(ROOT)/kmod/*/*.[ch] $(ROOT)/kmod/*/Kbuild $(ROOT)/kmod/include/xvm/*.h)))
 install-dkms:

@@ -2,13 +2,13 @@
 /*
  * vgic_bench: cost of the GICv3 emulation (xvm-vgic.ko).
  *
- *   1. ns per redistributor register access (an 8-byte GICR_TYPER read
+ *   1. ns per redistributor register access (an 8-byte XVM_GICR_TYPER read
  *      through the MMIO bus) for vCPU 0's and vCPU 511's redistributor, in
  *      a VM with 512 vCPUs spread over 64 redistributor regions of 8, with
  *      single XVM_MMIO calls and in XVM_MMIO_BATCH of 1024 (where the
  *      ioctl entry cost is amortised).  The ratio vCPU 511 / vCPU 0 should
  *      stay below 1.3: finding a redistributor is O(log n) (bus lookup)
- *      and computing GICR_TYPER.Last is O(1).
+ *      and computing XVM_GICR_TYPER.Last is O(1).
  *   2. ns per acknowledge + EOI pair (XVM_VGIC_ACK then XVM_VGIC_EOI) on a
  *      level-sensitive SPI whose line stays high, so it is pending again
  *      after each EOI.
@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 
 #include "libxvm.h"
+#include <linux/xvm-gicv3.h>
 #include "bench.h"
 
 #define NR_VCPUS	512
@@ -40,7 +41,6 @@
 #define REDIST		0x10000000ULL
 #define REGION_STRIDE	0x400000ULL	/* regions with gaps between them */
 #define RD_SIZE		XVM_VGIC_V3_REDIST_SIZE
-#define GICR_TYPER	0x8
 #define SPI		40
 #define MAX_RUNS	101
 #define BATCH		XVM_MMIO_BATCH_MAX
@@ -64,7 +64,7 @@ static uint64_t expected_typer(int id)
 	       (id % PER_REGION == PER_REGION - 1 ? 0x10 : 0);
 }
 
-/* ns per single XVM_MMIO read of GICR_TYPER at base. */
+/* ns per single XVM_MMIO read of XVM_GICR_TYPER at base. */
 static double run_single(int vcpu, uint64_t base, int id)
 {
 	struct xvm_mmio m;
@@ -74,7 +74,7 @@ static double run_single(int vcpu, uint64_t base, int id)
 	t0 = now_ns();
 	for (i = 0; i < per_run; i++) {
 		memset(&m, 0, sizeof(m));
-		m.addr = base + GICR_TYPER;
+		m.addr = base + XVM_GICR_TYPER;
 		m.len = 8;
 		if (ioctl(vcpu, XVM_MMIO, &m))
 			die("XVM_MMIO");
@@ -88,7 +88,7 @@ static double run_single(int vcpu, uint64_t base, int id)
 	return (double)(t1 - t0) / per_run;
 }
 
-/* ns per access in batches of BATCH reads of GICR_TYPER at base. */
+/* ns per access in batches of BATCH reads of XVM_GICR_TYPER at base. */
 static double run_batch(int vcpu, uint64_t base, int id)
 {
 	uint64_t t0, t1;
@@ -99,7 +99,7 @@ static double run_batch(int vcpu, uint64_t base, int id)
 	while (done < per_run) {
 		for (i = 0; i < BATCH; i++) {
 			memset(&acc[i], 0, sizeof(acc[i]));
-			acc[i].addr = base + GICR_TYPER;
+			acc[i].addr = base + XVM_GICR_TYPER;
 			acc[i].len = 8;
 		}
 		if (xvm_mmio_batch(vcpu, acc, BATCH, &n) || n != BATCH)

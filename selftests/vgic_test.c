@@ -6,9 +6,9 @@
  * groups and ENXIO/EFAULT, the distributor and legacy redistributor
  * addresses, redistributor regions (KVM's encoding, every check in order,
  * GET by index, ENOENT), vCPUs created before and after the regions,
- * GICR_TYPER and its Last bit over several layouts, NR_IRQS, INIT and the
+ * XVM_GICR_TYPER and its Last bit over several layouts, NR_IRQS, INIT and the
  * first-run check, register access widths and reserved space, and
- * end-to-end interrupt flows (line, MSI through GICD_SETSPI_NSR on the bus,
+ * end-to-end interrupt flows (line, MSI through XVM_GICD_SETSPI_NSR on the bus,
  * SGIs, priority masking, notification through an event port and
  * XVM_POLL).  Ports KVM's tools/testing/selftests/kvm/aarch64/vgic_init.c.
  */
@@ -25,6 +25,7 @@
 
 #include "xvm_harness.h"
 #include "libxvm.h"
+#include <linux/xvm-gicv3.h>
 
 #define GRP_ADDR	XVM_DEV_ARM_VGIC_GRP_ADDR
 #define GRP_DIST	XVM_DEV_ARM_VGIC_GRP_DIST_REGS
@@ -36,7 +37,6 @@
 #define A_REGION	XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION
 #define REGION		XVM_VGIC_V3_REDIST_REGION
 #define RD_SIZE		XVM_VGIC_V3_REDIST_SIZE
-#define SGI_BASE	0x10000ULL
 #define UNDEF		(~0ULL)
 
 #define PHYS_BITS	40
@@ -46,40 +46,6 @@
 #define MAX_VCPUS	520
 
 /* GIC registers */
-#define GICD_CTLR	0x0000
-#define GICD_TYPER	0x0004
-#define GICD_IIDR	0x0008
-#define GICD_STATUSR	0x0010
-#define GICD_SETSPI	0x0040
-#define GICD_CLRSPI	0x0048
-#define GICD_IGROUPR	0x0080
-#define GICD_ISENABLER	0x0100
-#define GICD_ICENABLER	0x0180
-#define GICD_ISPENDR	0x0200
-#define GICD_ICPENDR	0x0280
-#define GICD_ISACTIVER	0x0300
-#define GICD_ICACTIVER	0x0380
-#define GICD_IPRIORITYR	0x0400
-#define GICD_ITARGETSR	0x0800
-#define GICD_ICFGR	0x0c00
-#define GICD_IGRPMODR	0x0d00
-#define GICD_IROUTER	0x6000
-#define GICD_PIDR2	0xffe8
-#define GICR_CTLR	0x0000
-#define GICR_IIDR	0x0004
-#define GICR_TYPER	0x0008
-#define GICR_WAKER	0x0014
-#define GICR_PROPBASER	0x0070
-#define GICR_PIDR2	0xffe8
-#define GICR_IGROUPR0	(SGI_BASE + 0x0080)
-#define GICR_ISENABLER0	(SGI_BASE + 0x0100)
-#define GICR_ICENABLER0	(SGI_BASE + 0x0180)
-#define GICR_ISPENDR0	(SGI_BASE + 0x0200)
-#define GICR_ISACTIVER0	(SGI_BASE + 0x0300)
-#define GICR_IPRIORITYR0 (SGI_BASE + 0x0400)
-#define GICR_ICFGR0	(SGI_BASE + 0x0c00)
-#define GICR_ICFGR1	(SGI_BASE + 0x0c04)
-#define TYPER_LAST	0x10
 
 /* A VM with a vGIC and its vCPUs (fds and ids in creation order). */
 struct gic {
@@ -200,16 +166,16 @@ static int wr(int vcpu, uint64_t addr, uint32_t len, uint64_t val)
 	return handled;
 }
 
-/* GICR_TYPER of the redistributor frame at base, over the bus. */
+/* XVM_GICR_TYPER of the redistributor frame at base, over the bus. */
 static uint64_t typer_at(int vcpu, uint64_t base)
 {
-	return rd(vcpu, base + GICR_TYPER, 8);
+	return rd(vcpu, base + XVM_GICR_TYPER, 8);
 }
 
 static uint64_t typer_val(uint32_t id, int last)
 {
 	return ((uint64_t)aff(id) << 32) | ((id & 0xffff) << 8) |
-	       (last ? TYPER_LAST : 0);
+	       (last ? XVM_GICR_TYPER_LAST : 0);
 }
 
 static int cpuif_get(int vcpu, struct xvm_vgic_cpuif *s)
@@ -278,7 +244,7 @@ static int port_pending(struct gic *g, uint32_t port)
 
 /*
  * A running GIC: n vCPUs (ids 0..n-1), NR_IRQS nr_irqs, the distributor at
- * DIST, the legacy region at REDIST, INIT, both groups enabled in GICD_CTLR
+ * DIST, the legacy region at REDIST, INIT, both groups enabled in XVM_GICD_CTLR
  * and in every CPU interface, PMR 0xf8, one notify port per vCPU.
  */
 static struct gic *gic_running(int n, uint32_t nr_irqs)
@@ -294,7 +260,7 @@ static struct gic *gic_running(int n, uint32_t nr_irqs)
 	if (set_nr_irqs(g->dev, nr_irqs) || set_addr(g->dev, A_DIST, DIST) ||
 	    set_addr(g->dev, A_REDIST, REDIST) || gic_init(g->dev))
 		return NULL;
-	if (wr(g->fd[0], DIST + GICD_CTLR, 4, 3) != 1)
+	if (wr(g->fd[0], DIST + XVM_GICD_CTLR, 4, 3) != 1)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (xvm_evtchn_alloc_unbound(g->vm, &g->port[i]) ||
@@ -368,8 +334,8 @@ TEST(unknown_group_or_attr_enxio)
 	ASSERT_OK(xvm_has_attr(g->dev, GRP_ADDR, A_REGION, NULL));
 	ASSERT_OK(xvm_has_attr(g->dev, GRP_NR_IRQS, 0, NULL));
 	ASSERT_OK(xvm_has_attr(g->dev, GRP_CTRL, 0, NULL));
-	ASSERT_OK(xvm_has_attr(g->dev, GRP_DIST, GICD_CTLR, NULL));
-	ASSERT_OK(xvm_has_attr(g->dev, GRP_DIST, GICD_IROUTER + 8 * 40, NULL));
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_DIST, XVM_GICD_CTLR, NULL));
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_DIST, XVM_GICD_IROUTER + 8 * 40, NULL));
 	gic_free(g);
 }
 
@@ -387,9 +353,9 @@ TEST(null_address_efault)
 	ASSERT_ERR(xvm_set_attr(g->dev, GRP_NR_IRQS, 0, NULL), EFAULT);
 	ASSERT_ERR(xvm_get_attr(g->dev, GRP_NR_IRQS, 0, NULL), EFAULT);
 	ASSERT_OK(gic_init(g->dev));	/* INIT takes no value */
-	ASSERT_ERR(xvm_get_attr(g->dev, GRP_DIST, GICD_CTLR, NULL), EFAULT);
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_DIST, XVM_GICD_CTLR, NULL), EFAULT);
 	ASSERT_ERR(xvm_set_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(0, GICR_WAKER), NULL),
+				XVM_VGIC_V3_REG_ATTR(0, XVM_GICR_WAKER), NULL),
 		   EFAULT);
 	gic_free(g);
 }
@@ -608,7 +574,7 @@ TEST(regions_64_vcpus_512)
 	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
 	ASSERT_OK(gic_init(g->dev));
 	ASSERT_EQ(typer_val(512, 0), ((uint64_t)rd_reg(g->dev, 512,
-			GICR_TYPER + 4) << 32) | rd_reg(g->dev, 512, GICR_TYPER));
+			XVM_GICR_TYPER + 4) << 32) | rd_reg(g->dev, 512, XVM_GICR_TYPER));
 	ASSERT_ERR(cpuif_set(g->fd[0], 0, 0, 0), ENXIO);
 	ASSERT_OK(set_region(g->dev, 1, REDIST + 64 * 0x400000, 0, 64));
 	ASSERT_OK(cpuif_set(g->fd[0], 0, 0, 0));
@@ -616,7 +582,7 @@ TEST(regions_64_vcpus_512)
 }
 
 /* ------------------------------------------------------------------ */
-/* Slots in creation order, GICR_TYPER and Last                        */
+/* Slots in creation order, XVM_GICR_TYPER and Last                        */
 
 TEST(vcpus_before_and_after_regions)
 {
@@ -641,8 +607,8 @@ TEST(vcpus_before_and_after_regions)
 	/* Full: the next vCPU has no slot. */
 	ASSERT_NE(-1, gic_vcpu(g, 9));
 	ASSERT_OK(gic_init(g->dev));
-	ASSERT_EQ(0x900, rd_reg(g->dev, 9, GICR_TYPER));
-	ASSERT_EQ(0x110, rd_reg(g->dev, 1, GICR_TYPER));
+	ASSERT_EQ(0x900, rd_reg(g->dev, 9, XVM_GICR_TYPER));
+	ASSERT_EQ(0x110, rd_reg(g->dev, 1, XVM_GICR_TYPER));
 	/* INIT freezes the vCPUs. */
 	ASSERT_ERR(gic_vcpu(g, 10), EBUSY);
 	gic_free(g);
@@ -659,26 +625,26 @@ TEST(typer_kvm_accesses)
 	ASSERT_OK(gic_device(g));
 	ASSERT_NE(-1, gic_vcpu(g, 3));
 	ASSERT_ERR(xvm_get_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(1, GICR_TYPER), &v),
+				XVM_VGIC_V3_REG_ATTR(1, XVM_GICR_TYPER), &v),
 		   EINVAL);
 	ASSERT_NE(-1, gic_vcpu(g, 1));
 	ASSERT_ERR(xvm_get_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(1, GICR_TYPER), &v),
+				XVM_VGIC_V3_REG_ATTR(1, XVM_GICR_TYPER), &v),
 		   EBUSY);
 	ASSERT_NE(-1, gic_vcpu(g, 2));
 	ASSERT_OK(gic_init(g->dev));
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(i * 0x100, rd_reg(g->dev, i, GICR_TYPER));
+		ASSERT_EQ(i * 0x100, rd_reg(g->dev, i, XVM_GICR_TYPER));
 
 	ASSERT_OK(set_region(g->dev, 2, 0x200000, 0, 0));
-	ASSERT_EQ(0x0, rd_reg(g->dev, 0, GICR_TYPER));
-	ASSERT_EQ(0x310, rd_reg(g->dev, 3, GICR_TYPER));
+	ASSERT_EQ(0x0, rd_reg(g->dev, 0, XVM_GICR_TYPER));
+	ASSERT_EQ(0x310, rd_reg(g->dev, 3, XVM_GICR_TYPER));
 	ASSERT_ERR(set_region(g->dev, 10, 0x100000, 0, 1), EINVAL);
-	ASSERT_EQ(0x100, rd_reg(g->dev, 1, GICR_TYPER));
-	ASSERT_EQ(0x200, rd_reg(g->dev, 2, GICR_TYPER));
+	ASSERT_EQ(0x100, rd_reg(g->dev, 1, XVM_GICR_TYPER));
+	ASSERT_EQ(0x200, rd_reg(g->dev, 2, XVM_GICR_TYPER));
 	ASSERT_OK(set_region(g->dev, 10, 0x20000, 0, 1));
-	ASSERT_EQ(0x100, rd_reg(g->dev, 1, GICR_TYPER));
-	ASSERT_EQ(0x210, rd_reg(g->dev, 2, GICR_TYPER));
+	ASSERT_EQ(0x100, rd_reg(g->dev, 1, XVM_GICR_TYPER));
+	ASSERT_EQ(0x210, rd_reg(g->dev, 2, XVM_GICR_TYPER));
 	gic_free(g);
 }
 
@@ -699,19 +665,19 @@ TEST(last_bit_regions)
 	ASSERT_OK(set_region(g->dev, 2, 0x100000, 0, 0));
 	ASSERT_OK(set_region(g->dev, 2, 0x240000, 0, 1));
 	ASSERT_OK(set_region(g->dev, 2, 0x200000, 0, 2));
-	ASSERT_EQ(0x000, rd_reg(g->dev, 0, GICR_TYPER));
-	ASSERT_EQ(0x100, rd_reg(g->dev, 1, GICR_TYPER));
-	ASSERT_EQ(0x200, rd_reg(g->dev, 2, GICR_TYPER));
-	ASSERT_EQ(0x310, rd_reg(g->dev, 3, GICR_TYPER));
-	ASSERT_EQ(0x500, rd_reg(g->dev, 5, GICR_TYPER));
-	ASSERT_EQ(0x410, rd_reg(g->dev, 4, GICR_TYPER));
+	ASSERT_EQ(0x000, rd_reg(g->dev, 0, XVM_GICR_TYPER));
+	ASSERT_EQ(0x100, rd_reg(g->dev, 1, XVM_GICR_TYPER));
+	ASSERT_EQ(0x200, rd_reg(g->dev, 2, XVM_GICR_TYPER));
+	ASSERT_EQ(0x310, rd_reg(g->dev, 3, XVM_GICR_TYPER));
+	ASSERT_EQ(0x500, rd_reg(g->dev, 5, XVM_GICR_TYPER));
+	ASSERT_EQ(0x410, rd_reg(g->dev, 4, XVM_GICR_TYPER));
 	gic_free(g);
 }
 
 /*
  * A vCPU creation that fails after the vGIC saw it (here: no fd left,
  * RLIMIT_NOFILE) leaves no redistributor frame on the bus, and the last
- * vCPU's GICR_TYPER.Last stays set.
+ * vCPU's XVM_GICR_TYPER.Last stays set.
  */
 TEST(failed_vcpu_create_leaves_no_frame)
 {
@@ -758,11 +724,11 @@ TEST(last_bit_legacy)
 	ASSERT_OK(gic_device(g));
 	ASSERT_OK(gic_init(g->dev));
 	ASSERT_OK(set_addr(g->dev, A_REDIST, 0x10000));
-	ASSERT_EQ(0x000, rd_reg(g->dev, 0, GICR_TYPER));
-	ASSERT_EQ(0x300, rd_reg(g->dev, 3, GICR_TYPER));
-	ASSERT_EQ(0x500, rd_reg(g->dev, 5, GICR_TYPER));
-	ASSERT_EQ(0x100, rd_reg(g->dev, 1, GICR_TYPER));
-	ASSERT_EQ(0x210, rd_reg(g->dev, 2, GICR_TYPER));
+	ASSERT_EQ(0x000, rd_reg(g->dev, 0, XVM_GICR_TYPER));
+	ASSERT_EQ(0x300, rd_reg(g->dev, 3, XVM_GICR_TYPER));
+	ASSERT_EQ(0x500, rd_reg(g->dev, 5, XVM_GICR_TYPER));
+	ASSERT_EQ(0x100, rd_reg(g->dev, 1, XVM_GICR_TYPER));
+	ASSERT_EQ(0x210, rd_reg(g->dev, 2, XVM_GICR_TYPER));
 	gic_free(g);
 }
 
@@ -838,20 +804,20 @@ TEST(nr_irqs_bounds)
 	ASSERT_EQ(1024, v);
 	/* ITLinesNumber 31, MBIS, IDbits 9, No1N */
 	ASSERT_EQ(31 | (1 << 16) | (9 << 19) | (1 << 25),
-		  dist_reg(g->dev, GICD_TYPER));
+		  dist_reg(g->dev, XVM_GICD_TYPER));
 	/* SPI 1019 exists, 1020..1023 do not. */
-	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_IPRIORITYR + 1016,
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_IPRIORITYR + 1016,
 			       &(uint32_t){ 0xa0a0a0a0 }));
-	ASSERT_EQ(0xa0a0a0a0, dist_reg(g->dev, GICD_IPRIORITYR + 1016));
-	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_IPRIORITYR + 1020,
+	ASSERT_EQ(0xa0a0a0a0, dist_reg(g->dev, XVM_GICD_IPRIORITYR + 1016));
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_IPRIORITYR + 1020,
 			       &(uint32_t){ 0xa0a0a0a0 }));
-	ASSERT_EQ(0, dist_reg(g->dev, GICD_IPRIORITYR + 1020));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_IPRIORITYR + 1020));
 	/* ... and is its own: the first SPI did not change with it. */
-	ASSERT_EQ(0, dist_reg(g->dev, GICD_IPRIORITYR + 32));
-	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_IROUTER + 8 * 1019,
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_IPRIORITYR + 32));
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_IROUTER + 8 * 1019,
 			       &(uint32_t){ 1 }));
-	ASSERT_EQ(1, dist_reg(g->dev, GICD_IROUTER + 8 * 1019));
-	ASSERT_EQ(0, dist_reg(g->dev, GICD_IROUTER + 8 * 32));
+	ASSERT_EQ(1, dist_reg(g->dev, XVM_GICD_IROUTER + 8 * 1019));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_IROUTER + 8 * 32));
 	gic_free(g);
 
 	g = gic_new();
@@ -860,11 +826,11 @@ TEST(nr_irqs_bounds)
 	ASSERT_OK(gic_init(g->dev));
 	ASSERT_ERR(set_nr_irqs(g->dev, 96), EBUSY);
 	ASSERT_EQ(1 | (1 << 16) | (9 << 19) | (1 << 25),
-		  dist_reg(g->dev, GICD_TYPER));
+		  dist_reg(g->dev, XVM_GICD_TYPER));
 	/* INTIDs at or above NR_IRQS are RAZ/WI. */
-	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_ISENABLER + 8,
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_ISENABLER + 8,
 			       &(uint32_t){ ~0U }));
-	ASSERT_EQ(0, dist_reg(g->dev, GICD_ISENABLER + 8));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_ISENABLER + 8));
 	gic_free(g);
 
 	/* Never set: 256 after INIT, and INIT freezes it. */
@@ -887,45 +853,45 @@ TEST(regs_access_rules)
 	ASSERT_NE(-1, gic_vcpu(g, 17));		/* Aff1 1, Aff0 1 */
 	ASSERT_OK(gic_device(g));
 	/* Before INIT: EBUSY, for a vCPU and register that exist. */
-	ASSERT_ERR(xvm_get_attr(g->dev, GRP_DIST, GICD_CTLR, &v), EBUSY);
-	ASSERT_ERR(xvm_set_attr(g->dev, GRP_DIST, GICD_CTLR, &v), EBUSY);
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_DIST, XVM_GICD_CTLR, &v), EBUSY);
+	ASSERT_ERR(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_CTLR, &v), EBUSY);
 	ASSERT_ERR(xvm_get_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(0x101, GICR_TYPER), &v),
+				XVM_VGIC_V3_REG_ATTR(0x101, XVM_GICR_TYPER), &v),
 		   EBUSY);
 	/* An unknown vCPU, by MPIDR: EINVAL (has_attr too). */
 	ASSERT_ERR(xvm_get_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(1, GICR_TYPER), &v),
+				XVM_VGIC_V3_REG_ATTR(1, XVM_GICR_TYPER), &v),
 		   EINVAL);
 	ASSERT_ERR(xvm_has_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(0x11, GICR_TYPER), NULL),
+				XVM_VGIC_V3_REG_ATTR(0x11, XVM_GICR_TYPER), NULL),
 		   EINVAL);
 	ASSERT_ERR(xvm_has_attr(g->dev, GRP_REDIST,
-				XVM_VGIC_V3_REG_ATTR(0x1000000, GICR_TYPER),
+				XVM_VGIC_V3_REG_ATTR(0x1000000, XVM_GICR_TYPER),
 				NULL),
 		   EINVAL);
 	ASSERT_OK(xvm_has_attr(g->dev, GRP_REDIST,
-			       XVM_VGIC_V3_REG_ATTR(0x101, GICR_TYPER), NULL));
+			       XVM_VGIC_V3_REG_ATTR(0x101, XVM_GICR_TYPER), NULL));
 	ASSERT_ERR(xvm_has_attr(g->dev, GRP_REDIST,
 				XVM_VGIC_V3_REG_ATTR(0x101, 0x20), NULL),
 		   ENXIO);
 	ASSERT_OK(gic_init(g->dev));
-	ASSERT_EQ(0x1100, rd_reg(g->dev, 17, GICR_TYPER));
-	ASSERT_EQ(0x101, rd_reg(g->dev, 17, GICR_TYPER + 4));
-	ASSERT_EQ(0x3b, rd_reg(g->dev, 17, GICR_PIDR2));
-	ASSERT_EQ(0x3b, dist_reg(g->dev, GICD_PIDR2));
-	ASSERT_EQ(0x5800043b, dist_reg(g->dev, GICD_IIDR));
-	ASSERT_EQ(0x5800043b, rd_reg(g->dev, 0, GICR_IIDR));
+	ASSERT_EQ(0x1100, rd_reg(g->dev, 17, XVM_GICR_TYPER));
+	ASSERT_EQ(0x101, rd_reg(g->dev, 17, XVM_GICR_TYPER + 4));
+	ASSERT_EQ(0x3b, rd_reg(g->dev, 17, XVM_GICR_PIDR2));
+	ASSERT_EQ(0x3b, dist_reg(g->dev, XVM_GICD_PIDR2));
+	ASSERT_EQ(0x5800043b, dist_reg(g->dev, XVM_GICD_IIDR));
+	ASSERT_EQ(0x5800043b, rd_reg(g->dev, 0, XVM_GICR_IIDR));
 	/* ARE and DS read as one; the group enables are writable. */
-	ASSERT_EQ(0x50, dist_reg(g->dev, GICD_CTLR));
-	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, GICD_CTLR,
+	ASSERT_EQ(0x50, dist_reg(g->dev, XVM_GICD_CTLR));
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_CTLR,
 			       &(uint32_t){ 0xffffffff }));
-	ASSERT_EQ(0x53, dist_reg(g->dev, GICD_CTLR));
+	ASSERT_EQ(0x53, dist_reg(g->dev, XVM_GICD_CTLR));
 	/* Private state through REDIST_REGS, per vCPU. */
 	ASSERT_OK(xvm_set_attr(g->dev, GRP_REDIST,
-			       XVM_VGIC_V3_REG_ATTR(0x101, GICR_IPRIORITYR0 + 4),
+			       XVM_VGIC_V3_REG_ATTR(0x101, XVM_GICR_IPRIORITYR0 + 4),
 			       &(uint32_t){ 0x80604020 }));
-	ASSERT_EQ(0x80604020, rd_reg(g->dev, 17, GICR_IPRIORITYR0 + 4));
-	ASSERT_EQ(0, rd_reg(g->dev, 0, GICR_IPRIORITYR0 + 4));
+	ASSERT_EQ(0x80604020, rd_reg(g->dev, 17, XVM_GICR_IPRIORITYR0 + 4));
+	ASSERT_EQ(0, rd_reg(g->dev, 0, XVM_GICR_IPRIORITYR0 + 4));
 	/* A vCPU after INIT is refused. */
 	ASSERT_ERR(gic_vcpu(g, 1), EBUSY);
 	gic_free(g);
@@ -1013,38 +979,38 @@ TEST(access_widths_and_reserved)
 	v = g->fd[0];
 	/* Distributor before INIT: not handled (see dist_before_init). */
 	/* 32-bit-only registers: 8, 16 and 64-bit accesses are not handled. */
-	ASSERT_EQ(0x53, rd(v, DIST + GICD_CTLR, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_CTLR, 1));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_CTLR, 2));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_CTLR, 8));
-	ASSERT_EQ(0, wr(v, DIST + GICD_ISENABLER + 4, 1, 0xff));
-	ASSERT_EQ(0, wr(v, DIST + GICD_ISENABLER + 4, 8, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + GICD_ISENABLER + 4, 4));
+	ASSERT_EQ(0x53, rd(v, DIST + XVM_GICD_CTLR, 4));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 1));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 2));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 8));
+	ASSERT_EQ(0, wr(v, DIST + XVM_GICD_ISENABLER + 4, 1, 0xff));
+	ASSERT_EQ(0, wr(v, DIST + XVM_GICD_ISENABLER + 4, 8, ~0ULL));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISENABLER + 4, 4));
 	/* Misaligned. */
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_TYPER + 2, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_IROUTER + 8 * 40 + 4, 8));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_TYPER + 2, 4));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 8));
 	/* Straddling two registers (TYPER..IIDR) with a legal width. */
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_TYPER, 8));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_TYPER, 8));
 	/* IPRIORITYR: bytes and words. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IPRIORITYR + 41, 1, 0xff));
-	ASSERT_EQ(0xf800, rd(v, DIST + GICD_IPRIORITYR + 40, 4));
-	ASSERT_EQ(0xf8, rd(v, DIST + GICD_IPRIORITYR + 41, 1));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_IPRIORITYR + 40, 2));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 41, 1, 0xff));
+	ASSERT_EQ(0xf800, rd(v, DIST + XVM_GICD_IPRIORITYR + 40, 4));
+	ASSERT_EQ(0xf8, rd(v, DIST + XVM_GICD_IPRIORITYR + 41, 1));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IPRIORITYR + 40, 2));
 	/* IROUTER: 64-bit, and each 32-bit half (Aff3 RAZ/WI). */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IROUTER + 8 * 40, 8, 0xff00000001ULL));
-	ASSERT_EQ(1, rd(v, DIST + GICD_IROUTER + 8 * 40, 8));
-	ASSERT_EQ(1, rd(v, DIST + GICD_IROUTER + 8 * 40, 4));
-	ASSERT_EQ(0, rd(v, DIST + GICD_IROUTER + 8 * 40 + 4, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + GICD_IROUTER + 8 * 40, 1));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 40, 8, 0xff00000001ULL));
+	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 8));
+	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 4));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 4));
+	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 1));
 	/* IROUTER of private INTIDs is reserved: RAZ/WI. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IROUTER + 8 * 3, 8, 1));
-	ASSERT_EQ(0, rd(v, DIST + GICD_IROUTER + 8 * 3, 8));
-	/* GICR_TYPER: 64 and 32-bit; 8-bit not handled. */
-	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + GICR_TYPER, 8));
-	ASSERT_EQ(typer_val(1, 1) >> 32, rd(v, gicr1 + GICR_TYPER + 4, 4));
-	ASSERT_EQ(~0ULL, rd(v, gicr1 + GICR_TYPER, 1));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_TYPER, 8, 0));	/* RO: ignored */
-	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + GICR_TYPER, 8));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 3, 8, 1));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 3, 8));
+	/* XVM_GICR_TYPER: 64 and 32-bit; 8-bit not handled. */
+	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
+	ASSERT_EQ(typer_val(1, 1) >> 32, rd(v, gicr1 + XVM_GICR_TYPER + 4, 4));
+	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER, 1));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_TYPER, 8, 0));	/* RO: ignored */
+	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
 	/* Reserved space: reads as zero, writes ignored, any width. */
 	ASSERT_EQ(0, rd(v, DIST + 0x20, 4));
 	ASSERT_EQ(1, wr(v, DIST + 0x20, 4, ~0ULL));
@@ -1052,29 +1018,29 @@ TEST(access_widths_and_reserved)
 	ASSERT_EQ(0, rd(v, DIST + 0x5000, 8));
 	ASSERT_EQ(0, rd(v, DIST + 0x5003, 1));
 	ASSERT_EQ(0, rd(v, gicr1 + 0x100, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + SGI_BASE + 0x40, 8));
+	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_SGI_BASE + 0x40, 8));
 	ASSERT_EQ(0, rd(v, gicr1 + 0xff00, 8));
 	/* RAZ/WI registers with state elsewhere: ITARGETSR, IGRPMODR. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_ITARGETSR + 40, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + GICD_ITARGETSR + 40, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_IGRPMODR + 4, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + GICD_IGRPMODR + 4, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + GICR_PROPBASER, 8));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ITARGETSR + 40, 4, ~0ULL));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ITARGETSR + 40, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IGRPMODR + 4, 4, ~0ULL));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IGRPMODR + 4, 4));
+	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_PROPBASER, 8));
 	/* Distributor per-IRQ registers of INTIDs 0..31: RAZ/WI (ARE). */
-	ASSERT_EQ(1, wr(v, DIST + GICD_ISENABLER, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + GICD_ISENABLER, 4));
-	ASSERT_EQ(0, rd(v, DIST + GICD_IGROUPR, 4));
-	/* GICR_WAKER: ProcessorSleep, ChildrenAsleep follows. */
-	ASSERT_EQ(6, rd(v, gicr1 + GICR_WAKER, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_WAKER, 4, 0));
-	ASSERT_EQ(0, rd(v, gicr1 + GICR_WAKER, 4));
-	ASSERT_EQ(6, rd(v, REDIST + GICR_WAKER, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER, 4, ~0ULL));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISENABLER, 4));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IGROUPR, 4));
+	/* XVM_GICR_WAKER: ProcessorSleep, ChildrenAsleep follows. */
+	ASSERT_EQ(6, rd(v, gicr1 + XVM_GICR_WAKER, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_WAKER, 4, 0));
+	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_WAKER, 4));
+	ASSERT_EQ(6, rd(v, REDIST + XVM_GICR_WAKER, 4));
 	/* ID registers */
-	ASSERT_EQ(0x3b, rd(v, DIST + GICD_PIDR2, 4));
-	ASSERT_EQ(0x3b, rd(v, gicr1 + GICR_PIDR2, 4));
+	ASSERT_EQ(0x3b, rd(v, DIST + XVM_GICD_PIDR2, 4));
+	ASSERT_EQ(0x3b, rd(v, gicr1 + XVM_GICR_PIDR2, 4));
 	ASSERT_EQ(0xb1, rd(v, gicr1 + 0xfffc, 4));
 	ASSERT_EQ(0x0d, rd(v, DIST + 0xfff0, 4));
-	ASSERT_EQ(0, rd(v, DIST + GICD_STATUSR, 4));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_STATUSR, 4));
 	gic_free(g);
 }
 
@@ -1087,12 +1053,12 @@ TEST(dist_before_init)
 	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
 	ASSERT_OK(set_addr(g->dev, A_REDIST, REDIST));
 	/* The distributor is sized by INIT: unhandled before it. */
-	ASSERT_EQ(~0ULL, rd(g->fd[0], DIST + GICD_TYPER, 4));
+	ASSERT_EQ(~0ULL, rd(g->fd[0], DIST + XVM_GICD_TYPER, 4));
 	/* Redistributors work from the moment the slot exists. */
 	ASSERT_EQ(typer_val(0, 1), typer_at(g->fd[0], REDIST));
 	ASSERT_OK(gic_init(g->dev));
 	ASSERT_EQ(7 | (1 << 16) | (9 << 19) | (1 << 25),
-		  rd(g->fd[0], DIST + GICD_TYPER, 4));
+		  rd(g->fd[0], DIST + XVM_GICD_TYPER, 4));
 	gic_free(g);
 }
 
@@ -1105,57 +1071,57 @@ TEST(per_irq_state)
 	ASSERT_NE(NULL, g);
 	v = g->fd[0];
 	/* SPIs 32..63 in the word at +4; 64..95 at +8. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_ISENABLER + 4, 4, 0x00000f00));
-	ASSERT_EQ(0x00000f00, rd(v, DIST + GICD_ISENABLER + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ICENABLER + 4, 4, 0x00000300));
-	ASSERT_EQ(0x00000c00, rd(v, DIST + GICD_ICENABLER + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ISPENDR + 8, 4, 0x5));
-	ASSERT_EQ(0x5, rd(v, DIST + GICD_ISPENDR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ICPENDR + 8, 4, 0x1));
-	ASSERT_EQ(0x4, rd(v, DIST + GICD_ICPENDR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ISACTIVER + 8, 4, 0x30));
-	ASSERT_EQ(0x30, rd(v, DIST + GICD_ISACTIVER + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ICACTIVER + 8, 4, 0x10));
-	ASSERT_EQ(0x20, rd(v, DIST + GICD_ICACTIVER + 8, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER + 4, 4, 0x00000f00));
+	ASSERT_EQ(0x00000f00, rd(v, DIST + XVM_GICD_ISENABLER + 4, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICENABLER + 4, 4, 0x00000300));
+	ASSERT_EQ(0x00000c00, rd(v, DIST + XVM_GICD_ICENABLER + 4, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISPENDR + 8, 4, 0x5));
+	ASSERT_EQ(0x5, rd(v, DIST + XVM_GICD_ISPENDR + 8, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICPENDR + 8, 4, 0x1));
+	ASSERT_EQ(0x4, rd(v, DIST + XVM_GICD_ICPENDR + 8, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISACTIVER + 8, 4, 0x30));
+	ASSERT_EQ(0x30, rd(v, DIST + XVM_GICD_ISACTIVER + 8, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICACTIVER + 8, 4, 0x10));
+	ASSERT_EQ(0x20, rd(v, DIST + XVM_GICD_ICACTIVER + 8, 4));
 	/* Group: reset group 1. */
-	ASSERT_EQ(0xffffffff, rd(v, DIST + GICD_IGROUPR + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_IGROUPR + 4, 4, 0xfffffffe));
-	ASSERT_EQ(0xfffffffe, rd(v, DIST + GICD_IGROUPR + 4, 4));
+	ASSERT_EQ(0xffffffff, rd(v, DIST + XVM_GICD_IGROUPR + 4, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IGROUPR + 4, 4, 0xfffffffe));
+	ASSERT_EQ(0xfffffffe, rd(v, DIST + XVM_GICD_IGROUPR + 4, 4));
 	/* Config: SPIs reset level (0), bit 1 of each pair = edge. */
-	ASSERT_EQ(0, rd(v, DIST + GICD_ICFGR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ICFGR + 8, 4, 0xffffffff));
-	ASSERT_EQ(0xaaaaaaaa, rd(v, DIST + GICD_ICFGR + 8, 4));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ICFGR + 8, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICFGR + 8, 4, 0xffffffff));
+	ASSERT_EQ(0xaaaaaaaa, rd(v, DIST + XVM_GICD_ICFGR + 8, 4));
 	/* Priorities keep 5 bits. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IPRIORITYR + 32, 4, 0x01234567));
-	ASSERT_EQ(0x00204060, rd(v, DIST + GICD_IPRIORITYR + 32, 4));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x01234567));
+	ASSERT_EQ(0x00204060, rd(v, DIST + XVM_GICD_IPRIORITYR + 32, 4));
 	/* Routing: reset to affinity 0. */
-	ASSERT_EQ(0, rd(v, DIST + GICD_IROUTER + 8 * 33, 8));
-	ASSERT_EQ(1, wr(v, DIST + GICD_IROUTER + 8 * 33, 8, 1));
-	ASSERT_EQ(1, rd(v, DIST + GICD_IROUTER + 8 * 33, 8));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8, 1));
+	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8));
 
 	/* Private INTIDs, per redistributor. */
-	ASSERT_EQ(0x0000ffff, rd(v, gicr1 + GICR_ISENABLER0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ISENABLER0, 4, 0x80000000));
-	ASSERT_EQ(0x8000ffff, rd(v, gicr1 + GICR_ISENABLER0, 4));
-	ASSERT_EQ(0x0000ffff, rd(v, REDIST + GICR_ISENABLER0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ICENABLER0, 4, 0x1));
-	ASSERT_EQ(0x8000fffe, rd(v, gicr1 + GICR_ISENABLER0, 4));
-	ASSERT_EQ(0xffffffff, rd(v, gicr1 + GICR_IGROUPR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ISPENDR0, 4, 0x2));
-	ASSERT_EQ(0x2, rd(v, gicr1 + GICR_ISPENDR0, 4));
-	ASSERT_EQ(0, rd(v, REDIST + GICR_ISPENDR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ISACTIVER0, 4, 0x4));
-	ASSERT_EQ(0x4, rd(v, gicr1 + GICR_ISACTIVER0, 4));
+	ASSERT_EQ(0x0000ffff, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISENABLER0, 4, 0x80000000));
+	ASSERT_EQ(0x8000ffff, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
+	ASSERT_EQ(0x0000ffff, rd(v, REDIST + XVM_GICR_ISENABLER0, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ICENABLER0, 4, 0x1));
+	ASSERT_EQ(0x8000fffe, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
+	ASSERT_EQ(0xffffffff, rd(v, gicr1 + XVM_GICR_IGROUPR0, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISPENDR0, 4, 0x2));
+	ASSERT_EQ(0x2, rd(v, gicr1 + XVM_GICR_ISPENDR0, 4));
+	ASSERT_EQ(0, rd(v, REDIST + XVM_GICR_ISPENDR0, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISACTIVER0, 4, 0x4));
+	ASSERT_EQ(0x4, rd(v, gicr1 + XVM_GICR_ISACTIVER0, 4));
 	/* SGIs are edge and read-only; PPIs reset level, configurable. */
-	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + GICR_ICFGR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ICFGR0, 4, 0));
-	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + GICR_ICFGR0, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + GICR_ICFGR1, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_ICFGR1, 4, 0x80000000));
-	ASSERT_EQ(0x80000000, rd(v, gicr1 + GICR_ICFGR1, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + GICR_IPRIORITYR0 + 28, 1, 0x90));
-	ASSERT_EQ(0x90, rd(v, gicr1 + GICR_IPRIORITYR0 + 28, 1));
-	ASSERT_EQ(0x90, rd(v, gicr1 + GICR_IPRIORITYR0 + 28, 4));
+	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + XVM_GICR_ICFGR0, 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ICFGR0, 4, 0));
+	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + XVM_GICR_ICFGR0, 4));
+	ASSERT_EQ(0, rd(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4));
+	ASSERT_EQ(1, wr(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4, 0x80000000));
+	ASSERT_EQ(0x80000000, rd(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4));
+	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 1, 0x90));
+	ASSERT_EQ(0x90, rd(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 1));
+	ASSERT_EQ(0x90, rd(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 4));
 	gic_free(g);
 }
 
@@ -1172,9 +1138,9 @@ TEST(e2e_spi_line)
 	ASSERT_NE(NULL, g);
 	v0 = g->fd[0];
 	v1 = g->fd[1];
-	ASSERT_EQ(1, wr(v0, DIST + GICD_IPRIORITYR + 40, 1, 0xa0));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 40, 8, aff(1)));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 4, 4, 1 << 8));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 40, 1, 0xa0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 40, 8, aff(1)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 1 << 8));
 	ASSERT_EQ(0, port_pending(g, g->port[1]));
 
 	/* Level-sensitive line up: vCPU 1's port goes pending. */
@@ -1190,8 +1156,8 @@ TEST(e2e_spi_line)
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack_grp(v1, 0, 0));	/* group 0 */
 	ASSERT_EQ(40, ack(v1));
 	/* Active and still pending (the line is high), not deliverable. */
-	ASSERT_EQ(1 << 8, rd(v0, DIST + GICD_ISACTIVER + 4, 4));
-	ASSERT_EQ(1 << 8, rd(v0, DIST + GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(1 << 8, rd(v0, DIST + XVM_GICD_ISACTIVER + 4, 4));
+	ASSERT_EQ(1 << 8, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 	{
 		struct xvm_vgic_cpuif s;
@@ -1202,37 +1168,37 @@ TEST(e2e_spi_line)
 	}
 	/* EOI with the line still up: deliverable again, port raised. */
 	ASSERT_OK(eoi(v1, 40));
-	ASSERT_EQ(0, rd(v0, DIST + GICD_ISACTIVER + 4, 4));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISACTIVER + 4, 4));
 	ASSERT_EQ(1, port_pending(g, g->port[1]));
 	ASSERT_EQ(40, ack(v1));
 	ASSERT_OK(line(g->dev, 40, 0, 0));
 	ASSERT_OK(eoi(v1, 40));
-	ASSERT_EQ(0, rd(v0, DIST + GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 
 	/* Edge-triggered: each rising level is one interrupt. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ICFGR + 8, 4, 2 << 16));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 8, 4, 2 << 16));
 	ASSERT_OK(line(g->dev, 40, 1, 0));
 	ASSERT_OK(line(g->dev, 40, 0, 0));
 	ASSERT_EQ(40, ack(v1));
-	ASSERT_EQ(0, rd(v0, DIST + GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	ASSERT_OK(eoi(v1, 40));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 
 	/* Disabled: pending but never delivered. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ICENABLER + 4, 4, 1 << 8));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICENABLER + 4, 4, 1 << 8));
 	ASSERT_OK(line(g->dev, 40, 1, 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
-	ASSERT_EQ(1 << 8, rd(v0, DIST + GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(1 << 8, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	/* Re-routed to vCPU 0 and enabled: vCPU 0 takes it. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 40, 8, 0));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 4, 4, 1 << 8));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 40, 8, 0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 1 << 8));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 	ASSERT_EQ(40, ack(v0));
 	ASSERT_OK(eoi(v0, 40));
 	/* Routed to no vCPU: stays pending. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 41, 8, aff(7)));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 4, 4, 1 << 9));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 41, 8, aff(7)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 1 << 9));
 	ASSERT_OK(line(g->dev, 41, 1, 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 	/* Bad lines */
@@ -1270,16 +1236,16 @@ TEST(e2e_msi_setspi_wakes_poll)
 	ASSERT_NE(NULL, g);
 	v0 = g->fd[0];
 	v1 = g->fd[1];
-	ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 100, 8, aff(1)));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ICFGR + 0x18, 4, 2 << 8));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 12, 4, 1 << 4));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 100, 8, aff(1)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 0x18, 4, 2 << 8));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 12, 4, 1 << 4));
 
 	p.vcpu = v1;
 	p.port = g->port[1];
 	p.ret = -2;
 	ASSERT_EQ(0, pthread_create(&t, NULL, poll_thread, &p));
-	/* The MSI: a 4-byte write of the INTID to GICD_SETSPI_NSR. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_SETSPI, 4, 100));
+	/* The MSI: a 4-byte write of the INTID to XVM_GICD_SETSPI_NSR. */
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 100));
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	ASSERT_EQ(1, p.ret);
 	ASSERT_EQ(g->port[1], p.got);
@@ -1288,20 +1254,20 @@ TEST(e2e_msi_setspi_wakes_poll)
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 
 	/* Level-sensitive: SETSPI asserts until CLRSPI. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ICFGR + 0x18, 4, 0));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_SETSPI, 4, 100));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 0x18, 4, 0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 100));
 	ASSERT_EQ(100, ack(v1));
 	ASSERT_OK(eoi(v1, 100));
 	ASSERT_EQ(100, ack(v1));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_CLRSPI, 4, 100));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_CLRSPI_NSR, 4, 100));
 	ASSERT_OK(eoi(v1, 100));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
 	/* Writes naming no SPI are ignored; the register reads as zero. */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_SETSPI, 4, 5));
-	ASSERT_EQ(1, wr(v0, DIST + GICD_SETSPI, 4, 300));
-	ASSERT_EQ(0, rd(v0, DIST + GICD_SETSPI, 4));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 5));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 300));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_SETSPI_NSR, 4));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
-	ASSERT_EQ(~0ULL, rd(v0, DIST + GICD_SETSPI, 8));
+	ASSERT_EQ(~0ULL, rd(v0, DIST + XVM_GICD_SETSPI_NSR, 8));
 	gic_free(g);
 }
 
@@ -1345,7 +1311,7 @@ TEST(e2e_sgi_between_vcpus)
 	ASSERT_OK(sgi(v0, sgi1r(3, 0, 0x2), 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(g->fd[1]));
 	/* ... but raises a group-0 one, acknowledged through IAR0. */
-	ASSERT_EQ(1, wr(v0, REDIST + RD_SIZE + GICR_IGROUPR0, 4, ~(1U << 3)));
+	ASSERT_EQ(1, wr(v0, REDIST + RD_SIZE + XVM_GICR_IGROUPR0, 4, ~(1U << 3)));
 	ASSERT_OK(sgi(v0, sgi1r(3, 0, 0x2), 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack_grp(g->fd[1], 1, 0));
 	ASSERT_EQ(3, ack_grp(g->fd[1], 0, 0));
@@ -1364,9 +1330,9 @@ TEST(e2e_priority_masking)
 	ASSERT_NE(NULL, g);
 	v = g->fd[0];
 	/* SPI 32 prio 0x80, SPI 33 prio 0x40, SPI 34 prio 0xc0; all edge. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IPRIORITYR + 32, 4, 0xc04080));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ICFGR + 8, 4, 0x2a));
-	ASSERT_EQ(1, wr(v, DIST + GICD_ISENABLER + 4, 4, 0x7));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0xc04080));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICFGR + 8, 4, 0x2a));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER + 4, 4, 0x7));
 	/* PMR 0x80 masks priorities 0x80 and below. */
 	ASSERT_OK(cpuif_set(v, 0x80, 3, g->port[0]));
 	ASSERT_OK(xvm_evtchn_clear(g->vm, g->port[0]));
@@ -1398,7 +1364,7 @@ TEST(e2e_priority_masking)
 	ASSERT_EQ(34, ack(v));
 	ASSERT_OK(eoi(v, 34));
 	/* Equal priorities: the lowest INTID first. */
-	ASSERT_EQ(1, wr(v, DIST + GICD_IPRIORITYR + 32, 4, 0x505050));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x505050));
 	ASSERT_OK(line(g->dev, 34, 1, 0));
 	ASSERT_OK(line(g->dev, 33, 1, 0));
 	ASSERT_EQ(33, ack(v));
@@ -1408,12 +1374,12 @@ TEST(e2e_priority_masking)
 	ASSERT_OK(eoi(v, 33));
 	ASSERT_EQ(34, ack(v));
 	ASSERT_OK(eoi(v, 34));
-	/* Group enables: GICD_CTLR and the CPU interface. */
+	/* Group enables: XVM_GICD_CTLR and the CPU interface. */
 	ASSERT_OK(line(g->dev, 33, 1, 0));
-	ASSERT_EQ(1, wr(v, DIST + GICD_CTLR, 4, 1));	/* group 1 off */
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_CTLR, 4, 1));	/* group 1 off */
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v));
 	ASSERT_OK(xvm_evtchn_clear(g->vm, g->port[0]));
-	ASSERT_EQ(1, wr(v, DIST + GICD_CTLR, 4, 3));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_CTLR, 4, 3));
 	ASSERT_EQ(1, port_pending(g, g->port[0]));
 	ASSERT_OK(cpuif_set(v, 0xf8, XVM_VGIC_CPUIF_IGRPEN0, g->port[0]));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v));
@@ -1423,7 +1389,7 @@ TEST(e2e_priority_masking)
 	ASSERT_OK(eoi(v, 33));
 	ASSERT_OK(cpuif_get(v, &s));
 	ASSERT_EQ(0xff, s.rpr);
-	ASSERT_EQ(2, rd(v, DIST + GICD_ISACTIVER + 4, 4));
+	ASSERT_EQ(2, rd(v, DIST + XVM_GICD_ISACTIVER + 4, 4));
 	{
 		struct xvm_vgic_eoi e = { .intid = 33,
 					  .flags = XVM_VGIC_EOI_DIR };
@@ -1435,7 +1401,7 @@ TEST(e2e_priority_masking)
 		e.intid = 1024;
 		ASSERT_ERR(ioctl(v, XVM_VGIC_EOI, &e), EINVAL);
 	}
-	ASSERT_EQ(0, rd(v, DIST + GICD_ISACTIVER + 4, 4));
+	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISACTIVER + 4, 4));
 	/* Bad CPU interface settings */
 	ASSERT_ERR(cpuif_set(v, 0x100, 3, 0), EINVAL);
 	ASSERT_ERR(cpuif_set(v, 0xf8, 8, 0), EINVAL);
@@ -1452,7 +1418,7 @@ TEST(e2e_ppi_lines)
 	ASSERT_NE(NULL, g);
 	v0 = g->fd[0];
 	v1 = g->fd[1];
-	ASSERT_EQ(1, wr(v0, REDIST + RD_SIZE + GICR_ISENABLER0, 4, 1 << 27));
+	ASSERT_EQ(1, wr(v0, REDIST + RD_SIZE + XVM_GICR_ISENABLER0, 4, 1 << 27));
 	/* The vCPU-fd form: a PPI of that vCPU. */
 	ASSERT_OK(ioctl(v1, XVM_VGIC_PPI_LINE, &l));
 	ASSERT_EQ(1, port_pending(g, g->port[1]));
@@ -1470,7 +1436,7 @@ TEST(e2e_ppi_lines)
 	/* vCPU 0's PPI 27 is disabled: pending, not delivered. */
 	ASSERT_OK(line(g->dev, 27, 1, 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v0));
-	ASSERT_EQ(1 << 27, rd(v0, REDIST + GICR_ISPENDR0, 4));
+	ASSERT_EQ(1 << 27, rd(v0, REDIST + XVM_GICR_ISPENDR0, 4));
 	/* Bad PPI lines */
 	l.intid = 5;
 	ASSERT_ERR(ioctl(v1, XVM_VGIC_PPI_LINE, &l), EINVAL);
@@ -1533,8 +1499,8 @@ TEST(e2e_concurrent_stress)
 
 	ASSERT_NE(NULL, g);
 	v0 = g->fd[0];
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ICFGR + 8, 4, 2 << 18));  /* 41 edge */
-	ASSERT_EQ(1, wr(v0, DIST + GICD_ISENABLER + 4, 4, 3 << 8));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 8, 4, 2 << 18));  /* 41 edge */
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 3 << 8));
 	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, STRESS_VCPUS + 1));
 	for (i = 0; i < STRESS_VCPUS; i++) {
 		s[i] = (struct stresser){ .g = g, .start = &start, .i = i };
@@ -1543,13 +1509,13 @@ TEST(e2e_concurrent_stress)
 	pthread_barrier_wait(&start);
 	for (loop = 0; loop < STRESS_LOOPS; loop++) {
 		ASSERT_OK(line(g->dev, 40, loop & 1, 0));
-		ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 40, 8,
+		ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 40, 8,
 				aff(loop % STRESS_VCPUS)));
-		ASSERT_EQ(1, wr(v0, DIST + GICD_IPRIORITYR + 40, 1,
+		ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 40, 1,
 				(loop & 7) << 3));
-		ASSERT_EQ(1, wr(v0, DIST + GICD_IROUTER + 8 * 41, 8,
+		ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 41, 8,
 				aff((loop / 3) % STRESS_VCPUS)));
-		ASSERT_EQ(1, wr(v0, DIST + GICD_SETSPI, 4, 41));
+		ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 41));
 	}
 	for (i = 0; i < STRESS_VCPUS; i++) {
 		ASSERT_EQ(0, pthread_join(t[i], NULL));
@@ -1563,10 +1529,10 @@ TEST(e2e_concurrent_stress)
 			ASSERT_LT(0, n);
 			ASSERT_OK(eoi(g->fd[i], n));
 		}
-		ASSERT_EQ(0, rd(v0, REDIST + i * RD_SIZE + GICR_ISACTIVER0, 4));
+		ASSERT_EQ(0, rd(v0, REDIST + i * RD_SIZE + XVM_GICR_ISACTIVER0, 4));
 	}
-	ASSERT_EQ(0, rd(v0, DIST + GICD_ISACTIVER + 4, 4));
-	ASSERT_EQ(0, rd(v0, DIST + GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISACTIVER + 4, 4));
+	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	gic_free(g);
 }
 

@@ -45,7 +45,7 @@ void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c)
 		irq->target = -1;
 	}
 	c->priv_ready = 0;
-	c->waker = VGICR_WAKER_SLEEP | VGICR_WAKER_ASLEEP;
+	c->waker = XVM_GICR_WAKER_SLEEP | XVM_GICR_WAKER_ASLEEP;
 	c->pmr = 0;
 	c->ctlr = 0;
 	c->apr = 0;
@@ -120,10 +120,10 @@ static struct xvm_vgic_irq *vgic_best(struct xvm_vgic_cpu *c)
 	u32 groups = 0;
 	unsigned int i;
 
-	if ((vgic->ctlr & VGICD_CTLR_ENABLE_G0) &&
+	if ((vgic->ctlr & XVM_GICD_CTLR_ENABLE_G0) &&
 	    (c->ctlr & XVM_VGIC_CPUIF_IGRPEN0))
 		groups |= BIT(0);
-	if ((vgic->ctlr & VGICD_CTLR_ENABLE_G1) &&
+	if ((vgic->ctlr & XVM_GICD_CTLR_ENABLE_G1) &&
 	    (c->ctlr & XVM_VGIC_CPUIF_IGRPEN1))
 		groups |= BIT(1);
 	if (!groups)

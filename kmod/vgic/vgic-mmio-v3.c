@@ -18,14 +18,14 @@
 
 static u64 vgic_read_dist_ctlr(const struct xvm_vgic_access *a)
 {
-	return READ_ONCE(a->vgic->ctlr) | VGICD_CTLR_ARE | VGICD_CTLR_DS;
+	return READ_ONCE(a->vgic->ctlr) | XVM_GICD_CTLR_ARE | XVM_GICD_CTLR_DS;
 }
 
 static void vgic_write_dist_ctlr(const struct xvm_vgic_access *a, u64 val)
 {
 	struct xvm_vgic *vgic = a->vgic;
 	unsigned long flags;
-	u32 old, new = val & (VGICD_CTLR_ENABLE_G0 | VGICD_CTLR_ENABLE_G1);
+	u32 old, new = val & (XVM_GICD_CTLR_ENABLE_G0 | XVM_GICD_CTLR_ENABLE_G1);
 
 	raw_spin_lock_irqsave(&vgic->lock, flags);
 	old = vgic->ctlr;
@@ -37,8 +37,8 @@ static void vgic_write_dist_ctlr(const struct xvm_vgic_access *a, u64 val)
 
 static u64 vgic_read_dist_typer(const struct xvm_vgic_access *a)
 {
-	return (a->vgic->nr_irqs / 32 - 1) | VGICD_TYPER_MBIS |
-	       (9U << VGICD_TYPER_IDBITS_SHIFT) | VGICD_TYPER_NO1N;
+	return (a->vgic->nr_irqs / 32 - 1) | XVM_GICD_TYPER_MBIS |
+	       (9U << XVM_GICD_TYPER_IDBITS_SHIFT) | XVM_GICD_TYPER_NO1N;
 }
 
 static u64 vgic_read_iidr(const struct xvm_vgic_access *a)
@@ -101,57 +101,57 @@ static u64 vgic_read_idregs(const struct xvm_vgic_access *a)
 }
 
 static const struct xvm_vgic_reg vgic_dist_regs[] = {
-	VGIC_REG(VGICD_CTLR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_CTLR, 4, VGIC_ACC_32,
 		 vgic_read_dist_ctlr, vgic_write_dist_ctlr),
-	VGIC_REG(VGICD_TYPER, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_TYPER, 4, VGIC_ACC_32,
 		 vgic_read_dist_typer, xvm_vgic_write_wi),
-	VGIC_REG(VGICD_IIDR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_IIDR, 4, VGIC_ACC_32,
 		 vgic_read_iidr, xvm_vgic_write_wi),
-	VGIC_REG(VGICD_TYPER2, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_TYPER2, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICD_STATUSR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_STATUSR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICD_SETSPI_NSR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_SETSPI_NSR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, vgic_write_setspi),
-	VGIC_REG(VGICD_CLRSPI_NSR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_CLRSPI_NSR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, vgic_write_clrspi),
 	/* One security state: the Secure forms are RAZ/WI. */
-	VGIC_REG(VGICD_SETSPI_SR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_SETSPI_SR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICD_CLRSPI_SR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_CLRSPI_SR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG_DIST_IRQ(VGICD_IGROUPR, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_IGROUPR, 1, VGIC_ACC_32,
 			  xvm_vgic_read_group, xvm_vgic_write_group),
-	VGIC_REG_DIST_IRQ(VGICD_ISENABLER, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ISENABLER, 1, VGIC_ACC_32,
 			  xvm_vgic_read_enable, xvm_vgic_write_senable),
-	VGIC_REG_DIST_IRQ(VGICD_ICENABLER, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ICENABLER, 1, VGIC_ACC_32,
 			  xvm_vgic_read_enable, xvm_vgic_write_cenable),
-	VGIC_REG_DIST_IRQ(VGICD_ISPENDR, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ISPENDR, 1, VGIC_ACC_32,
 			  xvm_vgic_read_pending, xvm_vgic_write_spending),
-	VGIC_REG_DIST_IRQ(VGICD_ICPENDR, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ICPENDR, 1, VGIC_ACC_32,
 			  xvm_vgic_read_pending, xvm_vgic_write_cpending),
-	VGIC_REG_DIST_IRQ(VGICD_ISACTIVER, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ISACTIVER, 1, VGIC_ACC_32,
 			  xvm_vgic_read_active, xvm_vgic_write_sactive),
-	VGIC_REG_DIST_IRQ(VGICD_ICACTIVER, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ICACTIVER, 1, VGIC_ACC_32,
 			  xvm_vgic_read_active, xvm_vgic_write_cactive),
-	VGIC_REG_DIST_IRQ(VGICD_IPRIORITYR, 8, VGIC_ACC_8 | VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_IPRIORITYR, 8, VGIC_ACC_8 | VGIC_ACC_32,
 			  xvm_vgic_read_priority, xvm_vgic_write_priority),
 	/* Affinity routing: GICD_ITARGETSR is RES0. */
-	VGIC_REG_DIST_IRQ(VGICD_ITARGETSR, 8, VGIC_ACC_8 | VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ITARGETSR, 8, VGIC_ACC_8 | VGIC_ACC_32,
 			  xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG_DIST_IRQ(VGICD_ICFGR, 2, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_ICFGR, 2, VGIC_ACC_32,
 			  xvm_vgic_read_config, xvm_vgic_write_config),
 	/* DS = 1: GICD_IGRPMODR and GICD_NSACR are RAZ/WI. */
-	VGIC_REG_DIST_IRQ(VGICD_IGRPMODR, 1, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_IGRPMODR, 1, VGIC_ACC_32,
 			  xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG_DIST_IRQ(VGICD_NSACR, 2, VGIC_ACC_32,
+	VGIC_REG_DIST_IRQ(XVM_GICD_NSACR, 2, VGIC_ACC_32,
 			  xvm_vgic_read_raz, xvm_vgic_write_wi),
 	/* Affinity routing: GICD_SGIR is RES0. */
-	VGIC_REG(VGICD_SGIR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_SGIR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG_DIST_IRQ(VGICD_IROUTER, 64, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG_DIST_IRQ(XVM_GICD_IROUTER, 64, VGIC_ACC_32 | VGIC_ACC_64,
 			  vgic_read_irouter, vgic_write_irouter),
-	VGIC_REG(VGICD_IDREGS, 48, VGIC_ACC_32,
+	VGIC_REG(XVM_GICD_IDREGS, 48, VGIC_ACC_32,
 		 vgic_read_idregs, xvm_vgic_write_wi),
 };
 
@@ -169,10 +169,10 @@ static u64 vgic_read_rd_typer(const struct xvm_vgic_access *a)
 	struct xvm_vgic_cpu *c = a->rd;
 	u64 val;
 
-	val = (u64)READ_ONCE(c->aff) << VGICR_TYPER_AFF_SHIFT;
-	val |= (u64)(READ_ONCE(c->id) & 0xffff) << VGICR_TYPER_PROC_SHIFT;
+	val = (u64)READ_ONCE(c->aff) << XVM_GICR_TYPER_AFF_SHIFT;
+	val |= (u64)(READ_ONCE(c->id) & 0xffff) << XVM_GICR_TYPER_PROC_SHIFT;
 	if (xvm_vgic_rd_is_last(c))
-		val |= VGICR_TYPER_LAST;
+		val |= XVM_GICR_TYPER_LAST;
 	return xvm_vgic_extract(val, a->offset, a->len);
 }
 
@@ -186,58 +186,58 @@ static void vgic_write_waker(const struct xvm_vgic_access *a, u64 val)
 {
 	u32 waker = 0;
 
-	if (val & VGICR_WAKER_SLEEP)
-		waker = VGICR_WAKER_SLEEP | VGICR_WAKER_ASLEEP;
+	if (val & XVM_GICR_WAKER_SLEEP)
+		waker = XVM_GICR_WAKER_SLEEP | XVM_GICR_WAKER_ASLEEP;
 	WRITE_ONCE(a->rd->waker, waker);
 }
 
 static const struct xvm_vgic_reg vgic_rdist_regs[] = {
 	/* RD_base */
 	/* No LPIs: GICR_CTLR.EnableLPIs is RAZ/WI, nothing else is set. */
-	VGIC_REG(VGICR_CTLR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_CTLR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_IIDR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_IIDR, 4, VGIC_ACC_32,
 		 vgic_read_iidr, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_TYPER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG(XVM_GICR_TYPER, 8, VGIC_ACC_32 | VGIC_ACC_64,
 		 vgic_read_rd_typer, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_STATUSR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_STATUSR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_WAKER, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_WAKER, 4, VGIC_ACC_32,
 		 vgic_read_waker, vgic_write_waker),
-	VGIC_REG(VGICR_PROPBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG(XVM_GICR_PROPBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_PENDBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG(XVM_GICR_PENDBASER, 8, VGIC_ACC_32 | VGIC_ACC_64,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_INVLPIR, 8, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG(XVM_GICR_INVLPIR, 8, VGIC_ACC_32 | VGIC_ACC_64,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_INVALLR, 8, VGIC_ACC_32 | VGIC_ACC_64,
+	VGIC_REG(XVM_GICR_INVALLR, 8, VGIC_ACC_32 | VGIC_ACC_64,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_SYNCR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_SYNCR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_IDREGS, 48, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_IDREGS, 48, VGIC_ACC_32,
 		 vgic_read_idregs, xvm_vgic_write_wi),
 	/* SGI_base: the private INTIDs 0..31 of this vCPU */
-	VGIC_REG_PRIVATE_IRQ(VGICR_IGROUPR0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_IGROUPR0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_group, xvm_vgic_write_group),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ISENABLER0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ISENABLER0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_enable, xvm_vgic_write_senable),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ICENABLER0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ICENABLER0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_enable, xvm_vgic_write_cenable),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ISPENDR0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ISPENDR0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_pending, xvm_vgic_write_spending),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ICPENDR0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ICPENDR0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_pending, xvm_vgic_write_cpending),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ISACTIVER0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ISACTIVER0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_active, xvm_vgic_write_sactive),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ICACTIVER0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ICACTIVER0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_active, xvm_vgic_write_cactive),
-	VGIC_REG_PRIVATE_IRQ(VGICR_IPRIORITYR0, 8, VGIC_ACC_8 | VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_IPRIORITYR0, 8, VGIC_ACC_8 | VGIC_ACC_32,
 			     xvm_vgic_read_priority, xvm_vgic_write_priority),
-	VGIC_REG_PRIVATE_IRQ(VGICR_ICFGR0, 2, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_ICFGR0, 2, VGIC_ACC_32,
 			     xvm_vgic_read_config, xvm_vgic_write_config),
-	VGIC_REG_PRIVATE_IRQ(VGICR_IGRPMODR0, 1, VGIC_ACC_32,
+	VGIC_REG_PRIVATE_IRQ(XVM_GICR_IGRPMODR0, 1, VGIC_ACC_32,
 			     xvm_vgic_read_raz, xvm_vgic_write_wi),
-	VGIC_REG(VGICR_NSACR, 4, VGIC_ACC_32,
+	VGIC_REG(XVM_GICR_NSACR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
 };
 

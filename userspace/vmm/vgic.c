@@ -11,17 +11,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/xvm-gicv3.h>
+
 #include "vmm.h"
 
-#define GICD_CTLR		0x0000
-#define GICD_TYPER		0x0004
-#define GICD_ISENABLER		0x0100
-#define GICD_IPRIORITYR		0x0400
-#define GICD_ICFGR		0x0c00
-#define GICD_IROUTER		0x6000
-#define GICD_CTLR_ENABLE_G1	(1U << 1)
-#define GICR_TYPER		0x0008
-#define GICR_TYPER_LAST		(1ULL << 4)
 #define SPI_PRIORITY		0xa0
 #define CPUIF_PMR		0xf0
 
@@ -142,13 +135,13 @@ static int vgic_cpuif(struct vm *vm, unsigned int i)
 static int vgic_spi_program(struct vm *vm, const struct spi_cfg *s)
 {
 	uint64_t dist = vm->cfg->gic.dist, v;
-	uint64_t icfgr = dist + GICD_ICFGR + (s->intid / 16) * 4;
+	uint64_t icfgr = dist + XVM_GICD_ICFGR + (s->intid / 16) * 4;
 
 	if (gread(vm, 0, icfgr, 4, &v) ||
 	    gwrite(vm, icfgr, 4, v | (2ULL << ((s->intid % 16) * 2))) ||
-	    gwrite(vm, dist + GICD_IPRIORITYR + s->intid, 1, SPI_PRIORITY) ||
-	    gwrite(vm, dist + GICD_IROUTER + 8 * s->intid, 8, aff_of(s->vcpu)) ||
-	    gwrite(vm, dist + GICD_ISENABLER + (s->intid / 32) * 4, 4,
+	    gwrite(vm, dist + XVM_GICD_IPRIORITYR + s->intid, 1, SPI_PRIORITY) ||
+	    gwrite(vm, dist + XVM_GICD_IROUTER + 8 * s->intid, 8, aff_of(s->vcpu)) ||
+	    gwrite(vm, dist + XVM_GICD_ISENABLER + (s->intid / 32) * 4, 4,
 		   1ULL << (s->intid % 32))) {
 		errorf("%s:%d: guest GIC programming of SPI %u failed", vm->cfg->file,
 		       s->line, s->intid);
@@ -173,7 +166,7 @@ int vgic_firmware(struct vm *vm, unsigned int i)
 			return -1;
 	created("GICv3 initialised; each vCPU's CPU interface: PMR 0x%x, group 1 on, "
 		"notify port bound to the vCPU", CPUIF_PMR);
-	if (gwrite(vm, c->gic.dist + GICD_CTLR, 4, GICD_CTLR_ENABLE_G1))
+	if (gwrite(vm, c->gic.dist + XVM_GICD_CTLR, 4, XVM_GICD_CTLR_ENABLE_G1))
 		return -1;
 	for (i = 0; i < c->nr_spis; i++)
 		if (vgic_spi_program(vm, &c->spis[i]))
@@ -240,7 +233,7 @@ int vgic_check_regions(struct vm *vm)
 	uint64_t v;
 
 	v = 0;
-	if (gread(vm, 0, c->gic.dist + GICD_TYPER, 4, &v))
+	if (gread(vm, 0, c->gic.dist + XVM_GICD_TYPER, 4, &v))
 		v = ~0ULL;
 	bad |= check((v & 0x1f) == c->gic.nr_irqs / 32 - 1,
 		     "GICD_TYPER.ITLinesNumber = %llu (%u INTIDs), read on vCPU 0",
@@ -250,14 +243,14 @@ int vgic_check_regions(struct vm *vm)
 		bool last = expect_last(c, i, &r);
 
 		want = ((uint64_t)aff_of(i) << 32) | ((uint64_t)i << 8) |
-		       (last ? GICR_TYPER_LAST : 0);
+		       (last ? XVM_GICR_TYPER_LAST : 0);
 		v = ~0ULL;
-		gread(vm, i, addr + GICR_TYPER, 8, &v);
+		gread(vm, i, addr + XVM_GICR_TYPER, 8, &v);
 		lasts += last;
 		bad |= check(v == want,
 			     "vCPU %u: GICR_TYPER at 0x%llx (region %u) = 0x%016llx: "
 			     "Processor_Number %u, Last=%d%s", i,
-			     (unsigned long long)(addr + GICR_TYPER), r,
+			     (unsigned long long)(addr + XVM_GICR_TYPER), r,
 			     (unsigned long long)v, i, last,
 			     last ? " (the guest's walk of this region stops here)" : "");
 	}
