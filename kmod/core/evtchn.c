@@ -2,7 +2,10 @@
 /*
  * Event channels, after Xen's: per-VM ports with pending and mask bits,
  * bindings to a vCPU or to a port of another VM, eventfd bridges in both
- * directions, and a doorbell register on the MMIO bus.
+ * directions (evtchn-bridge.c), and a doorbell register on the MMIO bus
+ * (evtchn-doorbell.c).  This file holds the ports: the table, raise and
+ * send, links, alloc, bind, close, status, the ioctls and lifetime; the
+ * table and port structures are in evtchn-internal.h.
  *
  * Raising a port (xvm_evtchn_raise()) is lock-free: it runs from
  * ioctls, from MMIO handlers (the doorbell, possibly in hard-IRQ context
@@ -48,73 +51,17 @@
  * be bound by its own VM's owner (the same mm).  Anyone else gets -EACCES,
  * whatever the port's state.
  */
-#include <linux/eventfd.h>
 #include <linux/file.h>
-#include <linux/irq_work.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/workqueue.h>
 
 #include "internal.h"
 #include "evtchn.h"
+#include "evtchn-internal.h"
 #include "xvm_compat.h"
-
-#define XVM_EVTCHN_NO_VCPU	U32_MAX
-
-struct xvm_evtchn_irqfd;
-
-/* A NOTIFY bridge (port -> eventfd); freed a grace period after removal. */
-struct xvm_evtchn_notify {
-	struct eventfd_ctx *ctx;
-	struct irq_work work;			/* deferred signal */
-	struct rcu_work free_work;
-};
-
-struct xvm_evtchn_port {
-	u32 state;				/* XVM_EVTCHN_STATE_* */
-	u32 notify_vcpu;			/* vCPU index, or NO_VCPU */
-	u32 remote_port;			/* INTERDOMAIN */
-	u64 remote_id;				/* the VM that may bind it, or 0 */
-	struct xvm_vm __rcu *remote_vm;		/* INTERDOMAIN peer */
-	struct xvm_evtchn_port *remote;		/* the peer's end */
-	struct xvm_evtchn_notify __rcu *notify;	/* raise -> eventfd */
-	struct xvm_evtchn_irqfd *irqfd;		/* eventfd -> raise */
-	struct rcu_head rcu;
-};
-
-struct xvm_evtchn_table {
-	struct xvm_vm *vm;
-	struct mutex lock;			/* control operations */
-	spinlock_t link_lock;			/* the ports' links */
-	bool reachable;				/* ever linked, or a doorbell */
-	struct xarray ports;			/* number -> port */
-	DECLARE_BITMAP(pending, XVM_EVTCHN_MAX_PORTS);
-	DECLARE_BITMAP(masked, XVM_EVTCHN_MAX_PORTS);
-	DECLARE_BITMAP(polling, XVM_MAX_VCPUS);	/* vCPUs in XVM_POLL */
-	struct xvm_evtchn_doorbell_region *doorbell;	/* or NULL */
-};
-
-/* The doorbell's region on the bus. */
-struct xvm_evtchn_doorbell_region {
-	struct xvm_mmio_region mmio;
-	struct xvm_evtchn_table *t;
-	struct rcu_head rcu;
-};
-
-/* An eventfd whose signal raises a port, hooked as KVM's irqfd. */
-struct xvm_evtchn_irqfd {
-	struct xvm_vm *vm;
-	u32 port;
-	struct eventfd_ctx *eventfd;
-	wait_queue_head_t *wqh;			/* the eventfd's */
-	wait_queue_entry_t wait;
-	poll_table pt;
-};
-
-/* Frees NOTIFY bridges; drained at module exit. */
-static struct workqueue_struct *xvm_evtchn_wq;
 
 static bool xvm_evtchn_port_in_range(u32 port)
 {
@@ -154,28 +101,6 @@ void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu)
 {
 	clear_bit(vcpu->index, vcpu->vm->evtchn->polling);
 	WRITE_ONCE(vcpu->poll_port, -1);
-}
-
-static void xvm_evtchn_signal_eventfd(struct xvm_evtchn_port *p)
-{
-	struct xvm_evtchn_notify *n = rcu_dereference(p->notify);
-
-	if (!n)
-		return;
-	/* Not from inside another eventfd's wake function: defer. */
-	if (eventfd_signal_allowed())
-		xvm_eventfd_signal(n->ctx);
-	else
-		irq_work_queue(&n->work);
-}
-
-/* The bridge outlives its queued signal: see xvm_evtchn_notify_free(). */
-static void xvm_evtchn_notify_work(struct irq_work *work)
-{
-	struct xvm_evtchn_notify *n = container_of(work,
-						struct xvm_evtchn_notify, work);
-
-	xvm_eventfd_signal(n->ctx);
 }
 
 /* The port's upcall: its vCPU's fd becomes readable, its eventfd fires. */
@@ -235,7 +160,7 @@ out:
 	rcu_read_unlock();
 }
 
-static void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
+void xvm_evtchn_raise(struct xvm_vm *vm, u32 port)
 {
 	xvm_evtchn_raise_from(vm, port, NULL);
 }
@@ -281,145 +206,6 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 	}
 	rcu_read_unlock();
 	return found;
-}
-
-/* eventfd -> port */
-
-static int xvm_evtchn_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
-				   int sync, void *key)
-{
-	struct xvm_evtchn_irqfd *irqfd = container_of(wait,
-						struct xvm_evtchn_irqfd, wait);
-	__poll_t flags = key_to_poll(key);
-	u64 cnt;
-
-	if (flags & EPOLLIN) {
-		/* The eventfd's wait-queue lock is held: consume its count. */
-		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		xvm_evtchn_raise(irqfd->vm, irqfd->port);
-	}
-	/*
-	 * EPOLLHUP (the eventfd was closed) needs nothing: our reference keeps
-	 * the context alive until the bridge is removed.
-	 */
-	return 0;
-}
-
-static void xvm_evtchn_irqfd_queue(struct file *file, wait_queue_head_t *wqh,
-				   poll_table *pt)
-{
-	struct xvm_evtchn_irqfd *irqfd = container_of(pt,
-						struct xvm_evtchn_irqfd, pt);
-
-	irqfd->wqh = wqh;
-	add_wait_queue(wqh, &irqfd->wait);
-}
-
-static int xvm_evtchn_irqfd_assign(struct xvm_vm *vm,
-				   struct xvm_evtchn_port *p, u32 port, int fd)
-{
-	struct xvm_evtchn_irqfd *irqfd;
-	struct fd f;
-	__poll_t events;
-	int r;
-
-	if (p->irqfd)
-		return -EBUSY;
-	f = fdget(fd);
-	if (!xvm_fd_file(f))
-		return -EBADF;
-	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
-	r = -ENOMEM;
-	if (!irqfd)
-		goto out;
-	irqfd->eventfd = eventfd_ctx_fileget(xvm_fd_file(f));
-	if (IS_ERR(irqfd->eventfd)) {
-		r = PTR_ERR(irqfd->eventfd);
-		kfree(irqfd);
-		goto out;
-	}
-	irqfd->vm = vm;
-	irqfd->port = port;
-	init_waitqueue_func_entry(&irqfd->wait, xvm_evtchn_irqfd_wakeup);
-	init_poll_funcptr(&irqfd->pt, xvm_evtchn_irqfd_queue);
-	p->irqfd = irqfd;
-
-	events = vfs_poll(xvm_fd_file(f), &irqfd->pt);
-	if (events & EPOLLIN) {		/* signalled before we hooked it */
-		u64 cnt;
-
-		spin_lock_irq(&irqfd->wqh->lock);
-		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		spin_unlock_irq(&irqfd->wqh->lock);
-		xvm_evtchn_raise(vm, port);
-	}
-	r = 0;
-out:
-	fdput(f);
-	return r;
-}
-
-/* Unhooks the bridge; once this returns its wake function cannot run. */
-static void xvm_evtchn_irqfd_remove(struct xvm_evtchn_port *p)
-{
-	struct xvm_evtchn_irqfd *irqfd = p->irqfd;
-	u64 cnt;
-
-	if (!irqfd)
-		return;
-	p->irqfd = NULL;
-	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
-	eventfd_ctx_put(irqfd->eventfd);
-	kfree(irqfd);
-}
-
-/* port -> eventfd */
-
-/*
- * A grace period after the bridge was unpublished: raises that saw it are
- * done; wait for the signal they may have deferred, then drop the eventfd.
- */
-static void xvm_evtchn_notify_free(struct work_struct *work)
-{
-	struct xvm_evtchn_notify *n = container_of(to_rcu_work(work),
-					struct xvm_evtchn_notify, free_work);
-
-	irq_work_sync(&n->work);
-	eventfd_ctx_put(n->ctx);
-	kfree(n);
-}
-
-static int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd)
-{
-	struct xvm_evtchn_notify *n;
-	struct eventfd_ctx *ctx;
-
-	if (rcu_access_pointer(p->notify))
-		return -EBUSY;
-	ctx = eventfd_ctx_fdget(fd);
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
-	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
-	if (!n) {
-		eventfd_ctx_put(ctx);
-		return -ENOMEM;
-	}
-	n->ctx = ctx;
-	init_irq_work(&n->work, xvm_evtchn_notify_work);
-	INIT_RCU_WORK(&n->free_work, xvm_evtchn_notify_free);
-	rcu_assign_pointer(p->notify, n);
-	return 0;
-}
-
-/* Unpublishes the bridge now; it is freed after a grace period. */
-static void xvm_evtchn_notify_remove(struct xvm_evtchn_table *t,
-				     struct xvm_evtchn_port *p)
-{
-	struct xvm_evtchn_notify *n;
-
-	n = rcu_replace_pointer(p->notify, NULL, lockdep_is_held(&t->lock));
-	if (n)
-		queue_rcu_work(xvm_evtchn_wq, &n->free_work);
 }
 
 /* Interdomain links */
@@ -823,95 +609,6 @@ static bool xvm_evtchn_op_valid(unsigned int cmd,
 	return cmd == XVM_EVTCHN_EVENTFD || !op->flags;
 }
 
-/* The doorbell: a 4-byte write of a port number raises it. */
-
-static int xvm_evtchn_doorbell_read(struct xvm_vcpu *vcpu,
-				    struct xvm_mmio_region *region,
-				    u64 offset, unsigned int len, u64 *val)
-{
-	if (len != 4)
-		return -EINVAL;
-	*val = 0;
-	return 0;
-}
-
-static int xvm_evtchn_doorbell_write(struct xvm_vcpu *vcpu,
-				     struct xvm_mmio_region *region,
-				     u64 offset, unsigned int len, u64 val)
-{
-	struct xvm_evtchn_doorbell_region *db = container_of(region,
-					struct xvm_evtchn_doorbell_region, mmio);
-
-	if (len != 4)
-		return -EINVAL;
-	/*
-	 * A device's interrupt for this VM: the port itself goes pending,
-	 * even an interdomain one (a send would notify its peer VM instead).
-	 */
-	xvm_evtchn_raise(db->t->vm, val);
-	return 0;
-}
-
-static const struct xvm_mmio_ops xvm_evtchn_doorbell_ops = {
-	.read	= xvm_evtchn_doorbell_read,
-	.write	= xvm_evtchn_doorbell_write,
-};
-
-/*
- * Bus readers hold RCU across the handler call (mmio.c): freeing the region
- * a grace period after it left the bus is xvm_mmio_synchronize() + kfree().
- */
-static void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
-				     struct xvm_evtchn_doorbell_region *db)
-{
-	if (!db)
-		return;
-	xvm_mmio_unregister(vm, &db->mmio);
-	kfree_rcu(db, rcu);
-}
-
-/* A new doorbell replaces the old only once it is on the bus. */
-static int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
-				   struct xvm_evtchn_doorbell __user *argp)
-{
-	struct xvm_evtchn_table *t = vm->evtchn;
-	struct xvm_evtchn_doorbell_region *db, *old = t->doorbell;
-	struct xvm_evtchn_doorbell req;
-	int r;
-
-	lockdep_assert_held(&t->lock);
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~XVM_EVTCHN_DOORBELL_DISABLE) || req.pad)
-		return -EINVAL;
-	if (req.flags & XVM_EVTCHN_DOORBELL_DISABLE) {
-		t->doorbell = NULL;
-		xvm_evtchn_doorbell_free(vm, old);
-		return 0;
-	}
-	if (!IS_ALIGNED(req.addr, 4) || !xvm_gpa_range_valid(vm, req.addr, 4))
-		return -EINVAL;
-
-	db = kzalloc(sizeof(*db), GFP_KERNEL_ACCOUNT);
-	if (!db)
-		return -ENOMEM;
-	db->t = t;
-	db->mmio.base = req.addr;
-	db->mmio.size = 4;
-	db->mmio.ops = &xvm_evtchn_doorbell_ops;
-	r = xvm_mmio_register(vm, &db->mmio);
-	if (r) {
-		kfree(db);
-		return r;
-	}
-	spin_lock(&t->link_lock);
-	t->reachable = true;
-	spin_unlock(&t->link_lock);
-	t->doorbell = db;
-	xvm_evtchn_doorbell_free(vm, old);
-	return 0;
-}
-
 /* Closes every port. */
 static void xvm_evtchn_reset(struct xvm_evtchn_table *t)
 {
@@ -1063,18 +760,4 @@ void xvm_evtchn_destroy(struct xvm_vm *vm)
 	xa_destroy(&t->ports);
 	mutex_destroy(&t->lock);
 	kfree(t);
-}
-
-int __init xvm_evtchn_module_init(void)
-{
-	xvm_evtchn_wq = alloc_workqueue("xvm-evtchn", 0, 0);
-	return xvm_evtchn_wq ? 0 : -ENOMEM;
-}
-
-/* After the last VM: nothing of ours may run once the module is gone. */
-void xvm_evtchn_module_exit(void)
-{
-	/* A queue_rcu_work() queues its work from an RCU callback. */
-	rcu_barrier();
-	destroy_workqueue(xvm_evtchn_wq);
 }
