@@ -688,7 +688,6 @@ long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
 	return r;
 }
 
-/* poll() on a vCPU fd: a port bound to it is pending and unmasked. */
 /*
  * The first pending, unmasked port that notifies vcpu, or 0: an event
  * waiting for delivery to it (Xen's local_events_need_delivery()).
@@ -714,6 +713,7 @@ u32 xvm_evtchn_vcpu_event(struct xvm_vcpu *vcpu)
 	return found;
 }
 
+/* poll() on a vCPU fd: a port bound to it is pending and unmasked. */
 __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu)
 {
 	return xvm_evtchn_vcpu_event(vcpu) ? EPOLLIN | EPOLLRDNORM : 0;
