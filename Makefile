@@ -53,7 +53,8 @@ HARNESS_DIR ?= $(XVM_CACHE)/linux-source-6.1/tools/testing/selftests
 
 # Userspace: C11 (gnu11), warnings are errors, static (the guest has no libc).
 XVM_USER_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -O2 -pthread
-CPPFLAGS_XVM := -I$(ROOT)/uapi -I$(ROOT)/userspace/lib -isystem $(HARNESS_DIR)
+CPPFLAGS_XVM := -I$(ROOT)/uapi -I$(ROOT)/userspace/lib -I$(ROOT)/userspace \
+	-isystem $(HARNESS_DIR)
 LDFLAGS_XVM := -static -pthread
 COMPILE = $(CC) $(XVM_USER_CFLAGS) $(CFLAGS) $(CPPFLAGS_XVM) $(CPPFLAGS) -MMD -MP
 LINK = $(CC) $(XVM_USER_CFLAGS) $(CFLAGS)
@@ -77,6 +78,11 @@ endif
 LIB_SRCS := $(wildcard $(ROOT)/userspace/lib/*.c)
 LIB_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIBXVM := $(BUILD)/lib/libxvm.a
+# The host library (PCI sysfs, VFIO, kmsg, the test devices): linked into
+# xvm-vmm and the tests, neither installed nor part of libxvm-dev.
+HOST_SRCS := $(wildcard $(ROOT)/userspace/host/*.c)
+HOST_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
+LIBXVM_HOST := $(BUILD)/lib/libxvm-host.a
 VMM_SRCS := $(wildcard $(ROOT)/userspace/vmm/*.c)
 VMM_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(VMM_SRCS))
 VMM := $(BUILD)/bin/xvm-vmm
@@ -107,7 +113,7 @@ BENCH_CMD = export XVM_TEST_E1000E=$${XVM_TEST_E1000E-0000:00:03.0} \
 	n=$$(basename "$$b"); echo "== bench $$n"; \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 
-.PHONY: all modules userspace tests libxvm vmm selftests bench-build fuzzer harness \
+.PHONY: all modules userspace tests libxvm libxvm-host vmm selftests bench-build fuzzer harness \
 	guest-build check run sandbox shell bench fuzz install install-modules \
 	install-utils install-dev install-data install-dkms dist deb clean deps help
 .DEFAULT_GOAL := all
@@ -118,7 +124,7 @@ help:
 	@echo 'make [all]          modules + userspace: a compiler and kernel headers, nothing else'
 	@echo 'make modules        kernel modules for `uname -r` (KDIR=... for another kernel;'
 	@echo '                    W=1, C=1|2, KCFLAGS=...; XVM_KUNIT=y: also the KUnit test module)'
-	@echo 'make userspace      build/lib/libxvm.a, build/bin/xvm-vmm'
+	@echo 'make userspace      build/lib/libxvm.a, build/lib/libxvm-host.a, build/bin/xvm-vmm'
 	@echo 'make tests          build/selftests/*, build/bench/*, build/bin/xvm-fuzz (needs'
 	@echo '                    kselftest_harness.h: HARNESS_DIR=..., or `make deps` fetches it)'
 	@echo 'make check          every check; what CI runs (scripts/check.sh)'
@@ -146,7 +152,7 @@ modules:
 	fi
 	+$(KBUILD_MAKE) modules
 
-userspace: libxvm vmm
+userspace: libxvm libxvm-host vmm
 tests: selftests bench-build fuzzer
 
 # The test binaries are built against the kernel's kselftest harness, which
@@ -165,12 +171,14 @@ guest-build: deps
 	+@$(MAKE) --no-print-directory all tests KVER=$(KVER)
 
 libxvm: $(if $(LIB_SRCS),$(LIBXVM))
+libxvm-host: $(LIBXVM_HOST)
 vmm: $(if $(VMM_SRCS),$(VMM))
 bench-build: $(BENCHES)
 fuzzer: $(if $(FUZZ_SRCS),$(FUZZER))
-selftests: libxvm harness
+selftests: libxvm libxvm-host harness
 	@$(MAKE) --no-print-directory -C $(ROOT)/selftests OUT=$(BUILD)/selftests \
-		OBJDIR=$(BUILD)/obj/selftests LIBXVM=$(LIBXVM) HARNESS_DIR=$(HARNESS_DIR) \
+		OBJDIR=$(BUILD)/obj/selftests LIBXVM=$(LIBXVM) LIBXVM_HOST=$(LIBXVM_HOST) \
+		HARNESS_DIR=$(HARNESS_DIR) \
 		XVM_USER_CFLAGS='$(XVM_USER_CFLAGS)'
 
 $(LIBXVM): $(LIB_OBJS)
@@ -178,27 +186,33 @@ $(LIBXVM): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS)
-$(VMM): $(VMM_OBJS) $(LIBXVM)
+$(LIBXVM_HOST): $(HOST_OBJS)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(VMM_LDFLAGS) $(LDFLAGS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS)
+$(VMM): $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST)
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST) $(VMM_LDFLAGS) $(LDFLAGS)
 
 # The PCI sysfs and VFIO helpers the selftests use (xvm_pci.h).
 $(FUZZ_OBJS): CPPFLAGS += -I$(ROOT)/selftests
-$(FUZZER): $(FUZZ_OBJS)
+$(FUZZER): $(FUZZ_OBJS) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $(FUZZ_OBJS) $(LDFLAGS_XVM) $(LDFLAGS)
+	$(LINK) -o $@ $(FUZZ_OBJS) $(LIBXVM_HOST) $(LDFLAGS_XVM) $(LDFLAGS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(if $(LIB_SRCS),$(LIBXVM))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(if $(LIB_SRCS),$(LIBXVM)) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $< $(if $(LIB_SRCS),$(LIBXVM)) $(LDFLAGS_XVM) $(LDFLAGS)
+	$(LINK) -o $@ $< $(if $(LIB_SRCS),$(LIBXVM)) $(LIBXVM_HOST) $(LDFLAGS_XVM) $(LDFLAGS)
 
 $(BUILD)/obj/%.o: $(ROOT)/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-.SECONDARY: $(LIB_OBJS) $(VMM_OBJS) $(BENCH_OBJS) $(FUZZ_OBJS)
--include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(LIB_OBJS) $(HOST_OBJS) $(VMM_OBJS) $(BENCH_OBJS) $(FUZZ_OBJS)
+-include $(LIB_OBJS:.o=.d) $(HOST_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
+	$(FUZZ_OBJS:.o=.d)
 
 check:
 	@$(ROOT)/scripts/check.sh

@@ -206,15 +206,15 @@ int main(int argc, char **argv)
 	munmap(p, sizes[1]);
 
 	/* hugetlb-backed */
-	huge0 = read_long("/proc/sys/vm/nr_hugepages");
+	huge0 = sysfs_read_long("/proc/sys/vm/nr_hugepages");
 	need = huge0 + (long)(sizes[1] / HUGE_2M);
 	snprintf(path, sizeof(path), "%ld", need);
-	write_file("/proc/sys/vm/nr_hugepages", path);
+	sysfs_write("/proc/sys/vm/nr_hugepages", path);
 	p = mmap(NULL, sizes[1], PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p == MAP_FAILED) {
 		printf("hugetlb: skipped: %ld of %ld 2 MiB pages reserved (%s)\n",
-		       read_long("/proc/sys/vm/nr_hugepages"), need,
+		       sysfs_read_long("/proc/sys/vm/nr_hugepages"), need,
 		       strerror(errno));
 	} else {
 		memset(p, 1, sizes[1]);
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 		munmap(p, sizes[1]);
 	}
 	snprintf(path, sizeof(path), "%ld", huge0);
-	write_file("/proc/sys/vm/nr_hugepages", path);
+	sysfs_write("/proc/sys/vm/nr_hugepages", path);
 
 	close(group);
 	close(container);

@@ -71,7 +71,7 @@ static void vfio_setup(struct bench *b)
 		b->efd[i] = eventfd(0, EFD_CLOEXEC);
 	if (vfio_dev_set_irqs(&b->vfio, 0, NVEC, b->efd))
 		die("VFIO_DEVICE_SET_IRQS");
-	e1000e_msix_setup(&b->vfio);
+	e1000e_msix_route(b->vfio.bar0);
 	usleep(10000);
 }
 

@@ -189,7 +189,7 @@ static void baseline_read(struct baseline *b)
 	memset(b, 0, sizeof(*b));
 	if (!glob("/sys/module/xvm*/refcnt", 0, NULL, &g)) {
 		for (i = 0; i < g.gl_pathc && i < 8; i++)
-			b->refcnt[i] = read_long(g.gl_pathv[i]);
+			b->refcnt[i] = sysfs_read_long(g.gl_pathv[i]);
 		b->nmod = i;
 		globfree(&g);
 	}
@@ -237,16 +237,6 @@ static const char *const splat_words[] = {
 	"recursive locking", "sleeping function called", "Call Trace",
 	"unreferenced object", "suspected memory leak",
 };
-
-/* /dev/kmsg from its end: what the kernel logs from now on. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
 
 /*
  * Reads what the kernel logged since the last call; returns how many
@@ -304,7 +294,7 @@ static int kmemleak_reports(char *out, size_t len)
 	FILE *f;
 
 	out[0] = 0;
-	if (write_file(DEBUGFS "/kmemleak", "scan"))
+	if (sysfs_write(DEBUGFS "/kmemleak", "scan"))
 		return 0;	/* no kmemleak: nothing to say */
 	f = fopen(DEBUGFS "/kmemleak", "r");
 	if (!f)
@@ -319,7 +309,7 @@ static int kmemleak_reports(char *out, size_t len)
 	}
 	fclose(f);
 	if (n)
-		write_file(DEBUGFS "/kmemleak", "clear");
+		sysfs_write(DEBUGFS "/kmemleak", "clear");
 	return n;
 }
 

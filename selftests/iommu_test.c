@@ -49,15 +49,7 @@
 #define GIB		(1ULL << 30)
 #define HUGE_2M		(2ULL << 20)
 
-/* edu: BAR0 registers and its DMA buffer (QEMU's hw/misc/edu.c). */
-#define EDU_IDENT	0x00
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_DMA_RUN	1
-#define EDU_DMA_TO_RAM	2
-#define EDU_BUF		0x40000ULL
+/* edu DMA length (its registers: host/testdev.h) */
 #define EDU_LEN		1024	/* 4096 crashes QEMU 7.2; keep it small */
 
 /* In 6.1 a SKIP() in a fixture setup still runs the test body. */
@@ -113,87 +105,6 @@ static int drop_cap(int cap)
 	d[cap / 32].effective &= ~(1U << (cap % 32));
 	d[cap / 32].permitted &= ~(1U << (cap % 32));
 	return syscall(SYS_capset, &h, d);
-}
-
-/* /dev/kmsg from its end: what the kernel logs from now on. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-#ifdef __aarch64__
-	/*
-	 * arm-smmu-v3 prints events under a ratelimit (10 per 5 s, in
-	 * arm_smmu_evtq_thread) and one faulting edu DMA raises more than
-	 * ten: let an earlier fault's window pass, so the coming one shows.
-	 */
-	usleep(5200000);
-#endif
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* The next record into rec; false after 3 s without one (liveness bound). */
-static bool kmsg_next(int fd, char *rec, size_t size)
-{
-	int idle;
-
-	for (idle = 0; idle < 300;) {
-		ssize_t n = read(fd, rec, size - 1);
-
-		if (n < 0 && errno == EAGAIN) {
-			usleep(10000);
-			idle++;
-			continue;
-		}
-		if (n <= 0)
-			continue;	/* EPIPE: overwritten, go on */
-		rec[n] = 0;
-		return true;
-	}
-	return false;
-}
-
-/*
- * Waits for the IOMMU's report of a faulting DMA by the edu (a write if
- * write). Intel VT-d: "DMAR: [DMA Write ...] ... [00:04.0]". arm-smmu-v3
- * (Linux 6.1): "event 0xNN received:", then the record's words one per
- * line; a translation, address-size, access or permission fault
- * (0x10-0x13) has the StreamID (the PCI requester id) in word 0 [63:32]
- * and RnW in word 1 bit 35.
- */
-static bool dma_fault_find(int fd, bool write)
-{
-	unsigned int bus, dev, fn, rid, ev;
-	unsigned long long w0 = 0, v;
-	char rec[2048], *p;
-	int word = -1;
-
-	if (sscanf(EDU_BDF, "%*x:%x:%x.%x", &bus, &dev, &fn) != 3)
-		return false;
-	rid = bus << 8 | dev << 3 | fn;
-	while (kmsg_next(fd, rec, sizeof(rec))) {
-		if (strstr(rec, "DMAR") && strstr(rec, EDU_BDF + 5) &&
-		    (!write || strstr(rec, "DMA Write")))
-			return true;
-		p = strstr(rec, "arm-smmu-v3 ");
-		if (!p || !(p = strstr(p, ": ")) || !(p = strstr(p, "0x")))
-			continue;
-		if (strstr(rec, "event 0x") && sscanf(p, "0x%x received", &ev) == 1) {
-			word = ev >= 0x10 && ev <= 0x13 ? 0 : -1;
-			continue;
-		}
-		v = strtoull(p, NULL, 16);
-		if (word == 0) {
-			w0 = v;
-			word = 1;
-		} else if (word == 1) {
-			word = -1;
-			if (w0 >> 32 == rid && !(write && (v >> 35 & 1)))
-				return true;
-		}
-	}
-	return false;
 }
 
 /* --------------------------------------------------------------------- */
@@ -320,22 +231,12 @@ static int vfio_set_container(struct vfio *v)
 
 static int vfio_map(struct vfio *v, uint64_t iova, void *p, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)p, .iova = iova, .size = size,
-	};
-
-	return ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m);
+	return vfio_dma_map(v->container, iova, p, size);
 }
 
 static int vfio_unmap(struct vfio *v, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = size,
-	};
-
-	return ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u);
+	return vfio_dma_unmap(v->container, iova, size, NULL);
 }
 
 static bool vfio_available(void)
@@ -350,46 +251,16 @@ struct edu {
 	volatile uint8_t *bar;
 };
 
-static uint64_t edu_rd(struct edu *e, unsigned int off)
-{
-	return *(volatile uint64_t *)(e->bar + off);
-}
-
-static void edu_wr(struct edu *e, unsigned int off, uint64_t v)
-{
-	*(volatile uint64_t *)(e->bar + off) = v;
-}
-
 /* Maps BAR0 and enables memory decode and bus mastering. */
 static int edu_open(struct edu *e)
 {
-	char path[PATH_MAX];
-	uint16_t id[2], cmd = 0x0107;
-	int cfg, res;
-	void *bar;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", EDU_BDF);
-	cfg = open(path, O_RDWR | O_CLOEXEC);
-	if (cfg < 0)
+	if (pci_read_hex(EDU_BDF, "vendor") != EDU_VENDOR ||
+	    pci_read_hex(EDU_BDF, "device") != EDU_DEVICE)
 		return -1;
-	if (pread(cfg, id, 4, 0) != 4 || id[0] != 0x1234 || id[1] != 0x11e8 ||
-	    pwrite(cfg, &cmd, 2, 4) != 2) {
-		close(cfg);
+	e->bar = pci_bar0_map(EDU_BDF, PAGE);
+	if (!e->bar)
 		return -1;
-	}
-	close(cfg);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 EDU_BDF);
-	res = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	if (res < 0)
-		return -1;
-	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, res, 0);
-	close(res);
-	if (bar == MAP_FAILED)
-		return -1;
-	e->bar = bar;
-	return (*(volatile uint32_t *)(e->bar + EDU_IDENT) & 0xff) == 0xed ?
-	       0 : -1;
+	return edu_probe(e->bar);
 }
 
 static void edu_close(struct edu *e)
@@ -399,34 +270,16 @@ static void edu_close(struct edu *e)
 	e->bar = NULL;
 }
 
-/* One DMA; waits for the engine (its timer takes 100 ms; bound 10 s). */
-static int edu_dma(struct edu *e, uint64_t src, uint64_t dst, uint64_t cnt,
-		   bool to_ram)
-{
-	int i;
-
-	edu_wr(e, EDU_DMA_SRC, src);
-	edu_wr(e, EDU_DMA_DST, dst);
-	edu_wr(e, EDU_DMA_CNT, cnt);
-	edu_wr(e, EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
-	for (i = 0; i < 10000; i++) {
-		if (!(edu_rd(e, EDU_DMA_CMD) & EDU_DMA_RUN))
-			return 0;
-		usleep(1000);
-	}
-	return -1;
-}
-
 /* Fills the edu's buffer with EDU_LEN bytes from IOVA src. */
 static int edu_load(struct edu *e, uint64_t src)
 {
-	return edu_dma(e, src, EDU_BUF, EDU_LEN, false);
+	return edu_dma(e->bar, src, EDU_BUF, EDU_LEN, false);
 }
 
 /* Writes the edu's buffer to IOVA dst. */
 static int edu_store(struct edu *e, uint64_t dst)
 {
-	return edu_dma(e, EDU_BUF, dst, EDU_LEN, true);
+	return edu_dma(e->bar, EDU_BUF, dst, EDU_LEN, true);
 }
 
 /* --------------------------------------------------------------------- */
@@ -446,13 +299,13 @@ static void set_hugepages(long n)
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%ld", n);
-	write_file("/proc/sys/vm/nr_hugepages", buf);
+	sysfs_write("/proc/sys/vm/nr_hugepages", buf);
 }
 
 FIXTURE_SETUP(io)
 {
 	self->xvm = self->vm = self->dev = -1;
-	self->hugepages0 = read_long("/proc/sys/vm/nr_hugepages");
+	self->hugepages0 = sysfs_read_long("/proc/sys/vm/nr_hugepages");
 	if (geteuid())
 		SKIP(return, "needs root");
 	self->xvm = xvm_open();
@@ -1566,11 +1419,11 @@ TEST_F(io, edu_dma_lands_then_faults_after_unmap)
 	/* Unmapped: the same DMA does not land; the IOMMU faults. */
 	ASSERT_OK(unmap(self->dev, 0x101, 1, NULL));
 	memset(dst, 0, PAGE);
-	kmsg = kmsg_open();
+	kmsg = kmsg_open_fault();
 	ASSERT_LE(0, kmsg);
 	ASSERT_OK(edu_store(&self->edu, 0x101000));
 	EXPECT_EQ(0, dst[0] | dst[1] | dst[EDU_LEN - 1]);
-	EXPECT_TRUE(dma_fault_find(kmsg, false))
+	EXPECT_TRUE(iommu_fault_find(kmsg, EDU_BDF, false))
 		TH_LOG("no IOMMU fault for 00:04.0 in the kernel log");
 	close(kmsg);
 	EXPECT_OK(unmap_all(self->dev, NULL));
@@ -1596,12 +1449,12 @@ TEST_F(io, edu_read_only_refuses_writes)
 	ASSERT_OK(map_uaddr(self->dev, 0x100, ro, 1, XVM_IOMMU_MAP_READ));
 	ASSERT_OK(map_uaddr(self->dev, 0x101, rw, 1, RW));
 	ASSERT_OK(edu_load(&self->edu, 0x101000));	/* buffer = 0xee */
-	kmsg = kmsg_open();
+	kmsg = kmsg_open_fault();
 	ASSERT_LE(0, kmsg);
 	ASSERT_OK(edu_store(&self->edu, 0x100000));
 	EXPECT_EQ(0, memcmp(saved, ro, EDU_LEN))
 		TH_LOG("the device wrote a read-only frame");
-	EXPECT_TRUE(dma_fault_find(kmsg, true))
+	EXPECT_TRUE(iommu_fault_find(kmsg, EDU_BDF, true))
 		TH_LOG("no IOMMU write fault for 00:04.0 in the kernel log");
 	close(kmsg);
 	/* The device reads the read-only frame and writes the writable one. */
@@ -1633,11 +1486,11 @@ TEST_F(io, edu_mirror_slot_move)
 					(uintptr_t)m));
 	ASSERT_OK(edu_store(&self->edu, 0x602000));
 	EXPECT_EQ(0, memcmp(want, m + 2 * PAGE, EDU_LEN));
-	kmsg = kmsg_open();
+	kmsg = kmsg_open_fault();
 	ASSERT_LE(0, kmsg);
 	ASSERT_OK(edu_store(&self->edu, 0x203000));
 	EXPECT_EQ(0, m[3 * PAGE] | m[3 * PAGE + 1]);
-	EXPECT_TRUE(dma_fault_find(kmsg, false));
+	EXPECT_TRUE(iommu_fault_find(kmsg, EDU_BDF, false));
 	close(kmsg);
 }
 

@@ -309,7 +309,7 @@ static const char *env_open(struct env *e, int real)
 		return "VFIO open of the e1000e";
 	if (vfio_dev_set_irqs(&e->vfio, 0, NVEC, e->efd))
 		return "VFIO_DEVICE_SET_IRQS (MSI-X)";
-	e1000e_msix_setup(&e->vfio);
+	e1000e_msix_route(e->vfio.bar0);
 	/*
 	 * A message the NIC still had pending from an earlier user (its
 	 * physical PBA survives VFIO's close) arrives as soon as MSI-X is
@@ -1342,7 +1342,7 @@ static const char *vfio_works(void)
 		what = "SET_IRQS after teardown";
 		goto out;
 	}
-	e1000e_msix_setup(&v);
+	e1000e_msix_route(v.bar0);
 	for (i = 0; i < NVEC; i++) {
 		nic_fire(&v, i);
 		p.fd = efd[i];

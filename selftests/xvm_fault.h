@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-#include "xvm_pci.h"	/* write_file() */
+#include "xvm_pci.h"	/* sysfs_write() */
 
 #define FAULT_DEBUGFS	"/sys/kernel/debug"
 
@@ -33,7 +33,7 @@ static inline int fault_knob(const char *type, const char *name,
 	snprintf(path, sizeof(path), FAULT_DEBUGFS "/%s/%s", type, name);
 	if (access(path, F_OK))
 		return 0;
-	return write_file(path, val);
+	return sysfs_write(path, val);
 }
 
 /*

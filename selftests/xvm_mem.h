@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xvm_pci.h"	/* write_file() */
+#include "xvm_pci.h"	/* sysfs_write() */
 
 /* VmLck of this process in KiB: mm->locked_vm, what pinning accounts. */
 static inline long locked_kb(void)
@@ -42,7 +42,7 @@ static inline int64_t pins(void)
 	char name[64];
 	FILE *f;
 
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	sysfs_write("/proc/sys/vm/stat_refresh", "1");
 	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
