@@ -73,24 +73,16 @@ static int xvm_unmap(int fd, uint64_t size)
 
 static int vfio_map(int fd, void *p, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)p, .iova = IOVA, .size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &m);
+	return vfio_dma_map(fd, IOVA, p, size);
 }
 
 static int vfio_unmap(int fd, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = IOVA, .size = size,
-	};
+	uint64_t unmapped;
 
-	if (ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u))
+	if (vfio_dma_unmap(fd, IOVA, size, &unmapped))
 		return -1;
-	return u.size == size ? 0 : -1;
+	return unmapped == size ? 0 : -1;
 }
 
 /* Median pages/s of map and unmap of size bytes at p through s. */

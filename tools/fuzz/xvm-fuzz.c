@@ -2153,35 +2153,12 @@ static void *signaller(void *arg)
 /* --------------------------------------------------------------------- */
 /* Setup: the PCI devices we may use, bogus BDFs, the anchor VM            */
 
-static int read_hex(const char *bdf, const char *file)
-{
-	char path[PATH_MAX], buf[32] = "";
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? (int)strtol(buf, NULL, 16) : -1;
-}
-
 /* Binds bdf to vfio-pci and opens its VFIO group; the fd or -1. */
 static int vfio_group_of(const char *bdf)
 {
-	int i, fd = -1;
-
 	if (pci_bind(bdf, "vfio-pci"))
 		return -1;
-	/* A previous user may still be releasing it. */
-	for (i = 0; i < 200; i++) {
-		fd = vfio_group_open(bdf);
-		if (fd >= 0 || errno != EBUSY)
-			break;
-		usleep(10000);
-	}
-	return fd;
+	return vfio_group_open_wait(bdf, 200);
 }
 
 static bool parse_bdf(const char *s, struct bdf *b)
@@ -2206,7 +2183,8 @@ static int use_device(const char *bdf, const char *want_bdf, int vendor,
 		say("refusing %s: only %s may be used", bdf, want_bdf);
 		return -1;
 	}
-	if (read_hex(bdf, "vendor") != vendor || read_hex(bdf, "device") != device) {
+	if (pci_read_hex(bdf, "vendor") != vendor ||
+	    pci_read_hex(bdf, "device") != device) {
 		say("refusing %s: not %04x:%04x", bdf, vendor, device);
 		return -1;
 	}

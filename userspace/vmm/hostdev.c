@@ -7,65 +7,19 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #ifdef XVM_HAVE_LIBVIRT
 #include <libvirt/libvirt.h>
 #endif
 
+#include "host/pci.h"
 #include "vmm.h"
 
-static int sysfs_write(const char *path, const char *val)
+/* The host library's sysfs writes, as the VMM traces them. */
+static void trace_sysfs(int ret, const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-void pci_driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	buf[0] = 0;
-	if (n > 0) {
-		link[n] = 0;
-		snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	}
-}
-
-int iommu_group_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -1;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
-}
-
-static void sysfs_unbind(const char *bdf)
-{
-	char path[PATH_MAX], drv[64];
-
-	pci_driver_of(bdf, drv, sizeof(drv));
-	if (!drv[0])
-		return;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-	traced(sysfs_write(path, bdf), "sysfs %s <- %s", path, bdf);
+	traced(ret, "sysfs %s <- %s", path, strcmp(val, "\n") ? val : "(none)");
 }
 
 #ifdef XVM_HAVE_LIBVIRT
@@ -98,6 +52,16 @@ static int virt_detach(const struct pci_addr *p, const char *driver)
 	return ret;
 }
 
+/* Detached through libvirt, and driver holds it now. */
+static bool virt_detach_to(const struct pci_addr *p, const char *driver)
+{
+	char cur[64];
+
+	return !traced(virt_detach(p, driver), "virNodeDeviceDetachFlags %s %s",
+		       p->bdf, driver) &&
+	       !strcmp(pci_driver(p->bdf, cur, sizeof(cur)), driver);
+}
+
 static void virt_reattach(const struct pci_addr *p)
 {
 	virConnectPtr conn = virConnectOpen(NULL);
@@ -121,53 +85,33 @@ static void virt_reattach(const struct pci_addr *p)
 int hostdev_bind(const struct pci_addr *p, const char *driver, char *old,
 		 size_t oldlen)
 {
-	char path[PATH_MAX], cur[64];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", p->bdf);
-	if (access(path, F_OK)) {
+	pci_sysfs_trace = trace_sysfs;
+	if (!pci_exists(p->bdf)) {
 		errno = ENODEV;
 		return -1;
 	}
-	pci_driver_of(p->bdf, old, oldlen);
+	pci_driver(p->bdf, old, oldlen);
 	if (driver ? !strcmp(old, driver) : !old[0])
 		return 0;
 #ifdef XVM_HAVE_LIBVIRT
-	if (driver && !traced(virt_detach(p, driver), "virNodeDeviceDetachFlags %s %s",
-			      p->bdf, driver)) {
-		pci_driver_of(p->bdf, cur, sizeof(cur));
-		if (!strcmp(cur, driver))
-			return 0;
-	}
 	/* libvirtd not running, or it chose otherwise: fall back to sysfs. */
-#endif
-	sysfs_unbind(p->bdf);
-	if (!driver)
+	if (driver && virt_detach_to(p, driver))
 		return 0;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", p->bdf);
-	if (traced(sysfs_write(path, driver), "sysfs %s <- %s", path, driver))
-		return -1;
-	traced(sysfs_write("/sys/bus/pci/drivers_probe", p->bdf),
-	       "sysfs /sys/bus/pci/drivers_probe <- %s", p->bdf);
-	pci_driver_of(p->bdf, cur, sizeof(cur));
-	if (strcmp(cur, driver)) {
-		errno = ENODEV;
-		return -1;
-	}
+#endif
+	if (driver)
+		return pci_bind(p->bdf, driver);
+	pci_unbind(p->bdf);
 	return 0;
 }
 
 /* Undoes hostdev_bind(): no override, back to unbound (old: informational). */
 void hostdev_release(const struct pci_addr *p, const char *old)
 {
-	char path[PATH_MAX];
-
-	(void)old;
+	pci_sysfs_trace = trace_sysfs;
 #ifdef XVM_HAVE_LIBVIRT
 	virt_reattach(p);
 #endif
-	sysfs_unbind(p->bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", p->bdf);
-	traced(sysfs_write(path, "\n"), "sysfs %s <- (none)", path);
+	pci_reset_binding(p->bdf);
 	if (old && old[0])
 		traced(sysfs_write("/sys/bus/pci/drivers_probe", p->bdf),
 		       "sysfs /sys/bus/pci/drivers_probe <- %s", p->bdf);

@@ -17,44 +17,30 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host/kmsg.h"
+#include "host/pci.h"
 #include "vmm.h"
 
 #define PAGE		4096ULL
 
 /*
- * Memory decode and bus mastering on through sysfs config, BAR0 mapped
- * (resource0); the device's quirks by its vendor:device.  -1 if it has no
+ * The device's quirks by its vendor:device; memory decode and bus mastering
+ * on through sysfs config, BAR0 mapped (resource0).  -1 if it has no
  * DMA engine the script knows.
  */
 static int dma_engine_open(struct iommu_rt *d)
 {
-	uint16_t id[2], cmd = 0x0107;	/* memory, bus master, SERR */
-	char path[128];
-	void *bar;
-	int fd;
+	const char *bdf = d->cfg->pci.bdf;
+	long ven = pci_read_hex(bdf, "vendor"), dev = pci_read_hex(bdf, "device");
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", d->cfg->pci.bdf);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (pread(fd, id, 4, 0) != 4)
-		id[0] = id[1] = 0xffff;
-	d->ops = dev_ops_find(id[0], id[1]);
-	if (!d->ops || !d->ops->dma_copy || pwrite(fd, &cmd, 2, 4) != 2) {
-		close(fd);
+	d->ops = ven < 0 || dev < 0 ? NULL : dev_ops_find(ven, dev);
+	if (!d->ops || !d->ops->dma_copy) {
 		errno = ENODEV;
 		return -1;
 	}
-	close(fd);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", d->cfg->pci.bdf);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	if (fd < 0)
+	d->bar = pci_bar0_map(bdf, PAGE);
+	if (!d->bar)
 		return -1;
-	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (bar == MAP_FAILED)
-		return -1;
-	d->bar = bar;
 	return d->ops->probe && d->ops->probe(d->bar) ? -1 : 0;
 }
 
@@ -168,59 +154,6 @@ int iommu_unmap(struct vm *vm, const struct step *s)
 		     (unsigned long long)u.unmapped, err);
 }
 
-/* The next kernel log record into rec; false after 3 s without one. */
-static bool kmsg_next(int fd, char *rec, size_t size)
-{
-	int idle;
-
-	for (idle = 0; idle < 300;) {
-		ssize_t n = read(fd, rec, size - 1);
-
-		if (n < 0 && errno == EAGAIN) {
-			usleep(10000);
-			idle++;
-			continue;
-		}
-		if (n <= 0)
-			continue;
-		rec[n] = 0;
-		return true;
-	}
-	return false;
-}
-
-/*
- * Waits for the IOMMU's report of a faulting DMA by device bdf. Intel
- * VT-d: a "DMAR" record naming it ("00:04.0"). arm-smmu-v3 (Linux 6.1):
- * "event 0xNN received:", then the record's words one per line; a
- * translation, address-size, access or permission fault (0x10-0x13) has
- * the StreamID, the PCI requester id, in word 0 [63:32].
- */
-static bool iommu_fault_find(int fd, const char *bdf)
-{
-	unsigned int bus, dev, fn, ev;
-	char rec[2048], *p;
-	bool word0 = false;
-
-	if (sscanf(bdf, "%*x:%x:%x.%x", &bus, &dev, &fn) != 3)
-		return false;
-	while (kmsg_next(fd, rec, sizeof(rec))) {
-		if (strstr(rec, "DMAR") && strstr(rec, bdf + 5))
-			return true;
-		p = strstr(rec, "arm-smmu-v3 ");
-		if (!p || !(p = strstr(p, ": ")) || !(p = strstr(p, "0x")))
-			continue;
-		if (strstr(rec, "event 0x") && sscanf(p, "0x%x received", &ev) == 1) {
-			word0 = ev >= 0x10 && ev <= 0x13;
-			continue;
-		}
-		if (word0 && strtoull(p, NULL, 16) >> 32 == (bus << 8 | dev << 3 | fn))
-			return true;
-		word0 = false;
-	}
-	return false;
-}
-
 /* Fills from with a fresh pattern, clears to; the pattern's seed. */
 static uint8_t dma_prepare(uint8_t *src, uint8_t *dst, uint64_t len)
 {
@@ -244,7 +177,7 @@ static int dma_check_fault(struct iommu_rt *d, const struct step_dma *st,
 	for (i = 0; i < st->len; i++)
 		untouched &= dst[i] == 0;
 	if (kmsg >= 0)
-		fault = iommu_fault_find(kmsg, d->cfg->pci.bdf);
+		fault = iommu_fault_find(kmsg, d->cfg->pci.bdf, false);
 	event("event:dma", "%s DMA: device wrote %llu bytes to gpa 0x%llx (not mapped)%s",
 	      d->cfg->name, (unsigned long long)st->len, (unsigned long long)st->to,
 	      fault ? ": IOMMU fault in the kernel log" : "");
@@ -289,9 +222,7 @@ int iommu_dma(struct vm *vm, const struct step *s)
 			     d->cfg->name, d->ops->name,
 			     (unsigned long long)d->ops->dma_limit);
 	seed = dma_prepare(src, dst, st->len);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg >= 0)
-		lseek(kmsg, 0, SEEK_END);
+	kmsg = kmsg_open();
 	if (d->ops->dma_copy(d->bar, st->from, st->to, st->len))
 		r = check(false, "%s: the %s DMA engine did not finish", d->cfg->name,
 			  d->ops->name);

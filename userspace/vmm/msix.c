@@ -25,7 +25,7 @@ static int msix_attach(struct vm *vm, struct vfio_rt *d)
 {
 	const struct vfio_cfg *dc = d->cfg;
 	struct xvm_msix_attach a = {
-		.group_fd = d->group, .segment = dc->pci.segment,
+		.group_fd = d->dev.group, .segment = dc->pci.segment,
 		.bus = dc->pci.bus, .devfn = dc->pci.devfn,
 	};
 	struct xvm_msix_info *in = &d->info;
@@ -38,7 +38,7 @@ static int msix_attach(struct vm *vm, struct vfio_rt *d)
 				  dc->name);
 	}
 	if (traced(xvm_set_attr(d->msixdev, XVM_MSIX_GRP_ATTACH, 0, &a),
-		   "SET_DEVICE_ATTR msix ATTACH group fd %d %s", d->group, dc->pci.bdf) ||
+		   "SET_DEVICE_ATTR msix ATTACH group fd %d %s", d->dev.group, dc->pci.bdf) ||
 	    traced(xvm_get_attr(d->msixdev, XVM_MSIX_GRP_INFO, 0, in),
 		   "GET_DEVICE_ATTR msix INFO"))
 		return line_error(vm->cfg, dc->line, "vfio %s: MSI-X interposer attach",
@@ -67,8 +67,8 @@ static int msix_physical(struct vm *vm, struct vfio_rt *d)
 	if (vfio_set_msix_irqs(d, d->nr_efd))
 		return line_error(vm->cfg, d->cfg->line, "vfio %s: VFIO_DEVICE_SET_IRQS",
 				  d->cfg->name);
-	if (d->ops && d->ops->msix_route && d->bar0)
-		d->ops->msix_route(d->bar0);
+	if (d->ops && d->ops->msix_route && d->dev.bar0)
+		d->ops->msix_route(d->dev.bar0);
 	/* A message left pending by an earlier user lands now: drain it. */
 	usleep(10000);
 	for (i = 0; i < d->nr_efd; i++) {
@@ -230,11 +230,11 @@ int msix_firmware(struct vm *vm, unsigned int dev)
 /* The device raises vector vec, the way its quirks file knows. */
 int msix_fire(struct vfio_rt *d, unsigned int vec)
 {
-	if (!d->bar0 || !d->ops || !d->ops->msix_fire) {
+	if (!d->dev.bar0 || !d->ops || !d->ops->msix_fire) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	return d->ops->msix_fire(d->bar0, vec, d->cfg->name);
+	return d->ops->msix_fire(d->dev.bar0, vec, d->cfg->name);
 }
 
 /* A guest read in the table's page: claimed by xvm-msix, or forwarded to VFIO. */

@@ -17,17 +17,19 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "host/vfio.h"
+#include "host/pci.h"
 #include "vmm.h"
 
 int vfio_cfg_read(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t *val)
 {
 	*val = 0;
-	return pread(d->device, val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
+	return pread(d->dev.device, val, len, d->dev.cfg_off + off) == (ssize_t)len ? 0 : -1;
 }
 
 int vfio_cfg_write(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t val)
 {
-	return pwrite(d->device, &val, len, d->cfg_off + off) == (ssize_t)len ? 0 : -1;
+	return pwrite(d->dev.device, &val, len, d->dev.cfg_off + off) == (ssize_t)len ? 0 : -1;
 }
 
 /* A BAR access through the VFIO region (what the guest's trapped access becomes). */
@@ -42,30 +44,10 @@ int vfio_bar_rw(struct vfio_rt *d, unsigned int bar, uint64_t off,
 	}
 	if (!write)
 		*val = 0;
-	n = write ? pwrite(d->device, val, len, d->bar_off[bar] + off) :
-		    pread(d->device, val, len, d->bar_off[bar] + off);
+	n = write ? pwrite(d->dev.device, val, len, d->bar_off[bar] + off) :
+		    pread(d->dev.device, val, len, d->bar_off[bar] + off);
 	return traced(n == (ssize_t)len ? 0 : -1, "VFIO region %s BAR%u+0x%llx/%u",
 		      write ? "write" : "read", bar, (unsigned long long)off, len);
-}
-
-static int open_group(const struct vfio_cfg *dc)
-{
-	char path[64];
-	int g = iommu_group_of(dc->pci.bdf), i, fd = -1;
-
-	if (g < 0) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	/* A previous user may still be releasing it. */
-	for (i = 0; i < 300; i++) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 || errno != EBUSY)
-			break;
-		usleep(10000);
-	}
-	return fd;
 }
 
 /* Container, group (viable, in the container, type1) and device fds. */
@@ -74,25 +56,26 @@ static int vfio_open_fds(struct vm *vm, struct vfio_rt *d)
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	const struct vfio_cfg *dc = d->cfg;
 
-	d->container = traced(open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC),
+	d->dev.container = traced(open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC),
 			      "open /dev/vfio/vfio");
-	d->group = traced(open_group(dc), "open /dev/vfio/%d", iommu_group_of(dc->pci.bdf));
-	if (d->container < 0 || d->group < 0)
+	d->dev.group = traced(vfio_group_open_wait(dc->pci.bdf, 300), "open /dev/vfio/%d",
+			  iommu_group_of(dc->pci.bdf));
+	if (d->dev.container < 0 || d->dev.group < 0)
 		return line_error(vm->cfg, dc->line, "vfio %s: container/group", dc->name);
-	if (traced(ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs), "VFIO_GROUP_GET_STATUS") ||
+	if (traced(ioctl(d->dev.group, VFIO_GROUP_GET_STATUS, &gs), "VFIO_GROUP_GET_STATUS") ||
 	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		errorf("%s: VFIO group not viable (every device of the group must be bound to vfio-pci)",
 		       dc->name);
 		return -1;
 	}
-	if (traced(ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container),
+	if (traced(ioctl(d->dev.group, VFIO_GROUP_SET_CONTAINER, &d->dev.container),
 		   "VFIO_GROUP_SET_CONTAINER") ||
-	    traced(ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU),
+	    traced(ioctl(d->dev.container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU),
 		   "VFIO_SET_IOMMU TYPE1"))
 		return line_error(vm->cfg, dc->line, "vfio %s: container", dc->name);
-	d->device = traced(ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, dc->pci.bdf),
+	d->dev.device = traced(ioctl(d->dev.group, VFIO_GROUP_GET_DEVICE_FD, dc->pci.bdf),
 			   "VFIO_GROUP_GET_DEVICE_FD %s", dc->pci.bdf);
-	if (d->device < 0)
+	if (d->dev.device < 0)
 		return line_error(vm->cfg, dc->line, "vfio %s: VFIO_GROUP_GET_DEVICE_FD",
 				  dc->name);
 	created("%s: VFIO container, group %d and device fd open", dc->name,
@@ -103,16 +86,11 @@ static int vfio_open_fds(struct vm *vm, struct vfio_rt *d)
 /* Guest memory, for the device's DMA: iova == guest physical address. */
 static int vfio_map_memory(struct vm *vm, struct vfio_rt *d)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	const struct vmm_config *c = vm->cfg;
 
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	map.vaddr = (uintptr_t)vm->mem;
-	map.iova = c->mem_gpa;
-	map.size = c->mem_size;
-	if (traced(ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map),
+	if (traced(vfio_dma_map(d->dev.container, c->mem_gpa, vm->mem, c->mem_size),
 		   "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx",
-		   (unsigned long long)map.iova, (unsigned long long)map.size))
+		   (unsigned long long)c->mem_gpa, (unsigned long long)c->mem_size))
 		return line_error(c, d->cfg->line, "vfio %s: VFIO_IOMMU_MAP_DMA",
 				  d->cfg->name);
 	created("%s: guest memory mapped for its DMA (VFIO type1, iova = gpa 0x%llx)",
@@ -130,11 +108,11 @@ static int vfio_regions(struct vm *vm, struct vfio_rt *d)
 	for (i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; i++) {
 		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
 
-		if (traced(ioctl(d->device, VFIO_DEVICE_GET_REGION_INFO, &ri),
+		if (traced(ioctl(d->dev.device, VFIO_DEVICE_GET_REGION_INFO, &ri),
 			   "VFIO_DEVICE_GET_REGION_INFO %u", i))
 			continue;
 		if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
-			d->cfg_off = ri.offset;
+			d->dev.cfg_off = ri.offset;
 		} else if (i <= VFIO_PCI_BAR5_REGION_INDEX) {
 			d->bar_off[i] = ri.offset;
 			d->bar_size[i] = ri.size;
@@ -150,10 +128,10 @@ static int vfio_regions(struct vm *vm, struct vfio_rt *d)
 	if (!d->bar_size[0])
 		return 0;
 	p = mmap(NULL, d->bar_size[0], PROT_READ | PROT_WRITE, MAP_SHARED,
-		 d->device, d->bar_off[0]);
+		 d->dev.device, d->bar_off[0]);
 	if (p != MAP_FAILED) {
-		d->bar0 = p;
-		d->bar0_size = d->bar_size[0];
+		d->dev.bar0 = p;
+		d->dev.bar0_size = d->bar_size[0];
 	}
 	return 0;
 }
@@ -174,18 +152,10 @@ int vfio_open_dev(struct vm *vm, unsigned int i)
 		return -1;
 	return vfio_regions(vm, d);
 }
+
 int vfio_set_msix_irqs(struct vfio_rt *d, unsigned int n)
 {
-	char buf[sizeof(struct vfio_irq_set) + MAX_VEC * sizeof(int32_t)];
-	struct vfio_irq_set *set = (void *)buf;
-
-	set->argsz = sizeof(*set) + n * sizeof(int32_t);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	set->start = 0;
-	set->count = n;
-	memcpy(set->data, d->efd, n * sizeof(int32_t));
-	return traced(ioctl(d->device, VFIO_DEVICE_SET_IRQS, set),
+	return traced(vfio_irqs_set(d->dev.device, 0, n, d->efd),
 		      "VFIO_DEVICE_SET_IRQS MSI-X 0..%u, one eventfd each", n - 1);
 }
 
@@ -193,16 +163,7 @@ void vfio_close_dev(struct vm *vm, unsigned int i)
 {
 	struct vfio_rt *d = &vm->vfio[i];
 
-	if (d->bar0)
-		munmap((void *)d->bar0, d->bar0_size);
-	if (d->device >= 0)
-		close(d->device);
-	if (d->group >= 0)
-		close(d->group);
-	if (d->container >= 0)
-		close(d->container);
-	d->device = d->group = d->container = -1;
-	d->bar0 = NULL;
+	vfio_dev_close(&d->dev);
 	if (d->bound_by_us)
 		hostdev_release(&d->cfg->pci, d->old_driver);
 	d->bound_by_us = false;

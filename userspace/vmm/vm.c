@@ -217,7 +217,7 @@ static void vm_init(struct vm *vm, const struct vmm_config *c)
 		struct vfio_rt *d = &vm->vfio[i];
 
 		d->cfg = &c->vfio[i];
-		d->container = d->group = d->device = d->msixdev = -1;
+		d->dev.container = d->dev.group = d->dev.device = d->msixdev = -1;
 	}
 	for (i = 0; i < MAX_IOMMU; i++) {
 		vm->iommu[i].cfg = &c->iommu[i];

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host/vfio.h"
 #include "libxvm.h"
 
 #define MAX_VCPUS	64
@@ -269,11 +270,8 @@ struct spi_rt {
 struct vfio_rt {
 	const struct vfio_cfg *cfg;
 	const struct dev_ops *ops;	/* NULL: no known quirks */
-	int container, group, device;
-	uint64_t cfg_off;
+	struct vfio_dev dev;		/* container, group, device fds, BAR0 */
 	uint64_t bar_off[6], bar_size[6];
-	volatile uint32_t *bar0;
-	size_t bar0_size;
 	int efd[MAX_VEC];
 	unsigned int nr_efd;
 	int msixdev;
@@ -364,8 +362,6 @@ int iommu_dma(struct vm *vm, const struct step *s);
 int hostdev_bind(const struct pci_addr *p, const char *driver, char *old,
 		 size_t oldlen);
 void hostdev_release(const struct pci_addr *p, const char *old);
-void pci_driver_of(const char *bdf, char *buf, size_t len);
-int iommu_group_of(const char *bdf);
 
 int script_run(struct vm *vm);
 /* ": FILE:LINE: <errno text> (ENAME)" for a failed call of step s. */
