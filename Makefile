@@ -106,7 +106,7 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(ROOT) XVM_KUNIT=$(XVM_KUNIT) XVM_TESTDEV=$(
 SANDBOX = $(ROOT)/scripts/sandbox.sh $(if $(EXTRA),--extra $(EXTRA)) $(SANDBOX_ARGS)
 # `make sandbox` runs $(CMD) in the guest (a shell command line).
 CMD ?= run-selftests
-# The sandbox's PCI devices, as run-selftests gives them (selftests/xvm_pci.h).
+# The sandbox's PCI devices, as run-selftests gives them (userspace/host/env.h).
 BENCH_CMD = export XVM_TEST_E1000E=$${XVM_TEST_E1000E-0000:00:03.0} \
 	XVM_TEST_EDU=$${XVM_TEST_EDU-0000:00:04.0}; \
 	rc=0; for b in /opt/xvm/bench/*; do [ -x "$$b" ] || continue; \
@@ -196,8 +196,6 @@ $(VMM): $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST) $(VMM_LDFLAGS) $(LDFLAGS)
 
-# The PCI sysfs and VFIO helpers the selftests use (xvm_pci.h).
-$(FUZZ_OBJS): CPPFLAGS += -I$(ROOT)/selftests
 $(FUZZER): $(FUZZ_OBJS) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(FUZZ_OBJS) $(LIBXVM_HOST) $(LDFLAGS_XVM) $(LDFLAGS)

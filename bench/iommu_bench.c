@@ -32,7 +32,9 @@
 
 #include "libxvm.h"
 #include "bench.h"
-#include "../selftests/xvm_pci.h"
+#include "host/env.h"
+#include "host/pci.h"
+#include "host/vfio.h"
 
 #define PAGE		4096ULL
 #define HUGE_2M		(2ULL << 20)

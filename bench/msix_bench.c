@@ -39,7 +39,9 @@
 
 #include "libxvm.h"
 #include "bench.h"
-#include "../selftests/xvm_pci.h"
+#include "host/env.h"
+#include "host/testdev.h"
+#include "host/vfio.h"
 
 #define NVEC		5
 #define VEC		0

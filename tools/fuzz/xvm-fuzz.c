@@ -53,7 +53,9 @@
 
 #include <linux/xvm.h>
 
-#include "xvm_pci.h"
+#include "host/env.h"
+#include "host/pci.h"
+#include "host/vfio.h"
 
 #define MAX_THREADS	16
 #define MAX_RES		192	/* resource table entries */

@@ -97,6 +97,7 @@ static bool smmu_fault_line(const char *rec, unsigned int rid, bool write,
 bool iommu_fault_find(int fd, const char *bdf, bool write)
 {
 	unsigned int bus, dev, fn, rid;
+	const char *dmar[] = { "DMAR", bdf + 5, write ? "DMA Write" : NULL, NULL };
 	unsigned long long w0 = 0;
 	char rec[2048];
 	int word = -1;
@@ -105,8 +106,7 @@ bool iommu_fault_find(int fd, const char *bdf, bool write)
 		return false;
 	rid = bus << 8 | dev << 3 | fn;
 	while (kmsg_next(fd, rec, sizeof(rec))) {
-		if (strstr(rec, "DMAR") && strstr(rec, bdf + 5) &&
-		    (!write || strstr(rec, "DMA Write")))
+		if (rec_has_all(rec, dmar))
 			return true;
 		if (smmu_fault_line(rec, rid, write, &word, &w0))
 			return true;
