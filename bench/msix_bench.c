@@ -171,7 +171,7 @@ static uint64_t one(struct bench *b, int loopback)
 		if (vfio_dev_trigger(&b->vfio, VEC))
 			die("loopback trigger");
 	} else {
-		b->vfio.bar0[E_ICS / 4] = 1u << (20 + VEC);
+		b->vfio.bar0[E_ICS / 4] = E_CAUSE(VEC);
 	}
 	r = xvm_poll(b->vcpu, &port, 1, 5 * SEC, 0, &got);
 	t1 = now_ns();

@@ -66,8 +66,7 @@
 /* A real MSI-X for vector vec, then 1 ms of pacing. */
 static void nic_fire(struct vfio_dev *v, unsigned int vec)
 {
-	v->bar0[E_ICR / 4] = 0xffffffffu;
-	v->bar0[E_ICS / 4] = 1u << (20 + vec);
+	e1000e_msix_fire(v->bar0, vec);
 	usleep(1000);
 }
 
@@ -1427,8 +1426,7 @@ TEST(hook_unhook_under_fire)
 	ASSERT_EQ(NULL, what) TH_LOG("setup: %s", what);
 	ASSERT_OK(env_enable_all(&e));
 	for (i = 0; i < 200; i++) {
-		e.vfio.bar0[E_ICR / 4] = 0xffffffffu;
-		e.vfio.bar0[E_ICS / 4] = 1u << 20;
+		e1000e_msix_fire(e.vfio.bar0, 0);
 		ASSERT_OK(set_eventfd(e.dev, 0, -1));
 		ASSERT_OK(set_eventfd(e.dev, 0, e.efd[0]));
 		if (i % 16 == 0)
