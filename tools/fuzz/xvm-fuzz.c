@@ -1022,6 +1022,8 @@ static void op_poll(struct ctx *c)
 	}
 	if (one_in(&c->r, 64))
 		p.timeout_ns = 0;	/* forever: a signal ends it */
+	if (one_in(&c->r, 8))
+		p.flags |= XVM_POLL_VCPU_EVENTS;
 	if (one_in(&c->r, 16))
 		p.flags = (uint32_t)boundary(&c->r, 1);
 	maybe_dirty(c, &p.pad, sizeof(p.pad));
@@ -1032,9 +1034,12 @@ static void op_poll(struct ctx *c)
 		for (i = 0; i < n && i <= XVM_POLL_MAX_PORTS; i++)
 			if (pl[i] == p.port)
 				break;
-		if (i == n)
+		/* With VCPU_EVENTS: also any port bound to this vCPU. */
+		if (i == n && !(p.flags & XVM_POLL_VCPU_EVENTS))
 			report("XVM_POLL returned port %u, which it was not given",
 			       p.port);
+		else if (i == n && (!p.port || p.port >= XVM_EVTCHN_MAX_PORTS))
+			report("XVM_POLL (VCPU_EVENTS) returned port %u", p.port);
 	} else if (ret > 1) {
 		report("XVM_POLL returned %ld", ret);
 	}
