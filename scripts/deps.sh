@@ -22,27 +22,7 @@ PACKAGES=(
 	debhelper dh-dkms dpkg-dev fakeroot lintian dwarves systemd udev
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) || status=
-	[[ $status == ii* ]] || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-	sudo=()
-	if ((EUID != 0)); then
-		command -v sudo >/dev/null || xvm_die "need root (or sudo) to install: ${missing[*]}"
-		sudo=(sudo)
-	fi
-	xvm_info "deps: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	# Never skip silently: a registry that cannot be reached (DNS) fails
-	# here, naming what was wanted.
-	"${sudo[@]}" apt-get update -qq ||
-		xvm_die "deps: apt-get update failed; could not install: ${missing[*]}"
-	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		xvm_die "deps: apt-get install failed for: ${missing[*]}"
-fi
+xvm_ensure_pkgs "${PACKAGES[@]}"
 
 # A kernel to build against and boot (image + matching headers).
 kver=$(xvm_kver) || xvm_die "no usable *-amd64 kernel after installing linux-image-amd64 and linux-headers-amd64"

@@ -159,18 +159,26 @@ xvm_watch_selftests() {
 
 # ---- packaging helpers (scripts/dkms-roundtrip.sh, scripts/installed-boot.sh)
 
-# xvm_ensure_pkgs PKG...: apt-get install those of PKG that are missing.
+# xvm_ensure_pkgs PKG...: apt-get install those of PKG that are not
+# installed ("ii"), as root or through sudo. Never skips silently: a failed
+# update or install (e.g. the registry unreachable) dies naming them.
 xvm_ensure_pkgs() {
-	local missing=() p
+	local missing=() p status sudo=()
 	for p in "$@"; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) || status=
+		[[ $status == ii* ]] || missing+=("$p")
 	done
 	((${#missing[@]} == 0)) && return 0
+	if ((EUID != 0)); then
+		command -v sudo >/dev/null || xvm_die "need root (or sudo) to install: ${missing[*]}"
+		sudo=(sudo)
+	fi
 	xvm_info "installing: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq >&2 ||
 		xvm_die "apt-get update failed; could not install: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >&2 || xvm_die "apt-get install failed for: ${missing[*]}"
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+		xvm_die "apt-get install failed for: ${missing[*]}"
 }
 
 # xvm_dkms_conf_list DKMS.CONF ARRAY: the elements of ARRAY (e.g.
