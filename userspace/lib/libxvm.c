@@ -42,26 +42,23 @@ int xvm_create_vcpu(int vmfd, unsigned long id)
 int xvm_set_memory_region(int vmfd, uint32_t slot, uint32_t flags,
 			  uint64_t gpa, uint64_t size, uint64_t uaddr)
 {
-	struct xvm_userspace_memory_region r;
+	struct xvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = uaddr,
+	};
 
-	memset(&r, 0, sizeof(r));
-	r.slot = slot;
-	r.flags = flags;
-	r.guest_phys_addr = gpa;
-	r.memory_size = size;
-	r.userspace_addr = uaddr;
 	return ioctl(vmfd, XVM_SET_USER_MEMORY_REGION, &r);
 }
 
 /* XVM_CREATE_DEVICE. */
 int xvm_create_device(int vmfd, uint32_t type, uint32_t flags, int *devfd)
 {
-	struct xvm_create_device cd;
+	struct xvm_create_device cd = { .type = type, .flags = flags };
 	int ret;
 
-	memset(&cd, 0, sizeof(cd));
-	cd.type = type;
-	cd.flags = flags;
 	ret = ioctl(vmfd, XVM_CREATE_DEVICE, &cd);
 	if (ret == 0 && devfd && !(flags & XVM_CREATE_DEVICE_TEST))
 		*devfd = (int)cd.fd;
@@ -72,12 +69,12 @@ int xvm_create_device(int vmfd, uint32_t type, uint32_t flags, int *devfd)
 static int xvm_attr_ioctl(int devfd, unsigned long req, uint32_t group,
 			  uint64_t attr, const void *val)
 {
-	struct xvm_device_attr a;
+	struct xvm_device_attr a = {
+		.group = group,
+		.attr = attr,
+		.addr = (uint64_t)(uintptr_t)val,
+	};
 
-	memset(&a, 0, sizeof(a));
-	a.group = group;
-	a.attr = attr;
-	a.addr = (uint64_t)(uintptr_t)val;
 	return ioctl(devfd, req, &a);
 }
 
@@ -99,23 +96,37 @@ int xvm_has_attr(int devfd, uint32_t group, uint64_t attr, void *val)
 	return xvm_attr_ioctl(devfd, XVM_HAS_DEVICE_ATTR, group, attr, val);
 }
 
+/* One XVM_MMIO access; *data is the value written, or read back. */
+static int xvm_mmio_access(int vcpufd, uint64_t addr, uint32_t len,
+			   uint32_t flags, uint64_t *data, int *handled)
+{
+	struct xvm_mmio m = {
+		.addr = addr,
+		.data = *data,
+		.len = len,
+		.flags = flags,
+	};
+	int ret;
+
+	ret = ioctl(vcpufd, XVM_MMIO, &m);
+	if (ret == 0) {
+		*data = m.data;
+		if (handled)
+			*handled = m.result == XVM_MMIO_HANDLED;
+	}
+	return ret;
+}
+
 /* XVM_MMIO read. */
 int xvm_mmio_read(int vcpufd, uint64_t addr, uint32_t len, uint64_t *val,
 		  int *handled)
 {
-	struct xvm_mmio m;
+	uint64_t data = 0;
 	int ret;
 
-	memset(&m, 0, sizeof(m));
-	m.addr = addr;
-	m.len = len;
-	ret = ioctl(vcpufd, XVM_MMIO, &m);
-	if (ret == 0) {
-		if (val)
-			*val = m.data;
-		if (handled)
-			*handled = m.result == XVM_MMIO_HANDLED;
-	}
+	ret = xvm_mmio_access(vcpufd, addr, len, 0, &data, handled);
+	if (ret == 0 && val)
+		*val = data;
 	return ret;
 }
 
@@ -123,30 +134,20 @@ int xvm_mmio_read(int vcpufd, uint64_t addr, uint32_t len, uint64_t *val,
 int xvm_mmio_write(int vcpufd, uint64_t addr, uint32_t len, uint64_t val,
 		   int *handled)
 {
-	struct xvm_mmio m;
-	int ret;
-
-	memset(&m, 0, sizeof(m));
-	m.addr = addr;
-	m.data = val;
-	m.len = len;
-	m.flags = XVM_MMIO_WRITE;
-	ret = ioctl(vcpufd, XVM_MMIO, &m);
-	if (ret == 0 && handled)
-		*handled = m.result == XVM_MMIO_HANDLED;
-	return ret;
+	return xvm_mmio_access(vcpufd, addr, len, XVM_MMIO_WRITE, &val,
+			       handled);
 }
 
 /* XVM_MMIO_BATCH. */
 int xvm_mmio_batch(int vcpufd, struct xvm_mmio *acc, uint32_t count,
 		   uint32_t *done)
 {
-	struct xvm_mmio_batch b;
+	struct xvm_mmio_batch b = {
+		.accesses = (uint64_t)(uintptr_t)acc,
+		.count = count,
+	};
 	int ret;
 
-	memset(&b, 0, sizeof(b));
-	b.accesses = (uint64_t)(uintptr_t)acc;
-	b.count = count;
 	ret = ioctl(vcpufd, XVM_MMIO_BATCH, &b);
 	if (done)
 		*done = b.done;
@@ -162,10 +163,9 @@ static int xvm_evtchn_op(int vmfd, unsigned long req, struct xvm_evtchn_op *op)
 /* XVM_EVTCHN_ALLOC_UNBOUND. */
 int xvm_evtchn_alloc_unbound(int vmfd, uint32_t *port)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = { 0 };
 	int ret;
 
-	memset(&op, 0, sizeof(op));
 	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_ALLOC_UNBOUND, &op);
 	if (ret == 0 && port)
 		*port = op.port;
@@ -175,11 +175,8 @@ int xvm_evtchn_alloc_unbound(int vmfd, uint32_t *port)
 /* XVM_EVTCHN_BIND_VCPU. */
 int xvm_evtchn_bind_vcpu(int vmfd, uint32_t port, uint32_t vcpu_id)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = { .port = port, .vcpu_id = vcpu_id };
 
-	memset(&op, 0, sizeof(op));
-	op.port = port;
-	op.vcpu_id = vcpu_id;
 	return xvm_evtchn_op(vmfd, XVM_EVTCHN_BIND_VCPU, &op);
 }
 
@@ -187,12 +184,12 @@ int xvm_evtchn_bind_vcpu(int vmfd, uint32_t port, uint32_t vcpu_id)
 int xvm_evtchn_bind_interdomain(int vmfd, int remote_vmfd,
 				uint32_t remote_port, uint32_t *port)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = {
+		.fd = remote_vmfd,
+		.remote_port = remote_port,
+	};
 	int ret;
 
-	memset(&op, 0, sizeof(op));
-	op.fd = remote_vmfd;
-	op.remote_port = remote_port;
 	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_BIND_INTERDOMAIN, &op);
 	if (ret == 0 && port)
 		*port = op.port;
@@ -202,10 +199,8 @@ int xvm_evtchn_bind_interdomain(int vmfd, int remote_vmfd,
 /* An op that only names a port. */
 static int xvm_evtchn_port_op(int vmfd, unsigned long req, uint32_t port)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = { .port = port };
 
-	memset(&op, 0, sizeof(op));
-	op.port = port;
 	return xvm_evtchn_op(vmfd, req, &op);
 }
 
@@ -243,11 +238,9 @@ int xvm_evtchn_clear(int vmfd, uint32_t port)
 int xvm_evtchn_status(int vmfd, uint32_t port, uint32_t *state,
 		      uint32_t *status)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = { .port = port };
 	int ret;
 
-	memset(&op, 0, sizeof(op));
-	op.port = port;
 	ret = xvm_evtchn_op(vmfd, XVM_EVTCHN_STATUS, &op);
 	if (ret == 0) {
 		if (state)
@@ -267,23 +260,16 @@ int xvm_evtchn_reset(int vmfd)
 /* XVM_EVTCHN_EVENTFD. */
 int xvm_evtchn_eventfd(int vmfd, uint32_t port, int fd, uint32_t flags)
 {
-	struct xvm_evtchn_op op;
+	struct xvm_evtchn_op op = { .port = port, .fd = fd, .flags = flags };
 
-	memset(&op, 0, sizeof(op));
-	op.port = port;
-	op.fd = fd;
-	op.flags = flags;
 	return xvm_evtchn_op(vmfd, XVM_EVTCHN_EVENTFD, &op);
 }
 
 /* XVM_EVTCHN_SET_DOORBELL. */
 int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags)
 {
-	struct xvm_evtchn_doorbell db;
+	struct xvm_evtchn_doorbell db = { .addr = addr, .flags = flags };
 
-	memset(&db, 0, sizeof(db));
-	db.addr = addr;
-	db.flags = flags;
 	return ioctl(vmfd, XVM_EVTCHN_SET_DOORBELL, &db);
 }
 
@@ -291,14 +277,14 @@ int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags)
 int xvm_poll(int vcpufd, const uint32_t *ports, uint32_t n,
 	     uint64_t timeout_ns, uint32_t flags, uint32_t *port)
 {
-	struct xvm_poll p;
+	struct xvm_poll p = {
+		.ports = (uint64_t)(uintptr_t)ports,
+		.nr_ports = n,
+		.flags = flags,
+		.timeout_ns = timeout_ns,
+	};
 	int ret;
 
-	memset(&p, 0, sizeof(p));
-	p.ports = (uint64_t)(uintptr_t)ports;
-	p.nr_ports = n;
-	p.flags = flags;
-	p.timeout_ns = timeout_ns;
 	ret = ioctl(vcpufd, XVM_POLL, &p);
 	if (ret == 1 && port)
 		*port = p.port;
