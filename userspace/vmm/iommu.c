@@ -56,13 +56,8 @@ static int iommu_attach(struct vm *vm, struct iommu_rt *d)
 	if (hostdev_bind(&dc->pci, NULL, d->old_driver, sizeof(d->old_driver)))
 		return line_error(vm->cfg, dc->line, "iommu %s: cannot release %s from its driver",
 				  dc->name, dc->pci.bdf);
-	if (traced(xvm_create_device(vm->fd, XVM_DEV_TYPE_IOMMU, 0, &d->dev),
-		   "XVM_CREATE_DEVICE IOMMU")) {
-		d->dev = -1;
-		return line_error(vm->cfg, dc->line,
-				  "iommu %s: XVM_CREATE_DEVICE(IOMMU) (is xvm-iommu loaded?)",
-				  dc->name);
-	}
+	if (vm_create_device(vm, XVM_DEV_TYPE_IOMMU, "xvm-iommu", dc->line, &d->dev))
+		return -1;
 	if (traced(xvm_set_attr(d->dev, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH, &a),
 		   "SET_DEVICE_ATTR iommu ATTACH %s%s", dc->pci.bdf,
 		   dc->mirror ? " MIRROR_SLOTS" : ""))

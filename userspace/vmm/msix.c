@@ -30,13 +30,9 @@ static int msix_attach(struct vm *vm, struct vfio_rt *d)
 	};
 	struct xvm_msix_info *in = &d->info;
 
-	if (traced(xvm_create_device(vm->fd, XVM_DEV_TYPE_VFIO_MSIX, 0, &d->msixdev),
-		   "XVM_CREATE_DEVICE VFIO_MSIX")) {
-		d->msixdev = -1;
-		return line_error(vm->cfg, dc->line,
-				  "vfio %s: XVM_CREATE_DEVICE(VFIO_MSIX) (is xvm-msix loaded?)",
-				  dc->name);
-	}
+	if (vm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, "xvm-msix", dc->line,
+			     &d->msixdev))
+		return -1;
 	if (traced(xvm_set_attr(d->msixdev, XVM_MSIX_GRP_ATTACH, 0, &a),
 		   "SET_DEVICE_ATTR msix ATTACH group fd %d %s", d->dev.group, dc->pci.bdf) ||
 	    traced(xvm_get_attr(d->msixdev, XVM_MSIX_GRP_INFO, 0, in),

@@ -47,11 +47,9 @@ int vgic_setup(struct vm *vm, unsigned int i)
 	uint64_t v;
 
 	(void)i;
-	if (traced(xvm_create_device(vm->fd, XVM_DEV_TYPE_ARM_VGIC_V3, 0, &vm->gic),
-		   "XVM_CREATE_DEVICE ARM_VGIC_V3")) {
-		vm->gic = -1;
-		return line_error(c, g->line, "gic: XVM_CREATE_DEVICE (is xvm-vgic loaded?)");
-	}
+	if (vm_create_device(vm, XVM_DEV_TYPE_ARM_VGIC_V3, "xvm-vgic", g->line,
+			     &vm->gic))
+		return -1;
 	v = g->dist;
 	if (traced(xvm_set_attr(vm->gic, XVM_DEV_ARM_VGIC_GRP_ADDR,
 				XVM_VGIC_V3_ADDR_TYPE_DIST, &v),

@@ -73,6 +73,17 @@ static void vm_destroy(struct vm *vm, unsigned int i)
 	vm->fd = vm->xvm = -1;
 }
 
+int vm_create_device(struct vm *vm, uint32_t type, const char *module,
+		     int line, int *fd)
+{
+	if (!traced(xvm_create_device(vm->fd, type, 0, fd),
+		    "XVM_CREATE_DEVICE type %u (%s)", type, module))
+		return 0;
+	*fd = -1;
+	return line_error(vm->cfg, line, "XVM_CREATE_DEVICE (is %s loaded?)",
+			  module);
+}
+
 static int vcpu_create(struct vm *vm, unsigned int i)
 {
 	const struct vmm_config *c = vm->cfg;

@@ -308,6 +308,12 @@ struct vm {
 int vm_setup(struct vm *vm, const struct vmm_config *c);
 /* Tears down, in reverse, what vm_setup() set up. */
 void vm_teardown(struct vm *vm);
+/*
+ * XVM_CREATE_DEVICE of type for config line `line`; *fd is the device fd, or
+ * -1 with the error reported (naming module, which provides the type).
+ */
+int vm_create_device(struct vm *vm, uint32_t type, const char *module,
+		     int line, int *fd);
 int vcpus_start(struct vm *vm);
 void vcpus_stop(struct vm *vm);
 /* A guest access performed on vCPU id by its thread; 0 or -1 (errno). */
