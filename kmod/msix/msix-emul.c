@@ -202,10 +202,29 @@ static const struct xvm_msix_field xvm_msix_fields[PCI_MSIX_ENTRY_SIZE / 4] = {
 	},
 };
 
-/* Only naturally aligned 4- and 8-byte accesses are legal. */
-static bool xvm_msix_access_ok(u64 offset, unsigned int len)
+/*
+ * The bus only routes accesses inside a region, from a vCPU: anything else
+ * is -EINVAL.  Of those, only naturally aligned 4- and 8-byte accesses are
+ * legal (1): another is counted as bad and returns 0 (a read of it gives
+ * all ones, a write is dropped), as a real function would.
+ */
+static int xvm_msix_access_ok(struct xvm_msix *m, struct xvm_vcpu *vcpu,
+			      struct xvm_mmio_region *r, u64 offset,
+			      unsigned int len, bool write)
 {
-	return (len == 4 || len == 8) && IS_ALIGNED(offset, len);
+	if (!vcpu || offset >= r->size)
+		return -EINVAL;
+	if ((len == 4 || len == 8) && IS_ALIGNED(offset, len))
+		return 1;
+	xvm_msix_count(m, write ? XVM_MSIX_STAT_BAD_WRITES :
+				  XVM_MSIX_STAT_BAD_READS);
+	return 0;
+}
+
+/* The field of the table at off, which is 4-byte aligned. */
+static const struct xvm_msix_field *xvm_msix_field_at(u64 off)
+{
+	return &xvm_msix_fields[(off % PCI_MSIX_ENTRY_SIZE) / 4];
 }
 
 static u64 xvm_msix_all_ones(unsigned int len)
@@ -228,27 +247,25 @@ static int xvm_msix_table_read(struct xvm_vcpu *vcpu,
 			       unsigned int len, u64 *val)
 {
 	struct xvm_msix *m = xvm_msix_from_table(r);
-	const struct xvm_msix_field *f;
 	unsigned long flags;
 	unsigned int i;
 	u64 res = 0;
+	int ok;
 
-	if (!vcpu || offset >= r->size)
-		return -EINVAL;
-	if (!xvm_msix_access_ok(offset, len)) {
-		xvm_msix_count(m, XVM_MSIX_STAT_BAD_READS);
+	ok = xvm_msix_access_ok(m, vcpu, r, offset, len, false);
+	if (ok <= 0) {
 		*val = xvm_msix_all_ones(len);
-		return 0;
+		return ok;
 	}
 	/* Aligned and below size: the whole access is in one entry. */
 	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = 0; i < len / 4; i++) {
 		u64 off = offset + 4 * i;
+		const struct xvm_msix_vector *v;
 
-		f = &xvm_msix_fields[(off % PCI_MSIX_ENTRY_SIZE) / 4];
-		res |= (u64)f->read(&m->vectors[off / PCI_MSIX_ENTRY_SIZE])
-		       << (32 * i);
+		v = &m->vectors[off / PCI_MSIX_ENTRY_SIZE];
+		res |= (u64)xvm_msix_field_at(off)->read(v) << (32 * i);
 	}
 	spin_unlock_irqrestore(&m->lock, flags);
 	*val = res;
@@ -260,27 +277,25 @@ static int xvm_msix_table_write(struct xvm_vcpu *vcpu,
 				unsigned int len, u64 val)
 {
 	struct xvm_msix *m = xvm_msix_from_table(r);
-	const struct xvm_msix_field *f;
 	struct xvm_msix_msg msg = { 0 };
 	bool deliver = false;
 	unsigned long flags;
 	unsigned int i;
+	int ok;
 
-	if (!vcpu || offset >= r->size)
-		return -EINVAL;
-	if (!xvm_msix_access_ok(offset, len)) {
-		xvm_msix_count(m, XVM_MSIX_STAT_BAD_WRITES);
-		return 0;
-	}
+	ok = xvm_msix_access_ok(m, vcpu, r, offset, len, true);
+	if (ok <= 0)
+		return ok;
 	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
 	for (i = 0; i < len / 4; i++) {
 		u64 off = offset + 4 * i;
+		struct xvm_msix_vector *v;
 
-		f = &xvm_msix_fields[(off % PCI_MSIX_ENTRY_SIZE) / 4];
+		v = &m->vectors[off / PCI_MSIX_ENTRY_SIZE];
 		/* An access covers one entry: at most one control word. */
-		deliver |= f->write(m, &m->vectors[off / PCI_MSIX_ENTRY_SIZE],
-				    val >> (32 * i), &msg);
+		deliver |= xvm_msix_field_at(off)->write(m, v, val >> (32 * i),
+							 &msg);
 	}
 	spin_unlock_irqrestore(&m->lock, flags);
 	if (deliver)
@@ -299,13 +314,12 @@ static int xvm_msix_pba_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 	struct xvm_msix *m = xvm_msix_from_pba(r);
 	unsigned long flags;
 	u64 word;
+	int ok;
 
-	if (!vcpu || offset >= r->size)
-		return -EINVAL;
-	if (!xvm_msix_access_ok(offset, len)) {
-		xvm_msix_count(m, XVM_MSIX_STAT_BAD_READS);
+	ok = xvm_msix_access_ok(m, vcpu, r, offset, len, false);
+	if (ok <= 0) {
 		*val = xvm_msix_all_ones(len);
-		return 0;
+		return ok;
 	}
 	offset = array_index_nospec(offset, r->size);
 	spin_lock_irqsave(&m->lock, flags);
@@ -321,15 +335,13 @@ static int xvm_msix_pba_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 			      u64 offset, unsigned int len, u64 val)
 {
 	struct xvm_msix *m = xvm_msix_from_pba(r);
+	int ok;
 
-	if (!vcpu || offset >= r->size)
-		return -EINVAL;
 	/* The PBA is read-only: legal writes are ignored, others dropped. */
-	if (!xvm_msix_access_ok(offset, len))
-		xvm_msix_count(m, XVM_MSIX_STAT_BAD_WRITES);
-	else
+	ok = xvm_msix_access_ok(m, vcpu, r, offset, len, true);
+	if (ok > 0)
 		xvm_msix_count(m, XVM_MSIX_STAT_PBA_WRITES);
-	return 0;
+	return ok < 0 ? ok : 0;
 }
 
 static const struct xvm_mmio_ops xvm_msix_pba_ops = {
