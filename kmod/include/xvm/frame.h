@@ -17,77 +17,38 @@
 #include <linux/types.h>
 #include <linux/mm.h>
 
-struct xvm_gfn {
-	u64 gfn;
-};
-
-static inline struct xvm_gfn xvm_gfn(u64 v)
-{
-	return (struct xvm_gfn){ .gfn = v };
+/*
+ * XVM_FRAME_TYPE(gfn) defines struct xvm_gfn and its helpers xvm_gfn(),
+ * gfn_x(), gfn_add() and gfn_eq() (Xen's TYPE_SAFE, for three kinds).
+ */
+#define XVM_FRAME_TYPE(name)						\
+struct xvm_##name {							\
+	u64 nr;								\
+};									\
+									\
+static inline struct xvm_##name xvm_##name(u64 v)			\
+{									\
+	return (struct xvm_##name){ .nr = v };				\
+}									\
+									\
+static inline u64 name##_x(struct xvm_##name f)				\
+{									\
+	return f.nr;							\
+}									\
+									\
+static inline struct xvm_##name name##_add(struct xvm_##name f, u64 n)	\
+{									\
+	return xvm_##name(f.nr + n);					\
+}									\
+									\
+static inline bool name##_eq(struct xvm_##name a, struct xvm_##name b)	\
+{									\
+	return a.nr == b.nr;						\
 }
 
-static inline u64 gfn_x(struct xvm_gfn f)
-{
-	return f.gfn;
-}
-
-static inline struct xvm_gfn gfn_add(struct xvm_gfn f, u64 n)
-{
-	return xvm_gfn(f.gfn + n);
-}
-
-static inline bool gfn_eq(struct xvm_gfn a, struct xvm_gfn b)
-{
-	return a.gfn == b.gfn;
-}
-
-struct xvm_dfn {
-	u64 dfn;
-};
-
-static inline struct xvm_dfn xvm_dfn(u64 v)
-{
-	return (struct xvm_dfn){ .dfn = v };
-}
-
-static inline u64 dfn_x(struct xvm_dfn f)
-{
-	return f.dfn;
-}
-
-static inline struct xvm_dfn dfn_add(struct xvm_dfn f, u64 n)
-{
-	return xvm_dfn(f.dfn + n);
-}
-
-static inline bool dfn_eq(struct xvm_dfn a, struct xvm_dfn b)
-{
-	return a.dfn == b.dfn;
-}
-
-struct xvm_mfn {
-	u64 mfn;
-};
-
-static inline struct xvm_mfn xvm_mfn(u64 v)
-{
-	return (struct xvm_mfn){ .mfn = v };
-}
-
-static inline u64 mfn_x(struct xvm_mfn f)
-{
-	return f.mfn;
-}
-
-static inline struct xvm_mfn mfn_add(struct xvm_mfn f, u64 n)
-{
-	return xvm_mfn(f.mfn + n);
-}
-
-static inline bool mfn_eq(struct xvm_mfn a, struct xvm_mfn b)
-{
-	return a.mfn == b.mfn;
-}
+XVM_FRAME_TYPE(gfn)
+XVM_FRAME_TYPE(dfn)
+XVM_FRAME_TYPE(mfn)
 
 /* printk: pr_info("gfn %" PRI_gfn "\n", gfn_x(g)); */
 #define PRI_gfn "#llx"
