@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 
 #define PAGE		4096ULL
@@ -229,16 +230,10 @@ FIXTURE(vm) {
 
 FIXTURE_SETUP(vm)
 {
-	self->xvm = self->vm = self->vcpu = self->dev = -1;
-	self->xvm = xvm_open();
-	ASSERT_LE(0, self->xvm) TH_LOG("open %s: %s", XVM_DEV_PATH,
-				       strerror(errno));
-	self->vm = xvm_create_vm(self->xvm, 0);
-	ASSERT_LE(0, self->vm) TH_LOG("CREATE_VM: %s", strerror(errno));
-	self->vcpu = xvm_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->vcpu) TH_LOG("CREATE_VCPU: %s", strerror(errno));
-	self->dev = create_testdev(self->vm);
-	if (self->dev < 0 && errno == ENODEV)
+	self->vcpu = self->dev = -1;
+	ASSERT_OK(fixture_vm_open(&self->xvm, &self->vm, 0));
+	ASSERT_OK(fixture_vcpus(self->vm, &self->vcpu, 1));
+	if (fixture_testdev(self->vm, &self->dev, 0, 0) && errno == ENODEV)
 		SETUP_SKIP("xvm-testdev not loaded");
 	ASSERT_LE(0, self->dev) TH_LOG("CREATE_DEVICE(TEST): %s (xvm-testdev loaded?)",
 				       strerror(errno));
@@ -821,18 +816,16 @@ FIXTURE(bus) {
 
 FIXTURE_SETUP(bus)
 {
-	self->xvm = self->vm = self->vcpu = self->dev = -1;
-	self->xvm = xvm_open();
-	ASSERT_LE(0, self->xvm) TH_LOG("open: %s", strerror(errno));
-	self->vm = xvm_create_vm(self->xvm, 0);
-	ASSERT_LE(0, self->vm);
-	self->vcpu = xvm_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->vcpu);
-	self->dev = create_testdev(self->vm);
+	int ret;
+
+	self->vcpu = self->dev = -1;
+	ASSERT_OK(fixture_vm_open(&self->xvm, &self->vm, 0));
+	ASSERT_OK(fixture_vcpus(self->vm, &self->vcpu, 1));
+	ret = fixture_testdev(self->vm, &self->dev, REG_BASE, REG_SIZE);
 	if (self->dev < 0 && errno == ENODEV)
 		SETUP_SKIP("xvm-testdev not loaded");
 	ASSERT_LE(0, self->dev) TH_LOG("CREATE_DEVICE(TEST): %s", strerror(errno));
-	ASSERT_OK(xvm_testdev_add_region(self->dev, 0, REG_BASE, REG_SIZE));
+	ASSERT_OK(ret);	/* its region */
 }
 
 FIXTURE_TEARDOWN(bus)
