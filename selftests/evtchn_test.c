@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 
 #define NPORTS		XVM_EVTCHN_MAX_PORTS		/* 4096: ports 1..4095 */
@@ -91,11 +92,7 @@ static uint32_t vcpu_port(int vm, uint32_t vcpu)
 {
 	uint32_t p = 0;
 
-	if (xvm_evtchn_alloc_unbound(vm, &p))
-		return 0;
-	if (xvm_evtchn_bind_vcpu(vm, p, vcpu))
-		return 0;
-	return p;
+	return fixture_vcpu_port(vm, vcpu, &p) ? 0 : p;
 }
 
 static int poll_raw(int vcpu, struct xvm_poll *p)
@@ -181,15 +178,9 @@ FIXTURE(ev) {
 
 FIXTURE_SETUP(ev)
 {
-	self->xvm = self->vm = self->vcpu[0] = self->vcpu[1] = -1;
-	self->xvm = xvm_open();
-	ASSERT_LE(0, self->xvm) TH_LOG("open: %s", strerror(errno));
-	self->vm = xvm_create_vm(self->xvm, 0);
-	ASSERT_LE(0, self->vm);
-	self->vcpu[0] = xvm_create_vcpu(self->vm, 0);
-	self->vcpu[1] = xvm_create_vcpu(self->vm, 1);
-	ASSERT_LE(0, self->vcpu[0]);
-	ASSERT_LE(0, self->vcpu[1]);
+	self->vcpu[0] = self->vcpu[1] = -1;
+	ASSERT_OK(fixture_vm_open(&self->xvm, &self->vm, 0));
+	ASSERT_OK(fixture_vcpus(self->vm, self->vcpu, 2));
 	ASSERT_EQ(NPORTS, xvm_check_extension(self->vm, XVM_CAP_EVTCHN));
 }
 
@@ -1611,17 +1602,12 @@ TEST_F(ev, eventfd_errors)
 /* ------------------------------------------------------------------ */
 /* The doorbell                                                        */
 
-TEST_F(ev, doorbell)
+/* Not placed: unclaimed; placed: a 4-byte write of p raises p, only p. */
+static void doorbell_placed(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(ev) *self, uint32_t p, uint32_t q)
 {
-	uint32_t p = vcpu_port(self->vm, 0), q = vcpu_port(self->vm, 1), out = 0;
-	struct xvm_mmio acc[3];
-	uint32_t done = 0;
 	int h = -1;
-	uint32_t len;
 
-	ASSERT_NE(0, p);
-	ASSERT_NE(0, q);
-	/* no doorbell yet: unclaimed */
 	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR, 4, p, &h));
 	EXPECT_EQ(0, h);
 	EXPECT_FALSE(is_pending(self->vm, p));
@@ -1632,6 +1618,15 @@ TEST_F(ev, doorbell)
 	EXPECT_TRUE(is_pending(self->vm, p));
 	EXPECT_FALSE(is_pending(self->vm, q));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
+}
+
+/* Other widths, neighbouring addresses, high bits of an 8-byte value. */
+static void doorbell_other_accesses(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(ev) *self, uint32_t p,
+				    uint32_t q)
+{
+	uint32_t len;
+	int h = -1;
 
 	/* other widths and neighbouring addresses: unhandled, nothing raised */
 	for (len = 1; len <= 8; len *= 2) {
@@ -1652,8 +1647,15 @@ TEST_F(ev, doorbell)
 	EXPECT_EQ(1, h);
 	EXPECT_TRUE(is_pending(self->vm, q));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, q));
+}
 
-	/* a masked port is still raised; an invalid port number does no harm */
+/* A masked port is still raised; an invalid port number does no harm. */
+static void doorbell_masked_and_invalid(struct __test_metadata *_metadata,
+					FIXTURE_DATA(ev) *self, uint32_t p,
+					uint32_t q)
+{
+	int h = -1;
+
 	ASSERT_OK(xvm_evtchn_mask(self->vm, p));
 	ASSERT_OK(xvm_mmio_write(self->vcpu[1], DB_ADDR, 4, p, &h));
 	EXPECT_TRUE(is_pending(self->vm, p));
@@ -1663,8 +1665,15 @@ TEST_F(ev, doorbell)
 	EXPECT_FALSE(is_pending(self->vm, q));
 	ASSERT_OK(xvm_evtchn_unmask(self->vm, p));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
+}
 
-	/* through a batch */
+/* Through a batch: q, a 2-byte write (unhandled), p. */
+static void doorbell_batch(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(ev) *self, uint32_t p, uint32_t q)
+{
+	struct xvm_mmio acc[3];
+	uint32_t done = 0;
+
 	memset(acc, 0, sizeof(acc));
 	acc[0].addr = DB_ADDR; acc[0].len = 4; acc[0].flags = XVM_MMIO_WRITE;
 	acc[0].data = q;
@@ -1681,30 +1690,52 @@ TEST_F(ev, doorbell)
 	EXPECT_TRUE(is_pending(self->vm, q));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, q));
+}
 
-	/* a doorbell write wakes a poller */
-	{
-		struct later l = { .delay_ms = 100, .fn = do_doorbell,
-				   .vcpu = self->vcpu[1], .port = p, .u64 = DB_ADDR };
+/* A doorbell write from vCPU 1 wakes vCPU 0 polling p. */
+static void doorbell_wakes_poller(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(ev) *self, uint32_t p)
+{
+	struct later l = { .delay_ms = 100, .fn = do_doorbell,
+			   .vcpu = self->vcpu[1], .port = p, .u64 = DB_ADDR };
+	uint32_t out = 0;
 
-		ASSERT_EQ(0, later_start(&l));
-		EXPECT_EQ(1, wpoll(self->vcpu[0], &p, 1, &out));
-		EXPECT_EQ(p, out);
-		pthread_join(l.t, NULL);
-		EXPECT_EQ(0, l.ret);
-	}
+	ASSERT_EQ(0, later_start(&l));
+	EXPECT_EQ(1, wpoll(self->vcpu[0], &p, 1, &out));
+	EXPECT_EQ(p, out);
+	pthread_join(l.t, NULL);
+	EXPECT_EQ(0, l.ret);
+}
 
-	/* disabled: unclaimed again */
+/* Disabled: unclaimed again; and it can be placed again, elsewhere. */
+static void doorbell_disable_and_move(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(ev) *self, uint32_t p)
+{
+	int h = -1;
+
 	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
 	ASSERT_OK(xvm_set_doorbell(self->vm, 0, XVM_EVTCHN_DOORBELL_DISABLE));
 	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR, 4, p, &h));
 	EXPECT_EQ(0, h);
 	EXPECT_FALSE(is_pending(self->vm, p));
-	/* and it can be placed again, elsewhere */
 	ASSERT_OK(xvm_set_doorbell(self->vm, DB_ADDR + 0x1000, 0));
 	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR + 0x1000, 4, p, &h));
 	EXPECT_EQ(1, h);
 	EXPECT_TRUE(is_pending(self->vm, p));
+}
+
+TEST_F(ev, doorbell)
+{
+	uint32_t p = vcpu_port(self->vm, 0), q = vcpu_port(self->vm, 1);
+
+	ASSERT_NE(0, p);
+	ASSERT_NE(0, q);
+	doorbell_placed(_metadata, self, p, q);
+	doorbell_other_accesses(_metadata, self, p, q);
+	doorbell_masked_and_invalid(_metadata, self, p, q);
+	doorbell_batch(_metadata, self, p, q);
+	doorbell_wakes_poller(_metadata, self, p);
+	doorbell_disable_and_move(_metadata, self, p);
 }
 
 /* A device interrupt is for this VM: an interdomain port itself goes pending. */
