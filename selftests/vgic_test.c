@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 #include <linux/xvm-gicv3.h>
 
@@ -62,15 +63,14 @@ static struct gic *gic_new(void)
 
 	if (!g)
 		return NULL;
-	g->xvm = xvm_open();
-	g->vm = g->xvm < 0 ? -1 : xvm_create_vm(g->xvm, PHYS_BITS);
+	fixture_vm_open(&g->xvm, &g->vm, PHYS_BITS);
 	g->dev = -1;
 	return g;
 }
 
 static int gic_device(struct gic *g)
 {
-	return xvm_create_device(g->vm, XVM_DEV_TYPE_ARM_VGIC_V3, 0, &g->dev);
+	return fixture_gic(g->vm, &g->dev);
 }
 
 /* Creates vCPU id; returns its fd or -1. */
@@ -104,26 +104,11 @@ static uint32_t aff(uint32_t id)
 	       (((id >> 12) & 0xff) << 16);
 }
 
-static int set_addr(int dev, uint64_t type, uint64_t val)
-{
-	return xvm_set_attr(dev, GRP_ADDR, type, &val);
-}
-
-static int set_region(int dev, uint32_t count, uint64_t base, uint32_t flags,
-		      uint32_t index)
-{
-	return set_addr(dev, A_REGION, REGION(count, base, flags, index));
-}
-
-static int set_nr_irqs(int dev, uint32_t n)
-{
-	return xvm_set_attr(dev, GRP_NR_IRQS, 0, &n);
-}
-
-static int gic_init(int dev)
-{
-	return xvm_set_attr(dev, GRP_CTRL, XVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-}
+/* The short names this file's tests use for the shared GIC setters. */
+#define set_addr	fixture_gic_addr
+#define set_region	fixture_gic_region
+#define set_nr_irqs	fixture_gic_nr_irqs
+#define gic_init	fixture_gic_init
 
 /* REDIST_REGS read of vCPU id's register at off; ~0 on error. */
 static uint32_t rd_reg(int dev, uint32_t id, uint32_t off)
@@ -257,14 +242,14 @@ static struct gic *gic_running(int n, uint32_t nr_irqs)
 	for (i = 0; i < n; i++)
 		if (gic_vcpu(g, i) < 0)
 			return NULL;
-	if (set_nr_irqs(g->dev, nr_irqs) || set_addr(g->dev, A_DIST, DIST) ||
-	    set_addr(g->dev, A_REDIST, REDIST) || gic_init(g->dev))
+	if (fixture_gic_legacy(g->dev, nr_irqs, DIST, REDIST))
 		return NULL;
 	if (wr(g->fd[0], DIST + XVM_GICD_CTLR, 4, 3) != 1)
 		return NULL;
+	if (fixture_ports(g->vm, g->port, n))
+		return NULL;
 	for (i = 0; i < n; i++) {
-		if (xvm_evtchn_alloc_unbound(g->vm, &g->port[i]) ||
-		    cpuif_set(g->fd[i], 0xf8, XVM_VGIC_CPUIF_IGRPEN0 |
+		if (cpuif_set(g->fd[i], 0xf8, XVM_VGIC_CPUIF_IGRPEN0 |
 			      XVM_VGIC_CPUIF_IGRPEN1, g->port[i]))
 			return NULL;
 	}
@@ -781,7 +766,8 @@ TEST(last_bit_layouts)
 /* ------------------------------------------------------------------ */
 /* NR_IRQS, INIT, the first run                                        */
 
-TEST(nr_irqs_bounds)
+/* NR_IRQS 1024: the largest, and SPI 1019 the last that exists. */
+static void nr_irqs_1024(struct __test_metadata *_metadata)
 {
 	static const uint32_t bad[] = { 0, 32, 63, 65, 96 + 1, 1056, 1025,
 					~0U };
@@ -819,7 +805,14 @@ TEST(nr_irqs_bounds)
 	ASSERT_EQ(1, dist_reg(g->dev, XVM_GICD_IROUTER + 8 * 1019));
 	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_IROUTER + 8 * 32));
 	gic_free(g);
+}
 
+TEST(nr_irqs_bounds)
+{
+	struct gic *g;
+	uint32_t v = 1;
+
+	nr_irqs_1024(_metadata);
 	g = gic_new();
 	ASSERT_OK(gic_device(g));
 	ASSERT_OK(set_nr_irqs(g->dev, 64));
@@ -975,78 +968,126 @@ TEST(first_run_enxio_before_ebusy)
 /* ------------------------------------------------------------------ */
 /* Registers on the bus: widths, alignment, reserved space, state       */
 
+/*
+ * One access on the bus and what it must give: a read's value (~0: not
+ * handled), a write's wr() (1 handled, 0 not).
+ */
+struct bus_step {
+	int write;
+	uint64_t addr;
+	uint32_t len;
+	uint64_t val;
+	uint64_t want;
+};
+
+#define RD(a, l, w)	{ .addr = (a), .len = (l), .want = (w) }
+#define WR(a, l, v, w)	{ .write = 1, .addr = (a), .len = (l), .val = (v), .want = (w) }
+#define GICR1		(REDIST + RD_SIZE)
+
+/* Runs steps[0..n) from vcpu in order; the first that differs fails. */
+static void bus_steps(struct __test_metadata *_metadata, int vcpu,
+		      const struct bus_step *steps, size_t n)
+{
+	const struct bus_step *t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t = &steps[i];
+		if (t->write) {
+			ASSERT_EQ((int)t->want, wr(vcpu, t->addr, t->len, t->val))
+				TH_LOG("step %zu: write %#llx/%u", i,
+				       (unsigned long long)t->addr, t->len);
+		} else {
+			ASSERT_EQ(t->want, rd(vcpu, t->addr, t->len))
+				TH_LOG("step %zu: read %#llx/%u", i,
+				       (unsigned long long)t->addr, t->len);
+		}
+	}
+}
+
+static const struct bus_step access_widths_steps[] = {
+	/* Distributor before INIT: not handled (see dist_before_init). */
+	/* 32-bit-only registers: 8, 16 and 64-bit accesses are not handled. */
+	RD(DIST + XVM_GICD_CTLR, 4, 0x53),
+	RD(DIST + XVM_GICD_CTLR, 1, ~0ULL),
+	RD(DIST + XVM_GICD_CTLR, 2, ~0ULL),
+	RD(DIST + XVM_GICD_CTLR, 8, ~0ULL),
+	WR(DIST + XVM_GICD_ISENABLER + 4, 1, 0xff, 0),
+	WR(DIST + XVM_GICD_ISENABLER + 4, 8, ~0ULL, 0),
+	RD(DIST + XVM_GICD_ISENABLER + 4, 4, 0),
+	/* Misaligned. */
+	RD(DIST + XVM_GICD_TYPER + 2, 4, ~0ULL),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 8, ~0ULL),
+	/* Straddling two registers (TYPER..IIDR) with a legal width. */
+	RD(DIST + XVM_GICD_TYPER, 8, ~0ULL),
+	/* IPRIORITYR: bytes and words. */
+	WR(DIST + XVM_GICD_IPRIORITYR + 41, 1, 0xff, 1),
+	RD(DIST + XVM_GICD_IPRIORITYR + 40, 4, 0xf800),
+	RD(DIST + XVM_GICD_IPRIORITYR + 41, 1, 0xf8),
+	RD(DIST + XVM_GICD_IPRIORITYR + 40, 2, ~0ULL),
+	/* IROUTER: 64-bit, and each 32-bit half (Aff3 RAZ/WI). */
+	WR(DIST + XVM_GICD_IROUTER + 8 * 40, 8, 0xff00000001ULL, 1),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 40, 8, 1),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 40, 4, 1),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 4, 0),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 40, 1, ~0ULL),
+	/* IROUTER of private INTIDs is reserved: RAZ/WI. */
+	WR(DIST + XVM_GICD_IROUTER + 8 * 3, 8, 1, 1),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 3, 8, 0),
+};
+
+/* After the XVM_GICR_TYPER checks, which need typer_val(). */
+static const struct bus_step reserved_space_steps[] = {
+	/* Reserved space: reads as zero, writes ignored, any width. */
+	RD(DIST + 0x20, 4, 0),
+	WR(DIST + 0x20, 4, ~0ULL, 1),
+	RD(DIST + 0x20, 4, 0),
+	RD(DIST + 0x5000, 8, 0),
+	RD(DIST + 0x5003, 1, 0),
+	RD(GICR1 + 0x100, 4, 0),
+	RD(GICR1 + XVM_GICR_SGI_BASE + 0x40, 8, 0),
+	RD(GICR1 + 0xff00, 8, 0),
+	/* RAZ/WI registers with state elsewhere: ITARGETSR, IGRPMODR. */
+	WR(DIST + XVM_GICD_ITARGETSR + 40, 4, ~0ULL, 1),
+	RD(DIST + XVM_GICD_ITARGETSR + 40, 4, 0),
+	WR(DIST + XVM_GICD_IGRPMODR + 4, 4, ~0ULL, 1),
+	RD(DIST + XVM_GICD_IGRPMODR + 4, 4, 0),
+	RD(GICR1 + XVM_GICR_PROPBASER, 8, 0),
+	/* Distributor per-IRQ registers of INTIDs 0..31: RAZ/WI (ARE). */
+	WR(DIST + XVM_GICD_ISENABLER, 4, ~0ULL, 1),
+	RD(DIST + XVM_GICD_ISENABLER, 4, 0),
+	RD(DIST + XVM_GICD_IGROUPR, 4, 0),
+	/* XVM_GICR_WAKER: ProcessorSleep, ChildrenAsleep follows. */
+	RD(GICR1 + XVM_GICR_WAKER, 4, 6),
+	WR(GICR1 + XVM_GICR_WAKER, 4, 0, 1),
+	RD(GICR1 + XVM_GICR_WAKER, 4, 0),
+	RD(REDIST + XVM_GICR_WAKER, 4, 6),
+	/* ID registers */
+	RD(DIST + XVM_GICD_PIDR2, 4, 0x3b),
+	RD(GICR1 + XVM_GICR_PIDR2, 4, 0x3b),
+	RD(GICR1 + 0xfffc, 4, 0xb1),
+	RD(DIST + 0xfff0, 4, 0x0d),
+	RD(DIST + XVM_GICD_STATUSR, 4, 0),
+};
+
 TEST(access_widths_and_reserved)
 {
 	struct gic *g = gic_running(2, 256);
 	int v = 0;
-	uint64_t gicr1 = REDIST + RD_SIZE;
+	uint64_t gicr1 = GICR1;
 
 	ASSERT_NE(NULL, g);
 	v = g->fd[0];
-	/* Distributor before INIT: not handled (see dist_before_init). */
-	/* 32-bit-only registers: 8, 16 and 64-bit accesses are not handled. */
-	ASSERT_EQ(0x53, rd(v, DIST + XVM_GICD_CTLR, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 1));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 2));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_CTLR, 8));
-	ASSERT_EQ(0, wr(v, DIST + XVM_GICD_ISENABLER + 4, 1, 0xff));
-	ASSERT_EQ(0, wr(v, DIST + XVM_GICD_ISENABLER + 4, 8, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISENABLER + 4, 4));
-	/* Misaligned. */
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_TYPER + 2, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 8));
-	/* Straddling two registers (TYPER..IIDR) with a legal width. */
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_TYPER, 8));
-	/* IPRIORITYR: bytes and words. */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 41, 1, 0xff));
-	ASSERT_EQ(0xf800, rd(v, DIST + XVM_GICD_IPRIORITYR + 40, 4));
-	ASSERT_EQ(0xf8, rd(v, DIST + XVM_GICD_IPRIORITYR + 41, 1));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IPRIORITYR + 40, 2));
-	/* IROUTER: 64-bit, and each 32-bit half (Aff3 RAZ/WI). */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 40, 8, 0xff00000001ULL));
-	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 8));
-	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 4));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40 + 4, 4));
-	ASSERT_EQ(~0ULL, rd(v, DIST + XVM_GICD_IROUTER + 8 * 40, 1));
-	/* IROUTER of private INTIDs is reserved: RAZ/WI. */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 3, 8, 1));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 3, 8));
+	bus_steps(_metadata, v, access_widths_steps,
+		  ARRAY_SIZE(access_widths_steps));
 	/* XVM_GICR_TYPER: 64 and 32-bit; 8-bit not handled. */
 	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
 	ASSERT_EQ(typer_val(1, 1) >> 32, rd(v, gicr1 + XVM_GICR_TYPER + 4, 4));
 	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER, 1));
 	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_TYPER, 8, 0));	/* RO: ignored */
 	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
-	/* Reserved space: reads as zero, writes ignored, any width. */
-	ASSERT_EQ(0, rd(v, DIST + 0x20, 4));
-	ASSERT_EQ(1, wr(v, DIST + 0x20, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + 0x20, 4));
-	ASSERT_EQ(0, rd(v, DIST + 0x5000, 8));
-	ASSERT_EQ(0, rd(v, DIST + 0x5003, 1));
-	ASSERT_EQ(0, rd(v, gicr1 + 0x100, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_SGI_BASE + 0x40, 8));
-	ASSERT_EQ(0, rd(v, gicr1 + 0xff00, 8));
-	/* RAZ/WI registers with state elsewhere: ITARGETSR, IGRPMODR. */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ITARGETSR + 40, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ITARGETSR + 40, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IGRPMODR + 4, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IGRPMODR + 4, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_PROPBASER, 8));
-	/* Distributor per-IRQ registers of INTIDs 0..31: RAZ/WI (ARE). */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER, 4, ~0ULL));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISENABLER, 4));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IGROUPR, 4));
-	/* XVM_GICR_WAKER: ProcessorSleep, ChildrenAsleep follows. */
-	ASSERT_EQ(6, rd(v, gicr1 + XVM_GICR_WAKER, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_WAKER, 4, 0));
-	ASSERT_EQ(0, rd(v, gicr1 + XVM_GICR_WAKER, 4));
-	ASSERT_EQ(6, rd(v, REDIST + XVM_GICR_WAKER, 4));
-	/* ID registers */
-	ASSERT_EQ(0x3b, rd(v, DIST + XVM_GICD_PIDR2, 4));
-	ASSERT_EQ(0x3b, rd(v, gicr1 + XVM_GICR_PIDR2, 4));
-	ASSERT_EQ(0xb1, rd(v, gicr1 + 0xfffc, 4));
-	ASSERT_EQ(0x0d, rd(v, DIST + 0xfff0, 4));
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_STATUSR, 4));
+	bus_steps(_metadata, v, reserved_space_steps,
+		  ARRAY_SIZE(reserved_space_steps));
 	gic_free(g);
 }
 
@@ -1068,82 +1109,80 @@ TEST(dist_before_init)
 	gic_free(g);
 }
 
+static const struct bus_step per_irq_state_steps[] = {
+	/* SPIs 32..63 in the word at +4; 64..95 at +8. */
+	WR(DIST + XVM_GICD_ISENABLER + 4, 4, 0x00000f00, 1),
+	RD(DIST + XVM_GICD_ISENABLER + 4, 4, 0x00000f00),
+	WR(DIST + XVM_GICD_ICENABLER + 4, 4, 0x00000300, 1),
+	RD(DIST + XVM_GICD_ICENABLER + 4, 4, 0x00000c00),
+	WR(DIST + XVM_GICD_ISPENDR + 8, 4, 0x5, 1),
+	RD(DIST + XVM_GICD_ISPENDR + 8, 4, 0x5),
+	WR(DIST + XVM_GICD_ICPENDR + 8, 4, 0x1, 1),
+	RD(DIST + XVM_GICD_ICPENDR + 8, 4, 0x4),
+	WR(DIST + XVM_GICD_ISACTIVER + 8, 4, 0x30, 1),
+	RD(DIST + XVM_GICD_ISACTIVER + 8, 4, 0x30),
+	WR(DIST + XVM_GICD_ICACTIVER + 8, 4, 0x10, 1),
+	RD(DIST + XVM_GICD_ICACTIVER + 8, 4, 0x20),
+	/* Group: reset group 1. */
+	RD(DIST + XVM_GICD_IGROUPR + 4, 4, 0xffffffff),
+	WR(DIST + XVM_GICD_IGROUPR + 4, 4, 0xfffffffe, 1),
+	RD(DIST + XVM_GICD_IGROUPR + 4, 4, 0xfffffffe),
+	/* Config: SPIs reset level (0), bit 1 of each pair = edge. */
+	RD(DIST + XVM_GICD_ICFGR + 8, 4, 0),
+	WR(DIST + XVM_GICD_ICFGR + 8, 4, 0xffffffff, 1),
+	RD(DIST + XVM_GICD_ICFGR + 8, 4, 0xaaaaaaaa),
+	/* Priorities keep 5 bits. */
+	WR(DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x01234567, 1),
+	RD(DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x00204060),
+	/* Routing: reset to affinity 0. */
+	RD(DIST + XVM_GICD_IROUTER + 8 * 33, 8, 0),
+	WR(DIST + XVM_GICD_IROUTER + 8 * 33, 8, 1, 1),
+	RD(DIST + XVM_GICD_IROUTER + 8 * 33, 8, 1),
+
+	/* Private INTIDs, per redistributor. */
+	RD(GICR1 + XVM_GICR_ISENABLER0, 4, 0x0000ffff),
+	WR(GICR1 + XVM_GICR_ISENABLER0, 4, 0x80000000, 1),
+	RD(GICR1 + XVM_GICR_ISENABLER0, 4, 0x8000ffff),
+	RD(REDIST + XVM_GICR_ISENABLER0, 4, 0x0000ffff),
+	WR(GICR1 + XVM_GICR_ICENABLER0, 4, 0x1, 1),
+	RD(GICR1 + XVM_GICR_ISENABLER0, 4, 0x8000fffe),
+	RD(GICR1 + XVM_GICR_IGROUPR0, 4, 0xffffffff),
+	WR(GICR1 + XVM_GICR_ISPENDR0, 4, 0x2, 1),
+	RD(GICR1 + XVM_GICR_ISPENDR0, 4, 0x2),
+	RD(REDIST + XVM_GICR_ISPENDR0, 4, 0),
+	WR(GICR1 + XVM_GICR_ISACTIVER0, 4, 0x4, 1),
+	RD(GICR1 + XVM_GICR_ISACTIVER0, 4, 0x4),
+	/* SGIs are edge and read-only; PPIs reset level, configurable. */
+	RD(GICR1 + XVM_GICR_ICFGR0, 4, 0xaaaaaaaa),
+	WR(GICR1 + XVM_GICR_ICFGR0, 4, 0, 1),
+	RD(GICR1 + XVM_GICR_ICFGR0, 4, 0xaaaaaaaa),
+	RD(GICR1 + (XVM_GICR_ICFGR0 + 4), 4, 0),
+	WR(GICR1 + (XVM_GICR_ICFGR0 + 4), 4, 0x80000000, 1),
+	RD(GICR1 + (XVM_GICR_ICFGR0 + 4), 4, 0x80000000),
+	WR(GICR1 + XVM_GICR_IPRIORITYR0 + 28, 1, 0x90, 1),
+	RD(GICR1 + XVM_GICR_IPRIORITYR0 + 28, 1, 0x90),
+	RD(GICR1 + XVM_GICR_IPRIORITYR0 + 28, 4, 0x90),
+};
+
 TEST(per_irq_state)
 {
 	struct gic *g = gic_running(2, 128);
-	uint64_t gicr1 = REDIST + RD_SIZE;
-	int v;
 
 	ASSERT_NE(NULL, g);
-	v = g->fd[0];
-	/* SPIs 32..63 in the word at +4; 64..95 at +8. */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER + 4, 4, 0x00000f00));
-	ASSERT_EQ(0x00000f00, rd(v, DIST + XVM_GICD_ISENABLER + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICENABLER + 4, 4, 0x00000300));
-	ASSERT_EQ(0x00000c00, rd(v, DIST + XVM_GICD_ICENABLER + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISPENDR + 8, 4, 0x5));
-	ASSERT_EQ(0x5, rd(v, DIST + XVM_GICD_ISPENDR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICPENDR + 8, 4, 0x1));
-	ASSERT_EQ(0x4, rd(v, DIST + XVM_GICD_ICPENDR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISACTIVER + 8, 4, 0x30));
-	ASSERT_EQ(0x30, rd(v, DIST + XVM_GICD_ISACTIVER + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICACTIVER + 8, 4, 0x10));
-	ASSERT_EQ(0x20, rd(v, DIST + XVM_GICD_ICACTIVER + 8, 4));
-	/* Group: reset group 1. */
-	ASSERT_EQ(0xffffffff, rd(v, DIST + XVM_GICD_IGROUPR + 4, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IGROUPR + 4, 4, 0xfffffffe));
-	ASSERT_EQ(0xfffffffe, rd(v, DIST + XVM_GICD_IGROUPR + 4, 4));
-	/* Config: SPIs reset level (0), bit 1 of each pair = edge. */
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ICFGR + 8, 4));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICFGR + 8, 4, 0xffffffff));
-	ASSERT_EQ(0xaaaaaaaa, rd(v, DIST + XVM_GICD_ICFGR + 8, 4));
-	/* Priorities keep 5 bits. */
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x01234567));
-	ASSERT_EQ(0x00204060, rd(v, DIST + XVM_GICD_IPRIORITYR + 32, 4));
-	/* Routing: reset to affinity 0. */
-	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8));
-	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8, 1));
-	ASSERT_EQ(1, rd(v, DIST + XVM_GICD_IROUTER + 8 * 33, 8));
-
-	/* Private INTIDs, per redistributor. */
-	ASSERT_EQ(0x0000ffff, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISENABLER0, 4, 0x80000000));
-	ASSERT_EQ(0x8000ffff, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
-	ASSERT_EQ(0x0000ffff, rd(v, REDIST + XVM_GICR_ISENABLER0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ICENABLER0, 4, 0x1));
-	ASSERT_EQ(0x8000fffe, rd(v, gicr1 + XVM_GICR_ISENABLER0, 4));
-	ASSERT_EQ(0xffffffff, rd(v, gicr1 + XVM_GICR_IGROUPR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISPENDR0, 4, 0x2));
-	ASSERT_EQ(0x2, rd(v, gicr1 + XVM_GICR_ISPENDR0, 4));
-	ASSERT_EQ(0, rd(v, REDIST + XVM_GICR_ISPENDR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ISACTIVER0, 4, 0x4));
-	ASSERT_EQ(0x4, rd(v, gicr1 + XVM_GICR_ISACTIVER0, 4));
-	/* SGIs are edge and read-only; PPIs reset level, configurable. */
-	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + XVM_GICR_ICFGR0, 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_ICFGR0, 4, 0));
-	ASSERT_EQ(0xaaaaaaaa, rd(v, gicr1 + XVM_GICR_ICFGR0, 4));
-	ASSERT_EQ(0, rd(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4));
-	ASSERT_EQ(1, wr(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4, 0x80000000));
-	ASSERT_EQ(0x80000000, rd(v, gicr1 + (XVM_GICR_ICFGR0 + 4), 4));
-	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 1, 0x90));
-	ASSERT_EQ(0x90, rd(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 1));
-	ASSERT_EQ(0x90, rd(v, gicr1 + XVM_GICR_IPRIORITYR0 + 28, 4));
+	bus_steps(_metadata, g->fd[0], per_irq_state_steps,
+		  ARRAY_SIZE(per_irq_state_steps));
 	gic_free(g);
 }
 
 /* ------------------------------------------------------------------ */
 /* End to end                                                          */
 
-/* An SPI on a line, routed to vCPU 1: poll, acknowledge, EOI. */
-TEST(e2e_spi_line)
+/* Level-sensitive SPI 40 on vCPU 1: poll, acknowledge, EOI with the line up. */
+static void spi_line_level(struct __test_metadata *_metadata, struct gic *g)
 {
-	struct gic *g = gic_running(2, 128);
 	uint32_t port = 0;
-	int v0, v1;
+	int v0 = g->fd[0], v1 = g->fd[1];
 
-	ASSERT_NE(NULL, g);
-	v0 = g->fd[0];
-	v1 = g->fd[1];
 	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 40, 1, 0xa0));
 	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 40, 8, aff(1)));
 	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 1 << 8));
@@ -1181,6 +1220,13 @@ TEST(e2e_spi_line)
 	ASSERT_OK(eoi(v1, 40));
 	ASSERT_EQ(0, rd(v0, DIST + XVM_GICD_ISPENDR + 4, 4));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
+}
+
+/* Then edge, disabled, re-routed, routed to no vCPU. */
+static void spi_line_edge_and_routing(struct __test_metadata *_metadata,
+				      struct gic *g)
+{
+	int v0 = g->fd[0], v1 = g->fd[1];
 
 	/* Edge-triggered: each rising level is one interrupt. */
 	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 8, 4, 2 << 16));
@@ -1207,6 +1253,16 @@ TEST(e2e_spi_line)
 	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 1 << 9));
 	ASSERT_OK(line(g->dev, 41, 1, 0));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v1));
+}
+
+/* An SPI on a line, routed to vCPU 1: poll, acknowledge, EOI. */
+TEST(e2e_spi_line)
+{
+	struct gic *g = gic_running(2, 128);
+
+	ASSERT_NE(NULL, g);
+	spi_line_level(_metadata, g);
+	spi_line_edge_and_routing(_metadata, g);
 	/* Bad lines */
 	ASSERT_ERR(line(g->dev, 128, 1, 0), EINVAL);
 	ASSERT_ERR(line(g->dev, 3, 1, 0), EINVAL);
@@ -1327,14 +1383,13 @@ TEST(e2e_sgi_between_vcpus)
 	gic_free(g);
 }
 
-TEST(e2e_priority_masking)
+/* PMR, running priority, preemption, and equal priorities by INTID. */
+static void priority_preemption(struct __test_metadata *_metadata,
+				struct gic *g)
 {
-	struct gic *g = gic_running(1, 64);
 	struct xvm_vgic_cpuif s;
-	int v;
+	int v = g->fd[0];
 
-	ASSERT_NE(NULL, g);
-	v = g->fd[0];
 	/* SPI 32 prio 0x80, SPI 33 prio 0x40, SPI 34 prio 0xc0; all edge. */
 	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0xc04080));
 	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICFGR + 8, 4, 0x2a));
@@ -1380,6 +1435,15 @@ TEST(e2e_priority_masking)
 	ASSERT_OK(eoi(v, 33));
 	ASSERT_EQ(34, ack(v));
 	ASSERT_OK(eoi(v, 34));
+}
+
+/* Group enables (XVM_GICD_CTLR, the CPU interface) and EOImode with DIR. */
+static void priority_groups_and_eoimode(struct __test_metadata *_metadata,
+					struct gic *g)
+{
+	struct xvm_vgic_cpuif s;
+	int v = g->fd[0];
+
 	/* Group enables: XVM_GICD_CTLR and the CPU interface. */
 	ASSERT_OK(line(g->dev, 33, 1, 0));
 	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_CTLR, 4, 1));	/* group 1 off */
@@ -1408,6 +1472,17 @@ TEST(e2e_priority_masking)
 		ASSERT_ERR(ioctl(v, XVM_VGIC_EOI, &e), EINVAL);
 	}
 	ASSERT_EQ(0, rd(v, DIST + XVM_GICD_ISACTIVER + 4, 4));
+}
+
+TEST(e2e_priority_masking)
+{
+	struct gic *g = gic_running(1, 64);
+	int v;
+
+	ASSERT_NE(NULL, g);
+	v = g->fd[0];
+	priority_preemption(_metadata, g);
+	priority_groups_and_eoimode(_metadata, g);
 	/* Bad CPU interface settings */
 	ASSERT_ERR(cpuif_set(v, 0x100, 3, 0), EINVAL);
 	ASSERT_ERR(cpuif_set(v, 0xf8, 8, 0), EINVAL);
