@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 #include "xvm_pci.h"
 
@@ -322,14 +323,12 @@ static const char *env_open(struct env *e, int real)
 			return "eventfd drain";
 	}
 
-	e->xvm = xvm_open();
-	e->vm = e->xvm < 0 ? -1 : xvm_create_vm(e->xvm, 0);
-	e->vcpu = e->vm < 0 ? -1 : xvm_create_vcpu(e->vm, 0);
-	if (e->vcpu < 0 || xvm_set_doorbell(e->vm, DB_ADDR, 0))
+	if (fixture_vm_open(&e->xvm, &e->vm, 0) ||
+	    fixture_vcpus(e->vm, &e->vcpu, 1) ||
+	    xvm_set_doorbell(e->vm, DB_ADDR, 0))
 		return "VM, vCPU or doorbell";
-	for (i = 0; i < NVEC; i++)
-		if (xvm_evtchn_alloc_unbound(e->vm, &e->port[i]))
-			return "port allocation";
+	if (fixture_ports(e->vm, e->port, NVEC))
+		return "port allocation";
 	if (xvm_create_device(e->vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &e->dev))
 		return "XVM_CREATE_DEVICE(VFIO_MSIX)";
 	if (msix_attach_pci(e->dev, e->vfio.group, NIC))
@@ -1016,16 +1015,13 @@ TEST_F(msix, hook_delivers_outside_eventfd_lock)
 	}
 }
 
-TEST_F(msix, attr_errors)
+/* attr_errors: unknown groups and attributes. */
+static void attr_errors_unknown(struct __test_metadata *_metadata,
+				struct env *e)
 {
-	struct env *e = &self->e;
-	int efd = eventfd(0, EFD_CLOEXEC), nfd = open("/dev/null", O_RDONLY);
 	struct xvm_msix_vector_state st;
 	uint64_t gpa;
 
-	/* Attach once. */
-	EXPECT_ERR(msix_attach_pci(e->dev, e->vfio.group, NIC),
-		   EEXIST);
 	/* Unknown groups and attributes. */
 	EXPECT_ERR(xvm_has_attr(e->dev, 7, 0, NULL), ENXIO);
 	EXPECT_ERR(xvm_has_attr(e->dev, XVM_MSIX_GRP_EVENTFD, NVEC, NULL),
@@ -1043,6 +1039,13 @@ TEST_F(msix, attr_errors)
 	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_STATS, 0, &gpa), ENXIO);
 	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_EVENTFD, 0, &gpa), ENXIO);
 	EXPECT_ERR(xvm_get_attr(e->dev, XVM_MSIX_GRP_INFO, 1, &st), ENXIO);
+}
+
+/* attr_errors: table and PBA addresses, moved and removed. */
+static void attr_errors_addresses(struct __test_metadata *_metadata,
+				  struct env *e)
+{
+	uint64_t gpa;
 
 	/* Addresses. */
 	EXPECT_ERR(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA + 4),
@@ -1083,7 +1086,12 @@ TEST_F(msix, attr_errors)
 	ASSERT_OK(set_addr(e->dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA));
 	EXPECT_ERR(xvm_set_attr(e->dev, XVM_MSIX_GRP_ADDR, 0, (void *)1),
 		   EFAULT);
+}
 
+/* attr_errors: eventfds, also from a second interposer. */
+static void attr_errors_eventfds(struct __test_metadata *_metadata,
+				 struct env *e, int efd, int nfd)
+{
 	/* Eventfds. */
 	EXPECT_ERR(set_eventfd(e->dev, 0, e->efd[0]), EBUSY);
 	EXPECT_ERR(set_eventfd(e->dev, NVEC, efd), ENXIO);
@@ -1112,34 +1120,35 @@ TEST_F(msix, attr_errors)
 			   EEXIST);
 		close(dev2);
 	}
+}
+
+TEST_F(msix, attr_errors)
+{
+	struct env *e = &self->e;
+	int efd = eventfd(0, EFD_CLOEXEC), nfd = open("/dev/null", O_RDONLY);
+
+	/* Attach once. */
+	EXPECT_ERR(msix_attach_pci(e->dev, e->vfio.group, NIC),
+		   EEXIST);
+	attr_errors_unknown(_metadata, e);
+	attr_errors_addresses(_metadata, e);
+	attr_errors_eventfds(_metadata, e, efd, nfd);
 	close(efd);
 	close(nfd);
 }
 
 /* Attach: ownership and the device's own layout. */
 
-TEST(attach_errors)
+/* attach_errors: before attach, nothing but ATTACH and STATS. */
+static void attach_errors_unattached(struct __test_metadata *_metadata,
+				     int dev, int efd)
 {
-	int xvm, vm, dev, dev2, efd, nfd, grp, edu_group = -1;
 	struct xvm_msix_attach a;
 	struct xvm_msix_info info;
-	struct vfio_dev v;
-	uint64_t gpa = TABLE_GPA;
 	uint16_t w = 0;
 
-	if (env_missing())
-		SKIP(return, "%s", env_missing());
-	ASSERT_OK(vfio_dev_open(&v, NIC_BDF));
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, vm);
-	ASSERT_OK(xvm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &dev));
-	efd = eventfd(0, EFD_CLOEXEC);
-	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
 	/* Before attach: nothing but ATTACH and STATS. */
-	EXPECT_ERR(set_addr(dev, XVM_MSIX_ADDR_TABLE, gpa), ENODEV);
+	EXPECT_ERR(set_addr(dev, XVM_MSIX_ADDR_TABLE, TABLE_GPA), ENODEV);
 	EXPECT_ERR(set_eventfd(dev, 0, efd), ENODEV);
 	EXPECT_ERR(set_ctrl(dev, 0), ENODEV);
 	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_CTRL, 0, &w), ENODEV);
@@ -1149,18 +1158,26 @@ TEST(attach_errors)
 	EXPECT_EQ(0, mstat(dev, XVM_MSIX_STAT_FIRED));
 	EXPECT_ERR(xvm_has_attr(dev, XVM_MSIX_GRP_ATTACH, 1, NULL), ENXIO);
 	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), ENXIO);
+}
+
+/* attach_errors: fds that are not a VFIO group, reserved fields. */
+static void attach_errors_bad_group(struct __test_metadata *_metadata,
+				    int dev, int vm, int efd, int nfd,
+				    struct vfio_dev *v)
+{
+	struct xvm_msix_attach a;
 
 	/* A non-VFIO fd is refused, as is a bad one. */
 	EXPECT_ERR(msix_attach_pci(dev, nfd, NIC), EINVAL);
 	EXPECT_ERR(msix_attach_pci(dev, efd, NIC), EINVAL);
 	EXPECT_ERR(msix_attach_pci(dev, vm, NIC), EINVAL);
-	EXPECT_ERR(msix_attach_pci(dev, v.container, NIC), EINVAL);
-	EXPECT_ERR(msix_attach_pci(dev, v.device, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, v->container, NIC), EINVAL);
+	EXPECT_ERR(msix_attach_pci(dev, v->device, NIC), EINVAL);
 	EXPECT_ERR(msix_attach_pci(dev, -1, NIC), EBADF);
 	EXPECT_ERR(msix_attach_pci(dev, 999, NIC), EBADF);
 	/* Reserved fields. */
 	memset(&a, 0, sizeof(a));
-	a.group_fd = v.group;
+	a.group_fd = v->group;
 	a.devfn = NIC_DEVFN;
 	a.flags = 1;
 	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), EINVAL);
@@ -1172,16 +1189,24 @@ TEST(attach_errors)
 	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, &a), EINVAL);
 	EXPECT_ERR(xvm_set_attr(dev, XVM_MSIX_GRP_ATTACH, 0, (void *)1),
 		   EFAULT);
+}
+
+/* attach_errors: no such device, not in the group, no MSI-X, no VFIO driver. */
+static void attach_errors_bad_device(struct __test_metadata *_metadata,
+				     int dev, struct vfio_dev *v)
+{
+	int edu_group = -1;
+
 	/* No such device. */
-	EXPECT_ERR(msix_attach(dev, v.group, 0, 0x42, 0), ENODEV);
-	EXPECT_ERR(msix_attach(dev, v.group, 7, NIC_BUS, NIC_DEVFN), ENODEV);
+	EXPECT_ERR(msix_attach(dev, v->group, 0, 0x42, 0), ENODEV);
+	EXPECT_ERR(msix_attach(dev, v->group, 7, NIC_BUS, NIC_DEVFN), ENODEV);
 	/* A device that is not in this group: the edu, unbound. */
 	if (EDU->ok) {
 		pci_reset_binding(EDU_BDF);
-		EXPECT_ERR(msix_attach_pci(dev, v.group, EDU), EPERM);
+		EXPECT_ERR(msix_attach_pci(dev, v->group, EDU), EPERM);
 		/* ... and bound to vfio-pci, in a group of its own. */
 		ASSERT_OK(pci_bind(EDU_BDF, "vfio-pci"));
-		EXPECT_ERR(msix_attach_pci(dev, v.group, EDU), EPERM);
+		EXPECT_ERR(msix_attach_pci(dev, v->group, EDU), EPERM);
 		edu_group = vfio_group_open(EDU_BDF);
 		EXPECT_LE(0, edu_group);
 		/* The e1000e with the edu's group. */
@@ -1193,7 +1218,27 @@ TEST(attach_errors)
 		pci_reset_binding(EDU_BDF);
 	}
 	/* The host bridge: no VFIO driver. */
-	EXPECT_ERR(msix_attach(dev, v.group, 0, 0, 0), EPERM);
+	EXPECT_ERR(msix_attach(dev, v->group, 0, 0, 0), EPERM);
+}
+
+TEST(attach_errors)
+{
+	int xvm, vm, dev, dev2, efd, nfd, grp;
+	struct xvm_msix_info info;
+	struct vfio_dev v;
+	uint64_t gpa = TABLE_GPA;
+
+	if (env_missing())
+		SKIP(return, "%s", env_missing());
+	ASSERT_OK(vfio_dev_open(&v, NIC_BDF));
+	ASSERT_OK(fixture_vm_open(&xvm, &vm, 0));
+	ASSERT_OK(xvm_create_device(vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &dev));
+	efd = eventfd(0, EFD_CLOEXEC);
+	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	attach_errors_unattached(_metadata, dev, efd);
+	attach_errors_bad_group(_metadata, dev, vm, efd, nfd, &v);
+	attach_errors_bad_device(_metadata, dev, &v);
 
 	/* None of that attached anything; the right one does. */
 	EXPECT_ERR(xvm_get_attr(dev, XVM_MSIX_GRP_INFO, 0, &info), ENODEV);
@@ -1232,14 +1277,110 @@ enum { T_DEV, T_VM, T_EFD, T_VFIO, T_NR };
 static const char *const t_name[T_NR] = { "device", "vm", "eventfds",
 					  "vfio" };
 
+/* Takes away one of the four (order[s] of teardown_order). */
+static void teardown_step(struct env *e, int what)
+{
+	int i;
+
+	switch (what) {
+	case T_DEV:
+		close(e->dev);
+		e->dev = -1;
+		break;
+	case T_VM:
+		close(e->vcpu);
+		close(e->vm);
+		close(e->xvm);
+		e->vcpu = e->vm = e->xvm = -1;
+		break;
+	case T_EFD:
+		for (i = 0; i < NVEC; i++) {
+			close(e->efd[i]);
+			e->efd[i] = -1;
+		}
+		break;
+	case T_VFIO:
+		vfio_dev_close(&e->vfio);
+		break;
+	}
+}
+
+/* The interposer alone outlived its eventfds: unhooked, nothing fires. */
+static const char *teardown_check_unhooked(struct env *e,
+					   const int gone[T_NR], int real)
+{
+	uint64_t fired;
+	int i;
+
+	for (i = 0; i < NVEC; i++) {
+		uint32_t f = vec_flags(e->dev, i);
+
+		if (f & XVM_MSIX_VECTOR_HOOKED ||
+		    !(f & XVM_MSIX_VECTOR_EVENTFD))
+			return "closed eventfd still hooked";
+	}
+	if (gone[T_VFIO])
+		return NULL;
+	fired = mstat(e->dev, XVM_MSIX_STAT_FIRED);
+	if (real)
+		nic_fire(&e->vfio, 1);
+	else if (vfio_dev_trigger(&e->vfio, 1))
+		return "trigger";
+	usleep(20000);
+	if (mstat(e->dev, XVM_MSIX_STAT_FIRED) != fired)
+		return "fire through a closed eventfd";
+	return NULL;
+}
+
+/* The interposer is gone: the eventfd is userspace's. */
+static const char *teardown_check_eventfd_own(struct env *e, int real)
+{
+	struct pollfd p = { .fd = e->efd[2], .events = POLLIN };
+	uint64_t cnt;
+
+	if (real)
+		nic_fire(&e->vfio, 2);
+	else if (vfio_dev_trigger(&e->vfio, 2))
+		return "trigger";
+	if (poll(&p, 1, 5000) != 1 || read(e->efd[2], &cnt, 8) != 8)
+		return "eventfd not signalled after close";
+	return NULL;
+}
+
+/* VFIO gone, interposer and eventfds alive: still hooked. */
+static const char *teardown_check_hooked(struct env *e, const int gone[T_NR])
+{
+	uint64_t one = 1;
+
+	if (write(e->efd[3], &one, 8) != 8)
+		return "eventfd write";
+	if (!(vec_flags(e->dev, 3) & XVM_MSIX_VECTOR_HOOKED))
+		return "hook lost with VFIO";
+	if (!gone[T_VM] && !poll_port(e, e->port[3]))
+		return "no delivery after VFIO went";
+	return NULL;
+}
+
+/* What must hold with gone[] taken away; NULL or what went wrong. */
+static const char *teardown_check(struct env *e, const int gone[T_NR],
+				  int real)
+{
+	if (!gone[T_DEV] && gone[T_EFD])
+		return teardown_check_unhooked(e, gone, real);
+	if (gone[T_DEV] && !gone[T_EFD] && !gone[T_VFIO])
+		return teardown_check_eventfd_own(e, real);
+	if (gone[T_VFIO] && !gone[T_DEV] && !gone[T_EFD])
+		return teardown_check_hooked(e, gone);
+	return NULL;
+}
+
 /* Returns NULL or what went wrong. */
 static const char *teardown_order(const int order[T_NR], int real)
 {
 	struct env e;
 	int gone[T_NR] = { 0 };
 	const char *what;
-	uint64_t cnt;
-	int s, i;
+	int s;
 
 	what = env_open(&e, real);
 	if (what)
@@ -1250,74 +1391,11 @@ static const char *teardown_order(const int order[T_NR], int real)
 		return "first delivery";
 
 	for (s = 0; s < T_NR; s++) {
-		switch (order[s]) {
-		case T_DEV:
-			close(e.dev);
-			e.dev = -1;
-			break;
-		case T_VM:
-			close(e.vcpu);
-			close(e.vm);
-			close(e.xvm);
-			e.vcpu = e.vm = e.xvm = -1;
-			break;
-		case T_EFD:
-			for (i = 0; i < NVEC; i++) {
-				close(e.efd[i]);
-				e.efd[i] = -1;
-			}
-			break;
-		case T_VFIO:
-			vfio_dev_close(&e.vfio);
-			break;
-		}
+		teardown_step(&e, order[s]);
 		gone[order[s]] = 1;
-
-		/* The interposer alone outlived its eventfds: unhooked. */
-		if (!gone[T_DEV] && gone[T_EFD]) {
-			for (i = 0; i < NVEC; i++) {
-				uint32_t f = vec_flags(e.dev, i);
-
-				if (f & XVM_MSIX_VECTOR_HOOKED ||
-				    !(f & XVM_MSIX_VECTOR_EVENTFD))
-					return "closed eventfd still hooked";
-			}
-			if (!gone[T_VFIO]) {
-				uint64_t fired = mstat(e.dev,
-						      XVM_MSIX_STAT_FIRED);
-
-				if (real)
-					nic_fire(&e.vfio, 1);
-				else if (vfio_dev_trigger(&e.vfio, 1))
-					return "trigger";
-				usleep(20000);
-				if (mstat(e.dev, XVM_MSIX_STAT_FIRED) != fired)
-					return "fire through a closed eventfd";
-			}
-		}
-		/* The interposer is gone: the eventfd is userspace's. */
-		if (gone[T_DEV] && !gone[T_EFD] && !gone[T_VFIO]) {
-			struct pollfd p = { .fd = e.efd[2], .events = POLLIN };
-
-			if (real)
-				nic_fire(&e.vfio, 2);
-			else if (vfio_dev_trigger(&e.vfio, 2))
-				return "trigger";
-			if (poll(&p, 1, 5000) != 1 ||
-			    read(e.efd[2], &cnt, 8) != 8)
-				return "eventfd not signalled after close";
-		}
-		/* VFIO gone, interposer and eventfds alive: still hooked. */
-		if (gone[T_VFIO] && !gone[T_DEV] && !gone[T_EFD]) {
-			uint64_t one = 1;
-
-			if (write(e.efd[3], &one, 8) != 8)
-				return "eventfd write";
-			if (!(vec_flags(e.dev, 3) & XVM_MSIX_VECTOR_HOOKED))
-				return "hook lost with VFIO";
-			if (!gone[T_VM] && !poll_port(&e, e.port[3]))
-				return "no delivery after VFIO went";
-		}
+		what = teardown_check(&e, gone, real);
+		if (what)
+			return what;
 	}
 	/* The device is freed synchronously on its last close. */
 	if (module_refcnt() != 0)
