@@ -57,6 +57,7 @@
 #include <sys/mman.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 #include "xvm_fault.h"
 #include "xvm_mem.h"
@@ -325,19 +326,14 @@ static int vm_open_only(struct ctx *c)
 
 static int vm_new(struct ctx *c)
 {
-	c->xvm = xvm_open();
-	if (c->xvm < 0)
-		return -1;
-	c->vm = xvm_create_vm(c->xvm, 0);
-	return c->vm < 0 ? -1 : 0;
+	return fixture_vm_open(&c->xvm, &c->vm, 0);
 }
 
 static int vm_vcpu(struct ctx *c)
 {
 	if (vm_new(c))
 		return -1;
-	c->vcpu = xvm_create_vcpu(c->vm, 0);
-	return c->vcpu < 0 ? -1 : 0;
+	return fixture_vcpus(c->vm, &c->vcpu, 1);
 }
 
 static int vm_slot(struct ctx *c)
@@ -1260,29 +1256,27 @@ FIXTURE_TEARDOWN(failnth)
 	ctx_close(&c);							\
 } while (0)
 
-TEST_F_TIMEOUT(failnth, sweep, 280)
+/* What the fail-nth sweep of a path saw: for the summary line. */
+struct sweep_counts {
+	unsigned int injected, failed, other;
+	int last_err;
+};
+
+/*
+ * n = 1, 2, ...: fail the n-th fault-injection site, until a run reaches
+ * none; each run's retry, check, kernel log and baseline must be clean.
+ */
+static void sweep_nth(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(failnth) *self, const struct path *p,
+		      const struct baseline *base, struct sweep_counts *k)
 {
-	const struct path *p = variant->path;
-	unsigned int n, injected = 0, failed = 0, other = 0;
-	struct baseline base, now;
+	int r, err, splats, retry, retry_err, checked, check_err;
+	struct baseline now;
 	char log[4096] = "";
 	const char *why;
+	unsigned int n;
 	struct ctx c;
-	int r, err, splats, last_err = 0, retry, retry_err, checked, check_err;
-	uint64_t t0 = now_ns(), t_sweep;
 	long left;
-
-	if (self->skip)
-		return;
-	NEED_SETUP();
-
-	/* One untouched run first: the baseline is taken with warm caches. */
-	TRY(0, r, err, left);
-	REPORT(r, "fails without fault injection: %s", strerror(err));
-	REPORT(checked, "without fault injection, the check fails: %s",
-	       strerror(check_err));
-	baseline_read(&base);
-	REPORT(base.vmlck < 0 || base.pins < 0, "cannot read the baseline");
 
 	for (n = 1; ; n++) {
 		REPORT(n >= MAX_NTH, "still failing at n = %u", n);
@@ -1296,21 +1290,50 @@ TEST_F_TIMEOUT(failnth, sweep, 280)
 				     p->expect_splat);
 		REPORT(splats, "n = %u: %d splat(s) in the kernel log:\n%s",
 		       n, splats, log);
-		why = baseline_back(&base, &now);
+		why = baseline_back(base, &now);
 		REPORT(why, "n = %u (op %s): baseline not restored: %s", n,
 		       r ? strerror(err) : "succeeded", why);
 		if (left)
 			break;
-		injected++;
+		k->injected++;
 		if (r) {
-			failed++;
+			k->failed++;
 			if (err != ENOMEM) {
-				other++;
-				last_err = err;
+				k->other++;
+				k->last_err = err;
 			}
 		}
 	}
 	REPORT(r, "n = %u, no fault injected, fails: %s", n, strerror(err));
+}
+
+TEST_F_TIMEOUT(failnth, sweep, 280)
+{
+	const struct path *p = variant->path;
+	struct sweep_counts k = { 0 };
+	struct baseline base, now;
+	char log[4096] = "";
+	const char *why;
+	struct ctx c;
+	int r, err, splats, retry, retry_err, checked, check_err;
+	uint64_t t0 = now_ns(), t_sweep;
+	long left;
+
+	if (self->skip)
+		return;
+	NEED_SETUP();
+
+	/* One untouched run first: the baseline is taken with warm caches. */
+	TRY(0, r, err, left);
+	(void)left;		/* TRY() sets them, only sweep_nth() reads them */
+	(void)retry_err;
+	REPORT(r, "fails without fault injection: %s", strerror(err));
+	REPORT(checked, "without fault injection, the check fails: %s",
+	       strerror(check_err));
+	baseline_read(&base);
+	REPORT(base.vmlck < 0 || base.pins < 0, "cannot read the baseline");
+
+	sweep_nth(_metadata, self, p, &base, &k);
 
 	/* And it still works untouched. */
 	TRY(0, r, err, left);
@@ -1321,15 +1344,15 @@ TEST_F_TIMEOUT(failnth, sweep, 280)
 	REPORT(why, "after the sweep: baseline not restored: %s", why);
 
 	t_sweep = now_ns() - t0;
-	log[0] = 0;
 	splats = kmsg_splats(self->kmsg, log, sizeof(log), p->expect_splat);
 	REPORT(splats, "%d splat(s) in the kernel log:\n%s", splats, log);
 
 	__atomic_add_fetch(&totals->paths, 1, __ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&totals->injected, injected, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&totals->injected, k.injected, __ATOMIC_SEQ_CST);
 	ksft_print_msg("failnth: %s: %u injected, %u calls failed (%u not ENOMEM%s%s), %llu ms\n",
-		       p->name, injected, failed, other, other ? ", last " : "",
-		       other ? strerror(last_err) : "",
+		       p->name, k.injected, k.failed, k.other,
+		       k.other ? ", last " : "",
+		       k.other ? strerror(k.last_err) : "",
 		       (unsigned long long)(t_sweep / 1000000));
 }
 
