@@ -385,8 +385,7 @@ TEST_F(ev, status_vcpu_and_remote_port)
 	EXPECT_EQ(1, op.vcpu_id);
 	EXPECT_EQ(0, op.remote_port);
 
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	memset(&op, 0, sizeof(op));
 	op.port = pa;
 	ASSERT_OK(ioctl_op(self->vm, XVM_EVTCHN_STATUS, &op));
@@ -439,8 +438,7 @@ TEST_F(ev, interdomain_send_and_close)
 	uint32_t pa, pb, pb2, state;
 
 	ASSERT_LE(0, vm2);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	EXPECT_LT(0, pb);
 	EXPECT_GT(NPORTS, pb);
 	EXPECT_EQ(XVM_EVTCHN_STATE_INTERDOMAIN, st_state(self->vm, pa));
@@ -555,8 +553,7 @@ TEST_F(ev, interdomain_vm_close_unbinds)
 	uint32_t pa, pb;
 
 	ASSERT_LE(0, vm2);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	close(vm2);		/* its last fd: the VM and its ports go */
 	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pa));
 	EXPECT_OK(xvm_evtchn_send(self->vm, pa));
@@ -568,8 +565,7 @@ TEST_F(ev, reset_unbinds_remote)
 	uint32_t pa, pb, pv;
 
 	ASSERT_LE(0, vm2);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	pv = vcpu_port(vm2, 0);
 	EXPECT_EQ(0, pv);	/* vm2 has no vCPU 0: bind fails */
 	ASSERT_OK(xvm_evtchn_reset(vm2));
@@ -981,8 +977,7 @@ TEST_F_TIMEOUT(ev, interdomain_close_races, 300)
 	for (i = 0; i < RACE_ROUNDS; i++) {
 		b = xvm_create_vm(self->xvm, 0);
 		ASSERT_LE(0, b);
-		ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-		ASSERT_OK(xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb));
+		ASSERT_OK(fixture_port_pair(b, self->vm, &pb, &pa));
 		cl = (struct closer){ .vm = b, .port = pb, .whole_vm = i & 1 };
 		ASSERT_EQ(0, pthread_create(&t, NULL, closer_thread, &cl));
 		EXPECT_OK(xvm_evtchn_close(self->vm, pa));
@@ -1193,8 +1188,7 @@ TEST_F(ev, poll_interdomain_wakes_other_vm)
 	struct later l = { .delay_ms = 100, .fn = do_send };
 
 	ASSERT_LE(0, vm2);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	l.vm = vm2;
 	l.port = pb;
 	ASSERT_EQ(0, later_start(&l));
@@ -1488,8 +1482,7 @@ TEST_F(ev, interdomain_to_eventfd)
 
 	ASSERT_LE(0, vm2);
 	ASSERT_LE(0, efd);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	ASSERT_OK(xvm_evtchn_eventfd(self->vm, pa, efd, XVM_EVTCHN_EVENTFD_NOTIFY));
 	ASSERT_OK(xvm_evtchn_send(vm2, pb));
 	pfd.fd = efd;
@@ -1746,8 +1739,7 @@ TEST_F(ev, doorbell_raises_interdomain_port_locally)
 	int h = -1;
 
 	ASSERT_LE(0, vm2);
-	ASSERT_OK(xvm_evtchn_alloc_unbound(self->vm, &pa));
-	ASSERT_OK(xvm_evtchn_bind_interdomain(vm2, self->vm, pa, &pb));
+	ASSERT_OK(fixture_port_pair(vm2, self->vm, &pb, &pa));
 	ASSERT_OK(xvm_set_doorbell(self->vm, DB_ADDR, 0));
 	ASSERT_OK(xvm_mmio_write(self->vcpu[0], DB_ADDR, 4, pa, &h));
 	EXPECT_EQ(1, h);
