@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 
 #define MODDIR		"/lib/modules/xvm"
@@ -144,11 +145,7 @@ static int world_build(struct world *w)
 
 	memset(w, -1, sizeof(*w));
 	w->mem = NULL;
-	w->xvm = xvm_open();
-	if (w->xvm < 0)
-		return -1;
-	w->vm = xvm_create_vm(w->xvm, 0);
-	if (w->vm < 0)
+	if (fixture_vm_open(&w->xvm, &w->vm, 0))
 		return -1;
 	for (i = 0; i < 4; i++) {
 		w->vcpu[i] = xvm_create_vcpu(w->vm, i * 3);
@@ -156,11 +153,8 @@ static int world_build(struct world *w)
 			return -1;
 	}
 	for (i = 0; i < 2; i++) {
-		w->dev[i] = create_testdev(w->vm);
-		if (w->dev[i] < 0)
-			return -1;
-		if (xvm_testdev_add_region(w->dev[i], 0, REG_BASE + i * REG_SIZE,
-					   REG_SIZE))
+		if (fixture_testdev(w->vm, &w->dev[i], REG_BASE + i * REG_SIZE,
+				    REG_SIZE))
 			return -1;
 		if (xvm_testdev_add_region(w->dev[i], 1000,
 					   REG_BASE + 0x100000 + i * REG_SIZE, 8))
@@ -460,15 +454,9 @@ TEST_F(reload, testdev_unload_after_close_and_reload)
 	int xvm, vm, vcpu, dev, h = -1;
 	uint64_t v = 7;
 
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, vm);
-	vcpu = xvm_create_vcpu(vm, 0);
-	ASSERT_LE(0, vcpu);
-	dev = create_testdev(vm);
-	ASSERT_LE(0, dev);
-	ASSERT_OK(xvm_testdev_add_region(dev, 0, REG_BASE, REG_SIZE));
+	ASSERT_OK(fixture_vm_open(&xvm, &vm, 0));
+	ASSERT_OK(fixture_vcpus(vm, &vcpu, 1));
+	ASSERT_OK(fixture_testdev(vm, &dev, REG_BASE, REG_SIZE));
 	ASSERT_OK(xvm_mmio_write(vcpu, REG_BASE, 8, 5, &h));
 	close(dev);
 
@@ -517,10 +505,7 @@ TEST_F(reload, xvm_unload_busy_with_vm_open)
 	int xvm, vm, vcpu, e, i;
 	long ret;
 
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, vm);
+	ASSERT_OK(fixture_vm_open(&xvm, &vm, 0));
 	close(xvm);		/* only the VM fd holds xvm now */
 
 	/* first with the holders in place */
@@ -701,27 +686,13 @@ static void *churner(void *p)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(life, threads_mmio_vs_region_churn, 120)
+/* The workers and the churner for 3 s; s->errors says what went wrong. */
+static void run_mmio_vs_churn(struct __test_metadata *_metadata,
+			      struct stress *s)
 {
-	struct stress *s = calloc(1, sizeof(*s));
 	struct worker_arg args[NWORKERS];
 	pthread_t w[NWORKERS], c;
-	int xvm, dev, i;
-	long reads = 0, writes = 0, handled = 0, unhandled = 0;
-	uint64_t v;
-
-	ASSERT_NE(NULL, s);
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	s->vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, s->vm);
-	for (i = 0; i < NWORKERS; i++) {
-		s->vcpu[i] = xvm_create_vcpu(s->vm, i);
-		ASSERT_LE(0, s->vcpu[i]);
-	}
-	dev = create_testdev(s->vm);
-	ASSERT_LE(0, dev);
-	ASSERT_OK(xvm_testdev_add_region(dev, 0, STABLE_BASE, REG_SIZE));
+	int i;
 
 	for (i = 0; i < NWORKERS; i++) {
 		args[i].s = s;
@@ -734,7 +705,21 @@ TEST_F_TIMEOUT(life, threads_mmio_vs_region_churn, 120)
 	for (i = 0; i < NWORKERS; i++)
 		pthread_join(w[i], NULL);
 	pthread_join(c, NULL);
+}
 
+TEST_F_TIMEOUT(life, threads_mmio_vs_region_churn, 120)
+{
+	struct stress *s = calloc(1, sizeof(*s));
+	int xvm, dev, i;
+	long reads = 0, writes = 0, handled = 0, unhandled = 0;
+	uint64_t v;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_OK(fixture_vm_open(&xvm, &s->vm, 0));
+	ASSERT_OK(fixture_vcpus(s->vm, s->vcpu, NWORKERS));
+	ASSERT_OK(fixture_testdev(s->vm, &dev, STABLE_BASE, REG_SIZE));
+
+	run_mmio_vs_churn(_metadata, s);
 	ASSERT_EQ(0, atomic_load(&s->errors)) TH_LOG("%s", s->err);
 	for (i = 0; i < NWORKERS; i++) {
 		reads += s->stable_reads[i];
@@ -802,10 +787,7 @@ TEST_F(life, concurrent_vcpu_create)
 	pthread_t t[NCREATORS];
 	int xvm, vm, i, id, ok = 0;
 
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, vm);
+	ASSERT_OK(fixture_vm_open(&xvm, &vm, 0));
 	for (i = 0; i < NCREATORS; i++) {
 		memset(&cr[i], 0, sizeof(cr[i]));
 		cr[i].vm = vm;
@@ -842,10 +824,7 @@ TEST_F_TIMEOUT(life, vcpus_1024, 120)
 	int xvm, vm, i;
 
 	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &rl));
-	xvm = xvm_open();
-	ASSERT_LE(0, xvm);
-	vm = xvm_create_vm(xvm, 0);
-	ASSERT_LE(0, vm);
+	ASSERT_OK(fixture_vm_open(&xvm, &vm, 0));
 	ASSERT_EQ(1024, xvm_check_extension(vm, XVM_CAP_MAX_VCPUS));
 	for (i = 0; i < 1024; i++) {
 		/* in a scrambled order, so ids are not created sequentially */
