@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 
 #include "xvm_harness.h"
+#include "xvm_fixture.h"
 #include "libxvm.h"
 #include "xvm_fault.h"
 #include "xvm_mem.h"
@@ -308,10 +309,7 @@ FIXTURE_SETUP(io)
 	self->hugepages0 = sysfs_read_long("/proc/sys/vm/nr_hugepages");
 	if (geteuid())
 		SKIP(return, "needs root");
-	self->xvm = xvm_open();
-	ASSERT_LE(0, self->xvm);
-	self->vm = xvm_create_vm(self->xvm, 0);
-	ASSERT_LE(0, self->vm);
+	ASSERT_OK(fixture_vm_open(&self->xvm, &self->vm, 0));
 	if (xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU,
 			      XVM_CREATE_DEVICE_TEST, NULL))
 		SKIP(return, "xvm-iommu not loaded");
@@ -738,13 +736,39 @@ TEST_F(io, map_no_permission)
 	EXPECT_NOTHING_PINNED();
 }
 
+/* map_bad_flags_reserved: UNMAP's and TRANSLATE's flags and reserved fields. */
+static void unmap_translate_bad_fields(struct __test_metadata *_metadata,
+				       int dev)
+{
+	struct xvm_iommu_unmap u;
+	struct xvm_iommu_translate t;
+
+	u = (struct xvm_iommu_unmap){ .dfn = 0x10, .count = 1, .flags = 2 };
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_UNMAP, &u), EINVAL);
+	u.flags = 0;
+	u.pad = 1;
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_UNMAP, &u), EINVAL);
+	u.pad = 0;
+	u.reserved[1] = 1;
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_UNMAP, &u), EINVAL);
+	u.reserved[1] = 0;
+	/* UNMAP_ALL takes no range. */
+	u.flags = XVM_IOMMU_UNMAP_ALL;
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_UNMAP, &u), EINVAL);
+
+	t = (struct xvm_iommu_translate){ .dfn = 0x10, .reserved[0] = 1 };
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
+	t = (struct xvm_iommu_translate){ .dfn = 0x10, .flags = 1 };
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
+	t = (struct xvm_iommu_translate){ .dfn = 0x10, .pad = 1 };
+	EXPECT_ERR(ioctl(dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
+}
+
 /* Unknown flags and non-zero reserved/pad fields: EINVAL. */
 TEST_F(io, map_bad_flags_reserved)
 {
 	uint8_t *p = alloc_pages(1);
 	struct xvm_iommu_map m;
-	struct xvm_iommu_unmap u;
-	struct xvm_iommu_translate t;
 	unsigned int bit;
 
 	NEED_SETUP();
@@ -779,25 +803,7 @@ TEST_F(io, map_bad_flags_reserved)
 	RESET_MAP();
 	EXPECT_OK(ioctl(self->dev, XVM_IOMMU_MAP, &m));
 
-	u = (struct xvm_iommu_unmap){ .dfn = 0x10, .count = 1, .flags = 2 };
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_UNMAP, &u), EINVAL);
-	u.flags = 0;
-	u.pad = 1;
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_UNMAP, &u), EINVAL);
-	u.pad = 0;
-	u.reserved[1] = 1;
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_UNMAP, &u), EINVAL);
-	u.reserved[1] = 0;
-	/* UNMAP_ALL takes no range. */
-	u.flags = XVM_IOMMU_UNMAP_ALL;
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_UNMAP, &u), EINVAL);
-
-	t = (struct xvm_iommu_translate){ .dfn = 0x10, .reserved[0] = 1 };
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
-	t = (struct xvm_iommu_translate){ .dfn = 0x10, .flags = 1 };
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
-	t = (struct xvm_iommu_translate){ .dfn = 0x10, .pad = 1 };
-	EXPECT_ERR(ioctl(self->dev, XVM_IOMMU_TRANSLATE, &t), EINVAL);
+	unmap_translate_bad_fields(_metadata, self->dev);
 	/* The one valid map is still there, exactly once. */
 	EXPECT_EQ(1, info(self->dev, XVM_IOMMU_INFO_MAPPED));
 	EXPECT_OK(unmap(self->dev, 0x10, 1, NULL));
