@@ -28,6 +28,7 @@
 
 #include "libxvm.h"
 #include "bench.h"
+#include "../selftests/xvm_fixture.h"
 
 #define REG_BASE	0x10000000ULL
 #define REG_SIZE	0x1000ULL
@@ -116,10 +117,9 @@ static void cfg_setup(int xvm, struct cfg *c, uint32_t nregions)
 	c->vm = xvm_create_vm(xvm, 0);
 	if (c->vm < 0)
 		die("XVM_CREATE_VM");
-	c->vcpu = xvm_create_vcpu(c->vm, 0);
-	if (c->vcpu < 0)
+	if (fixture_vcpus(c->vm, &c->vcpu, 1))
 		die("XVM_CREATE_VCPU");
-	if (xvm_create_device(c->vm, XVM_DEV_TYPE_TEST, 0, &c->dev))
+	if (fixture_testdev(c->vm, &c->dev, 0, 0))
 		die("XVM_CREATE_DEVICE(TEST)");
 	for (i = 0; i < nregions; i++)
 		if (xvm_testdev_add_region(c->dev, i, REG_BASE + i * REG_STRIDE,
@@ -135,13 +135,9 @@ static void cfg_teardown(struct cfg *c)
 	close(c->vm);
 }
 
-int main(int argc, char **argv)
+static void parse_args(int argc, char **argv)
 {
-	static double s[NCOUNTS][MAX_RUNS], b[NCOUNTS][MAX_RUNS];
-	static double b64[MAX_RUNS], b1k[MAX_RUNS];
-	double ms[NCOUNTS], mb[NCOUNTS], m64, m1k;
-	struct cfg cfg[NCOUNTS];
-	int xvm, opt, r, c;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "r:n:h")) != -1) {
 		switch (opt) {
@@ -154,24 +150,29 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: %s [-r runs] [-n accesses-per-run]\n",
 				argv[0]);
-			return 2;
+			exit(2);
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || per_run < BATCH_MAX) {
 		fprintf(stderr, "core_bench: need 1 <= runs <= %d, accesses >= %d\n",
 			MAX_RUNS, BATCH_MAX);
-		return 2;
+		exit(2);
 	}
+}
 
-	xvm = xvm_open();
-	if (xvm < 0)
-		die("open " XVM_DEV_PATH);
-	for (c = 0; c < NCOUNTS; c++)
-		cfg_setup(xvm, &cfg[c], counts[c]);
+/* The medians of every row, in ns per access. */
+struct medians {
+	double single[NCOUNTS];		/* XVM_MMIO, per region count */
+	double batch[NCOUNTS];		/* batch of 1024, per region count */
+	double b64, b1k;		/* batches of 64 and 1024, one region */
+};
 
-	printf("core_bench: %d runs of %ld accesses each (after one warm-up run),\n"
-	       "medians, CLOCK_MONOTONIC, 8-byte reads of a test-device region\n",
-	       runs, per_run);
+/* Every run of every configuration, interleaved; their medians in *m. */
+static void measure_all(const struct cfg *cfg, struct medians *m)
+{
+	static double s[NCOUNTS][MAX_RUNS], b[NCOUNTS][MAX_RUNS];
+	static double b64[MAX_RUNS], b1k[MAX_RUNS];
+	int r, c;
 
 	for (r = -1; r < runs; r++) {		/* r = -1: warm-up, discarded */
 		for (c = 0; c < NCOUNTS; c++) {
@@ -188,20 +189,26 @@ int main(int argc, char **argv)
 			b64[r] = run(cfg[0].vcpu, cfg[0].addr, 64);
 	}
 	for (c = 0; c < NCOUNTS; c++) {
-		ms[c] = median_double(s[c], runs);
-		mb[c] = median_double(b[c], runs);
+		m->single[c] = median_double(s[c], runs);
+		m->batch[c] = median_double(b[c], runs);
 	}
 	for (r = 0; r < runs; r++)
 		b1k[r] = b[0][r];
-	m64 = median_double(b64, runs);
-	m1k = median_double(b1k, runs);
+	m->b64 = median_double(b64, runs);
+	m->b1k = median_double(b1k, runs);
+}
+
+static void print_rows(const struct medians *m)
+{
+	const double *ms = m->single, *mb = m->batch;
+	int c;
 
 	printf("\nper access, one region:\n");
 	printf("  %-28s %10.1f ns\n", "XVM_MMIO (1 ioctl each)", ms[0]);
-	printf("  %-28s %10.1f ns  (%.1fx cheaper)\n", "XVM_MMIO_BATCH of 64", m64,
-	       ms[0] / m64);
+	printf("  %-28s %10.1f ns  (%.1fx cheaper)\n", "XVM_MMIO_BATCH of 64",
+	       m->b64, ms[0] / m->b64);
 	printf("  %-28s %10.1f ns  (%.1fx cheaper)\n", "XVM_MMIO_BATCH of 1024",
-	       m1k, ms[0] / m1k);
+	       m->b1k, ms[0] / m->b1k);
 
 	printf("\nlookup, accessing the last of N regions (ns per access):\n");
 	printf("  %8s %14s %14s\n", "regions", "XVM_MMIO", "batch of 1024");
@@ -210,6 +217,26 @@ int main(int argc, char **argv)
 	printf("\nratio 1024 regions / 1 region: %.2f (XVM_MMIO), %.2f (batch of 1024)\n"
 	       "goal < 1.5 (batch of 1024, where the lookup dominates): %s\n",
 	       ms[3] / ms[0], mb[3] / mb[0], mb[3] / mb[0] < 1.5 ? "met" : "NOT met");
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg cfg[NCOUNTS];
+	struct medians m;
+	int xvm, c;
+
+	parse_args(argc, argv);
+	xvm = xvm_open();
+	if (xvm < 0)
+		die("open " XVM_DEV_PATH);
+	for (c = 0; c < NCOUNTS; c++)
+		cfg_setup(xvm, &cfg[c], counts[c]);
+
+	printf("core_bench: %d runs of %ld accesses each (after one warm-up run),\n"
+	       "medians, CLOCK_MONOTONIC, 8-byte reads of a test-device region\n",
+	       runs, per_run);
+	measure_all(cfg, &m);
+	print_rows(&m);
 
 	for (c = 0; c < NCOUNTS; c++)
 		cfg_teardown(&cfg[c]);

@@ -35,6 +35,7 @@
 
 #include "libxvm.h"
 #include "bench.h"
+#include "../selftests/xvm_fixture.h"
 
 #define ROUNDS		2000
 #define BLOCKS		10
@@ -304,19 +305,16 @@ int main(void)
 	static struct bench b;
 	int xvm, i, blk;
 
-	xvm = xvm_open();
-	b.vmfd = xvm_create_vm(xvm, 0);
-	b.vcpufd = xvm_create_vcpu(b.vmfd, 0);
 	b.efd = eventfd(0, EFD_CLOEXEC);
-	if (xvm < 0 || b.vmfd < 0 || b.vcpufd < 0 || b.efd < 0) {
+	if (fixture_vm_open(&xvm, &b.vmfd, 0) ||
+	    fixture_vcpus(b.vmfd, &b.vcpufd, 1) || b.efd < 0) {
 		perror("setup");
 		return 1;
 	}
-	for (i = 0; i < MAX_PORTS; i++)
-		if (xvm_evtchn_alloc_unbound(b.vmfd, &b.ports[i])) {
-			perror("XVM_EVTCHN_ALLOC_UNBOUND");
-			return 1;
-		}
+	if (fixture_ports(b.vmfd, b.ports, MAX_PORTS)) {
+		perror("XVM_EVTCHN_ALLOC_UNBOUND");
+		return 1;
+	}
 
 	pin_to_cpu(0);
 	printf("evtchn_bench: send -> waiter return, %d wake-ups each\n",

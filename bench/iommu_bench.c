@@ -35,6 +35,7 @@
 #include "host/env.h"
 #include "host/pci.h"
 #include "host/vfio.h"
+#include "../selftests/xvm_fixture.h"
 
 #define PAGE		4096ULL
 #define HUGE_2M		(2ULL << 20)
@@ -129,66 +130,82 @@ static void compare(struct side *xvm, struct side *vfio, const char *backing,
 	fflush(stdout);
 }
 
-int main(int argc, char **argv)
+static const uint64_t sizes[] = { 64 * MIB, 256 * MIB };
+
+/* The two domains compared, and what the setup changed to give back. */
+struct domains {
+	struct side xvm, vfio;
+	int xvmfd, vmfd, group;
+};
+
+static void parse_args(int argc, char **argv)
 {
-	static const uint64_t sizes[] = { 64 * MIB, 256 * MIB };
-	struct side xvm = { "xvm-iommu", -1, xvm_map, xvm_unmap };
-	struct side vfio = { "vfio-type1", -1, vfio_map, vfio_unmap };
-	const struct test_pci *edu = test_pci_edu(), *nic = test_pci_e1000e();
-	struct xvm_iommu_attach at = {
-		.segment = edu->segment, .bus = edu->bus, .devfn = edu->devfn,
-	};
-	int opt, xvmfd, vmfd, group, container;
-	long huge0, need;
-	char path[64];
-	unsigned int i;
-	void *p;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "r:")) != -1) {
 		if (opt != 'r')
-			return 2;
+			exit(2);
 		runs = atoi(optarg);
 		if (runs < 1 || runs > MAX_RUNS)
 			runs = 5;
 	}
-	if (geteuid()) {
-		printf("iommu_bench: skipped: needs root\n");
-		return 0;
-	}
-	if (!edu->ok || !nic->ok) {
-		printf("iommu_bench: skipped: %s\n", edu->ok ? nic->why : edu->why);
-		return 0;
-	}
-	xvmfd = xvm_open();
-	if (xvmfd < 0)
-		die("open /dev/xvm");
-	vmfd = xvm_create_vm(xvmfd, 0);
-	if (vmfd < 0)
-		die("XVM_CREATE_VM");
-	if (xvm_create_device(vmfd, XVM_DEV_TYPE_IOMMU, 0, &xvm.fd)) {
-		printf("iommu_bench: skipped: xvm-iommu not loaded\n");
-		return 0;
-	}
-	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK)) {
-		printf("iommu_bench: skipped: vfio-pci not loaded\n");
-		return 0;
-	}
+}
+
+/* What is missing to run (printed as "skipped: ..."), or NULL. */
+static const char *missing(void)
+{
+	const struct test_pci *edu = test_pci_edu(), *nic = test_pci_e1000e();
+
+	if (geteuid())
+		return "needs root";
+	if (!edu->ok || !nic->ok)
+		return edu->ok ? nic->why : edu->why;
+	return NULL;
+}
+
+/* xvm-iommu with the edu attached; NULL, or why it is skipped. */
+static const char *xvm_side_setup(struct domains *d)
+{
+	const struct test_pci *edu = test_pci_edu();
+	struct xvm_iommu_attach at = {
+		.segment = edu->segment, .bus = edu->bus, .devfn = edu->devfn,
+	};
+
+	if (fixture_vm_open(&d->xvmfd, &d->vmfd, 0))
+		die(d->xvmfd < 0 ? "open /dev/xvm" : "XVM_CREATE_VM");
+	if (xvm_create_device(d->vmfd, XVM_DEV_TYPE_IOMMU, 0, &d->xvm.fd))
+		return "xvm-iommu not loaded";
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		return "vfio-pci not loaded";
 	pci_reset_binding(EDU_BDF);
-	if (xvm_set_attr(xvm.fd, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH, &at))
+	if (xvm_set_attr(d->xvm.fd, XVM_IOMMU_GRP_CTRL, XVM_IOMMU_CTRL_ATTACH,
+			 &at))
 		die("attach edu to xvm-iommu");
+	return NULL;
+}
+
+/* A VFIO type1 container for the e1000e, bound to vfio-pci. */
+static void vfio_side_setup(struct domains *d)
+{
+	int container;
+
 	if (pci_bind(E1000E_BDF, "vfio-pci"))
 		die("bind the e1000e to vfio-pci");
-	group = vfio_group_open(E1000E_BDF);
+	d->group = vfio_group_open(E1000E_BDF);
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (group < 0 || container < 0 ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	if (d->group < 0 || container < 0 ||
+	    ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &container) ||
 	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		die("VFIO type1 on the e1000e");
-	vfio.fd = container;
+	d->vfio.fd = container;
+}
 
-	printf("iommu_bench: %d runs, median; 4 KiB pages per second of one map + one unmap call\n",
-	       runs);
-	/* 4 KiB-backed */
+/* The 4K rows: populated, MADV_NOHUGEPAGE memory. */
+static void rows_4k(struct domains *d)
+{
+	unsigned int i;
+	void *p;
+
 	p = mmap(NULL, sizes[1], PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -196,10 +213,18 @@ int main(int argc, char **argv)
 	madvise(p, sizes[1], MADV_NOHUGEPAGE);
 	memset(p, 1, sizes[1]);
 	for (i = 0; i < 2; i++)
-		compare(&xvm, &vfio, "4K", p, sizes[i]);
+		compare(&d->xvm, &d->vfio, "4K", p, sizes[i]);
 	munmap(p, sizes[1]);
+}
 
-	/* hugetlb-backed */
+/* The hugetlb rows: 2 MiB pages reserved for them, then given back. */
+static void rows_hugetlb(struct domains *d)
+{
+	long huge0, need;
+	char path[64];
+	unsigned int i;
+	void *p;
+
 	huge0 = sysfs_read_long("/proc/sys/vm/nr_hugepages");
 	need = huge0 + (long)(sizes[1] / HUGE_2M);
 	snprintf(path, sizeof(path), "%ld", need);
@@ -213,17 +238,41 @@ int main(int argc, char **argv)
 	} else {
 		memset(p, 1, sizes[1]);
 		for (i = 0; i < 2; i++)
-			compare(&xvm, &vfio, "hugetlb", p, sizes[i]);
+			compare(&d->xvm, &d->vfio, "hugetlb", p, sizes[i]);
 		munmap(p, sizes[1]);
 	}
 	snprintf(path, sizeof(path), "%ld", huge0);
 	sysfs_write("/proc/sys/vm/nr_hugepages", path);
+}
 
-	close(group);
-	close(container);
-	close(xvm.fd);
-	close(vmfd);
-	close(xvmfd);
+int main(int argc, char **argv)
+{
+	struct domains d = {
+		.xvm = { "xvm-iommu", -1, xvm_map, xvm_unmap },
+		.vfio = { "vfio-type1", -1, vfio_map, vfio_unmap },
+	};
+	const char *why;
+
+	parse_args(argc, argv);
+	why = missing();
+	if (!why)
+		why = xvm_side_setup(&d);
+	if (why) {
+		printf("iommu_bench: skipped: %s\n", why);
+		return 0;
+	}
+	vfio_side_setup(&d);
+
+	printf("iommu_bench: %d runs, median; 4 KiB pages per second of one map + one unmap call\n",
+	       runs);
+	rows_4k(&d);
+	rows_hugetlb(&d);
+
+	close(d.group);
+	close(d.vfio.fd);
+	close(d.xvm.fd);
+	close(d.vmfd);
+	close(d.xvmfd);
 	pci_reset_binding(E1000E_BDF);
 	return 0;
 }

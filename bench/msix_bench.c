@@ -42,6 +42,7 @@
 #include "host/env.h"
 #include "host/testdev.h"
 #include "host/vfio.h"
+#include "../selftests/xvm_fixture.h"
 
 #define NVEC		5
 #define VEC		0
@@ -112,14 +113,10 @@ static void xvm_setup(struct bench *b)
 	uint16_t ctrl = PCI_MSIX_FLAGS_ENABLE;
 	int xvm;
 
-	xvm = xvm_open();
-	if (xvm < 0)
-		die("/dev/xvm");
-	b->vm = xvm_create_vm(xvm, 0);
-	if (b->vm < 0)
-		die("XVM_CREATE_VM");
-	b->vcpu = xvm_create_vcpu(b->vm, 0);
-	if (b->vcpu < 0 || xvm_set_doorbell(b->vm, DB_ADDR, 0) ||
+	if (fixture_vm_open(&xvm, &b->vm, 0))
+		die(xvm < 0 ? "/dev/xvm" : "XVM_CREATE_VM");
+	if (fixture_vcpus(b->vm, &b->vcpu, 1) ||
+	    xvm_set_doorbell(b->vm, DB_ADDR, 0) ||
 	    xvm_evtchn_alloc_unbound(b->vm, &b->port))
 		die("vCPU, doorbell or port");
 	if (xvm_create_device(b->vm, XVM_DEV_TYPE_VFIO_MSIX, 0, &b->dev))

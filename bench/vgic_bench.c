@@ -33,6 +33,7 @@
 #include "libxvm.h"
 #include <linux/xvm-gicv3.h>
 #include "bench.h"
+#include "../selftests/xvm_fixture.h"
 
 #define NR_VCPUS	512
 #define NR_REGIONS	64
@@ -143,17 +144,10 @@ static double run_ack_eoi(int vcpu)
 
 static int fds[NR_VCPUS];
 
-int main(int argc, char **argv)
+static void parse_args(int argc, char **argv)
 {
-	double s0[MAX_RUNS], s511[MAX_RUNS], b0[MAX_RUNS], b511[MAX_RUNS];
-	double pair[MAX_RUNS];
-	struct xvm_vgic_irq_line line = { .intid = SPI, .level = 1 };
-	struct xvm_vgic_cpuif cpuif = { .pmr = 0xf8, .ctlr = 3 };
-	double m0, m511, mb0, mb511;
 	struct rlimit rl;
-	int xvm, vm, dev, opt, r, i, handled;
-	uint64_t v;
-	uint32_t u;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
 		switch (opt) {
@@ -165,46 +159,52 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: vgic_bench [-r runs] [-n ops]\n");
-			return 2;
+			exit(2);
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || per_run < 1) {
 		fprintf(stderr, "vgic_bench: bad -r or -n\n");
-		return 2;
+		exit(2);
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 1024 + NR_VCPUS) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
 
-	xvm = xvm_open();
-	if (xvm < 0)
-		die("open /dev/xvm");
-	vm = xvm_create_vm(xvm, 0);
-	if (vm < 0)
-		die("XVM_CREATE_VM");
-	if (xvm_create_device(vm, XVM_DEV_TYPE_ARM_VGIC_V3, 0, &dev))
+/*
+ * The VM: NR_VCPUS vCPUs in fds[], a GICv3 whose NR_REGIONS redistributor
+ * regions are in reverse order (rd_base()), the distributor at DIST, INIT.
+ * Returns the GIC's fd.
+ */
+static int gic_setup(void)
+{
+	int xvm, vm, dev, i;
+
+	if (fixture_vm_open(&xvm, &vm, 0))
+		die(xvm < 0 ? "open /dev/xvm" : "XVM_CREATE_VM");
+	if (fixture_gic(vm, &dev))
 		die("XVM_CREATE_DEVICE vgic-v3");
-	for (i = 0; i < NR_REGIONS; i++) {
-		v = XVM_VGIC_V3_REDIST_REGION(PER_REGION,
-					      REDIST + (uint64_t)(NR_REGIONS - 1 - i) *
-					      REGION_STRIDE, 0, i);
-		if (xvm_set_attr(dev, XVM_DEV_ARM_VGIC_GRP_ADDR,
-				 XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, &v))
+	for (i = 0; i < NR_REGIONS; i++)
+		if (fixture_gic_region(dev, PER_REGION,
+				       REDIST + (uint64_t)(NR_REGIONS - 1 - i) *
+				       REGION_STRIDE, 0, i))
 			die("REDIST_REGION");
-	}
-	for (i = 0; i < NR_VCPUS; i++) {
-		fds[i] = xvm_create_vcpu(vm, i);
-		if (fds[i] < 0)
-			die("XVM_CREATE_VCPU");
-	}
-	v = DIST;
-	if (xvm_set_attr(dev, XVM_DEV_ARM_VGIC_GRP_ADDR,
-			 XVM_VGIC_V3_ADDR_TYPE_DIST, &v))
+	if (fixture_vcpus(vm, fds, NR_VCPUS))
+		die("XVM_CREATE_VCPU");
+	if (fixture_gic_addr(dev, XVM_VGIC_V3_ADDR_TYPE_DIST, DIST))
 		die("DIST");
-	if (xvm_set_attr(dev, XVM_DEV_ARM_VGIC_GRP_CTRL,
-			 XVM_DEV_ARM_VGIC_CTRL_INIT, NULL))
+	if (fixture_gic_init(dev))
 		die("CTRL_INIT");
+	return dev;
+}
+
+/* The two GICR_TYPER rows: vCPU 0's and vCPU 511's redistributor. */
+static void rows_typer(void)
+{
+	double s0[MAX_RUNS], s511[MAX_RUNS], b0[MAX_RUNS], b511[MAX_RUNS];
+	double m0, m511, mb0, mb511;
+	int r;
 
 	/* Redistributor accesses, both from vCPU 0's thread. */
 	for (r = 0; r < runs; r++) {
@@ -223,8 +223,17 @@ int main(int argc, char **argv)
 	       m0, m511, m511 / m0);
 	printf("GICR_TYPER read, batch of %4d:  vCPU 0 %8.1f ns  vCPU 511 %8.1f ns  ratio %.3f\n",
 	       BATCH, mb0, mb511, mb511 / mb0);
+}
 
-	/* Acknowledge + EOI: SPI 40, level, line held high, on vCPU 0. */
+/* The acknowledge + EOI row: SPI 40, level, line held high, on vCPU 0. */
+static void row_ack_eoi(int dev)
+{
+	struct xvm_vgic_irq_line line = { .intid = SPI, .level = 1 };
+	struct xvm_vgic_cpuif cpuif = { .pmr = 0xf8, .ctlr = 3 };
+	double pair[MAX_RUNS];
+	int r, handled;
+	uint32_t u;
+
 	u = 3;
 	if (xvm_mmio_write(fds[0], DIST, 4, u, &handled) || !handled)
 		die("GICD_CTLR");
@@ -239,5 +248,15 @@ int main(int argc, char **argv)
 		pair[r] = run_ack_eoi(fds[0]);
 	printf("acknowledge + EOI pair:          %8.1f ns\n",
 	       median_double(pair, runs));
+}
+
+int main(int argc, char **argv)
+{
+	int dev;
+
+	parse_args(argc, argv);
+	dev = gic_setup();
+	rows_typer();
+	row_ack_eoi(dev);
 	return 0;
 }
