@@ -1545,11 +1545,65 @@ static void op_eventfd(struct ctx *c)
  * device fds; each must fail with EIO (the child is another mm).  It may
  * outlive the parent's copies (then its exit drops the last reference).
  */
+/*
+ * The forked child: one ioctl on each of the n inherited fds held[], each
+ * must fail with EIO (exit 10 + 40 * i + errno & 31 if not); then a VM and
+ * vCPU of its own through the inherited /dev/xvm xfd (exit 9, 8 if that
+ * fails other than with ENOMEM).  Only async-signal-safe calls.
+ */
+static void __attribute__((noreturn)) fork_child(const int *held, int n,
+						 int xfd, bool linger,
+						 const struct timespec *ts)
+{
+	struct xvm_mmio m = { .addr = GPA_TESTDEV, .len = 4 };
+	struct xvm_device_attr da = { 0 };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct res *r = &res[held[i]];
+		long ret;
+
+		errno = 0;
+		if (r->kind == R_VM)
+			ret = ioctl(r->fd, XVM_CHECK_EXTENSION, XVM_CAP_EVTCHN);
+		else if (r->kind == R_VCPU)
+			ret = ioctl(r->fd, XVM_MMIO, &m);
+		else
+			ret = ioctl(r->fd, XVM_HAS_DEVICE_ATTR, &da);
+		if (ret != -1 || errno != EIO)
+			_exit(10 + i * 40 + (errno & 31));
+	}
+	if (xfd >= 0) {
+		/* The system fd is not tied to an mm: a VM of our own. */
+		int vm = ioctl(res[xfd].fd, XVM_CREATE_VM, 0);
+
+		if (vm < 0 && errno != ENOMEM)
+			_exit(9);
+		if (vm >= 0 && ioctl(vm, XVM_CREATE_VCPU, 0) < 0 &&
+		    errno != ENOMEM)
+			_exit(8);
+	}
+	if (linger)
+		nanosleep(ts, NULL);
+	_exit(0);
+}
+
+/* What fork_child()'s exit status says went wrong, reported. */
+static void fork_report(int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) >= 10)
+		report("fork child: ioctl on inherited fd #%d did not fail with EIO (errno %d)",
+		       (WEXITSTATUS(status) - 10) / 40, (WEXITSTATUS(status) - 10) % 40);
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		report("fork child: XVM_CREATE_VM/VCPU on the inherited /dev/xvm failed (%d)",
+		       WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		report("fork child killed by signal %d", WTERMSIG(status));
+}
+
 static void op_fork(struct ctx *c)
 {
 	int held[3], n = 0, i, status, xfd;
-	struct xvm_mmio m = { .addr = GPA_TESTDEV, .len = 4 };
-	struct xvm_device_attr da = { 0 };
 	struct timespec ts = { 0, (long)below(&c->r, 20) * 1000000 };
 	bool linger = one_in(&c->r, 2);
 	pid_t pid;
@@ -1563,36 +1617,8 @@ static void op_fork(struct ctx *c)
 	xfd = res_pick(&c->r, R_XVM, 0);
 	c->op = "fork";
 	pid = fork();
-	if (pid == 0) {
-		/* Only async-signal-safe calls from here on. */
-		for (i = 0; i < n; i++) {
-			struct res *r = &res[held[i]];
-			long ret;
-
-			errno = 0;
-			if (r->kind == R_VM)
-				ret = ioctl(r->fd, XVM_CHECK_EXTENSION, XVM_CAP_EVTCHN);
-			else if (r->kind == R_VCPU)
-				ret = ioctl(r->fd, XVM_MMIO, &m);
-			else
-				ret = ioctl(r->fd, XVM_HAS_DEVICE_ATTR, &da);
-			if (ret != -1 || errno != EIO)
-				_exit(10 + i * 40 + (errno & 31));
-		}
-		if (xfd >= 0) {
-			/* The system fd is not tied to an mm: a VM of our own. */
-			int vm = ioctl(res[xfd].fd, XVM_CREATE_VM, 0);
-
-			if (vm < 0 && errno != ENOMEM)
-				_exit(9);
-			if (vm >= 0 && ioctl(vm, XVM_CREATE_VCPU, 0) < 0 &&
-			    errno != ENOMEM)
-				_exit(8);
-		}
-		if (linger)
-			nanosleep(&ts, NULL);
-		_exit(0);
-	}
+	if (pid == 0)
+		fork_child(held, n, xfd, linger, &ts);
 	if (pid > 0 && linger && n)
 		res_kill(held[--n]);	/* the child may drop the last ref */
 	for (i = 0; i < n; i++)
@@ -1602,14 +1628,7 @@ static void op_fork(struct ctx *c)
 		return;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) >= 10)
-		report("fork child: ioctl on inherited fd #%d did not fail with EIO (errno %d)",
-		       (WEXITSTATUS(status) - 10) / 40, (WEXITSTATUS(status) - 10) % 40);
-	else if (WIFEXITED(status) && WEXITSTATUS(status))
-		report("fork child: XVM_CREATE_VM/VCPU on the inherited /dev/xvm failed (%d)",
-		       WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		report("fork child killed by signal %d", WTERMSIG(status));
+	fork_report(status);
 }
 
 static int send_fds(int sock, const int *fds, int n)
@@ -2231,11 +2250,10 @@ static bool module_loaded(const char *name)
 }
 
 /*
- * The anchor VM: pinned (never closed), with one vCPU, the oracle's test
- * device and one device of every type that exists, so those modules stay
- * busy for the unload attempts.
+ * One pinned device of every type that exists in the anchor VM vm (record
+ * v), their modules busy; the test device's fd, or -1 if there is none.
  */
-static int setup_anchor(void)
+static int anchor_devices(int vm, int v)
 {
 	static const struct { uint32_t type; const char *mod; } types[] = {
 		{ XVM_DEV_TYPE_TEST, "xvm_testdev" },
@@ -2243,12 +2261,52 @@ static int setup_anchor(void)
 		{ XVM_DEV_TYPE_VFIO_MSIX, "xvm_msix" },
 		{ XVM_DEV_TYPE_IOMMU, "xvm_iommu" },
 	};
-	struct xvm_testdev_region reg = { .size = ORACLE_SIZE };
 	struct xvm_create_device cd;
+	int x, testdev = -1;
+	unsigned int t;
+
+	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		memset(&cd, 0, sizeof(cd));
+		cd.type = types[t].type;
+		if (ioctl(vm, XVM_CREATE_DEVICE, &cd))
+			continue;
+		x = res_add((int)cd.fd, R_DEV, v, cd.type, 0);
+		res[x].pinned = true;
+		if (cd.type == XVM_DEV_TYPE_TEST)
+			testdev = (int)cd.fd;
+		if (module_loaded(types[t].mod))
+			busy_mods[nbusy++] = types[t].mod;
+	}
+	return testdev;
+}
+
+/* The oracle's regions, one per thread, on the anchor's test device. */
+static int anchor_oracle(int testdev)
+{
+	struct xvm_testdev_region reg = { .size = ORACLE_SIZE };
 	struct xvm_device_attr a = { .group = XVM_TESTDEV_GRP_REGION,
 				     .addr = (uint64_t)(uintptr_t)&reg };
-	int xvm, vm, v, i, x, testdev = -1;
 	unsigned int t;
+
+	for (t = 0; t < opt.threads; t++) {
+		reg.base = GPA_ORACLE + ORACLE_SIZE * t;
+		a.attr = 2047 - t;
+		if (ioctl(testdev, XVM_SET_DEVICE_ATTR, &a)) {
+			say("oracle region %u: %s", t, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The anchor VM: pinned (never closed), with one vCPU, the oracle's test
+ * device and one device of every type that exists, so those modules stay
+ * busy for the unload attempts.
+ */
+static int setup_anchor(void)
+{
+	int xvm, vm, v, i, testdev;
 
 	xvm = open("/dev/xvm", O_RDWR | O_CLOEXEC);
 	if (xvm < 0) {
@@ -2269,18 +2327,7 @@ static int setup_anchor(void)
 	anchor_vcpu = res_add(i, R_VCPU, v, 0, 0);
 	res[anchor_vcpu].pinned = true;
 	hint_add(vms[v].vcpus, &vms[v].nvcpus, 0);
-	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-		memset(&cd, 0, sizeof(cd));
-		cd.type = types[t].type;
-		if (ioctl(vm, XVM_CREATE_DEVICE, &cd))
-			continue;
-		x = res_add((int)cd.fd, R_DEV, v, cd.type, 0);
-		res[x].pinned = true;
-		if (cd.type == XVM_DEV_TYPE_TEST)
-			testdev = (int)cd.fd;
-		if (module_loaded(types[t].mod))
-			busy_mods[nbusy++] = types[t].mod;
-	}
+	testdev = anchor_devices(vm, v);
 	if (testdev < 0) {
 		say("no test device (xvm-testdev not loaded?): no oracle");
 		for (i = 0; i < (int)NOPS; i++)
@@ -2288,15 +2335,7 @@ static int setup_anchor(void)
 				ops[i].off = true;
 		return 0;
 	}
-	for (t = 0; t < opt.threads; t++) {
-		reg.base = GPA_ORACLE + ORACLE_SIZE * t;
-		a.attr = 2047 - t;
-		if (ioctl(testdev, XVM_SET_DEVICE_ATTR, &a)) {
-			say("oracle region %u: %s", t, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
+	return anchor_oracle(testdev);
 }
 
 /* --------------------------------------------------------------------- */
@@ -2332,6 +2371,40 @@ static int set_ops(const char *list, bool off)
 	return 0;
 }
 
+static void __attribute__((noreturn)) list_ops(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NOPS; i++)
+		printf("%-16s weight %2u%s\n", ops[i].name, ops[i].weight,
+		       ops[i].off ? " (off)" : "");
+	exit(0);
+}
+
+/* After the options: the environment's devices, the seed, the checks. */
+static int finish_args(bool seeded)
+{
+	unsigned int i;
+
+	if (test_pci_env("XVM_TEST_E1000E"))
+		opt.e1000e = test_pci_env("XVM_TEST_E1000E");
+	if (test_pci_env("XVM_TEST_EDU"))
+		opt.edu = test_pci_env("XVM_TEST_EDU");
+	if (!seeded)
+		opt.seed = now_ns() ^ ((uint64_t)getpid() << 32);
+	if (opt.threads < 1 || opt.threads > MAX_THREADS) {
+		fprintf(stderr, "xvm-fuzz: --threads must be 1..%d\n", MAX_THREADS);
+		return -1;
+	}
+	for (i = 0; i < NOPS; i++)
+		total_weight += ops[i].off ? 0 : ops[i].weight;
+	if (!total_weight) {
+		fprintf(stderr, "xvm-fuzz: every operation is off\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv)
 {
 	bool seeded = false;
@@ -2363,10 +2436,7 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			k++;
 		} else if (!strcmp(a, "--list")) {
-			for (i = 0; i < NOPS; i++)
-				printf("%-16s weight %2u%s\n", ops[i].name, ops[i].weight,
-				       ops[i].off ? " (off)" : "");
-			exit(0);
+			list_ops();
 		} else if (!strcmp(a, "-v")) {
 			opt.verbose = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -2377,23 +2447,7 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 	}
-	if (test_pci_env("XVM_TEST_E1000E"))
-		opt.e1000e = test_pci_env("XVM_TEST_E1000E");
-	if (test_pci_env("XVM_TEST_EDU"))
-		opt.edu = test_pci_env("XVM_TEST_EDU");
-	if (!seeded)
-		opt.seed = now_ns() ^ ((uint64_t)getpid() << 32);
-	if (opt.threads < 1 || opt.threads > MAX_THREADS) {
-		fprintf(stderr, "xvm-fuzz: --threads must be 1..%d\n", MAX_THREADS);
-		return -1;
-	}
-	for (i = 0; i < NOPS; i++)
-		total_weight += ops[i].off ? 0 : ops[i].weight;
-	if (!total_weight) {
-		fprintf(stderr, "xvm-fuzz: every operation is off\n");
-		return -1;
-	}
-	return 0;
+	return finish_args(seeded);
 }
 
 /* Waits for the workers; a thread stuck in one operation is a report. */
@@ -2535,12 +2589,48 @@ static void print_summary(void)
 	}
 }
 
+/* Each worker's context (its random state, guard pages) and its thread. */
+static int start_workers(void)
+{
+	unsigned int t;
+
+	for (t = 0; t < opt.threads; t++) {
+		struct ctx *c = &ctxs[t];
+
+		c->id = t;
+		c->r.s = opt.seed * 0x100000001b3ULL + t;
+		c->op = "start";
+		c->guard = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c->guard == MAP_FAILED || mprotect(c->guard + PAGE, PAGE, PROT_NONE))
+			return -1;
+	}
+	for (t = 0; t < opt.threads; t++)
+		if (pthread_create(&ctxs[t].thr, NULL, worker, &ctxs[t]))
+			return -1;
+	return 0;
+}
+
+/* A thread stuck in the kernel: say so and leave everything as is. */
+static void exit_if_stuck(void)
+{
+	char errs[1024];
+	unsigned int t;
+
+	for (t = 0; t < opt.threads; t++) {
+		if (!ctxs[t].joined) {
+			errors_line(errs, sizeof(errs));
+			say("seed=%" PRIu64 " stuck; errors=%s reports=%" PRIuFAST64,
+			    opt.seed, errs, atomic_load(&n_reports));
+			_exit(1);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	pthread_t sig_thr;
-	char errs[1024];
-	unsigned int t;
 	int i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2569,34 +2659,13 @@ int main(int argc, char **argv)
 		say("setup failed: %s", strerror(errno));
 		return 1;
 	}
-
-	for (t = 0; t < opt.threads; t++) {
-		struct ctx *c = &ctxs[t];
-
-		c->id = t;
-		c->r.s = opt.seed * 0x100000001b3ULL + t;
-		c->op = "start";
-		c->guard = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (c->guard == MAP_FAILED || mprotect(c->guard + PAGE, PAGE, PROT_NONE))
-			return 1;
-	}
-	for (t = 0; t < opt.threads; t++)
-		if (pthread_create(&ctxs[t].thr, NULL, worker, &ctxs[t]))
-			return 1;
+	if (start_workers())
+		return 1;
 	pthread_create(&sig_thr, NULL, signaller, NULL);
 
 	wait_for_the_end();
 	join_workers();
-	for (t = 0; t < opt.threads; t++) {
-		if (!ctxs[t].joined) {
-			/* A thread is stuck in the kernel: leave everything as is. */
-			errors_line(errs, sizeof(errs));
-			say("seed=%" PRIu64 " stuck; errors=%s reports=%" PRIuFAST64,
-			    opt.seed, errs, atomic_load(&n_reports));
-			_exit(1);
-		}
-	}
+	exit_if_stuck();
 	atomic_store(&sig_stop, true);
 	pthread_join(sig_thr, NULL);
 
