@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* CLOCK_MONOTONIC in ns. */
 static inline uint64_t now_ns(void)
@@ -31,6 +32,32 @@ static inline __attribute__((noreturn)) void die(const char *what)
 	fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what,
 		strerror(errno));
 	exit(1);
+}
+
+/*
+ * The options of a bench that repeats runs of operations: -r runs, -n
+ * operations per run.  Anything else: "usage: <bench> usage" on stderr,
+ * exit status 2.
+ */
+static inline void bench_args_runs(int argc, char **argv, int *runs,
+				   long *per_run, const char *usage)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:n:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			*runs = atoi(optarg);
+			break;
+		case 'n':
+			*per_run = atol(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s %s\n",
+				program_invocation_short_name, usage);
+			exit(2);
+		}
+	}
 }
 
 static inline int cmp_double(const void *a, const void *b)

@@ -137,22 +137,8 @@ static void cfg_teardown(struct cfg *c)
 
 static void parse_args(int argc, char **argv)
 {
-	int opt;
-
-	while ((opt = getopt(argc, argv, "r:n:h")) != -1) {
-		switch (opt) {
-		case 'r':
-			runs = atoi(optarg);
-			break;
-		case 'n':
-			per_run = atol(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-r runs] [-n accesses-per-run]\n",
-				argv[0]);
-			exit(2);
-		}
-	}
+	bench_args_runs(argc, argv, &runs, &per_run,
+			"[-r runs] [-n accesses-per-run]");
 	if (runs < 1 || runs > MAX_RUNS || per_run < BATCH_MAX) {
 		fprintf(stderr, "core_bench: need 1 <= runs <= %d, accesses >= %d\n",
 			MAX_RUNS, BATCH_MAX);

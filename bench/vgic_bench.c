@@ -147,21 +147,8 @@ static int fds[NR_VCPUS];
 static void parse_args(int argc, char **argv)
 {
 	struct rlimit rl;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
-		switch (opt) {
-		case 'r':
-			runs = atoi(optarg);
-			break;
-		case 'n':
-			per_run = atol(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: vgic_bench [-r runs] [-n ops]\n");
-			exit(2);
-		}
-	}
+	bench_args_runs(argc, argv, &runs, &per_run, "[-r runs] [-n ops]");
 	if (runs < 1 || runs > MAX_RUNS || per_run < 1) {
 		fprintf(stderr, "vgic_bench: bad -r or -n\n");
 		exit(2);
