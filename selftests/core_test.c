@@ -677,6 +677,83 @@ TEST_F(vm, attr_has)
 	EXPECT_EQ(0, v);
 }
 
+/*
+ * What the core checks for every device type, before the type is asked:
+ * the struct, its flags, and whether the group and attr exist.
+ */
+TEST_F(vm, attr_core_checks_every_type)
+{
+	static const uint32_t types[] = {
+		XVM_DEV_TYPE_TEST, XVM_DEV_TYPE_ARM_VGIC_V3,
+		XVM_DEV_TYPE_VFIO_MSIX, XVM_DEV_TYPE_IOMMU,
+	};
+	static const unsigned long reqs[] = {
+		XVM_SET_DEVICE_ATTR, XVM_GET_DEVICE_ATTR, XVM_HAS_DEVICE_ATTR,
+	};
+	uint64_t v[8] = { 0 };
+	unsigned int i, j;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		if (xvm_create_device(self->vm, types[i], 0, &fd)) {
+			EXPECT_EQ(ENODEV, errno);
+			TH_LOG("device type %u not loaded: not checked", types[i]);
+			continue;
+		}
+		for (j = 0; j < ARRAY_SIZE(reqs); j++) {
+			EXPECT_ERR(ioctl(fd, reqs[j], NULL), EFAULT);
+			EXPECT_ERR(attr_raw(fd, reqs[j], 1, 0, 0, v), EINVAL);
+			EXPECT_ERR(attr_raw(fd, reqs[j], 0, 0xffffffff, 0, v),
+				   ENXIO);
+			/* Group 0 exists in every type; attr ~0 nowhere. */
+			EXPECT_ERR(attr_raw(fd, reqs[j], 0, 0, ~0ULL, v), ENXIO);
+		}
+		close(fd);
+	}
+}
+
+/* The first byte of b[from..size) that is not 0xa5, or size. */
+static size_t first_written(const uint8_t *b, size_t from, size_t size)
+{
+	while (from < size && b[from] == 0xa5)
+		from++;
+	return from;
+}
+
+/*
+ * The core copies the value: in before SET (EFAULT, nothing done), out
+ * after a GET that succeeded, exactly the attribute's size.
+ */
+TEST_F(vm, attr_value_copy)
+{
+	struct xvm_testdev_region r = { REG_BASE, REG_SIZE };
+	uint8_t buf[256];
+
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, NULL),
+		   EFAULT);
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, BAD_PTR),
+		   EFAULT);
+	/* A failed GET leaves the value alone. */
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, buf),
+		   ENOENT);
+	EXPECT_EQ(sizeof(buf), first_written(buf, 0, sizeof(buf)));
+
+	ASSERT_OK(xvm_set_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, &r));
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, NULL),
+		   EFAULT);
+	EXPECT_ERR(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+				XVM_TESTDEV_STAT_READS, BAD_PTR), EFAULT);
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_REGION, 0, buf));
+	EXPECT_EQ(0, memcmp(buf, &r, sizeof(r)));
+	EXPECT_EQ(sizeof(buf), first_written(buf, sizeof(r), sizeof(buf)));
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_TESTDEV_GRP_STATS,
+			       XVM_TESTDEV_STAT_READS, buf));
+	EXPECT_EQ(sizeof(buf),
+		  first_written(buf, sizeof(uint64_t), sizeof(buf)));
+}
+
 /* --------------------------------------------------------------------- */
 /* Test-device regions                                                    */
 

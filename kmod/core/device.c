@@ -7,6 +7,12 @@
  * device is destroyed, so a module with live devices cannot be unloaded and
  * its ops stay valid.
  *
+ * Attributes (XVM_{SET,GET,HAS}_DEVICE_ATTR) are table-driven, as the
+ * groups of KVM's vgic-kvm-device.c: a type lists its attribute ranges
+ * (struct xvm_attr_desc) and the core does the parts every type shares -
+ * the flags check, finding the attribute, HAS, and the copy of the value
+ * through a buffer on its stack - so a handler sees only kernel memory.
+ *
  * Locking: xvm_device_types_lock protects xvm_device_types[].  A device is
  * on vm->devices under vm->lock; create and the vcpu_* hooks run under
  * vm->lock.
@@ -16,7 +22,8 @@
  * (the device is complete when a vCPU ioctl sees it), and the device it names
  * lives until VM teardown (it has no ->release), so vCPU ioctls read it
  * without a lock.  The attribute and ioctl callbacks run without vm->lock:
- * each device type locks its own state.
+ * each device type locks its own state (the core holds no lock around an
+ * attribute's has, get and set, so a handler re-checks what can change).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -31,6 +38,29 @@
 static DEFINE_MUTEX(xvm_device_types_lock);
 static const struct xvm_device_ops *xvm_device_types[XVM_DEV_TYPE_MAX];
 
+/* 0 if ops's table is sorted, disjoint and usable; else -EINVAL. */
+static int xvm_attr_table_check(const struct xvm_device_ops *ops)
+{
+	const struct xvm_attr_desc *d, *prev = NULL;
+	unsigned int i;
+
+	if (ops->nr_attrs && !ops->attrs)
+		return -EINVAL;
+	for (i = 0; i < ops->nr_attrs; i++, prev = d) {
+		d = &ops->attrs[i];
+		if (d->attr_first > d->attr_last ||
+		    d->size > XVM_ATTR_MAX_SIZE || (!d->get && !d->set) ||
+		    (d->flags & ~XVM_ATTR_GET_READS) ||
+		    ((d->flags & XVM_ATTR_GET_READS) && !d->get))
+			return -EINVAL;
+		if (prev && (d->group < prev->group ||
+			     (d->group == prev->group &&
+			      d->attr_first <= prev->attr_last)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /**
  * xvm_register_device_ops() - make a device type creatable by XVM_CREATE_DEVICE
  * @ops: the type's operations; @ops->type is its XVM_DEV_TYPE_* number
@@ -40,7 +70,9 @@ static const struct xvm_device_ops *xvm_device_types[XVM_DEV_TYPE_MAX];
  *
  * Return: 0; -EINVAL if @ops->type is out of range or a required op is
  * missing (create, destroy; vcpu_abort with vcpu_prepare) or vcpu_ioctl and
- * release are both set; -EEXIST if another module holds the type.
+ * release are both set, or the attribute table is malformed (unsorted,
+ * overlapping, a range with neither get nor set, a value over
+ * %XVM_ATTR_MAX_SIZE bytes); -EEXIST if another module holds the type.
  */
 int xvm_register_device_ops(const struct xvm_device_ops *ops)
 {
@@ -48,7 +80,8 @@ int xvm_register_device_ops(const struct xvm_device_ops *ops)
 
 	if (!ops->type || ops->type >= XVM_DEV_TYPE_MAX || !ops->create ||
 	    !ops->destroy || (ops->vcpu_ioctl && ops->release) ||
-	    (ops->vcpu_prepare && !ops->vcpu_abort))
+	    (ops->vcpu_prepare && !ops->vcpu_abort) ||
+	    xvm_attr_table_check(ops))
 		return -EINVAL;
 
 	mutex_lock(&xvm_device_types_lock);
@@ -120,11 +153,52 @@ void xvm_devices_destroy(struct xvm_vm *vm)
 	}
 }
 
-static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
-			   struct xvm_device_attr __user *argp)
+/* XVM_{SET,GET,HAS}_DEVICE_ATTR, driven by the type's xvm_attr_desc table. */
+
+/* The range of ops's table holding (group, attr), or NULL. */
+static const struct xvm_attr_desc *
+xvm_attr_find(const struct xvm_device_ops *ops, u32 group, u64 attr)
+{
+	const struct xvm_attr_desc *d, *end = ops->attrs + ops->nr_attrs;
+
+	/* Sorted by (group, attr_first), disjoint: stop at the first past. */
+	for (d = ops->attrs; d < end; d++) {
+		if (d->group > group ||
+		    (d->group == group && d->attr_first > attr))
+			break;
+		if (d->group == group && attr <= d->attr_last)
+			return d;
+	}
+	return NULL;
+}
+
+/* GET or SET of d, after the checks; the value is buffered here. */
+static int xvm_attr_access(struct xvm_device *dev,
+			   const struct xvm_attr_desc *d,
+			   const struct xvm_device_attr *attr, bool set)
+{
+	void __user *uaddr = u64_to_user_ptr(attr->addr);
+	u64 val[XVM_ATTR_MAX_SIZE / sizeof(u64)] = { 0 };
+	int r;
+
+	if (set ? !d->set : !d->get)
+		return -ENXIO;
+	if ((set || (d->flags & XVM_ATTR_GET_READS)) &&
+	    copy_from_user(val, uaddr, d->size))
+		return -EFAULT;
+	if (set)
+		return d->set(dev, attr, val);
+	r = d->get(dev, attr, val);
+	if (!r && copy_to_user(uaddr, val, d->size))
+		r = -EFAULT;
+	return r;
+}
+
+/* A type without a table yet: its own set_attr, get_attr, has_attr. */
+static int xvm_device_attr_ops(struct xvm_device *dev, unsigned int cmd,
+			       struct xvm_device_attr *attr)
 {
 	int (*accessor)(struct xvm_device *dev, struct xvm_device_attr *attr);
-	struct xvm_device_attr attr;
 
 	switch (cmd) {
 	case XVM_SET_DEVICE_ATTR:
@@ -137,14 +211,33 @@ static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
 		accessor = dev->ops->has_attr;
 		break;
 	}
+	return accessor ? accessor(dev, attr) : -ENXIO;
+}
+
+static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
+			   struct xvm_device_attr __user *argp)
+{
+	const struct xvm_attr_desc *d;
+	struct xvm_device_attr attr;
+	int r;
 
 	if (copy_from_user(&attr, argp, sizeof(attr)))
 		return -EFAULT;
 	if (attr.flags)
 		return -EINVAL;
-	if (!accessor)
+	if (!dev->ops->attrs)
+		return xvm_device_attr_ops(dev, cmd, &attr);
+	d = xvm_attr_find(dev->ops, attr.group, attr.attr);
+	if (!d)
 		return -ENXIO;
-	return accessor(dev, &attr);
+	if (d->has) {
+		r = d->has(dev, &attr);
+		if (r)
+			return r;
+	}
+	if (cmd == XVM_HAS_DEVICE_ATTR)
+		return 0;
+	return xvm_attr_access(dev, d, &attr, cmd == XVM_SET_DEVICE_ATTR);
 }
 
 static long xvm_device_ioctl(struct file *filp, unsigned int cmd,

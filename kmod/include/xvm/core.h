@@ -198,6 +198,51 @@ int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port);
 
 /* Device types. */
+
+/* The most bytes an attribute's value may have: the core buffers it. */
+#define XVM_ATTR_MAX_SIZE	64
+/* GET reads the value from xvm_device_attr.addr first (an in/out value). */
+#define XVM_ATTR_GET_READS	BIT(0)
+
+/**
+ * struct xvm_attr_desc - a range of device attributes, for the core
+ * @group: the xvm_device_attr.group it belongs to
+ * @flags: XVM_ATTR_* bits
+ * @attr_first: first xvm_device_attr.attr of the range
+ * @attr_last: last xvm_device_attr.attr of the range (inclusive)
+ * @size: bytes of the value at xvm_device_attr.addr, at most
+ *	%XVM_ATTR_MAX_SIZE; 0 if the attribute has no value (addr unread)
+ * @has: optional: 0 if the attribute exists now, else an errno; for
+ *	attributes whose validity depends on state (a vCPU, an attach)
+ * @get: fills @val (@size bytes, zeroed, or as read with
+ *	%XVM_ATTR_GET_READS); NULL if GET is not supported
+ * @set: takes @val (@size bytes read from addr); NULL if SET is not
+ *	supported
+ *
+ * XVM_{SET,GET,HAS}_DEVICE_ATTR on a device fd: the core reads struct
+ * xvm_device_attr (-EFAULT), checks its flags (-EINVAL), finds the range
+ * holding group and attr (-ENXIO if none), calls @has (its errno).  HAS
+ * stops there (0).  GET and SET are -ENXIO without @get / @set; then SET
+ * copies the value in (-EFAULT) and calls @set, GET calls @get and, if it
+ * returned 0, copies the value out (-EFAULT).  The callbacks run without
+ * vm->lock, may sleep, and take the device's own locks.
+ *
+ * A type's table is sorted by (@group, @attr_first), its ranges do not
+ * overlap and each has @get or @set: xvm_register_device_ops() checks.
+ */
+struct xvm_attr_desc {
+	u32 group;
+	u32 flags;
+	u64 attr_first;
+	u64 attr_last;
+	u32 size;
+	int (*has)(struct xvm_device *dev, const struct xvm_device_attr *attr);
+	int (*get)(struct xvm_device *dev, const struct xvm_device_attr *attr,
+		   void *val);
+	int (*set)(struct xvm_device *dev, const struct xvm_device_attr *attr,
+		   const void *val);
+};
+
 struct xvm_device_ops {
 	const char *name;
 	u32 type;			/* XVM_DEV_TYPE_* */
@@ -229,6 +274,10 @@ struct xvm_device_ops {
 	void (*vcpu_commit)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
 	void (*vcpu_abort)(struct xvm_device *dev, struct xvm_vcpu *vcpu);
 
+	/* The type's attributes (see struct xvm_attr_desc), or none. */
+	const struct xvm_attr_desc *attrs;
+	unsigned int nr_attrs;
+	/* Used while attrs is NULL; go once every type has a table. */
 	int (*set_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
 	int (*get_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
 	int (*has_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
