@@ -15,7 +15,6 @@
 #include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/uaccess.h>
 
 #include <xvm/core.h>
 
@@ -132,71 +131,60 @@ out:
 	return r;
 }
 
-static int xvm_testdev_set_attr(struct xvm_device *dev,
-				struct xvm_device_attr *attr)
-{
-	struct xvm_testdev_region req;
-	u64 index;
+/* Attributes: the core checked group and attr, and buffers the value. */
 
-	if (attr->group != XVM_TESTDEV_GRP_REGION ||
-	    attr->attr >= XVM_TESTDEV_MAX_REGIONS)
-		return -ENXIO;
-	index = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
-	if (copy_from_user(&req, u64_to_user_ptr(attr->addr), sizeof(req)))
-		return -EFAULT;
-	return xvm_testdev_add_region(dev->private, index, &req);
+static int xvm_testdev_set_region(struct xvm_device *dev,
+				  const struct xvm_device_attr *attr,
+				  const void *val)
+{
+	u64 index = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
+
+	return xvm_testdev_add_region(dev->private, index, val);
 }
 
-static int xvm_testdev_get_attr(struct xvm_device *dev,
-				struct xvm_device_attr *attr)
+static int xvm_testdev_get_region(struct xvm_device *dev,
+				  const struct xvm_device_attr *attr,
+				  void *val)
+{
+	u64 i = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
+	struct xvm_testdev *td = dev->private;
+	struct xvm_testdev_region *req = val;
+	int r = -ENOENT;
+
+	mutex_lock(&td->lock);
+	if (td->regions[i]) {
+		req->base = td->regions[i]->mmio.base;
+		req->size = td->regions[i]->mmio.size;
+		r = 0;
+	}
+	mutex_unlock(&td->lock);
+	return r;
+}
+
+static int xvm_testdev_get_stat(struct xvm_device *dev,
+				const struct xvm_device_attr *attr, void *val)
 {
 	struct xvm_testdev *td = dev->private;
-	void __user *uaddr = u64_to_user_ptr(attr->addr);
-	struct xvm_testdev_region req = { 0 };
-	u64 val, i;
-	int r;
+	u64 i = array_index_nospec(attr->attr, ARRAY_SIZE(td->stats));
 
-	switch (attr->group) {
-	case XVM_TESTDEV_GRP_REGION:
-		if (attr->attr >= XVM_TESTDEV_MAX_REGIONS)
-			return -ENXIO;
-		i = array_index_nospec(attr->attr, XVM_TESTDEV_MAX_REGIONS);
-		r = -ENOENT;
-		mutex_lock(&td->lock);
-		if (td->regions[i]) {
-			req.base = td->regions[i]->mmio.base;
-			req.size = td->regions[i]->mmio.size;
-			r = 0;
-		}
-		mutex_unlock(&td->lock);
-		if (r)
-			return r;
-		return copy_to_user(uaddr, &req, sizeof(req)) ? -EFAULT : 0;
-	case XVM_TESTDEV_GRP_STATS:
-		if (attr->attr >= ARRAY_SIZE(td->stats))
-			return -ENXIO;
-		i = array_index_nospec(attr->attr, ARRAY_SIZE(td->stats));
-		val = atomic64_read(&td->stats[i]);
-		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
-	default:
-		return -ENXIO;
-	}
+	*(u64 *)val = atomic64_read(&td->stats[i]);
+	return 0;
 }
 
-static int xvm_testdev_has_attr(struct xvm_device *dev,
-				struct xvm_device_attr *attr)
-{
-	struct xvm_testdev *td = dev->private;
-
-	switch (attr->group) {
-	case XVM_TESTDEV_GRP_REGION:
-		return attr->attr < XVM_TESTDEV_MAX_REGIONS ? 0 : -ENXIO;
-	case XVM_TESTDEV_GRP_STATS:
-		return attr->attr < ARRAY_SIZE(td->stats) ? 0 : -ENXIO;
-	default:
-		return -ENXIO;
-	}
-}
+static const struct xvm_attr_desc xvm_testdev_attrs[] = {
+	{
+		.group = XVM_TESTDEV_GRP_REGION,
+		.attr_last = XVM_TESTDEV_MAX_REGIONS - 1,
+		.size = sizeof(struct xvm_testdev_region),
+		.get = xvm_testdev_get_region,
+		.set = xvm_testdev_set_region,
+	}, {
+		.group = XVM_TESTDEV_GRP_STATS,
+		.attr_last = XVM_TESTDEV_STAT_REJECTED,
+		.size = sizeof(u64),
+		.get = xvm_testdev_get_stat,
+	},
+};
 
 static int xvm_testdev_create(struct xvm_device *dev)
 {
@@ -233,9 +221,8 @@ static const struct xvm_device_ops xvm_testdev_ops = {
 	.create		= xvm_testdev_create,
 	.destroy	= xvm_testdev_destroy,
 	.release	= xvm_testdev_destroy,	/* closing the fd removes it */
-	.set_attr	= xvm_testdev_set_attr,
-	.get_attr	= xvm_testdev_get_attr,
-	.has_attr	= xvm_testdev_has_attr,
+	.attrs		= xvm_testdev_attrs,
+	.nr_attrs	= ARRAY_SIZE(xvm_testdev_attrs),
 };
 
 static int __init xvm_testdev_init(void)
