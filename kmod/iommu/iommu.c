@@ -221,42 +221,6 @@ out_put_pdev:
 	return r;
 }
 
-static int xvm_iommu_set_ctrl(struct xvm_iommu *io,
-			      struct xvm_device_attr *attr)
-{
-	struct xvm_iommu_attach req;
-	int r;
-
-	switch (attr->attr) {
-	case XVM_IOMMU_CTRL_ATTACH:
-		if (!capable(CAP_SYS_RAWIO))
-			return -EPERM;
-		if (copy_from_user(&req, u64_to_user_ptr(attr->addr),
-				   sizeof(req)))
-			return -EFAULT;
-		if ((req.flags & ~XVM_IOMMU_ATTACH_FLAGS_ALL) ||
-		    req.reserved[0] || req.reserved[1] || req.reserved[2])
-			return -EINVAL;
-		mutex_lock(&io->ioctl_lock);
-		r = xvm_iommu_attach(io, &req);
-		mutex_unlock(&io->ioctl_lock);
-		return r;
-	case XVM_IOMMU_CTRL_DETACH:
-		if (attr->addr)
-			return -EINVAL;
-		mutex_lock(&io->ioctl_lock);
-		r = -ENODEV;
-		if (io->state == XVM_IOMMU_ATTACHED) {
-			xvm_iommu_stop(io);
-			r = 0;
-		}
-		mutex_unlock(&io->ioctl_lock);
-		return r;
-	default:
-		return -ENXIO;
-	}
-}
-
 /* Explicit mappings. */
 
 static int xvm_iommu_check_map(const struct xvm_iommu_map *m)
@@ -546,14 +510,6 @@ static long xvm_iommu_ioctl(struct xvm_device *dev, unsigned int cmd,
 
 /* Attributes. */
 
-static int xvm_iommu_set_attr(struct xvm_device *dev,
-			      struct xvm_device_attr *attr)
-{
-	if (attr->group != XVM_IOMMU_GRP_CTRL)
-		return -ENXIO;
-	return xvm_iommu_set_ctrl(dev->private, attr);
-}
-
 static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
 {
 	lockdep_assert_held(&io->lock);
@@ -596,52 +552,95 @@ static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
 	return -ENXIO;
 }
 
-static int xvm_iommu_get_attr(struct xvm_device *dev,
-			      struct xvm_device_attr *attr)
+/*
+ * CTRL/ATTACH.  The capability is checked after the core read the value:
+ * an unprivileged caller with a bad addr gets EFAULT, not EPERM.
+ */
+static int xvm_iommu_set_attach(struct xvm_device *dev,
+				const struct xvm_device_attr *attr,
+				const void *val)
 {
-	void __user *uaddr = u64_to_user_ptr(attr->addr);
+	const struct xvm_iommu_attach *req = val;
 	struct xvm_iommu *io = dev->private;
-	struct xvm_iommu_attach req;
-	u64 val;
 	int r;
 
-	switch (attr->group) {
-	case XVM_IOMMU_GRP_CTRL:
-		if (attr->attr != XVM_IOMMU_CTRL_ATTACH)
-			return -ENXIO;
-		mutex_lock(&io->lock);
-		r = io->state == XVM_IOMMU_ATTACHED ? 0 : -ENODEV;
-		req = io->attach;
-		mutex_unlock(&io->lock);
-		if (r)
-			return r;
-		return copy_to_user(uaddr, &req, sizeof(req)) ? -EFAULT : 0;
-	case XVM_IOMMU_GRP_INFO:
-		if (attr->attr > XVM_IOMMU_INFO_MAX)
-			return -ENXIO;
-		mutex_lock(&io->lock);
-		r = xvm_iommu_get_info(io, attr->attr, &val);
-		mutex_unlock(&io->lock);
-		if (r)
-			return r;
-		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
-	default:
-		return -ENXIO;
-	}
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	if ((req->flags & ~XVM_IOMMU_ATTACH_FLAGS_ALL) ||
+	    req->reserved[0] || req->reserved[1] || req->reserved[2])
+		return -EINVAL;
+	mutex_lock(&io->ioctl_lock);
+	r = xvm_iommu_attach(io, req);
+	mutex_unlock(&io->ioctl_lock);
+	return r;
 }
 
-static int xvm_iommu_has_attr(struct xvm_device *dev,
-			      struct xvm_device_attr *attr)
+static int xvm_iommu_get_attach(struct xvm_device *dev,
+				const struct xvm_device_attr *attr, void *val)
 {
-	switch (attr->group) {
-	case XVM_IOMMU_GRP_CTRL:
-		return attr->attr <= XVM_IOMMU_CTRL_DETACH ? 0 : -ENXIO;
-	case XVM_IOMMU_GRP_INFO:
-		return attr->attr <= XVM_IOMMU_INFO_MAX ? 0 : -ENXIO;
-	default:
-		return -ENXIO;
-	}
+	struct xvm_iommu *io = dev->private;
+	int r;
+
+	mutex_lock(&io->lock);
+	r = io->state == XVM_IOMMU_ATTACHED ? 0 : -ENODEV;
+	if (!r)
+		memcpy(val, &io->attach, sizeof(io->attach));
+	mutex_unlock(&io->lock);
+	return r;
 }
+
+/* CTRL/DETACH takes no value: addr must be 0. */
+static int xvm_iommu_set_detach(struct xvm_device *dev,
+				const struct xvm_device_attr *attr,
+				const void *val)
+{
+	struct xvm_iommu *io = dev->private;
+	int r = -ENODEV;
+
+	if (attr->addr)
+		return -EINVAL;
+	mutex_lock(&io->ioctl_lock);
+	if (io->state == XVM_IOMMU_ATTACHED) {
+		xvm_iommu_stop(io);
+		r = 0;
+	}
+	mutex_unlock(&io->ioctl_lock);
+	return r;
+}
+
+static int xvm_iommu_get_info_attr(struct xvm_device *dev,
+				   const struct xvm_device_attr *attr,
+				   void *val)
+{
+	struct xvm_iommu *io = dev->private;
+	int r;
+
+	mutex_lock(&io->lock);
+	r = xvm_iommu_get_info(io, attr->attr, val);
+	mutex_unlock(&io->lock);
+	return r;
+}
+
+static const struct xvm_attr_desc xvm_iommu_attrs[] = {
+	{
+		.group = XVM_IOMMU_GRP_CTRL,
+		.attr_first = XVM_IOMMU_CTRL_ATTACH,
+		.attr_last = XVM_IOMMU_CTRL_ATTACH,
+		.size = sizeof(struct xvm_iommu_attach),
+		.get = xvm_iommu_get_attach,
+		.set = xvm_iommu_set_attach,
+	}, {
+		.group = XVM_IOMMU_GRP_CTRL,
+		.attr_first = XVM_IOMMU_CTRL_DETACH,
+		.attr_last = XVM_IOMMU_CTRL_DETACH,
+		.set = xvm_iommu_set_detach,
+	}, {
+		.group = XVM_IOMMU_GRP_INFO,
+		.attr_last = XVM_IOMMU_INFO_MAX,
+		.size = sizeof(u64),
+		.get = xvm_iommu_get_info_attr,
+	},
+};
 
 /* Lifetime. */
 
@@ -688,9 +687,8 @@ static const struct xvm_device_ops xvm_iommu_ops = {
 	.create		= xvm_iommu_create,
 	.destroy	= xvm_iommu_destroy,
 	.release	= xvm_iommu_destroy,	/* closing the fd detaches */
-	.set_attr	= xvm_iommu_set_attr,
-	.get_attr	= xvm_iommu_get_attr,
-	.has_attr	= xvm_iommu_has_attr,
+	.attrs		= xvm_iommu_attrs,
+	.nr_attrs	= ARRAY_SIZE(xvm_iommu_attrs),
 	.ioctl		= xvm_iommu_ioctl,
 };
 
