@@ -358,7 +358,7 @@ int xvm_msix_set_addr(struct xvm_msix *m, u32 which, u64 gpa)
 	u64 size;
 	int r;
 
-	/* xvm_msix_check_attr() checked which. */
+	/* The attribute table checked which. */
 	which = array_index_nospec(which, XVM_MSIX_NR_REGIONS);
 	region = &m->regions[which];
 	size = which == XVM_MSIX_ADDR_TABLE ? m->info.table_size :
@@ -441,7 +441,7 @@ void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 	struct xvm_msix_vector *v;
 	unsigned long flags;
 
-	/* xvm_msix_check_attr() checked i. */
+	/* xvm_msix_has_vector() checked i. */
 	i = array_index_nospec(i, m->nr_vectors);
 	v = &m->vectors[i];
 	memset(out, 0, sizeof(*out));

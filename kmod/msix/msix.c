@@ -40,185 +40,233 @@
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include <xvm/core.h>
 
 #include "xvm_compat.h"
 #include "msix.h"
 
-/* Attributes. */
+/*
+ * Attributes.  The core checked the group and the attr range and buffers
+ * the value; each handler takes m->mutex.  An attach is for good (pdev and
+ * nr_vectors never change after it), so what ->has found still holds when
+ * the get or set runs.
+ */
 
-/* 0 if attr names an attribute of this device, else -ENXIO or -ENODEV. */
-static int xvm_msix_check_attr(struct xvm_msix *m,
+/* ->has of INFO, ADDR and CTRL: ENODEV before attach. */
+static int xvm_msix_has_attached(struct xvm_device *dev,
+				 const struct xvm_device_attr *attr)
+{
+	struct xvm_msix *m = dev->private;
+	int r;
+
+	mutex_lock(&m->mutex);
+	r = m->pdev ? 0 : -ENODEV;
+	mutex_unlock(&m->mutex);
+	return r;
+}
+
+/* ->has of EVENTFD and VECTOR: ENODEV before attach, then the vector. */
+static int xvm_msix_has_vector(struct xvm_device *dev,
 			       const struct xvm_device_attr *attr)
 {
-	switch (attr->group) {
-	case XVM_MSIX_GRP_ATTACH:
-		return attr->attr ? -ENXIO : 0;
-	case XVM_MSIX_GRP_STATS:
-		return attr->attr < XVM_MSIX_NR_STATS ? 0 : -ENXIO;
-	case XVM_MSIX_GRP_INFO:
-		if (attr->attr)
-			return -ENXIO;
-		break;
-	case XVM_MSIX_GRP_ADDR:
-		if (attr->attr != XVM_MSIX_ADDR_TABLE &&
-		    attr->attr != XVM_MSIX_ADDR_PBA)
-			return -ENXIO;
-		break;
-	case XVM_MSIX_GRP_CTRL:
-		if (attr->attr != XVM_MSIX_CTRL_WORD &&
-		    attr->attr != XVM_MSIX_CTRL_RESET)
-			return -ENXIO;
-		break;
-	case XVM_MSIX_GRP_EVENTFD:
-	case XVM_MSIX_GRP_VECTOR:
-		if (!m->pdev)
-			return -ENODEV;
-		return attr->attr < m->nr_vectors ? 0 : -ENXIO;
-	default:
-		return -ENXIO;
-	}
-	return m->pdev ? 0 : -ENODEV;
+	struct xvm_msix *m = dev->private;
+	int r = -ENODEV;
+
+	mutex_lock(&m->mutex);
+	if (m->pdev)
+		r = attr->attr < m->nr_vectors ? 0 : -ENXIO;
+	mutex_unlock(&m->mutex);
+	return r;
 }
 
-static int xvm_msix_set_eventfd(struct xvm_msix *m, u32 i, int fd)
+static int xvm_msix_set_attach(struct xvm_device *dev,
+			       const struct xvm_device_attr *attr,
+			       const void *val)
 {
+	struct xvm_msix *m = dev->private;
+	int r;
+
+	mutex_lock(&m->mutex);
+	r = xvm_msix_attach(m, val);
+	mutex_unlock(&m->mutex);
+	return r;
+}
+
+static int xvm_msix_get_info(struct xvm_device *dev,
+			     const struct xvm_device_attr *attr, void *val)
+{
+	struct xvm_msix *m = dev->private;
+
+	mutex_lock(&m->mutex);
+	memcpy(val, &m->info, sizeof(m->info));
+	mutex_unlock(&m->mutex);
+	return 0;
+}
+
+static int xvm_msix_set_addr_attr(struct xvm_device *dev,
+				  const struct xvm_device_attr *attr,
+				  const void *val)
+{
+	struct xvm_msix *m = dev->private;
+	int r;
+
+	mutex_lock(&m->mutex);
+	r = xvm_msix_set_addr(m, attr->attr, *(const u64 *)val);
+	mutex_unlock(&m->mutex);
+	return r;
+}
+
+static int xvm_msix_get_addr(struct xvm_device *dev,
+			     const struct xvm_device_attr *attr, void *val)
+{
+	u64 i = array_index_nospec(attr->attr, XVM_MSIX_NR_REGIONS);
+	struct xvm_msix *m = dev->private;
+
+	mutex_lock(&m->mutex);
+	*(u64 *)val = m->on_bus[i] ? m->regions[i].base : XVM_MSIX_ADDR_NONE;
+	mutex_unlock(&m->mutex);
+	return 0;
+}
+
+static int xvm_msix_set_eventfd(struct xvm_device *dev,
+				const struct xvm_device_attr *attr,
+				const void *val)
+{
+	struct xvm_msix *m = dev->private;
+	s32 fd = *(const s32 *)val;
 	struct xvm_msix_vector *v;
+	int r;
 
-	/* xvm_msix_check_attr() checked i. */
-	i = array_index_nospec(i, m->nr_vectors);
-	v = &m->vectors[i];
+	mutex_lock(&m->mutex);
+	/* xvm_msix_has_vector() checked attr. */
+	v = &m->vectors[array_index_nospec(attr->attr, m->nr_vectors)];
 	if (fd == -1) {
-		if (!v->eventfd)
-			return -ENOENT;
-		xvm_msix_unhook(v);
-		return 0;
-	}
-	if (fd < 0)
-		return -EBADF;
-	/* An eventfd hooked elsewhere already is refused in the hook. */
-	if (v->eventfd)
-		return -EBUSY;
-	return xvm_msix_hook(v, fd);
-}
-
-static int xvm_msix_do_set_attr(struct xvm_msix *m,
-				const struct xvm_device_attr *attr,
-				void __user *uaddr)
-{
-	struct xvm_msix_attach a;
-	u64 gpa;
-	u16 val;
-	s32 fd;
-	int r;
-
-	r = xvm_msix_check_attr(m, attr);
-	if (r)
-		return r;
-
-	switch (attr->group) {
-	case XVM_MSIX_GRP_ATTACH:
-		if (copy_from_user(&a, uaddr, sizeof(a)))
-			return -EFAULT;
-		return xvm_msix_attach(m, &a);
-	case XVM_MSIX_GRP_ADDR:
-		if (get_user(gpa, (u64 __user *)uaddr))
-			return -EFAULT;
-		return xvm_msix_set_addr(m, attr->attr, gpa);
-	case XVM_MSIX_GRP_EVENTFD:
-		if (get_user(fd, (s32 __user *)uaddr))
-			return -EFAULT;
-		return xvm_msix_set_eventfd(m, attr->attr, fd);
-	case XVM_MSIX_GRP_CTRL:
-		if (attr->attr == XVM_MSIX_CTRL_RESET) {
-			xvm_msix_reset(m);
-			return 0;
+		r = -ENOENT;
+		if (v->eventfd) {
+			xvm_msix_unhook(v);
+			r = 0;
 		}
-		if (get_user(val, (u16 __user *)uaddr))
-			return -EFAULT;
-		xvm_msix_set_ctrl_word(m, val);
-		return 0;
-	default:
-		/* INFO, VECTOR and STATS are read-only. */
-		return -ENXIO;
+	} else if (fd < 0) {
+		r = -EBADF;
+	} else if (v->eventfd) {
+		/* An eventfd hooked elsewhere already is refused in the hook. */
+		r = -EBUSY;
+	} else {
+		r = xvm_msix_hook(v, fd);
 	}
-}
-
-static int xvm_msix_do_get_attr(struct xvm_msix *m,
-				const struct xvm_device_attr *attr,
-				void __user *uaddr)
-{
-	struct xvm_msix_vector_state vs;
-	u64 val, i;
-	int r;
-
-	r = xvm_msix_check_attr(m, attr);
-	if (r)
-		return r;
-
-	switch (attr->group) {
-	case XVM_MSIX_GRP_INFO:
-		return copy_to_user(uaddr, &m->info, sizeof(m->info)) ?
-		       -EFAULT : 0;
-	case XVM_MSIX_GRP_ADDR:
-		i = array_index_nospec(attr->attr, XVM_MSIX_NR_REGIONS);
-		val = m->on_bus[i] ? m->regions[i].base : XVM_MSIX_ADDR_NONE;
-		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
-	case XVM_MSIX_GRP_CTRL:
-		if (attr->attr != XVM_MSIX_CTRL_WORD)
-			return -ENXIO;
-		return put_user(xvm_msix_ctrl_word(m), (u16 __user *)uaddr) ?
-		       -EFAULT : 0;
-	case XVM_MSIX_GRP_VECTOR:
-		xvm_msix_vector_state(m, attr->attr, &vs);
-		return copy_to_user(uaddr, &vs, sizeof(vs)) ? -EFAULT : 0;
-	case XVM_MSIX_GRP_STATS:
-		i = array_index_nospec(attr->attr, XVM_MSIX_NR_STATS);
-		val = atomic64_read(&m->stats[i]);
-		return put_user(val, (u64 __user *)uaddr) ? -EFAULT : 0;
-	default:
-		/* ATTACH and EVENTFD are write-only. */
-		return -ENXIO;
-	}
-}
-
-static int xvm_msix_set_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
-{
-	struct xvm_msix *m = dev->private;
-	int r;
-
-	mutex_lock(&m->mutex);
-	r = xvm_msix_do_set_attr(m, attr, u64_to_user_ptr(attr->addr));
 	mutex_unlock(&m->mutex);
 	return r;
 }
 
-static int xvm_msix_get_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
+static int xvm_msix_set_ctrl(struct xvm_device *dev,
+			     const struct xvm_device_attr *attr,
+			     const void *val)
 {
 	struct xvm_msix *m = dev->private;
-	int r;
 
 	mutex_lock(&m->mutex);
-	r = xvm_msix_do_get_attr(m, attr, u64_to_user_ptr(attr->addr));
+	xvm_msix_set_ctrl_word(m, *(const u16 *)val);
 	mutex_unlock(&m->mutex);
-	return r;
+	return 0;
 }
 
-static int xvm_msix_has_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
+static int xvm_msix_get_ctrl(struct xvm_device *dev,
+			     const struct xvm_device_attr *attr, void *val)
 {
 	struct xvm_msix *m = dev->private;
-	int r;
 
 	mutex_lock(&m->mutex);
-	r = xvm_msix_check_attr(m, attr);
+	*(u16 *)val = xvm_msix_ctrl_word(m);
 	mutex_unlock(&m->mutex);
-	return r;
+	return 0;
 }
+
+static int xvm_msix_set_reset(struct xvm_device *dev,
+			      const struct xvm_device_attr *attr,
+			      const void *val)
+{
+	struct xvm_msix *m = dev->private;
+
+	mutex_lock(&m->mutex);
+	xvm_msix_reset(m);
+	mutex_unlock(&m->mutex);
+	return 0;
+}
+
+static int xvm_msix_get_vector(struct xvm_device *dev,
+			       const struct xvm_device_attr *attr, void *val)
+{
+	struct xvm_msix *m = dev->private;
+
+	mutex_lock(&m->mutex);
+	xvm_msix_vector_state(m, attr->attr, val);
+	mutex_unlock(&m->mutex);
+	return 0;
+}
+
+/* Counters are atomic: no lock. */
+static int xvm_msix_get_stat(struct xvm_device *dev,
+			     const struct xvm_device_attr *attr, void *val)
+{
+	u64 i = array_index_nospec(attr->attr, XVM_MSIX_NR_STATS);
+	struct xvm_msix *m = dev->private;
+
+	*(u64 *)val = atomic64_read(&m->stats[i]);
+	return 0;
+}
+
+static const struct xvm_attr_desc xvm_msix_attrs[] = {
+	{
+		.group = XVM_MSIX_GRP_ATTACH,
+		.size = sizeof(struct xvm_msix_attach),
+		.set = xvm_msix_set_attach,
+	}, {
+		.group = XVM_MSIX_GRP_INFO,
+		.size = sizeof(struct xvm_msix_info),
+		.has = xvm_msix_has_attached,
+		.get = xvm_msix_get_info,
+	}, {
+		.group = XVM_MSIX_GRP_ADDR,
+		.attr_first = XVM_MSIX_ADDR_TABLE,
+		.attr_last = XVM_MSIX_ADDR_PBA,
+		.size = sizeof(u64),
+		.has = xvm_msix_has_attached,
+		.get = xvm_msix_get_addr,
+		.set = xvm_msix_set_addr_attr,
+	}, {
+		.group = XVM_MSIX_GRP_EVENTFD,
+		.attr_last = U64_MAX,		/* xvm_msix_has_vector() */
+		.size = sizeof(s32),
+		.has = xvm_msix_has_vector,
+		.set = xvm_msix_set_eventfd,
+	}, {
+		.group = XVM_MSIX_GRP_CTRL,
+		.attr_first = XVM_MSIX_CTRL_WORD,
+		.attr_last = XVM_MSIX_CTRL_WORD,
+		.size = sizeof(u16),
+		.has = xvm_msix_has_attached,
+		.get = xvm_msix_get_ctrl,
+		.set = xvm_msix_set_ctrl,
+	}, {
+		.group = XVM_MSIX_GRP_CTRL,
+		.attr_first = XVM_MSIX_CTRL_RESET,
+		.attr_last = XVM_MSIX_CTRL_RESET,	/* no value */
+		.has = xvm_msix_has_attached,
+		.set = xvm_msix_set_reset,
+	}, {
+		.group = XVM_MSIX_GRP_VECTOR,
+		.attr_last = U64_MAX,		/* xvm_msix_has_vector() */
+		.size = sizeof(struct xvm_msix_vector_state),
+		.has = xvm_msix_has_vector,
+		.get = xvm_msix_get_vector,
+	}, {
+		.group = XVM_MSIX_GRP_STATS,
+		.attr_last = XVM_MSIX_NR_STATS - 1,
+		.size = sizeof(u64),
+		.get = xvm_msix_get_stat,
+	},
+};
 
 static int xvm_msix_create(struct xvm_device *dev)
 {
@@ -264,9 +312,8 @@ static const struct xvm_device_ops xvm_msix_ops = {
 	.create		= xvm_msix_create,
 	.destroy	= xvm_msix_destroy,
 	.release	= xvm_msix_destroy,	/* closing the fd removes it */
-	.set_attr	= xvm_msix_set_attr,
-	.get_attr	= xvm_msix_get_attr,
-	.has_attr	= xvm_msix_has_attr,
+	.attrs		= xvm_msix_attrs,
+	.nr_attrs	= ARRAY_SIZE(xvm_msix_attrs),
 };
 
 static int __init xvm_msix_init(void)
