@@ -24,7 +24,6 @@
  */
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "vgic.h"
 #include "xvm_compat.h"
@@ -131,11 +130,13 @@ static void xvm_vgic_vcpu_abort(struct xvm_device *dev, struct xvm_vcpu *vcpu)
 }
 
 /*
- * CTRL/INIT, as KVM's vgic_init(): freezes NR_IRQS (256 unless set) and
- * the vCPUs, resets the SPIs (routed to affinity 0).  Idempotent.
+ * CTRL/INIT, no value, as KVM's vgic_init(): freezes NR_IRQS (256 unless
+ * set) and the vCPUs, resets the SPIs (routed to affinity 0).  Idempotent.
  */
-static int vgic_init(struct xvm_vgic *vgic)
+static int vgic_init(struct xvm_device *dev,
+		     const struct xvm_device_attr *attr, const void *unused)
 {
+	struct xvm_vgic *vgic = dev->private;
 	struct xvm_vm *vm = vgic->vm;
 	unsigned long flags;
 	u32 i, n;
@@ -190,241 +191,244 @@ out:
 	return ret;
 }
 
-/* ADDR/REDIST_REGION, KVM's encoding: index, flags, base and count in val. */
-static int vgic_attr_region(struct xvm_vgic *vgic, u64 *val, bool write)
+/*
+ * Attributes.  The core checked the group and the attr range and buffers
+ * the value; the handlers take config_lock (and vm->lock first for what
+ * must not race a vCPU creation).
+ */
+
+/* REDIST_REGION, KVM's encoding: index, flags, base and count in val. */
+static int vgic_add_region(struct xvm_vgic *vgic, u64 val)
 {
-	u32 index = *val & XVM_VGIC_V3_RDIST_INDEX_MASK;
-	u32 count = (*val & XVM_VGIC_V3_RDIST_COUNT_MASK) >>
+	u32 count = (val & XVM_VGIC_V3_RDIST_COUNT_MASK) >>
 		    XVM_VGIC_V3_RDIST_COUNT_SHIFT;
+
+	if (!count || (val & XVM_VGIC_V3_RDIST_FLAGS_MASK))
+		return -EINVAL;
+	return xvm_vgic_add_rdreg(vgic, val & XVM_VGIC_V3_RDIST_INDEX_MASK,
+				  val & XVM_VGIC_V3_RDIST_BASE_MASK, count);
+}
+
+/* Group ADDR, set: vm->lock first, so no vCPU is half-created meanwhile. */
+static int vgic_set_addr(struct xvm_device *dev,
+			 const struct xvm_device_attr *attr, const void *val)
+{
+	struct xvm_vgic *vgic = dev->private;
+	u64 addr = *(const u64 *)val;
+	int ret;
+
+	mutex_lock(&vgic->vm->lock);
+	mutex_lock(&vgic->config_lock);
+	if (attr->attr == XVM_VGIC_V3_ADDR_TYPE_DIST)
+		ret = xvm_vgic_set_dist(vgic, addr);
+	else if (attr->attr == XVM_VGIC_V3_ADDR_TYPE_REDIST)
+		ret = xvm_vgic_add_rdreg(vgic, 0, addr, 0);
+	else
+		ret = vgic_add_region(vgic, addr);
+	mutex_unlock(&vgic->config_lock);
+	mutex_unlock(&vgic->vm->lock);
+	return ret;
+}
+
+/* Group ADDR, get of DIST and the legacy REDIST: ~0 if unset. */
+static int vgic_get_addr(struct xvm_device *dev,
+			 const struct xvm_device_attr *attr, void *val)
+{
+	struct xvm_vgic *vgic = dev->private;
 	struct xvm_vgic_rdreg *r;
 
-	lockdep_assert_held(&vgic->config_lock);
-	if (write) {
-		if (!count || (*val & XVM_VGIC_V3_RDIST_FLAGS_MASK))
-			return -EINVAL;
-		return xvm_vgic_add_rdreg(vgic, index,
-					  *val & XVM_VGIC_V3_RDIST_BASE_MASK,
-					  count);
+	mutex_lock(&vgic->config_lock);
+	if (attr->attr == XVM_VGIC_V3_ADDR_TYPE_DIST) {
+		*(u64 *)val = vgic->dist_base;
+	} else {
+		r = xvm_vgic_rdreg(vgic, 0);
+		*(u64 *)val = r ? r->base : VGIC_ADDR_UNDEF;
 	}
-	r = xvm_vgic_rdreg(vgic, index);
-	if (!r)
-		return -ENOENT;
-	*val = index | r->base | ((u64)r->count << XVM_VGIC_V3_RDIST_COUNT_SHIFT);
+	mutex_unlock(&vgic->config_lock);
 	return 0;
 }
 
-/* Group ADDR */
-static int vgic_attr_addr(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
-			  bool write)
+/* Group ADDR, get of a REDIST_REGION: the index comes in the value. */
+static int vgic_get_region(struct xvm_device *dev,
+			   const struct xvm_device_attr *attr, void *val)
 {
-	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
+	u32 index = *(u64 *)val & XVM_VGIC_V3_RDIST_INDEX_MASK;
+	struct xvm_vgic *vgic = dev->private;
 	struct xvm_vgic_rdreg *r;
-	u64 val = 0;
-	int ret = 0;
+	int ret = -ENOENT;
 
-	switch (attr->attr) {
-	case XVM_VGIC_V3_ADDR_TYPE_DIST:
-	case XVM_VGIC_V3_ADDR_TYPE_REDIST:
-	case XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION:
-		break;
-	default:
-		return -ENXIO;
-	}
-	/* Reading a region takes its index from the value. */
-	if (write || attr->attr == XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION)
-		if (get_user(val, uaddr))
-			return -EFAULT;
-
-	if (write)
-		mutex_lock(&vgic->vm->lock);
 	mutex_lock(&vgic->config_lock);
-	switch (attr->attr) {
-	case XVM_VGIC_V3_ADDR_TYPE_DIST:
-		if (write)
-			ret = xvm_vgic_set_dist(vgic, val);
-		else
-			val = vgic->dist_base;
-		break;
-	case XVM_VGIC_V3_ADDR_TYPE_REDIST:
-		if (write) {
-			ret = xvm_vgic_add_rdreg(vgic, 0, val, 0);
-			break;
-		}
-		r = xvm_vgic_rdreg(vgic, 0);
-		val = r ? r->base : VGIC_ADDR_UNDEF;
-		break;
-	case XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION:
-		ret = vgic_attr_region(vgic, &val, write);
-		break;
+	r = xvm_vgic_rdreg(vgic, index);
+	if (r) {
+		*(u64 *)val = index | r->base |
+			      ((u64)r->count << XVM_VGIC_V3_RDIST_COUNT_SHIFT);
+		ret = 0;
 	}
 	mutex_unlock(&vgic->config_lock);
-	if (write)
-		mutex_unlock(&vgic->vm->lock);
-
-	if (!ret && !write && put_user(val, uaddr))
-		ret = -EFAULT;
 	return ret;
 }
 
 /* Group NR_IRQS, as KVM: 64..1024 in steps of 32, set once, before INIT. */
-static int vgic_attr_set_nr_irqs(struct xvm_vgic *vgic,
-				 struct xvm_device_attr *attr)
+static int vgic_set_nr_irqs(struct xvm_device *dev,
+			    const struct xvm_device_attr *attr,
+			    const void *val)
 {
-	u32 __user *uaddr = u64_to_user_ptr(attr->addr);
-	u32 val;
+	struct xvm_vgic *vgic = dev->private;
+	u32 nr = *(const u32 *)val;
 	int ret = 0;
 
-	if (attr->attr)
-		return -ENXIO;
-	if (get_user(val, uaddr))
-		return -EFAULT;
-	if (val < XVM_VGIC_NR_IRQS_MIN || val > XVM_VGIC_NR_IRQS_MAX ||
-	    val % 32)
+	if (nr < XVM_VGIC_NR_IRQS_MIN || nr > XVM_VGIC_NR_IRQS_MAX || nr % 32)
 		return -EINVAL;
 
 	mutex_lock(&vgic->config_lock);
 	if (vgic->initialized || vgic->nr_irqs_set)
 		ret = -EBUSY;
 	else
-		vgic->nr_irqs_set = val;
+		vgic->nr_irqs_set = nr;
 	mutex_unlock(&vgic->config_lock);
 	return ret;
 }
 
-static int vgic_attr_get_nr_irqs(struct xvm_vgic *vgic,
-				 struct xvm_device_attr *attr)
+static int vgic_get_nr_irqs(struct xvm_device *dev,
+			    const struct xvm_device_attr *attr, void *val)
 {
-	u32 val;
+	struct xvm_vgic *vgic = dev->private;
+	u32 nr;
 
-	if (attr->attr)
-		return -ENXIO;
 	/* As KVM (nr_spis + 32): 32 until set or INIT, i.e. no SPIs yet. */
 	mutex_lock(&vgic->config_lock);
-	val = vgic->initialized ? vgic->nr_irqs : vgic->nr_irqs_set;
+	nr = vgic->initialized ? vgic->nr_irqs : vgic->nr_irqs_set;
 	mutex_unlock(&vgic->config_lock);
-	val = val ?: VGIC_NR_PRIVATE;
-	return put_user(val, (u32 __user *)u64_to_user_ptr(attr->addr)) ?
-	       -EFAULT : 0;
+	*(u32 *)val = nr ?: VGIC_NR_PRIVATE;
+	return 0;
 }
 
 /*
  * DIST_REGS / REDIST_REGS: a 32-bit register, as a guest access would see
  * it.  REDIST_REGS names the vCPU by affinity (EINVAL if none); the
- * affinity of DIST_REGS is ignored, as in KVM.  EBUSY before INIT.
- */
-/*
- * The vCPU is looked up under config_lock: an aborted vCPU creation frees
+ * affinity of DIST_REGS is ignored.  ENXIO if the offset is not a register
+ * with 32-bit accesses.  Under config_lock: an aborted vCPU creation frees
  * its entry, and must not do so under a lookup.
  */
-static int vgic_attr_regs(struct xvm_vgic *vgic, struct xvm_device_attr *attr,
-			  bool write, bool check_only)
+static int vgic_regs_lookup(struct xvm_vgic *vgic,
+			    const struct xvm_device_attr *attr,
+			    const struct xvm_vgic_regs **t,
+			    struct xvm_vgic_cpu **c)
 {
-	u32 __user *uaddr = u64_to_user_ptr(attr->addr);
-	u32 offset = attr->attr & XVM_DEV_ARM_VGIC_OFFSET_MASK;
-	const struct xvm_vgic_regs *t = &xvm_vgic_dist_regs;
-	struct xvm_vgic_cpu *c = NULL;
-	u32 val32 = 0;
-	u64 val;
+	lockdep_assert_held(&vgic->config_lock);
+	*t = &xvm_vgic_dist_regs;
+	*c = NULL;
+	if (attr->group == XVM_DEV_ARM_VGIC_GRP_REDIST_REGS) {
+		*t = &xvm_vgic_rdist_regs;
+		*c = xvm_vgic_cpu_by_aff(vgic, attr->attr >>
+					 XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT);
+		if (!*c)
+			return -EINVAL;
+	}
+	if (!xvm_vgic_uaccess_valid(*t, attr->attr &
+				    XVM_DEV_ARM_VGIC_OFFSET_MASK))
+		return -ENXIO;
+	return 0;
+}
+
+static int vgic_regs_has(struct xvm_device *dev,
+			 const struct xvm_device_attr *attr)
+{
+	struct xvm_vgic *vgic = dev->private;
+	const struct xvm_vgic_regs *t;
+	struct xvm_vgic_cpu *c;
 	int ret;
 
 	mutex_lock(&vgic->config_lock);
-	if (attr->group == XVM_DEV_ARM_VGIC_GRP_REDIST_REGS) {
-		t = &xvm_vgic_rdist_regs;
-		c = xvm_vgic_cpu_by_aff(vgic, attr->attr >>
-					XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT);
-		ret = -EINVAL;
-		if (!c)
-			goto out;
-	}
-	ret = -ENXIO;
-	if (!xvm_vgic_uaccess_valid(t, offset))
-		goto out;
-	ret = 0;
-	if (check_only)
-		goto out;
-	ret = -EFAULT;
-	if (write && get_user(val32, uaddr))
-		goto out;
-
-	ret = -EBUSY;
-	if (vgic->initialized) {
-		val = val32;
-		ret = xvm_vgic_dispatch(t, vgic, c, offset, 4, write, &val);
-		val32 = val;
-	}
-out:
+	ret = vgic_regs_lookup(vgic, attr, &t, &c);
 	mutex_unlock(&vgic->config_lock);
-
-	if (!ret && !write && !check_only && put_user(val32, uaddr))
-		ret = -EFAULT;
 	return ret;
 }
 
-static int xvm_vgic_set_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
+/*
+ * The access, EBUSY before INIT.  The lookup vgic_regs_has() did for the
+ * core is repeated under the same hold of config_lock as the access: the
+ * vCPUs can change in between, until INIT.
+ */
+static int vgic_regs_access(struct xvm_vgic *vgic,
+			    const struct xvm_device_attr *attr, bool write,
+			    u32 *val32)
 {
-	struct xvm_vgic *vgic = dev->private;
+	const struct xvm_vgic_regs *t;
+	struct xvm_vgic_cpu *c;
+	u64 val = *val32;
+	int ret;
 
-	switch (attr->group) {
-	case XVM_DEV_ARM_VGIC_GRP_ADDR:
-		return vgic_attr_addr(vgic, attr, true);
-	case XVM_DEV_ARM_VGIC_GRP_NR_IRQS:
-		return vgic_attr_set_nr_irqs(vgic, attr);
-	case XVM_DEV_ARM_VGIC_GRP_CTRL:
-		if (attr->attr == XVM_DEV_ARM_VGIC_CTRL_INIT)
-			return vgic_init(vgic);
-		return -ENXIO;
-	case XVM_DEV_ARM_VGIC_GRP_DIST_REGS:
-	case XVM_DEV_ARM_VGIC_GRP_REDIST_REGS:
-		return vgic_attr_regs(vgic, attr, true, false);
-	default:
-		return -ENXIO;
-	}
+	mutex_lock(&vgic->config_lock);
+	ret = vgic_regs_lookup(vgic, attr, &t, &c);
+	if (!ret && !vgic->initialized)
+		ret = -EBUSY;
+	if (!ret)
+		ret = xvm_vgic_dispatch(t, vgic, c,
+					attr->attr & XVM_DEV_ARM_VGIC_OFFSET_MASK,
+					4, write, &val);
+	mutex_unlock(&vgic->config_lock);
+	*val32 = val;
+	return ret;
 }
 
-static int xvm_vgic_get_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
+static int vgic_get_reg(struct xvm_device *dev,
+			const struct xvm_device_attr *attr, void *val)
 {
-	struct xvm_vgic *vgic = dev->private;
-
-	switch (attr->group) {
-	case XVM_DEV_ARM_VGIC_GRP_ADDR:
-		return vgic_attr_addr(vgic, attr, false);
-	case XVM_DEV_ARM_VGIC_GRP_NR_IRQS:
-		return vgic_attr_get_nr_irqs(vgic, attr);
-	case XVM_DEV_ARM_VGIC_GRP_DIST_REGS:
-	case XVM_DEV_ARM_VGIC_GRP_REDIST_REGS:
-		return vgic_attr_regs(vgic, attr, false, false);
-	default:
-		return -ENXIO;
-	}
+	return vgic_regs_access(dev->private, attr, false, val);
 }
 
-static int xvm_vgic_has_attr(struct xvm_device *dev,
-			     struct xvm_device_attr *attr)
+static int vgic_set_reg(struct xvm_device *dev,
+			const struct xvm_device_attr *attr, const void *val)
 {
-	struct xvm_vgic *vgic = dev->private;
+	u32 val32 = *(const u32 *)val;
 
-	switch (attr->group) {
-	case XVM_DEV_ARM_VGIC_GRP_ADDR:
-		switch (attr->attr) {
-		case XVM_VGIC_V3_ADDR_TYPE_DIST:
-		case XVM_VGIC_V3_ADDR_TYPE_REDIST:
-		case XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION:
-			return 0;
-		}
-		return -ENXIO;
-	case XVM_DEV_ARM_VGIC_GRP_NR_IRQS:
-		return attr->attr ? -ENXIO : 0;
-	case XVM_DEV_ARM_VGIC_GRP_CTRL:
-		return attr->attr == XVM_DEV_ARM_VGIC_CTRL_INIT ? 0 : -ENXIO;
-	case XVM_DEV_ARM_VGIC_GRP_DIST_REGS:
-	case XVM_DEV_ARM_VGIC_GRP_REDIST_REGS:
-		return vgic_attr_regs(vgic, attr, false, true);
-	default:
-		return -ENXIO;
-	}
+	return vgic_regs_access(dev->private, attr, true, &val32);
 }
+
+/* KVM's groups; the offsets and vCPUs of the register groups vary. */
+static const struct xvm_attr_desc xvm_vgic_attrs[] = {
+	{
+		.group = XVM_DEV_ARM_VGIC_GRP_ADDR,
+		.attr_first = XVM_VGIC_V3_ADDR_TYPE_DIST,
+		.attr_last = XVM_VGIC_V3_ADDR_TYPE_REDIST,
+		.size = sizeof(u64),
+		.get = vgic_get_addr,
+		.set = vgic_set_addr,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_ADDR,
+		.flags = XVM_ATTR_GET_READS,	/* the index to read */
+		.attr_first = XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
+		.attr_last = XVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
+		.size = sizeof(u64),
+		.get = vgic_get_region,
+		.set = vgic_set_addr,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+		.attr_last = U64_MAX,		/* vgic_regs_has() */
+		.size = sizeof(u32),
+		.has = vgic_regs_has,
+		.get = vgic_get_reg,
+		.set = vgic_set_reg,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+		.size = sizeof(u32),
+		.get = vgic_get_nr_irqs,
+		.set = vgic_set_nr_irqs,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_CTRL,
+		.attr_first = XVM_DEV_ARM_VGIC_CTRL_INIT,
+		.attr_last = XVM_DEV_ARM_VGIC_CTRL_INIT,	/* no value */
+		.set = vgic_init,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+		.attr_last = U64_MAX,		/* vgic_regs_has() */
+		.size = sizeof(u32),
+		.has = vgic_regs_has,
+		.get = vgic_get_reg,
+		.set = vgic_set_reg,
+	},
+};
 
 /* Called under vm->lock: the vCPUs that exist already are stable. */
 static int xvm_vgic_create(struct xvm_device *dev)
@@ -482,9 +486,8 @@ static const struct xvm_device_ops xvm_vgic_ops = {
 	.destroy	= xvm_vgic_destroy,
 	.vcpu_prepare	= xvm_vgic_vcpu_prepare,
 	.vcpu_abort	= xvm_vgic_vcpu_abort,
-	.set_attr	= xvm_vgic_set_attr,
-	.get_attr	= xvm_vgic_get_attr,
-	.has_attr	= xvm_vgic_has_attr,
+	.attrs		= xvm_vgic_attrs,
+	.nr_attrs	= ARRAY_SIZE(xvm_vgic_attrs),
 	.ioctl		= xvm_vgic_dev_ioctl,
 	.vcpu_ioctl	= xvm_vgic_vcpu_ioctl,
 };
