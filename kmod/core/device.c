@@ -194,26 +194,6 @@ static int xvm_attr_access(struct xvm_device *dev,
 	return r;
 }
 
-/* A type without a table yet: its own set_attr, get_attr, has_attr. */
-static int xvm_device_attr_ops(struct xvm_device *dev, unsigned int cmd,
-			       struct xvm_device_attr *attr)
-{
-	int (*accessor)(struct xvm_device *dev, struct xvm_device_attr *attr);
-
-	switch (cmd) {
-	case XVM_SET_DEVICE_ATTR:
-		accessor = dev->ops->set_attr;
-		break;
-	case XVM_GET_DEVICE_ATTR:
-		accessor = dev->ops->get_attr;
-		break;
-	default:
-		accessor = dev->ops->has_attr;
-		break;
-	}
-	return accessor ? accessor(dev, attr) : -ENXIO;
-}
-
 static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
 			   struct xvm_device_attr __user *argp)
 {
@@ -225,8 +205,6 @@ static int xvm_device_attr(struct xvm_device *dev, unsigned int cmd,
 		return -EFAULT;
 	if (attr.flags)
 		return -EINVAL;
-	if (!dev->ops->attrs)
-		return xvm_device_attr_ops(dev, cmd, &attr);
 	d = xvm_attr_find(dev->ops, attr.group, attr.attr);
 	if (!d)
 		return -ENXIO;

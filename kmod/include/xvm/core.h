@@ -277,10 +277,6 @@ struct xvm_device_ops {
 	/* The type's attributes (see struct xvm_attr_desc), or none. */
 	const struct xvm_attr_desc *attrs;
 	unsigned int nr_attrs;
-	/* Used while attrs is NULL; go once every type has a table. */
-	int (*set_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
-	int (*get_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
-	int (*has_attr)(struct xvm_device *dev, struct xvm_device_attr *attr);
 	long (*ioctl)(struct xvm_device *dev, unsigned int cmd,
 		      unsigned long arg);
 	/*
