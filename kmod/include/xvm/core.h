@@ -30,6 +30,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -196,6 +197,69 @@ int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 
 /* Marks a port of vm pending, as a send would; any context, never sleeps. */
 void xvm_evtchn_raise_port(struct xvm_vm *vm, u32 port);
+
+/*
+ * eventfd hooks (kmod/core/eventfd.c): one in-kernel consumer per eventfd.
+ */
+struct eventfd_ctx;
+
+/**
+ * struct xvm_eventfd_hook - An eventfd whose signals call a function.
+ * @ctx: the eventfd, referenced from xvm_eventfd_hook() to
+ *	xvm_eventfd_unhook(); NULL when the hook holds none
+ * @wqh: the eventfd's wait queue
+ * @wait: our entry on @wqh
+ * @pt: used once, to find @wqh
+ * @fire: called for each signal
+ * @hooked: on @wqh; written under @wqh->lock
+ * @error: set while hooking
+ *
+ * As KVM's irqfd: the hook is the eventfd's priority exclusive waiter.  Its
+ * wake function consumes the eventfd's count (eventfd_ctx_do_read()) and
+ * calls @fire under the eventfd's wait-queue lock with IRQs off, possibly
+ * in hard-IRQ context (vfio-pci's interrupt handler): @fire must not
+ * sleep, and must defer any eventfd signal of its own (there
+ * eventfd_signal_allowed() is false).  Readers and pollers of the eventfd
+ * see no signal while it is hooked.  A count already in the eventfd when
+ * it is hooked is consumed and fired once, from xvm_eventfd_hook() after
+ * it dropped the eventfd's lock.
+ *
+ * One eventfd, one in-kernel consumer: xvm_eventfd_hook() refuses an
+ * eventfd that has a priority waiter already (another hook, a KVM irqfd)
+ * with -EBUSY.  When the eventfd's file is released (its last fd closed)
+ * the hook takes itself off the queue (EPOLLHUP), as KVM's irqfd does;
+ * xvm_eventfd_hook_active() turns false, and the owner still calls
+ * xvm_eventfd_unhook(), which drops the reference.
+ *
+ * The fields are the core's; owners embed the struct and use
+ * container_of() in @fire.
+ */
+struct xvm_eventfd_hook {
+	struct eventfd_ctx *ctx;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	void (*fire)(struct xvm_eventfd_hook *hook);
+	bool hooked;
+	int error;
+};
+
+int xvm_eventfd_hook(struct xvm_eventfd_hook *hook, int fd,
+		     void (*fire)(struct xvm_eventfd_hook *hook));
+void xvm_eventfd_unhook(struct xvm_eventfd_hook *hook);
+bool xvm_eventfd_hook_active(const struct xvm_eventfd_hook *hook);
+
+/**
+ * xvm_eventfd_hook_holds() - Whether @hook holds an eventfd.
+ * @hook: the hook
+ *
+ * Return: true from a successful xvm_eventfd_hook() until
+ * xvm_eventfd_unhook(), EPOLLHUP or not; under the owner's lock.
+ */
+static inline bool xvm_eventfd_hook_holds(const struct xvm_eventfd_hook *hook)
+{
+	return hook->ctx;
+}
 
 /* Device types. */
 
