@@ -1592,6 +1592,97 @@ TEST_F(ev, eventfd_errors)
 	close(efd);
 }
 
+/*
+ * The eventfd's file released (its last fd closed): the bridge unhooks
+ * itself (EPOLLHUP), STATUS stops reporting it, and a new eventfd can be
+ * bridged to the port without DEASSIGN or CLOSE.
+ */
+TEST_F(ev, eventfd_close_unhooks)
+{
+	uint32_t p = vcpu_port(self->vm, 0), out = 0;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), efd2;
+	uint64_t one = 1;
+
+	ASSERT_NE(0, p);
+	ASSERT_LE(0, efd);
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, p, efd, 0));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_EVENTFD_IN, st_status(self->vm, p));
+	close(efd);
+	EXPECT_EQ(0, st_status(self->vm, p));
+
+	efd2 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd2);
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, p, efd2, 0));
+	EXPECT_EQ(XVM_EVTCHN_STATUS_EVENTFD_IN, st_status(self->vm, p));
+	ASSERT_EQ(8, write(efd2, &one, 8));
+	EXPECT_EQ(1, wpoll(self->vcpu[0], &p, 1, &out));
+	EXPECT_EQ(p, out);
+	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
+
+	/* DEASSIGN after the close removes the bridge, once */
+	close(efd2);
+	EXPECT_EQ(0, st_status(self->vm, p));
+	EXPECT_OK(xvm_evtchn_eventfd(self->vm, p, -1,
+				     XVM_EVTCHN_EVENTFD_DEASSIGN));
+	EXPECT_ERR(xvm_evtchn_eventfd(self->vm, p, -1,
+				      XVM_EVTCHN_EVENTFD_DEASSIGN), ENOENT);
+}
+
+/*
+ * One eventfd, one in-kernel consumer: a second port cannot be bridged to
+ * an eventfd that raises a port already; once the first bridge is gone it
+ * can.
+ */
+TEST_F(ev, eventfd_one_bridge_per_eventfd)
+{
+	uint32_t p = vcpu_port(self->vm, 0), q = vcpu_port(self->vm, 1);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1;
+
+	ASSERT_NE(0, p);
+	ASSERT_NE(0, q);
+	ASSERT_LE(0, efd);
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, p, efd, 0));
+	EXPECT_ERR(xvm_evtchn_eventfd(self->vm, q, efd, 0), EBUSY);
+	EXPECT_EQ(0, st_status(self->vm, q));
+	ASSERT_EQ(8, write(efd, &one, 8));
+	EXPECT_TRUE(is_pending(self->vm, p));
+	EXPECT_FALSE(is_pending(self->vm, q));
+	ASSERT_OK(xvm_evtchn_clear(self->vm, p));
+
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, p, efd,
+				     XVM_EVTCHN_EVENTFD_DEASSIGN));
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, q, efd, 0));
+	ASSERT_EQ(8, write(efd, &one, 8));
+	EXPECT_FALSE(is_pending(self->vm, p));
+	EXPECT_TRUE(is_pending(self->vm, q));
+	/* a NOTIFY bridge signals the eventfd: no consumer, no conflict */
+	EXPECT_OK(xvm_evtchn_eventfd(self->vm, p, efd,
+				     XVM_EVTCHN_EVENTFD_NOTIFY));
+	close(efd);
+}
+
+/*
+ * A count already in the eventfd when it is bridged raises the port at
+ * once, and is consumed: a reader does not see it.
+ */
+TEST_F(ev, eventfd_signal_before_bridge)
+{
+	uint32_t p = vcpu_port(self->vm, 0), out = 0;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t three = 3, cnt;
+
+	ASSERT_NE(0, p);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(8, write(efd, &three, 8));
+	ASSERT_OK(xvm_evtchn_eventfd(self->vm, p, efd, 0));
+	EXPECT_TRUE(is_pending(self->vm, p));
+	EXPECT_EQ(1, wpoll(self->vcpu[0], &p, 1, &out));
+	EXPECT_EQ(p, out);
+	EXPECT_ERR(read(efd, &cnt, 8), EAGAIN);
+	close(efd);
+}
+
 /* ------------------------------------------------------------------ */
 /* The doorbell                                                        */
 

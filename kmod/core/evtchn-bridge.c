@@ -1,53 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Event channels: the eventfd bridges of a port, in both directions -
- * eventfd -> port (an eventfd whose signal raises the port, hooked on its
- * wait queue as KVM's irqfd) and port -> eventfd (the NOTIFY bridge,
- * signalled by the port's upcall) - and the work queue that frees NOTIFY
- * bridges.
+ * eventfd -> port (an eventfd whose signal raises the port: an eventfd
+ * hook, eventfd.c) and port -> eventfd (the NOTIFY bridge, an eventfd
+ * notifier signalled by the port's upcall) - and the work queue that frees
+ * NOTIFY bridges.
  *
  * Locking:
  *  - Bridges are assigned and removed under t->lock (the VM's control
  *    mutex).  p->irqfd changes only under it; p->notify is an RCU pointer
  *    published and unpublished under it.
- *  - The eventfd -> port wake function runs under the eventfd's
- *    wait-queue lock, IRQs off: it only raises (lock-free, never sleeps).
- *    Once xvm_evtchn_irqfd_remove() returns it cannot run.
+ *  - The eventfd -> port hook fires under the eventfd's wait-queue lock,
+ *    IRQs off: it only raises (lock-free, never sleeps).  Once
+ *    xvm_evtchn_irqfd_remove() returns it cannot run.  When the eventfd's
+ *    file is released the hook unhooks itself (EPOLLHUP); the bridge then
+ *    counts as absent (STATUS, a new assign replaces it) but stays
+ *    allocated, holding its eventfd reference, until it is removed.
  *  - The NOTIFY signal runs from a raise, under RCU, in any context; from
- *    inside another eventfd's wake function it is deferred to irq_work.
- *    No lock is held across a grace period: a removed bridge is freed by
- *    a work queued with queue_rcu_work() on xvm_evtchn_wq, which also
- *    waits for its deferred signal before it drops the eventfd.
+ *    inside another eventfd's wake function the notifier defers it to
+ *    irq_work.  No lock is held across a grace period: a removed bridge is
+ *    freed by a work queued with queue_rcu_work() on xvm_evtchn_wq, which
+ *    also waits for its deferred signal before it drops the eventfd.
  */
-#include <linux/eventfd.h>
-#include <linux/file.h>
-#include <linux/irq_work.h>
-#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
+#include "eventfd.h"
 #include "evtchn.h"
 #include "evtchn-internal.h"
-#include "xvm_compat.h"
 
 /* A NOTIFY bridge (port -> eventfd); freed a grace period after removal. */
 struct xvm_evtchn_notify {
-	struct eventfd_ctx *ctx;
-	struct irq_work work;			/* deferred signal */
+	struct xvm_eventfd_notifier notifier;
 	struct rcu_work free_work;
 };
 
-/* An eventfd whose signal raises a port, hooked as KVM's irqfd. */
+/* An eventfd whose signal raises a port. */
 struct xvm_evtchn_irqfd {
 	struct xvm_vm *vm;
 	u32 port;
-	struct eventfd_ctx *eventfd;
-	wait_queue_head_t *wqh;			/* the eventfd's */
-	wait_queue_entry_t wait;
-	poll_table pt;
+	struct xvm_eventfd_hook hook;
 };
 
 /* Frees NOTIFY bridges; drained at module exit. */
@@ -57,111 +51,63 @@ void xvm_evtchn_signal_eventfd(struct xvm_evtchn_port *p)
 {
 	struct xvm_evtchn_notify *n = rcu_dereference(p->notify);
 
-	if (!n)
-		return;
-	/* Not from inside another eventfd's wake function: defer. */
-	if (eventfd_signal_allowed())
-		xvm_eventfd_signal(n->ctx);
-	else
-		irq_work_queue(&n->work);
-}
-
-/* The bridge outlives its queued signal: see xvm_evtchn_notify_free(). */
-static void xvm_evtchn_notify_work(struct irq_work *work)
-{
-	struct xvm_evtchn_notify *n = container_of(work,
-						struct xvm_evtchn_notify, work);
-
-	xvm_eventfd_signal(n->ctx);
+	if (n)
+		xvm_eventfd_notify(&n->notifier);
 }
 
 /* eventfd -> port */
 
-static int xvm_evtchn_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
-				   int sync, void *key)
+/* Under the eventfd's wait-queue lock, IRQs off; or from the assign. */
+static void xvm_evtchn_irqfd_fire(struct xvm_eventfd_hook *hook)
 {
-	struct xvm_evtchn_irqfd *irqfd = container_of(wait,
-						struct xvm_evtchn_irqfd, wait);
-	__poll_t flags = key_to_poll(key);
-	u64 cnt;
+	struct xvm_evtchn_irqfd *irqfd = container_of(hook,
+					struct xvm_evtchn_irqfd, hook);
 
-	if (flags & EPOLLIN) {
-		/* The eventfd's wait-queue lock is held: consume its count. */
-		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		xvm_evtchn_raise(irqfd->vm, irqfd->port);
-	}
-	/*
-	 * EPOLLHUP (the eventfd was closed) needs nothing: our reference keeps
-	 * the context alive until the bridge is removed.
-	 */
-	return 0;
+	xvm_evtchn_raise(irqfd->vm, irqfd->port);
 }
 
-static void xvm_evtchn_irqfd_queue(struct file *file, wait_queue_head_t *wqh,
-				   poll_table *pt)
+bool xvm_evtchn_irqfd_active(struct xvm_evtchn_port *p)
 {
-	struct xvm_evtchn_irqfd *irqfd = container_of(pt,
-						struct xvm_evtchn_irqfd, pt);
-
-	irqfd->wqh = wqh;
-	add_wait_queue(wqh, &irqfd->wait);
+	return p->irqfd && xvm_eventfd_hook_active(&p->irqfd->hook);
 }
 
+/*
+ * A bridge whose eventfd was closed (EPOLLHUP unhooked it) is replaced;
+ * the new hook is made first, so a failure leaves the port as it was.
+ */
 int xvm_evtchn_irqfd_assign(struct xvm_vm *vm,
 			    struct xvm_evtchn_port *p, u32 port, int fd)
 {
 	struct xvm_evtchn_irqfd *irqfd;
-	struct fd f;
-	__poll_t events;
 	int r;
 
-	if (p->irqfd)
+	if (xvm_evtchn_irqfd_active(p))
 		return -EBUSY;
-	f = fdget(fd);
-	if (!xvm_fd_file(f))
-		return -EBADF;
 	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
-	r = -ENOMEM;
 	if (!irqfd)
-		goto out;
-	irqfd->eventfd = eventfd_ctx_fileget(xvm_fd_file(f));
-	if (IS_ERR(irqfd->eventfd)) {
-		r = PTR_ERR(irqfd->eventfd);
-		kfree(irqfd);
-		goto out;
-	}
+		return -ENOMEM;
 	irqfd->vm = vm;
 	irqfd->port = port;
-	init_waitqueue_func_entry(&irqfd->wait, xvm_evtchn_irqfd_wakeup);
-	init_poll_funcptr(&irqfd->pt, xvm_evtchn_irqfd_queue);
-	p->irqfd = irqfd;
-
-	events = vfs_poll(xvm_fd_file(f), &irqfd->pt);
-	if (events & EPOLLIN) {		/* signalled before we hooked it */
-		u64 cnt;
-
-		spin_lock_irq(&irqfd->wqh->lock);
-		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		spin_unlock_irq(&irqfd->wqh->lock);
-		xvm_evtchn_raise(vm, port);
+	/* A count already in the eventfd raises the port from here. */
+	r = xvm_eventfd_hook(&irqfd->hook, fd, xvm_evtchn_irqfd_fire);
+	if (r) {
+		kfree(irqfd);
+		return r;
 	}
-	r = 0;
-out:
-	fdput(f);
-	return r;
+	xvm_evtchn_irqfd_remove(p);
+	p->irqfd = irqfd;
+	return 0;
 }
 
-/* Unhooks the bridge; once this returns its wake function cannot run. */
+/* Unhooks the bridge; once this returns it cannot raise the port. */
 void xvm_evtchn_irqfd_remove(struct xvm_evtchn_port *p)
 {
 	struct xvm_evtchn_irqfd *irqfd = p->irqfd;
-	u64 cnt;
 
 	if (!irqfd)
 		return;
 	p->irqfd = NULL;
-	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
-	eventfd_ctx_put(irqfd->eventfd);
+	xvm_eventfd_unhook(&irqfd->hook);
 	kfree(irqfd);
 }
 
@@ -176,28 +122,25 @@ static void xvm_evtchn_notify_free(struct work_struct *work)
 	struct xvm_evtchn_notify *n = container_of(to_rcu_work(work),
 					struct xvm_evtchn_notify, free_work);
 
-	irq_work_sync(&n->work);
-	eventfd_ctx_put(n->ctx);
+	xvm_eventfd_notifier_release(&n->notifier);
 	kfree(n);
 }
 
 int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd)
 {
 	struct xvm_evtchn_notify *n;
-	struct eventfd_ctx *ctx;
+	int r;
 
 	if (rcu_access_pointer(p->notify))
 		return -EBUSY;
-	ctx = eventfd_ctx_fdget(fd);
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
-	if (!n) {
-		eventfd_ctx_put(ctx);
+	if (!n)
 		return -ENOMEM;
+	r = xvm_eventfd_notifier_init(&n->notifier, fd);
+	if (r) {
+		kfree(n);
+		return r;
 	}
-	n->ctx = ctx;
-	init_irq_work(&n->work, xvm_evtchn_notify_work);
 	INIT_RCU_WORK(&n->free_work, xvm_evtchn_notify_free);
 	rcu_assign_pointer(p->notify, n);
 	return 0;

@@ -59,8 +59,10 @@ void xvm_evtchn_signal_eventfd(struct xvm_evtchn_port *p);
 /* Hooks eventfd fd to raise port p (number port); under t->lock. */
 int xvm_evtchn_irqfd_assign(struct xvm_vm *vm,
 			    struct xvm_evtchn_port *p, u32 port, int fd);
-/* Unhooks the bridge; once this returns its wake function cannot run. */
+/* Unhooks the bridge; once this returns it cannot raise the port. */
 void xvm_evtchn_irqfd_remove(struct xvm_evtchn_port *p);
+/* p has an eventfd -> port bridge whose eventfd is still open. */
+bool xvm_evtchn_irqfd_active(struct xvm_evtchn_port *p);
 /* Publishes a NOTIFY bridge from p to eventfd fd; under t->lock. */
 int xvm_evtchn_notify_assign(struct xvm_evtchn_port *p, int fd);
 /* Unpublishes the bridge now; it is freed after a grace period. */

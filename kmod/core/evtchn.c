@@ -488,7 +488,7 @@ static void xvm_evtchn_status(struct xvm_evtchn_table *t,
 		op->status |= XVM_EVTCHN_STATUS_PENDING;
 	if (test_bit(port, t->masked))
 		op->status |= XVM_EVTCHN_STATUS_MASKED;
-	if (p->irqfd)
+	if (xvm_evtchn_irqfd_active(p))
 		op->status |= XVM_EVTCHN_STATUS_EVENTFD_IN;
 	if (rcu_access_pointer(p->notify))
 		op->status |= XVM_EVTCHN_STATUS_EVENTFD_OUT;
