@@ -968,6 +968,61 @@ TEST_F(msix, hook_consumes_earlier_signal)
 	EXPECT_EQ(-1, read(e->efd[0], &cnt, sizeof(cnt)));
 }
 
+/* Fires vec (device or loopback) without waiting for the interposer. */
+static int fire_raw(struct env *e, unsigned int vec)
+{
+	if (e->real) {
+		nic_fire(&e->vfio, vec);
+		return 0;
+	}
+	return vfio_dev_trigger(&e->vfio, vec);
+}
+
+static uint32_t port_status(struct env *e, uint32_t port)
+{
+	uint32_t status = 0xdead;
+
+	xvm_evtchn_status(e->vm, port, NULL, &status);
+	return status;
+}
+
+/*
+ * One eventfd, one in-kernel consumer: a vector's eventfd cannot also be
+ * bridged to a port (EBUSY), nor a port's eventfd hooked to a vector; the
+ * one that has it keeps working.
+ */
+TEST_F(msix, hook_excludes_port_bridge)
+{
+	struct env *e = &self->e;
+
+	ASSERT_OK(env_enable_all(e));
+	EXPECT_ERR(xvm_evtchn_eventfd(e->vm, e->port[2], e->efd[1], 0), EBUSY);
+	EXPECT_EQ(0, port_status(e, e->port[2]) & XVM_EVTCHN_STATUS_EVENTFD_IN);
+	ASSERT_OK(fire(e, 1));
+	EXPECT_EQ(1, poll_port(e, e->port[1]));
+	EXPECT_EQ(0, pending(e, e->port[2]));
+	clear_ports(e);
+
+	/* The reverse: the port's bridge has it, the vector cannot. */
+	ASSERT_OK(set_eventfd(e->dev, 1, -1));
+	ASSERT_OK(xvm_evtchn_eventfd(e->vm, e->port[2], e->efd[1], 0));
+	EXPECT_ERR(set_eventfd(e->dev, 1, e->efd[1]), EBUSY);
+	EXPECT_EQ(0, vec_flags(e->dev, 1) & (XVM_MSIX_VECTOR_EVENTFD |
+					     XVM_MSIX_VECTOR_HOOKED));
+	ASSERT_OK(fire_raw(e, 1));
+	EXPECT_EQ(1, poll_port(e, e->port[2]));
+	EXPECT_EQ(0, pending(e, e->port[1]));
+	clear_ports(e);
+
+	/* Bridge gone: the vector can have it again. */
+	ASSERT_OK(xvm_evtchn_eventfd(e->vm, e->port[2], e->efd[1],
+				     XVM_EVTCHN_EVENTFD_DEASSIGN));
+	ASSERT_OK(set_eventfd(e->dev, 1, e->efd[1]));
+	ASSERT_OK(fire(e, 1));
+	EXPECT_EQ(1, poll_port(e, e->port[1]));
+	EXPECT_EQ(0, pending(e, e->port[2]));
+}
+
 /* Attribute errors on an attached device. */
 /*
  * Hooking an eventfd that already has a count delivers at once, from the

@@ -458,8 +458,8 @@ void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 	if (v->updated)
 		out->flags |= XVM_MSIX_VECTOR_UPDATED;
 	spin_unlock_irqrestore(&m->lock, flags);
-	if (v->eventfd)
+	if (xvm_eventfd_hook_holds(&v->hook))
 		out->flags |= XVM_MSIX_VECTOR_EVENTFD;
-	if (READ_ONCE(v->hooked))
+	if (xvm_eventfd_hook_active(&v->hook))
 		out->flags |= XVM_MSIX_VECTOR_HOOKED;
 }

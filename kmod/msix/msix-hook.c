@@ -1,30 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xvm-msix.ko: the eventfd hook of each vector (KVM's irqfd pattern, as a
- * priority exclusive waiter) and attach - the proof of ownership of the
- * function through its VFIO group, and its MSI-X layout read from its own
- * capability, never taken from userspace.
+ * xvm-msix.ko: the eventfd hook of each vector (the core's eventfd hook,
+ * KVM's irqfd pattern: a priority exclusive waiter, one per eventfd) and
+ * attach - the proof of ownership of the function through its VFIO group,
+ * and its MSI-X layout read from its own capability, never taken from
+ * userspace.
  *
  * Locking:
- *  - v->hooked is protected by the hooked eventfd's wait-queue lock
- *    (v->wqh->lock), which the wake function runs under; v->eventfd and
- *    v->wqh change only under m->mutex while the vector is unhooked.
- *  - Order: eventfd wait-queue lock -> m->lock (the wake function fires
- *    under the former and takes the latter).
+ *  - v->hook is hooked and unhooked under m->mutex.  It fires under the
+ *    hooked eventfd's wait-queue lock, IRQs off, which also protects
+ *    whether it is hooked (see struct xvm_eventfd_hook).
+ *  - Order: eventfd wait-queue lock -> m->lock (the hook fires under the
+ *    former and xvm_msix_fire() takes the latter).
  *  - The layout, m->nr_vectors, m->vectors and m->pdev are set once, at
  *    attach (under m->mutex), before any region is on the bus or any
  *    eventfd is hooked.
- *  - The wake function runs in the context of eventfd_signal() (hard IRQ
- *    for real MSI-X): it never sleeps or allocates.  An eventfd whose file
- *    is closed first unhooks itself on EPOLLHUP, as KVM's irqfd does.
+ *  - The hook fires in the context of eventfd_signal() (hard IRQ for real
+ *    MSI-X): xvm_msix_fire() never sleeps or allocates.  An eventfd whose
+ *    file is closed first unhooks itself on EPOLLHUP, as KVM's irqfd does;
+ *    the vector keeps its reference until xvm_msix_unhook().
  */
-#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/pci.h>
-#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
 
 #include <xvm/core.h>
 
@@ -33,126 +32,21 @@
 
 /* The eventfd hook. */
 
-static int xvm_msix_wakeup(wait_queue_entry_t *wait, unsigned int mode,
-			   int sync, void *key)
+/* Under the eventfd's wait-queue lock, IRQs off; or from the hook call. */
+static void xvm_msix_hook_fire(struct xvm_eventfd_hook *hook)
 {
-	struct xvm_msix_vector *v = container_of(wait, struct xvm_msix_vector,
-						 wait);
-	__poll_t events = key_to_poll(key);
-	int ret = 0;
-	u64 cnt;
-
-	/* The eventfd's wait-queue lock is held, IRQs off. */
-	if (events & EPOLLIN) {
-		eventfd_ctx_do_read(v->eventfd, &cnt);
-		if (cnt)
-			xvm_msix_fire(v);
-		/* Exclusive: a reader of the eventfd does not see it too. */
-		ret = 1;
-	}
-	if (events & EPOLLHUP) {
-		/* The eventfd file is going: unhook; our reference stays. */
-		list_del_init(&wait->entry);
-		v->hooked = false;
-	}
-	return ret;
-}
-
-/*
- * add_wait_queue_priority(), refusing an eventfd that already has a
- * priority waiter (another interposer or a KVM irqfd): only the first one
- * would ever see its signals.
- */
-static void xvm_msix_queue_proc(struct file *file, wait_queue_head_t *wqh,
-				poll_table *pt)
-{
-	struct xvm_msix_vector *v = container_of(pt, struct xvm_msix_vector,
-						 pt);
-	wait_queue_entry_t *first;
-	unsigned long flags;
-
-	spin_lock_irqsave(&wqh->lock, flags);
-	first = list_first_entry_or_null(&wqh->head, wait_queue_entry_t,
-					 entry);
-	if (first && (first->flags & WQ_FLAG_PRIORITY)) {
-		v->hook_err = -EBUSY;
-	} else {
-		v->wqh = wqh;
-		v->wait.flags |= WQ_FLAG_EXCLUSIVE | WQ_FLAG_PRIORITY;
-		__add_wait_queue(wqh, &v->wait);
-		v->hooked = true;
-	}
-	spin_unlock_irqrestore(&wqh->lock, flags);
+	xvm_msix_fire(container_of(hook, struct xvm_msix_vector, hook));
 }
 
 int xvm_msix_hook(struct xvm_msix_vector *v, int fd)
 {
-	struct eventfd_ctx *ctx;
-	struct file *file;
-	unsigned long flags;
-	__poll_t events;
-	u64 cnt = 0;
-	int r;
-
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
-	ctx = eventfd_ctx_fileget(file);
-	if (IS_ERR(ctx)) {
-		r = PTR_ERR(ctx);
-		goto out;
-	}
-	v->eventfd = ctx;
-	v->wqh = NULL;
-	v->hooked = false;
-	v->hook_err = 0;
-	init_waitqueue_func_entry(&v->wait, xvm_msix_wakeup);
-	init_poll_funcptr(&v->pt, xvm_msix_queue_proc);
-
-	events = vfs_poll(file, &v->pt);
-	if (!v->wqh) {
-		r = v->hook_err ? v->hook_err : -EINVAL;
-		v->eventfd = NULL;
-		eventfd_ctx_put(ctx);
-		goto out;
-	}
-	/*
-	 * Signalled before the hook: consume it as the wake function would,
-	 * but fire after dropping the eventfd's lock.  Here, unlike in the
-	 * wake function, eventfd_signal() is allowed, and delivery may signal
-	 * another eventfd (a port's NOTIFY, even this one): under this lock
-	 * that would recurse on it or order two eventfd locks.
-	 */
-	if (events & EPOLLIN) {
-		spin_lock_irqsave(&v->wqh->lock, flags);
-		if (v->hooked)
-			eventfd_ctx_do_read(ctx, &cnt);
-		spin_unlock_irqrestore(&v->wqh->lock, flags);
-		if (cnt)
-			xvm_msix_fire(v);
-	}
-	r = 0;
-out:
-	fput(file);
-	return r;
+	/* A count already in the eventfd is fired from here. */
+	return xvm_eventfd_hook(&v->hook, fd, xvm_msix_hook_fire);
 }
 
-/* Once this returns, v's wake function is not running and will not run. */
 void xvm_msix_unhook(struct xvm_msix_vector *v)
 {
-	unsigned long flags;
-
-	if (!v->eventfd)
-		return;
-	spin_lock_irqsave(&v->wqh->lock, flags);
-	if (v->hooked) {
-		list_del_init(&v->wait.entry);
-		v->hooked = false;
-	}
-	spin_unlock_irqrestore(&v->wqh->lock, flags);
-	eventfd_ctx_put(v->eventfd);
-	v->eventfd = NULL;
-	v->wqh = NULL;
+	xvm_eventfd_unhook(&v->hook);
 }
 
 /* Attach: ownership and layout. */

@@ -143,13 +143,13 @@ static int xvm_msix_set_eventfd(struct xvm_device *dev,
 	v = &m->vectors[array_index_nospec(attr->attr, m->nr_vectors)];
 	if (fd == -1) {
 		r = -ENOENT;
-		if (v->eventfd) {
+		if (xvm_eventfd_hook_holds(&v->hook)) {
 			xvm_msix_unhook(v);
 			r = 0;
 		}
 	} else if (fd < 0) {
 		r = -EBADF;
-	} else if (v->eventfd) {
+	} else if (xvm_eventfd_hook_holds(&v->hook)) {
 		/* An eventfd hooked elsewhere already is refused in the hook. */
 		r = -EBUSY;
 	} else {

@@ -9,7 +9,9 @@
  *    eventfd hooks, control word, reset) and guards m->msgs[].
  *  - m->lock (spinlock, IRQs off) protects the virtual MSI-X state: every
  *    entry, m->enabled, m->fmask and m->pba[].
- *  - v->hooked is protected by the hooked eventfd's wait-queue lock.
+ *  - v->hook (the core's eventfd hook, <xvm/core.h>) is hooked and
+ *    unhooked under m->mutex; it fires under the eventfd's wait-queue
+ *    lock, which also protects whether it is hooked.
  *  - Order: eventfd wait-queue lock -> m->lock.
  */
 #ifndef _XVM_MSIX_H
@@ -18,10 +20,8 @@
 #include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
-#include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/wait.h>
 
 #include <xvm/core.h>
 
@@ -45,13 +45,7 @@ struct xvm_msix_vector {
 	struct xvm_msix_msg msg;	/* latched at unmask; what is delivered */
 	bool updated;			/* addr/data written while unmasked */
 
-	/* The eventfd hook. */
-	struct eventfd_ctx *eventfd;	/* m->mutex */
-	wait_queue_head_t *wqh;		/* the eventfd's; m->mutex */
-	wait_queue_entry_t wait;
-	poll_table pt;
-	bool hooked;			/* wqh->lock */
-	int hook_err;			/* from the poll queue callback */
+	struct xvm_eventfd_hook hook;	/* hooked, unhooked under m->mutex */
 };
 
 struct xvm_msix {
@@ -92,9 +86,9 @@ void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 
 /* msix-hook.c */
 
-/* Hooks v on eventfd fd as a priority exclusive waiter. */
+/* Hooks v on eventfd fd (the core's exclusive eventfd hook). */
 int xvm_msix_hook(struct xvm_msix_vector *v, int fd);
-/* Once this returns, v's wake function is not running and will not run. */
+/* Once this returns, v's hook is not firing and will not fire. */
 void xvm_msix_unhook(struct xvm_msix_vector *v);
 /* Resets the virtual MSI-X state: disabled, every vector masked. */
 void xvm_msix_reset(struct xvm_msix *m);
