@@ -968,6 +968,36 @@ TEST_F(msix, hook_consumes_earlier_signal)
 	EXPECT_EQ(-1, read(e->efd[0], &cnt, sizeof(cnt)));
 }
 
+/*
+ * A vector whose eventfd was closed shows EVENTFD without HOOKED, and
+ * takes a new eventfd without a detach first (as an event-channel bridge).
+ */
+TEST_F(msix, hook_replaces_closed_eventfd)
+{
+	struct env *e = &self->e;
+	int gone = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int next = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1, fired;
+
+	ASSERT_LE(0, gone);
+	ASSERT_LE(0, next);
+	ASSERT_OK(set_eventfd(e->dev, 0, -1));
+	ASSERT_OK(set_eventfd(e->dev, 0, gone));
+	close(gone);
+	EXPECT_EQ(XVM_MSIX_VECTOR_EVENTFD, vec_flags(e->dev, 0) &
+		  (XVM_MSIX_VECTOR_EVENTFD | XVM_MSIX_VECTOR_HOOKED));
+	ASSERT_OK(set_eventfd(e->dev, 0, next));
+	EXPECT_EQ(XVM_MSIX_VECTOR_EVENTFD | XVM_MSIX_VECTOR_HOOKED,
+		  vec_flags(e->dev, 0) &
+		  (XVM_MSIX_VECTOR_EVENTFD | XVM_MSIX_VECTOR_HOOKED));
+	/* A live one is still refused. */
+	EXPECT_ERR(set_eventfd(e->dev, 0, e->efd[0]), EBUSY);
+	fired = mstat(e->dev, XVM_MSIX_STAT_FIRED);
+	ASSERT_EQ(8, write(next, &one, 8));
+	EXPECT_EQ(fired + 1, mstat(e->dev, XVM_MSIX_STAT_FIRED));
+	close(next);
+}
+
 /* Fires vec (device or loopback) without waiting for the interposer. */
 static int fire_raw(struct env *e, unsigned int vec)
 {

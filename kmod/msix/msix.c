@@ -149,10 +149,12 @@ static int xvm_msix_set_eventfd(struct xvm_device *dev,
 		}
 	} else if (fd < 0) {
 		r = -EBADF;
-	} else if (xvm_eventfd_hook_holds(&v->hook)) {
+	} else if (xvm_eventfd_hook_active(&v->hook)) {
 		/* An eventfd hooked elsewhere already is refused in the hook. */
 		r = -EBUSY;
 	} else {
+		/* One whose eventfd was closed is dead: replace it, as evtchn. */
+		xvm_msix_unhook(v);
 		r = xvm_msix_hook(v, fd);
 	}
 	mutex_unlock(&m->mutex);
