@@ -26,6 +26,7 @@
 #define _XVM_CORE_H
 
 #include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -362,5 +363,136 @@ struct xvm_device {
 
 int xvm_register_device_ops(const struct xvm_device_ops *ops);
 void xvm_unregister_device_ops(const struct xvm_device_ops *ops);
+
+/*
+ * Table-driven ioctls, as iommufd's IOCTL_OP table: one descriptor per
+ * command, one dispatcher (kmod/core/ioctl.c) that copies the argument in
+ * and out and checks its reserved bytes and flags.
+ */
+
+/* The largest argument struct a descriptor may describe. */
+#define XVM_IOCTL_MAX_SIZE	128
+
+/* Copy the struct back even when the handler fails (partial results). */
+#define XVM_IOCTL_OUT_ON_ERROR	BIT(0)
+
+/**
+ * struct xvm_ioctl_zero - bytes of an argument that must be zero
+ * @start: the first byte
+ * @end: one past the last; @start == @end (0) ends the list
+ */
+struct xvm_ioctl_zero {
+	u16 start;
+	u16 end;
+};
+
+/**
+ * struct xvm_ioctl_flags - a __u32 field of an argument whose unknown bits
+ *	are rejected
+ * @offset: where the field is
+ * @checked: whether there is such a field
+ * @valid: the bits that may be set
+ */
+struct xvm_ioctl_flags {
+	u16 offset;
+	bool checked;
+	u32 valid;
+};
+
+#define XVM_IOCTL_MAX_ZERO	2
+
+/**
+ * struct xvm_ioctl_desc - how one ioctl command is handled
+ * @cmd: the full command number: direction and size must match too
+ * @size: the argument's size, _IOC_SIZE(@cmd); 0 for an _IO() command
+ * @flags: ``XVM_IOCTL_*``
+ * @fn: the handler.  @data is the kernel copy of the argument (read in for
+ *	_IOC_WRITE, zeroed otherwise; written back for _IOC_READ if @fn
+ *	returns >= 0), NULL for an _IO() command, which gets @arg as is
+ * @lock: optional: returns the mutex held across @fn (not across the
+ *	copies)
+ * @zero: bytes that must be zero (pads, reserved fields): else -EINVAL
+ * @valid_flags: a flags field whose unknown bits fail with -EINVAL
+ *
+ * Build descriptors with XVM_IOCTL() or XVM_IOCTL_NONE(), which check
+ * @size against the command number at build time.
+ */
+struct xvm_ioctl_desc {
+	unsigned int cmd;
+	u16 size;
+	u16 flags;
+	long (*fn)(void *obj, void *data, unsigned long arg);
+	struct mutex *(*lock)(void *obj);
+	struct xvm_ioctl_zero zero[XVM_IOCTL_MAX_ZERO];
+	struct xvm_ioctl_flags valid_flags;
+};
+
+/* Fields first to last (inclusive) of type must be zero. */
+#define XVM_IOCTL_ZERO(type, first, last)				\
+	{ .start = offsetof(type, first), .end = offsetofend(type, last) }
+
+/* Only the bits of mask may be set in type's field, a __u32. */
+#define XVM_IOCTL_FLAGS(type, field, mask)				\
+	{ .offset = offsetof(type, field), .checked = true, .valid = (mask) }
+
+/*
+ * The descriptor of XVM_<name>, whose argument is a type; ... sets more
+ * fields.  The name is pasted so that it is written once: the build fails
+ * unless _IOC_SIZE(XVM_<name>) is sizeof(type).
+ */
+#define XVM_IOCTL(name, type, _fn, ...)					\
+	{ .cmd = XVM_##name, .fn = (_fn),				\
+	  .size = sizeof(type) +					\
+		  BUILD_BUG_ON_ZERO(_IOC_SIZE(XVM_##name) != sizeof(type)) + \
+		  BUILD_BUG_ON_ZERO(_IOC_DIR(XVM_##name) == _IOC_NONE) +	\
+		  BUILD_BUG_ON_ZERO(sizeof(type) > XVM_IOCTL_MAX_SIZE),	\
+	  __VA_ARGS__ }
+
+/* The descriptor of XVM_<name>, an _IO() command: fn gets the arg. */
+#define XVM_IOCTL_NONE(name, _fn, ...)					\
+	{ .cmd = XVM_##name, .fn = (_fn),				\
+	  .size = BUILD_BUG_ON_ZERO(_IOC_DIR(XVM_##name) != _IOC_NONE),	\
+	  __VA_ARGS__ }
+
+/**
+ * xvm_ioctl_find() - the descriptor of a command
+ * @table: the descriptors
+ * @n: how many
+ * @cmd: the command number, compared whole (direction and size too)
+ *
+ * Return: the descriptor, or NULL.
+ */
+static inline const struct xvm_ioctl_desc *
+xvm_ioctl_find(const struct xvm_ioctl_desc *table, size_t n,
+	       unsigned int cmd)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (table[i].cmd == cmd)
+			return &table[i];
+	return NULL;
+}
+
+/**
+ * xvm_ioctl_dispatch() - handles an ioctl through a table of descriptors
+ * @table: the descriptors of the commands of one kind of fd
+ * @n: how many
+ * @obj: passed to the descriptor's fn and lock
+ * @cmd: the ioctl's command number
+ * @arg: the ioctl's argument
+ *
+ * In this order: finds @cmd (-ENOTTY if absent, so a known number with
+ * another size or direction is unknown); for _IOC_WRITE copies the struct
+ * in (-EFAULT) and checks its zero bytes and flags (-EINVAL), else zeroes
+ * it; calls fn, under lock if the descriptor has one; for _IOC_READ copies
+ * the struct back (-EFAULT) if fn returned >= 0, or whatever it returned
+ * with %XVM_IOCTL_OUT_ON_ERROR.  The caller checks the owner and takes any
+ * per-fd lock (vcpu->mutex) around the call.  May sleep.
+ *
+ * Return: fn's return value, or the errno of a step above.
+ */
+long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
+			void *obj, unsigned int cmd, unsigned long arg);
 
 #endif /* _XVM_CORE_H */

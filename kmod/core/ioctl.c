@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl dispatcher, as iommufd's: each kind of fd describes its
+ * commands in a table of struct xvm_ioctl_desc, and this one function copies
+ * the argument in and out and checks what the table says must be zero, so
+ * that the handlers see a kernel copy that is already screened.
+ *
+ * Locking: none of its own; a descriptor's lock is held across its handler
+ * only, never across a user copy.  The callers hold what their fd needs
+ * (vcpu->mutex for the vCPU ioctls).
+ */
+#include <linux/export.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+/* The zero bytes and flags the descriptor names: -EINVAL if violated. */
+static int xvm_ioctl_check(const struct xvm_ioctl_desc *d, const u8 *data)
+{
+	const struct xvm_ioctl_flags *f = &d->valid_flags;
+	unsigned int i;
+	u32 flags;
+
+	for (i = 0; i < XVM_IOCTL_MAX_ZERO && d->zero[i].end; i++)
+		if (memchr_inv(data + d->zero[i].start, 0,
+			       d->zero[i].end - d->zero[i].start))
+			return -EINVAL;
+	if (f->checked) {
+		memcpy(&flags, data + f->offset, sizeof(flags));
+		if (flags & ~f->valid)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static long xvm_ioctl_call(const struct xvm_ioctl_desc *d, void *obj,
+			   void *data, unsigned long arg)
+{
+	struct mutex *lock = d->lock ? d->lock(obj) : NULL;
+	long r;
+
+	if (lock)
+		mutex_lock(lock);
+	r = d->fn(obj, data, arg);
+	if (lock)
+		mutex_unlock(lock);
+	return r;
+}
+
+long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
+			void *obj, unsigned int cmd, unsigned long arg)
+{
+	const struct xvm_ioctl_desc *d = xvm_ioctl_find(table, n, cmd);
+	void __user *argp = (void __user *)arg;
+	u64 buf[XVM_IOCTL_MAX_SIZE / sizeof(u64)];
+	unsigned int dir = _IOC_DIR(cmd);
+	long r;
+
+	if (!d)
+		return -ENOTTY;
+	if (dir == _IOC_NONE)
+		return xvm_ioctl_call(d, obj, NULL, arg);
+
+	if (dir & _IOC_WRITE) {
+		if (copy_from_user(buf, argp, d->size))
+			return -EFAULT;
+		r = xvm_ioctl_check(d, (const u8 *)buf);
+		if (r)
+			return r;
+	} else {
+		memset(buf, 0, d->size);
+	}
+	r = xvm_ioctl_call(d, obj, buf, arg);
+	if (!(dir & _IOC_READ) || (r < 0 && !(d->flags & XVM_IOCTL_OUT_ON_ERROR)))
+		return r;
+	if (copy_to_user(argp, buf, d->size))
+		return -EFAULT;
+	return r;
+}
+EXPORT_SYMBOL_NS_GPL(xvm_ioctl_dispatch, XVM_NS);
