@@ -75,32 +75,28 @@ void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
 }
 
 /* A new doorbell replaces the old only once it is on the bus. */
+/* req was read and its flags and pad checked (evtchn.c's table). */
 int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
-			    struct xvm_evtchn_doorbell __user *argp)
+			    const struct xvm_evtchn_doorbell *req)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
 	struct xvm_evtchn_doorbell_region *db, *old = t->doorbell;
-	struct xvm_evtchn_doorbell req;
 	int r;
 
 	lockdep_assert_held(&t->lock);
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~XVM_EVTCHN_DOORBELL_DISABLE) || req.pad)
-		return -EINVAL;
-	if (req.flags & XVM_EVTCHN_DOORBELL_DISABLE) {
+	if (req->flags & XVM_EVTCHN_DOORBELL_DISABLE) {
 		t->doorbell = NULL;
 		xvm_evtchn_doorbell_free(vm, old);
 		return 0;
 	}
-	if (!IS_ALIGNED(req.addr, 4) || !xvm_gpa_range_valid(vm, req.addr, 4))
+	if (!IS_ALIGNED(req->addr, 4) || !xvm_gpa_range_valid(vm, req->addr, 4))
 		return -EINVAL;
 
 	db = kzalloc(sizeof(*db), GFP_KERNEL_ACCOUNT);
 	if (!db)
 		return -ENOMEM;
 	db->t = t;
-	db->mmio.base = req.addr;
+	db->mmio.base = req->addr;
 	db->mmio.size = 4;
 	db->mmio.ops = &xvm_evtchn_doorbell_ops;
 	r = xvm_mmio_register(vm, &db->mmio);

@@ -76,6 +76,6 @@ void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
 			      struct xvm_evtchn_doorbell_region *db);
 /* XVM_EVTCHN_SET_DOORBELL; under t->lock. */
 int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
-			    struct xvm_evtchn_doorbell __user *argp);
+			    const struct xvm_evtchn_doorbell *req);
 
 #endif /* _XVM_CORE_EVTCHN_INTERNAL_H */

@@ -555,58 +555,123 @@ static int xvm_evtchn_bind_vcpu(struct xvm_vm *vm, struct xvm_evtchn_port *p,
 	return 0;
 }
 
-/* Ioctls that name an existing port; under t->lock. */
-static int xvm_evtchn_port_op(struct xvm_vm *vm, unsigned int cmd,
-			      struct xvm_evtchn_op *op)
+/*
+ * The existing port op names, its number clamped into *port; NULL (the
+ * ioctl fails with -EINVAL) if out of range or free.  Under t->lock.
+ */
+static struct xvm_evtchn_port *xvm_evtchn_op_port(struct xvm_vm *vm,
+						  const struct xvm_evtchn_op *op,
+						  u32 *port)
 {
-	struct xvm_evtchn_table *t = vm->evtchn;
+	if (!xvm_evtchn_port_in_range(op->port))
+		return NULL;
+	*port = array_index_nospec(op->port, XVM_EVTCHN_MAX_PORTS);
+	return xvm_evtchn_port(vm->evtchn, *port);
+}
+
+/*
+ * The handlers of xvm_evtchn_ioctls[]: obj is the VM, data its struct
+ * xvm_evtchn_op, read and screened by the dispatcher.  All but SEND run
+ * under t->lock (the table's .lock).
+ */
+static long xvm_evtchn_ioctl_alloc_unbound(void *vm, void *op,
+					   unsigned long arg)
+{
+	return xvm_evtchn_alloc_unbound(vm, op);
+}
+
+static long xvm_evtchn_ioctl_bind_interdomain(void *vm, void *op,
+					      unsigned long arg)
+{
+	return xvm_evtchn_bind_interdomain(vm, op);
+}
+
+static long xvm_evtchn_ioctl_bind_vcpu(void *vm, void *data,
+				       unsigned long arg)
+{
+	struct xvm_evtchn_op *op = data;
 	struct xvm_evtchn_port *p;
+	u32 port;
+
+	p = xvm_evtchn_op_port(vm, op, &port);
+	return p ? xvm_evtchn_bind_vcpu(vm, p, op->vcpu_id) : -EINVAL;
+}
+
+static long xvm_evtchn_ioctl_close(void *obj, void *op, unsigned long arg)
+{
+	struct xvm_vm *vm = obj;
+	u32 port;
+
+	if (!xvm_evtchn_op_port(vm, op, &port))
+		return -EINVAL;
+	xvm_evtchn_close_port(vm->evtchn, port);
+	return 0;
+}
+
+static long xvm_evtchn_ioctl_mask(void *obj, void *op, unsigned long arg)
+{
+	struct xvm_vm *vm = obj;
+	u32 port;
+
+	if (!xvm_evtchn_op_port(vm, op, &port))
+		return -EINVAL;
+	set_bit(port, vm->evtchn->masked);
+	return 0;
+}
+
+static long xvm_evtchn_ioctl_unmask(void *vm, void *op, unsigned long arg)
+{
+	struct xvm_evtchn_port *p;
+	u32 port;
+
+	p = xvm_evtchn_op_port(vm, op, &port);
+	if (!p)
+		return -EINVAL;
+	xvm_evtchn_unmask(vm, p, port);
+	return 0;
+}
+
+static long xvm_evtchn_ioctl_clear(void *obj, void *op, unsigned long arg)
+{
+	struct xvm_vm *vm = obj;
+	u32 port;
+
+	if (!xvm_evtchn_op_port(vm, op, &port))
+		return -EINVAL;
+	clear_bit(port, vm->evtchn->pending);
+	return 0;
+}
+
+/* STATUS of a free port (in range) succeeds: it reports FREE. */
+static long xvm_evtchn_ioctl_status(void *obj, void *data, unsigned long arg)
+{
+	struct xvm_evtchn_op *op = data;
+	struct xvm_vm *vm = obj;
+	struct xvm_evtchn_table *t = vm->evtchn;
 	u32 port = op->port;
 
 	if (!xvm_evtchn_port_in_range(port))
 		return -EINVAL;
 	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
-	p = xvm_evtchn_port(t, port);
-	if (cmd == XVM_EVTCHN_STATUS) {
-		xvm_evtchn_status(t, p, port, op);
-		return 0;
-	}
-	if (!p)
-		return -EINVAL;
-
-	switch (cmd) {
-	case XVM_EVTCHN_BIND_VCPU:
-		return xvm_evtchn_bind_vcpu(vm, p, op->vcpu_id);
-	case XVM_EVTCHN_CLOSE:
-		xvm_evtchn_close_port(t, port);
-		return 0;
-	case XVM_EVTCHN_MASK:
-		set_bit(port, t->masked);
-		return 0;
-	case XVM_EVTCHN_UNMASK:
-		xvm_evtchn_unmask(vm, p, port);
-		return 0;
-	case XVM_EVTCHN_CLEAR:
-		clear_bit(port, t->pending);
-		return 0;
-	case XVM_EVTCHN_EVENTFD:
-		return xvm_evtchn_eventfd(p, vm, op);
-	default:
-		return -ENOTTY;
-	}
+	xvm_evtchn_status(t, xvm_evtchn_port(t, port), port, op);
+	return 0;
 }
 
-/* Flags mean something for ALLOC_UNBOUND, BIND_INTERDOMAIN and EVENTFD. */
-static bool xvm_evtchn_op_valid(unsigned int cmd,
-				const struct xvm_evtchn_op *op)
+static long xvm_evtchn_ioctl_eventfd(void *vm, void *op, unsigned long arg)
 {
-	if (op->pad || op->reserved[0] || op->reserved[1])
-		return false;
-	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
-		return !(op->flags & ~XVM_EVTCHN_ALLOC_REMOTE);
-	if (cmd == XVM_EVTCHN_BIND_INTERDOMAIN)
-		return !(op->flags & ~XVM_EVTCHN_BIND_PENDING);
-	return cmd == XVM_EVTCHN_EVENTFD || !op->flags;
+	struct xvm_evtchn_port *p;
+	u32 port;
+
+	p = xvm_evtchn_op_port(vm, op, &port);
+	return p ? xvm_evtchn_eventfd(p, vm, op) : -EINVAL;
+}
+
+/* The data path: no lock. */
+static long xvm_evtchn_ioctl_send(void *vm, void *data, unsigned long arg)
+{
+	const struct xvm_evtchn_op *op = data;
+
+	return xvm_evtchn_send(vm, op->port) ? 0 : -EINVAL;
 }
 
 /* Closes every port. */
@@ -620,73 +685,74 @@ static void xvm_evtchn_reset(struct xvm_evtchn_table *t)
 		xvm_evtchn_close_port(t, port);
 }
 
-/* The ioctls that take the VM's lock; op was read and checked. */
-static long xvm_evtchn_control(struct xvm_vm *vm, unsigned int cmd,
-			       struct xvm_evtchn_op *op)
+static long xvm_evtchn_ioctl_reset(void *obj, void *data, unsigned long arg)
 {
-	struct xvm_evtchn_table *t = vm->evtchn;
-	long r;
+	struct xvm_vm *vm = obj;
 
-	mutex_lock(&t->lock);
-	if (cmd == XVM_EVTCHN_ALLOC_UNBOUND)
-		r = xvm_evtchn_alloc_unbound(vm, op);
-	else if (cmd == XVM_EVTCHN_BIND_INTERDOMAIN)
-		r = xvm_evtchn_bind_interdomain(vm, op);
-	else
-		r = xvm_evtchn_port_op(vm, cmd, op);
-	mutex_unlock(&t->lock);
-	return r;
+	xvm_evtchn_reset(vm->evtchn);
+	return 0;
 }
 
-long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
-			 void __user *argp)
+static long xvm_evtchn_ioctl_set_doorbell(void *vm, void *req,
+					  unsigned long arg)
 {
-	struct xvm_evtchn_table *t = vm->evtchn;
-	struct xvm_evtchn_op op;
-	long r;
-
-	switch (cmd) {
-	case XVM_EVTCHN_SEND:
-		/* The data path: no lock. */
-		if (copy_from_user(&op, argp, sizeof(op)))
-			return -EFAULT;
-		if (!xvm_evtchn_op_valid(cmd, &op))
-			return -EINVAL;
-		return xvm_evtchn_send(vm, op.port) ? 0 : -EINVAL;
-	case XVM_EVTCHN_RESET:
-		mutex_lock(&t->lock);
-		xvm_evtchn_reset(t);
-		mutex_unlock(&t->lock);
-		return 0;
-	case XVM_EVTCHN_SET_DOORBELL:
-		mutex_lock(&t->lock);
-		r = xvm_evtchn_set_doorbell(vm, argp);
-		mutex_unlock(&t->lock);
-		return r;
-	case XVM_EVTCHN_ALLOC_UNBOUND:
-	case XVM_EVTCHN_BIND_INTERDOMAIN:
-	case XVM_EVTCHN_BIND_VCPU:
-	case XVM_EVTCHN_CLOSE:
-	case XVM_EVTCHN_MASK:
-	case XVM_EVTCHN_UNMASK:
-	case XVM_EVTCHN_STATUS:
-	case XVM_EVTCHN_CLEAR:
-	case XVM_EVTCHN_EVENTFD:
-		break;
-	default:
-		return -ENOTTY;
-	}
-
-	if (copy_from_user(&op, argp, sizeof(op)))
-		return -EFAULT;
-	if (!xvm_evtchn_op_valid(cmd, &op))
-		return -EINVAL;
-	r = xvm_evtchn_control(vm, cmd, &op);
-	if (!r && (_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(argp, &op, sizeof(op)))
-		return -EFAULT;
-	return r;
+	return xvm_evtchn_set_doorbell(vm, req);
 }
+
+static struct mutex *xvm_evtchn_ioctl_lock(void *obj)
+{
+	struct xvm_vm *vm = obj;
+
+	return &vm->evtchn->lock;
+}
+
+/*
+ * XVM_EVTCHN_<name>: its flags may only have the bits of valid, its pad
+ * and reserved must be zero.
+ */
+#define XVM_EVTCHN_OP(name, fn, valid, ...)				\
+	XVM_IOCTL(EVTCHN_##name, struct xvm_evtchn_op, fn,		\
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_op,		\
+					   pad, reserved) },		\
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_op,	\
+						 flags, valid),		\
+		  __VA_ARGS__)
+
+/*
+ * The event-channel ioctls of a VM fd (vm.c dispatches them).  EVENTFD's
+ * flags are checked by xvm_evtchn_eventfd(), after the port's.
+ */
+const struct xvm_ioctl_desc xvm_evtchn_ioctls[] = {
+	XVM_EVTCHN_OP(ALLOC_UNBOUND, xvm_evtchn_ioctl_alloc_unbound,
+		      XVM_EVTCHN_ALLOC_REMOTE, .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(BIND_VCPU, xvm_evtchn_ioctl_bind_vcpu, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(BIND_INTERDOMAIN,
+		      xvm_evtchn_ioctl_bind_interdomain,
+		      XVM_EVTCHN_BIND_PENDING, .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(CLOSE, xvm_evtchn_ioctl_close, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(SEND, xvm_evtchn_ioctl_send, 0),
+	XVM_EVTCHN_OP(MASK, xvm_evtchn_ioctl_mask, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(UNMASK, xvm_evtchn_ioctl_unmask, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(STATUS, xvm_evtchn_ioctl_status, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(CLEAR, xvm_evtchn_ioctl_clear, 0,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_EVTCHN_OP(EVENTFD, xvm_evtchn_ioctl_eventfd, ~0U,
+		      .lock = xvm_evtchn_ioctl_lock),
+	XVM_IOCTL_NONE(EVTCHN_RESET, xvm_evtchn_ioctl_reset,
+		       .lock = xvm_evtchn_ioctl_lock),
+	XVM_IOCTL(EVTCHN_SET_DOORBELL, struct xvm_evtchn_doorbell,
+		  xvm_evtchn_ioctl_set_doorbell, .lock = xvm_evtchn_ioctl_lock,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_doorbell, pad, pad) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_doorbell, flags,
+						 XVM_EVTCHN_DOORBELL_DISABLE)),
+};
+
+const size_t xvm_evtchn_nr_ioctls = ARRAY_SIZE(xvm_evtchn_ioctls);
 
 /*
  * The first pending, unmasked port that notifies vcpu, or 0: an event

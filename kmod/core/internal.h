@@ -27,15 +27,14 @@ void xvm_memslots_free(struct xvm_vm *vm);
 
 void xvm_mmio_bus_free(struct xvm_vm *vm);
 
-int xvm_device_create(struct xvm_vm *vm,
-		      struct xvm_create_device __user *argp);
+int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device *cd);
 void xvm_devices_destroy(struct xvm_vm *vm);
 
 int xvm_evtchn_init(struct xvm_vm *vm);
 void xvm_evtchn_destroy(struct xvm_vm *vm);
-long xvm_evtchn_vm_ioctl(struct xvm_vm *vm, unsigned int cmd,
-			 void __user *argp);
-long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp);
+extern const struct xvm_ioctl_desc xvm_evtchn_ioctls[];
+extern const size_t xvm_evtchn_nr_ioctls;
+long xvm_poll_ioctl(void *vcpu, void *req, unsigned long arg);
 __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu);
 
 #endif /* _XVM_CORE_INTERNAL_H */

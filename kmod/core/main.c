@@ -40,19 +40,32 @@ long xvm_check_extension(struct xvm_vm *vm, unsigned long cap)
 	return 0;
 }
 
+static long xvm_dev_get_api_version(void *obj, void *data, unsigned long arg)
+{
+	return XVM_API_VERSION;
+}
+
+static long xvm_dev_create_vm(void *obj, void *data, unsigned long arg)
+{
+	return xvm_create_vm(arg);
+}
+
+static long xvm_dev_check_extension(void *obj, void *data, unsigned long arg)
+{
+	return xvm_check_extension(NULL, arg);
+}
+
+static const struct xvm_ioctl_desc xvm_dev_ioctls[] = {
+	XVM_IOCTL_NONE(GET_API_VERSION, xvm_dev_get_api_version),
+	XVM_IOCTL_NONE(CREATE_VM, xvm_dev_create_vm),
+	XVM_IOCTL_NONE(CHECK_EXTENSION, xvm_dev_check_extension),
+};
+
 static long xvm_dev_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg)
 {
-	switch (cmd) {
-	case XVM_GET_API_VERSION:
-		return XVM_API_VERSION;
-	case XVM_CREATE_VM:
-		return xvm_create_vm(arg);
-	case XVM_CHECK_EXTENSION:
-		return xvm_check_extension(NULL, arg);
-	default:
-		return -ENOTTY;
-	}
+	return xvm_ioctl_dispatch(xvm_dev_ioctls, ARRAY_SIZE(xvm_dev_ioctls),
+				  NULL, cmd, arg);
 }
 
 static const struct file_operations xvm_chardev_fops = {

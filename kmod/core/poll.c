@@ -77,56 +77,53 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 /* Short lists, the common case, are copied to the stack: no allocation. */
 #define XVM_POLL_STACK_PORTS	16
 
-long xvm_poll_ioctl(struct xvm_vcpu *vcpu, struct xvm_poll __user *argp)
+/*
+ * req was read and its flags and reserved fields checked (vcpu.c's table);
+ * the dispatcher writes it back whatever the result (a port, or the
+ * deadline on -EINTR), as XVM_IOCTL_OUT_ON_ERROR.
+ */
+long xvm_poll_ioctl(void *obj, void *data, unsigned long arg)
 {
 	u32 stack_ports[XVM_POLL_STACK_PORTS], *ports = stack_ports, i;
+	struct xvm_vcpu *vcpu = obj;
+	struct xvm_poll *req = data;
 	struct xvm_vm *vm = vcpu->vm;
-	struct xvm_poll req;
 	ktime_t deadline = 0;
 	long r;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~(XVM_POLL_ABSTIME | XVM_POLL_VCPU_EVENTS)) ||
-	    req.pad || req.reserved[0] || req.reserved[1])
+	if (!req->nr_ports || req->nr_ports > XVM_POLL_MAX_PORTS)
 		return -EINVAL;
-	if (!req.nr_ports || req.nr_ports > XVM_POLL_MAX_PORTS)
-		return -EINVAL;
-	if (req.timeout_ns) {
-		deadline = (req.flags & XVM_POLL_ABSTIME) ? req.timeout_ns :
-			   ktime_add_safe(ktime_get(), req.timeout_ns);
-		if (req.timeout_ns > KTIME_MAX || !deadline)
+	if (req->timeout_ns) {
+		deadline = (req->flags & XVM_POLL_ABSTIME) ? req->timeout_ns :
+			   ktime_add_safe(ktime_get(), req->timeout_ns);
+		if (req->timeout_ns > KTIME_MAX || !deadline)
 			deadline = KTIME_MAX;
 	}
 
-	if (req.nr_ports > XVM_POLL_STACK_PORTS) {
-		ports = kmalloc_array(req.nr_ports, sizeof(*ports), GFP_KERNEL);
+	if (req->nr_ports > XVM_POLL_STACK_PORTS) {
+		ports = kmalloc_array(req->nr_ports, sizeof(*ports), GFP_KERNEL);
 		if (!ports)
 			return -ENOMEM;
 	}
 	r = -EFAULT;
-	if (copy_from_user(ports, u64_to_user_ptr(req.ports),
-			   req.nr_ports * sizeof(*ports)))
+	if (copy_from_user(ports, u64_to_user_ptr(req->ports),
+			   req->nr_ports * sizeof(*ports)))
 		goto out;
 
 	r = -EINVAL;
-	for (i = 0; i < req.nr_ports; i++)
+	for (i = 0; i < req->nr_ports; i++)
 		if (!xvm_evtchn_port_valid(vm, ports[i]))
 			goto out;
 
-	r = xvm_poll_wait(vcpu, ports, req.nr_ports, deadline,
-			  req.flags & XVM_POLL_VCPU_EVENTS);
+	r = xvm_poll_wait(vcpu, ports, req->nr_ports, deadline,
+			  req->flags & XVM_POLL_VCPU_EVENTS);
 	if (r > 0) {
-		if (put_user((u32)r, &argp->port))
-			r = -EFAULT;
-		else
-			r = 1;
+		req->port = r;
+		r = 1;
 	} else if (r == -EINTR && deadline) {
 		/* A new call with the same struct keeps the deadline. */
-		req.flags |= XVM_POLL_ABSTIME;
-		req.timeout_ns = deadline;
-		if (copy_to_user(argp, &req, sizeof(req)))
-			r = -EFAULT;
+		req->flags |= XVM_POLL_ABSTIME;
+		req->timeout_ns = deadline;
 	}
 out:
 	if (ports != stack_ports)

@@ -76,42 +76,33 @@ static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 	return 0;
 }
 
-static long xvm_vcpu_ioctl_mmio(struct xvm_vcpu *vcpu,
-				struct xvm_mmio __user *argp)
+static long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg)
 {
-	struct xvm_mmio m;
-	int r;
-
-	if (copy_from_user(&m, argp, sizeof(m)))
-		return -EFAULT;
-	r = xvm_vcpu_mmio(vcpu, &m);
-	if (r)
-		return r;
-	if (copy_to_user(argp, &m, sizeof(m)))
-		return -EFAULT;
-	return 0;
+	return xvm_vcpu_mmio(vcpu, m);
 }
 
 /* Accesses are copied in chunks to keep the per-access cost low. */
 #define XVM_MMIO_BATCH_CHUNK	8
 
-static long xvm_vcpu_ioctl_mmio_batch(struct xvm_vcpu *vcpu,
-				      struct xvm_mmio_batch __user *argp)
+/*
+ * Sets batch->done on every path past the count check: the dispatcher
+ * writes it back even on an error (XVM_IOCTL_OUT_ON_ERROR).
+ */
+static long xvm_vcpu_ioctl_mmio_batch(void *vcpu, void *data,
+				      unsigned long arg)
 {
 	struct xvm_mmio chunk[XVM_MMIO_BATCH_CHUNK];
-	struct xvm_mmio_batch batch;
+	struct xvm_mmio_batch *batch = data;
 	struct xvm_mmio __user *uaccess;
 	u32 done = 0, n, i;
 	int r = 0;
 
-	if (copy_from_user(&batch, argp, sizeof(batch)))
-		return -EFAULT;
-	if (batch.reserved || batch.count > XVM_MMIO_BATCH_MAX)
+	if (batch->count > XVM_MMIO_BATCH_MAX)
 		return -EINVAL;
-	uaccess = u64_to_user_ptr(batch.accesses);
+	uaccess = u64_to_user_ptr(batch->accesses);
 
-	while (done < batch.count) {
-		n = min_t(u32, batch.count - done, XVM_MMIO_BATCH_CHUNK);
+	while (done < batch->count) {
+		n = min_t(u32, batch->count - done, XVM_MMIO_BATCH_CHUNK);
 		if (copy_from_user(chunk, uaccess + done, n * sizeof(chunk[0]))) {
 			r = -EFAULT;
 			break;
@@ -129,17 +120,32 @@ static long xvm_vcpu_ioctl_mmio_batch(struct xvm_vcpu *vcpu,
 		if (r)
 			break;
 	}
-
-	if (put_user(done, &argp->done))
-		return -EFAULT;
+	batch->done = done;
 	return r;
 }
+
+/*
+ * struct xvm_mmio's flags and reserved are checked per access by
+ * xvm_vcpu_mmio(), which also screens each entry of a batch.
+ */
+static const struct xvm_ioctl_desc xvm_vcpu_ioctls[] = {
+	XVM_IOCTL(MMIO, struct xvm_mmio, xvm_vcpu_ioctl_mmio),
+	XVM_IOCTL(MMIO_BATCH, struct xvm_mmio_batch,
+		  xvm_vcpu_ioctl_mmio_batch, .flags = XVM_IOCTL_OUT_ON_ERROR,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_mmio_batch, reserved,
+					   reserved) }),
+	XVM_IOCTL(POLL, struct xvm_poll, xvm_poll_ioctl,
+		  .flags = XVM_IOCTL_OUT_ON_ERROR,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_poll, pad, reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_poll, flags,
+						 XVM_POLL_ABSTIME |
+						 XVM_POLL_VCPU_EVENTS)),
+};
 
 static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct xvm_vcpu *vcpu = filp->private_data;
-	void __user *argp = (void __user *)arg;
 	struct xvm_device *dev;
 	long r;
 
@@ -149,21 +155,14 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
-	switch (cmd) {
-	case XVM_MMIO:
-		r = xvm_vcpu_ioctl_mmio(vcpu, argp);
-		break;
-	case XVM_MMIO_BATCH:
-		r = xvm_vcpu_ioctl_mmio_batch(vcpu, argp);
-		break;
-	case XVM_POLL:
-		r = xvm_poll_ioctl(vcpu, argp);
-		break;
-	default:
+	if (xvm_ioctl_find(xvm_vcpu_ioctls, ARRAY_SIZE(xvm_vcpu_ioctls), cmd)) {
+		r = xvm_ioctl_dispatch(xvm_vcpu_ioctls,
+				       ARRAY_SIZE(xvm_vcpu_ioctls),
+				       vcpu, cmd, arg);
+	} else {
 		/* Pairs with the release in xvm_device_create(). */
 		dev = smp_load_acquire(&vcpu->vm->vcpu_ioctl_dev);
 		r = dev ? dev->ops->vcpu_ioctl(dev, vcpu, cmd, arg) : -ENOTTY;
-		break;
 	}
 
 	mutex_unlock(&vcpu->mutex);

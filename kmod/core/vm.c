@@ -64,32 +64,53 @@ static int xvm_vm_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static long xvm_vm_create_vcpu(void *vm, void *data, unsigned long arg)
+{
+	return xvm_vcpu_create(vm, arg);
+}
+
+static long xvm_vm_set_memory_region(void *vm, void *mem, unsigned long arg)
+{
+	return xvm_set_memory_region(vm, mem);
+}
+
+static long xvm_vm_create_device(void *vm, void *cd, unsigned long arg)
+{
+	return xvm_device_create(vm, cd);
+}
+
+static long xvm_vm_check_extension(void *vm, void *data, unsigned long arg)
+{
+	return xvm_check_extension(vm, arg);
+}
+
+/* The event-channel ioctls are evtchn.c's: xvm_evtchn_ioctls[]. */
+static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
+	XVM_IOCTL_NONE(CREATE_VCPU, xvm_vm_create_vcpu),
+	XVM_IOCTL(SET_USER_MEMORY_REGION,
+		  struct xvm_userspace_memory_region, xvm_vm_set_memory_region),
+	XVM_IOCTL(CREATE_DEVICE, struct xvm_create_device,
+		  xvm_vm_create_device,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_create_device, pad, pad) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_create_device, flags,
+						 XVM_CREATE_DEVICE_TEST)),
+	XVM_IOCTL_NONE(CHECK_EXTENSION, xvm_vm_check_extension),
+};
+
 static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct xvm_vm *vm = filp->private_data;
-	void __user *argp = (void __user *)arg;
 
 	if (vm->mm != current->mm)
 		return -EIO;
 
-	switch (cmd) {
-	case XVM_CREATE_VCPU:
-		return xvm_vcpu_create(vm, arg);
-	case XVM_SET_USER_MEMORY_REGION: {
-		struct xvm_userspace_memory_region mem;
-
-		if (copy_from_user(&mem, argp, sizeof(mem)))
-			return -EFAULT;
-		return xvm_set_memory_region(vm, &mem);
-	}
-	case XVM_CREATE_DEVICE:
-		return xvm_device_create(vm, argp);
-	case XVM_CHECK_EXTENSION:
-		return xvm_check_extension(vm, arg);
-	default:
-		return xvm_evtchn_vm_ioctl(vm, cmd, argp);
-	}
+	if (xvm_ioctl_find(xvm_vm_ioctls, ARRAY_SIZE(xvm_vm_ioctls), cmd))
+		return xvm_ioctl_dispatch(xvm_vm_ioctls,
+					  ARRAY_SIZE(xvm_vm_ioctls),
+					  vm, cmd, arg);
+	return xvm_ioctl_dispatch(xvm_evtchn_ioctls, xvm_evtchn_nr_ioctls,
+				  vm, cmd, arg);
 }
 
 static const struct file_operations xvm_vm_fops = {
