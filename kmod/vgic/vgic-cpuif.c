@@ -29,14 +29,13 @@ static void vgic_get_cpuif(struct xvm_vgic_cpu *c, struct xvm_vgic_cpuif *s)
 	s->notify_port = READ_ONCE(c->notify_port);
 }
 
+/* s's pad and reserved were checked, and ctlr's bits (the table). */
 static int vgic_set_cpuif(struct xvm_vgic_cpu *c,
 			  const struct xvm_vgic_cpuif *s)
 {
 	unsigned long flags;
 
-	if (s->pad || s->reserved[0] || s->reserved[1] || s->pmr > 0xff ||
-	    (s->ctlr & ~XVM_VGIC_CPUIF_CTLR_ALL) ||
-	    s->notify_port >= XVM_EVTCHN_MAX_PORTS)
+	if (s->pmr > 0xff || s->notify_port >= XVM_EVTCHN_MAX_PORTS)
 		return -EINVAL;
 	raw_spin_lock_irqsave(&c->lock, flags);
 	c->pmr = s->pmr & VGIC_PRI_MASK;
@@ -47,42 +46,54 @@ static int vgic_set_cpuif(struct xvm_vgic_cpu *c,
 	return 0;
 }
 
+/* The line's flags were checked (the tables). */
 static int vgic_check_line(const struct xvm_vgic_irq_line *l)
 {
-	return (l->flags || l->level > 1) ? -EINVAL : 0;
+	return l->level > 1 ? -EINVAL : 0;
 }
 
-static int vgic_ioctl_get_cpuif(struct xvm_vgic_cpu *c, unsigned int cmd,
-				void *arg)
+/*
+ * The handlers of vgic_cpu_ioctls[]: obj is the vCPU's CPU interface, data
+ * the argument's kernel copy, read (and its pads checked) or zeroed by
+ * xvm_ioctl_dispatch().
+ */
+static long vgic_ioctl_get_cpuif(void *c, void *s, unsigned long arg)
 {
-	vgic_get_cpuif(c, arg);
+	vgic_get_cpuif(c, s);
 	return 0;
 }
 
-static int vgic_ioctl_set_cpuif(struct xvm_vgic_cpu *c, unsigned int cmd,
-				void *arg)
+static long vgic_ioctl_set_cpuif(void *c, void *s, unsigned long arg)
 {
-	return vgic_set_cpuif(c, arg);
+	return vgic_set_cpuif(c, s);
 }
 
 /* ACK acknowledges the highest pending interrupt, HPPIR only reads it. */
-static int vgic_ioctl_ack(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+static long vgic_ack(struct xvm_vgic_cpu *c, struct xvm_vgic_ack *ack,
+		     bool activate)
 {
-	struct xvm_vgic_ack *ack = arg;
-
-	if (ack->group > 1 || ack->pad)
+	if (ack->group > 1)
 		return -EINVAL;
-	ack->intid = xvm_vgic_ack(c, ack->group, cmd == XVM_VGIC_ACK,
-				  &ack->priority);
+	ack->intid = xvm_vgic_ack(c, ack->group, activate, &ack->priority);
 	return 0;
 }
 
-static int vgic_ioctl_eoi(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+static long vgic_ioctl_ack(void *c, void *ack, unsigned long arg)
 {
-	const struct xvm_vgic_eoi *eoi = arg;
+	return vgic_ack(c, ack, true);
+}
 
-	if (eoi->intid > XVM_VGIC_SPURIOUS ||
-	    (eoi->flags & ~XVM_VGIC_EOI_DIR))
+static long vgic_ioctl_hppir(void *c, void *ack, unsigned long arg)
+{
+	return vgic_ack(c, ack, false);
+}
+
+static long vgic_ioctl_eoi(void *obj, void *data, unsigned long arg)
+{
+	const struct xvm_vgic_eoi *eoi = data;
+	struct xvm_vgic_cpu *c = obj;
+
+	if (eoi->intid > XVM_VGIC_SPURIOUS)
 		return -EINVAL;
 	if (eoi->flags & XVM_VGIC_EOI_DIR)
 		xvm_vgic_eoi(c, eoi->intid, false, true);
@@ -92,20 +103,20 @@ static int vgic_ioctl_eoi(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
 	return 0;
 }
 
-static int vgic_ioctl_sgi(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg)
+static long vgic_ioctl_sgi(void *c, void *data, unsigned long arg)
 {
-	const struct xvm_vgic_sgi *sgi = arg;
+	const struct xvm_vgic_sgi *sgi = data;
 
-	if (sgi->group > 1 || sgi->pad)
+	if (sgi->group > 1)
 		return -EINVAL;
 	xvm_vgic_sgi(c, sgi->value, sgi->group);
 	return 0;
 }
 
-static int vgic_ioctl_ppi_line(struct xvm_vgic_cpu *c, unsigned int cmd,
-			       void *arg)
+static long vgic_ioctl_ppi_line(void *obj, void *data, unsigned long arg)
 {
-	const struct xvm_vgic_irq_line *line = arg;
+	const struct xvm_vgic_irq_line *line = data;
+	struct xvm_vgic_cpu *c = obj;
 	int ret = vgic_check_line(line);
 
 	if (ret)
@@ -116,82 +127,81 @@ static int vgic_ioctl_ppi_line(struct xvm_vgic_cpu *c, unsigned int cmd,
 	return xvm_vgic_line(c->vgic, c, line->intid, line->level);
 }
 
-union vgic_cpu_ioctl_arg {
-	struct xvm_vgic_cpuif cpuif;
-	struct xvm_vgic_ack ack;
-	struct xvm_vgic_eoi eoi;
-	struct xvm_vgic_sgi sgi;
-	struct xvm_vgic_irq_line line;
+#define VGIC_IOCTL_ACK(name, fn)					\
+	XVM_IOCTL(name, struct xvm_vgic_ack, fn,				\
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_ack, pad, pad) })
+
+/* The CPU-interface ioctls, on the vCPU fd. */
+static const struct xvm_ioctl_desc vgic_cpu_ioctls[] = {
+	XVM_IOCTL(VGIC_GET_CPUIF, struct xvm_vgic_cpuif,
+		  vgic_ioctl_get_cpuif),
+	XVM_IOCTL(VGIC_SET_CPUIF, struct xvm_vgic_cpuif,
+		  vgic_ioctl_set_cpuif,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_cpuif, pad,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_cpuif, ctlr,
+						 XVM_VGIC_CPUIF_CTLR_ALL)),
+	VGIC_IOCTL_ACK(VGIC_ACK, vgic_ioctl_ack),
+	VGIC_IOCTL_ACK(VGIC_HPPIR, vgic_ioctl_hppir),
+	XVM_IOCTL(VGIC_EOI, struct xvm_vgic_eoi, vgic_ioctl_eoi,
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_eoi, flags,
+						 XVM_VGIC_EOI_DIR)),
+	XVM_IOCTL(VGIC_SGI, struct xvm_vgic_sgi, vgic_ioctl_sgi,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_sgi, pad, pad) }),
+	XVM_IOCTL(VGIC_PPI_LINE, struct xvm_vgic_irq_line,
+		  vgic_ioctl_ppi_line,
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_irq_line, flags,
+						 0)),
 };
 
-/*
- * The CPU-interface ioctls, as iommufd's op table: the struct's size and
- * whether it is read and written back come from the command number
- * (_IOC_SIZE, _IOC_DIR), so each handler sees a checked kernel copy.
- */
-static const struct {
-	unsigned int cmd;
-	int (*fn)(struct xvm_vgic_cpu *c, unsigned int cmd, void *arg);
-} vgic_cpu_ioctls[] = {
-	{ XVM_VGIC_GET_CPUIF,	vgic_ioctl_get_cpuif },
-	{ XVM_VGIC_SET_CPUIF,	vgic_ioctl_set_cpuif },
-	{ XVM_VGIC_ACK,		vgic_ioctl_ack },
-	{ XVM_VGIC_HPPIR,	vgic_ioctl_ack },
-	{ XVM_VGIC_EOI,		vgic_ioctl_eoi },
-	{ XVM_VGIC_SGI,		vgic_ioctl_sgi },
-	{ XVM_VGIC_PPI_LINE,	vgic_ioctl_ppi_line },
-};
-
+/* The first-run check comes before the argument is read (-EFAULT). */
 long xvm_vgic_vcpu_ioctl(struct xvm_device *dev, struct xvm_vcpu *vcpu,
 			 unsigned int cmd, unsigned long arg)
 {
 	struct xvm_vgic *vgic = dev->private;
-	void __user *argp = (void __user *)arg;
-	union vgic_cpu_ioctl_arg buf;
-	unsigned int i, size = _IOC_SIZE(cmd);
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(vgic_cpu_ioctls); i++)
-		if (vgic_cpu_ioctls[i].cmd == cmd)
-			break;
-	/* Every command's struct is a member of the union: size fits. */
-	if (i == ARRAY_SIZE(vgic_cpu_ioctls) || size > sizeof(buf))
+	if (!xvm_ioctl_find(vgic_cpu_ioctls, ARRAY_SIZE(vgic_cpu_ioctls), cmd))
 		return -ENOTTY;
 	ret = xvm_vgic_ready(vgic);
 	if (ret)
 		return ret;
-	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&buf, argp, size))
-		return -EFAULT;
-	ret = vgic_cpu_ioctls[i].fn(vgic->cpus[vcpu->index], cmd, &buf);
-	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(argp, &buf, size))
-		return -EFAULT;
-	return ret;
+	return xvm_ioctl_dispatch(vgic_cpu_ioctls, ARRAY_SIZE(vgic_cpu_ioctls),
+				  vgic->cpus[vcpu->index], cmd, arg);
 }
 
-long xvm_vgic_dev_ioctl(struct xvm_device *dev, unsigned int cmd,
-			unsigned long arg)
+static long vgic_ioctl_irq_line(void *vgic, void *data, unsigned long arg)
 {
-	struct xvm_vgic *vgic = dev->private;
-	struct xvm_vgic_irq_line line;
+	const struct xvm_vgic_irq_line *line = data;
 	struct xvm_vgic_cpu *c = NULL;
 	int ret;
 
-	if (cmd != XVM_VGIC_IRQ_LINE)
-		return -ENOTTY;
-	if (copy_from_user(&line, (void __user *)arg, sizeof(line)))
-		return -EFAULT;
-	ret = vgic_check_line(&line);
+	ret = vgic_check_line(line);
 	if (ret)
 		return ret;
 	if (!xvm_vgic_initialized(vgic))
 		return -EBUSY;
-	if (line.intid < VGIC_NR_PRIVATE) {
-		c = xvm_vgic_cpu_by_id(vgic, line.vcpu_id);
+	if (line->intid < VGIC_NR_PRIVATE) {
+		c = xvm_vgic_cpu_by_id(vgic, line->vcpu_id);
 		if (!c)
 			return -EINVAL;
-	} else if (line.vcpu_id) {
+	} else if (line->vcpu_id) {
 		return -EINVAL;
 	}
-	return xvm_vgic_line(vgic, c, line.intid, line.level);
+	return xvm_vgic_line(vgic, c, line->intid, line->level);
+}
+
+/* The interrupt lines, on the device fd. */
+static const struct xvm_ioctl_desc vgic_dev_ioctls[] = {
+	XVM_IOCTL(VGIC_IRQ_LINE, struct xvm_vgic_irq_line,
+		  vgic_ioctl_irq_line,
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_irq_line, flags,
+						 0)),
+};
+
+long xvm_vgic_dev_ioctl(struct xvm_device *dev, unsigned int cmd,
+			unsigned long arg)
+{
+	return xvm_ioctl_dispatch(vgic_dev_ioctls, ARRAY_SIZE(vgic_dev_ioctls),
+				  dev->private, cmd, arg);
 }
