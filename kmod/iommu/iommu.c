@@ -223,15 +223,12 @@ out_put_pdev:
 
 /* Explicit mappings. */
 
+/* Its pad, reserved and unknown flags were rejected (the table). */
 static int xvm_iommu_check_map(const struct xvm_iommu_map *m)
 {
 	bool by_gfn = m->flags & XVM_IOMMU_MAP_SRC_GFN;
 	bool by_uaddr = m->flags & XVM_IOMMU_MAP_SRC_UADDR;
 
-	if (m->pad || m->reserved[0] || m->reserved[1])
-		return -EINVAL;
-	if (m->flags & ~XVM_IOMMU_MAP_FLAGS_ALL)
-		return -EINVAL;
 	if (!(m->flags & (XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE)))
 		return -EINVAL;
 	if (by_gfn == by_uaddr || (by_gfn && m->uaddr) ||
@@ -336,21 +333,12 @@ out:
 	return r;
 }
 
-static long xvm_iommu_map_ioctl(struct xvm_iommu *io,
-				struct xvm_iommu_map __user *argp)
+/* Under io->ioctl_lock (the table's .lock). */
+static long xvm_iommu_map_ioctl(void *io, void *m, unsigned long arg)
 {
-	struct xvm_iommu_map m;
-	int r;
+	int r = xvm_iommu_check_map(m);
 
-	if (copy_from_user(&m, argp, sizeof(m)))
-		return -EFAULT;
-	r = xvm_iommu_check_map(&m);
-	if (r)
-		return r;
-	mutex_lock(&io->ioctl_lock);
-	r = xvm_iommu_do_map(io, &m);
-	mutex_unlock(&io->ioctl_lock);
-	return r;
+	return r ? r : xvm_iommu_do_map(io, m);
 }
 
 /*
@@ -389,31 +377,26 @@ static int xvm_iommu_collect(struct xvm_iommu *io, bool all,
 	return r;
 }
 
-static long xvm_iommu_unmap_ioctl(struct xvm_iommu *io,
-				  struct xvm_iommu_unmap __user *argp)
+static long xvm_iommu_unmap_ioctl(void *obj, void *data, unsigned long arg)
 {
 	struct iommu_iotlb_gather gather;
+	struct xvm_iommu_unmap *u = data;
+	struct xvm_iommu *io = obj;
 	struct xvm_iommu_area *area;
-	struct xvm_iommu_unmap u;
 	bool all;
 	LIST_HEAD(dead);
 	int r;
 
-	if (copy_from_user(&u, argp, sizeof(u)))
-		return -EFAULT;
-	if (u.pad || u.reserved[0] || u.reserved[1] ||
-	    (u.flags & ~XVM_IOMMU_UNMAP_ALL))
-		return -EINVAL;
-	all = u.flags & XVM_IOMMU_UNMAP_ALL;
+	all = u->flags & XVM_IOMMU_UNMAP_ALL;
 	if (all) {
-		if (u.dfn || u.count)
+		if (u->dfn || u->count)
 			return -EINVAL;
-		u.count = (ULONG_MAX >> PAGE_SHIFT) + 1;
+		u->count = (ULONG_MAX >> PAGE_SHIFT) + 1;
 	} else {
-		if (!u.count)
+		if (!u->count)
 			return -EINVAL;
-		if (u.count - 1 > U64_MAX - u.dfn ||
-		    u.dfn + u.count - 1 > ULONG_MAX)
+		if (u->count - 1 > U64_MAX - u->dfn ||
+		    u->dfn + u->count - 1 > ULONG_MAX)
 			return -EOVERFLOW;
 	}
 
@@ -421,91 +404,104 @@ static long xvm_iommu_unmap_ioctl(struct xvm_iommu *io,
 	r = -ENODEV;
 	if (io->state != XVM_IOMMU_ATTACHED)
 		goto out_unlock;
-	r = xvm_iommu_collect(io, all, xvm_dfn(u.dfn), u.count, &dead);
+	r = xvm_iommu_collect(io, all, xvm_dfn(u->dfn), u->count, &dead);
 	if (r)
 		goto out_unlock;
-	u.unmapped = 0;
+	u->unmapped = 0;
 	iommu_iotlb_gather_init(&gather);
 	list_for_each_entry(area, &dead, dead) {
 		xvm_area_remove(io, area, &gather);
-		u.unmapped += area->npages;
+		u->unmapped += area->npages;
 	}
 	if (!list_empty(&dead))
 		xvm_iommu_iotlb_flush(&io->dom, &gather);
 out_unlock:
 	mutex_unlock(&io->lock);
 	xvm_area_free_list(io, &dead);
-	if (r)
-		return r;
-	if (all)
-		u.count = 0;
-	return copy_to_user(argp, &u, sizeof(u)) ? -EFAULT : 0;
+	if (!r && all)
+		u->count = 0;
+	return r;
 }
 
-static long xvm_iommu_translate_ioctl(struct xvm_iommu *io,
-				      struct xvm_iommu_translate __user *argp)
+/* The out fields were checked zero (the table): they start clear. */
+static long xvm_iommu_translate_ioctl(void *obj, void *data,
+				      unsigned long arg)
 {
-	struct xvm_iommu_translate t;
+	struct xvm_iommu_translate *t = data;
+	struct xvm_iommu *io = obj;
 	struct xvm_iommu_area *area;
 	struct xvm_dfn dfn;
 	struct xvm_mfn mfn;
 	int r = 0;
 
-	if (copy_from_user(&t, argp, sizeof(t)))
-		return -EFAULT;
-	if (t.flags || t.pad || t.mfn || t.map_dfn || t.map_count ||
-	    t.reserved[0] || t.reserved[1])
-		return -EINVAL;
-	dfn = xvm_dfn(t.dfn);
+	dfn = xvm_dfn(t->dfn);
 
 	mutex_lock(&io->lock);
 	if (io->state != XVM_IOMMU_ATTACHED) {
 		r = -ENODEV;
 		goto out_unlock;
 	}
-	if (t.dfn > io->max_dfn)
+	if (t->dfn > io->max_dfn)
 		goto out_unlock;
 	area = xvm_area_first(io, dfn, 1);
 	if (area) {
-		t.flags |= area->flags & XVM_IOMMUF_READ ?
-			   XVM_IOMMU_XLATE_READ : 0;
-		t.flags |= area->flags & XVM_IOMMUF_WRITE ?
-			   XVM_IOMMU_XLATE_WRITE : 0;
-		t.flags |= area->slot >= 0 ? XVM_IOMMU_XLATE_SLOT : 0;
-		t.map_dfn = area->node.start;
-		t.map_count = xvm_area_count(area);
+		t->flags |= area->flags & XVM_IOMMUF_READ ?
+			    XVM_IOMMU_XLATE_READ : 0;
+		t->flags |= area->flags & XVM_IOMMUF_WRITE ?
+			    XVM_IOMMU_XLATE_WRITE : 0;
+		t->flags |= area->slot >= 0 ? XVM_IOMMU_XLATE_SLOT : 0;
+		t->map_dfn = area->node.start;
+		t->map_count = xvm_area_count(area);
 	}
 	/* From the IOMMU's page tables, not from the bookkeeping. */
 	if (xvm_iommu_lookup(&io->dom, dfn, &mfn)) {
-		t.flags |= XVM_IOMMU_XLATE_MAPPED;
+		t->flags |= XVM_IOMMU_XLATE_MAPPED;
 		if (capable(CAP_SYS_RAWIO)) {
-			t.flags |= XVM_IOMMU_XLATE_MFN;
-			t.mfn = mfn_x(mfn);
+			t->flags |= XVM_IOMMU_XLATE_MFN;
+			t->mfn = mfn_x(mfn);
 		}
 	}
 out_unlock:
 	mutex_unlock(&io->lock);
-	if (r)
-		return r;
-	return copy_to_user(argp, &t, sizeof(t)) ? -EFAULT : 0;
+	return r;
 }
+
+static struct mutex *xvm_iommu_ioctl_lock(void *obj)
+{
+	struct xvm_iommu *io = obj;
+
+	return &io->ioctl_lock;
+}
+
+static const struct xvm_ioctl_desc xvm_iommu_ioctls[] = {
+	XVM_IOCTL(IOMMU_MAP, struct xvm_iommu_map, xvm_iommu_map_ioctl,
+		  .lock = xvm_iommu_ioctl_lock,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_iommu_map, pad, pad),
+			    XVM_IOCTL_ZERO(struct xvm_iommu_map, reserved,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_iommu_map, flags,
+						 XVM_IOMMU_MAP_FLAGS_ALL)),
+	XVM_IOCTL(IOMMU_UNMAP, struct xvm_iommu_unmap,
+		  xvm_iommu_unmap_ioctl,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_iommu_unmap, pad, pad),
+			    XVM_IOCTL_ZERO(struct xvm_iommu_unmap, reserved,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_iommu_unmap, flags,
+						 XVM_IOMMU_UNMAP_ALL)),
+	XVM_IOCTL(IOMMU_TRANSLATE, struct xvm_iommu_translate,
+		  xvm_iommu_translate_ioctl,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_iommu_translate, pad,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_iommu_translate,
+						 flags, 0)),
+};
 
 static long xvm_iommu_ioctl(struct xvm_device *dev, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct xvm_iommu *io = dev->private;
-	void __user *argp = (void __user *)arg;
-
-	switch (cmd) {
-	case XVM_IOMMU_MAP:
-		return xvm_iommu_map_ioctl(io, argp);
-	case XVM_IOMMU_UNMAP:
-		return xvm_iommu_unmap_ioctl(io, argp);
-	case XVM_IOMMU_TRANSLATE:
-		return xvm_iommu_translate_ioctl(io, argp);
-	default:
-		return -ENOTTY;
-	}
+	return xvm_ioctl_dispatch(xvm_iommu_ioctls,
+				  ARRAY_SIZE(xvm_iommu_ioctls),
+				  dev->private, cmd, arg);
 }
 
 /* Attributes. */
