@@ -192,6 +192,8 @@ $(LIBXVM_HOST): $(HOST_OBJS)
 	$(AR) rcs $@ $^
 
 $(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS)
+# The benchmarks build their VMs with the selftests' fixture library.
+$(BENCH_OBJS): CPPFLAGS += -I$(ROOT)/selftests
 $(VMM): $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST) $(VMM_LDFLAGS) $(LDFLAGS)

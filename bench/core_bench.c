@@ -28,7 +28,7 @@
 
 #include "libxvm.h"
 #include "bench.h"
-#include "../selftests/xvm_fixture.h"
+#include "xvm_fixture.h"
 
 #define REG_BASE	0x10000000ULL
 #define REG_SIZE	0x1000ULL

@@ -35,7 +35,7 @@
 
 #include "libxvm.h"
 #include "bench.h"
-#include "../selftests/xvm_fixture.h"
+#include "xvm_fixture.h"
 
 #define ROUNDS		2000
 #define BLOCKS		10

@@ -35,7 +35,7 @@
 #include "host/env.h"
 #include "host/pci.h"
 #include "host/vfio.h"
-#include "../selftests/xvm_fixture.h"
+#include "xvm_fixture.h"
 
 #define PAGE		4096ULL
 #define HUGE_2M		(2ULL << 20)

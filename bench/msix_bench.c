@@ -42,7 +42,7 @@
 #include "host/env.h"
 #include "host/testdev.h"
 #include "host/vfio.h"
-#include "../selftests/xvm_fixture.h"
+#include "xvm_fixture.h"
 
 #define NVEC		5
 #define VEC		0

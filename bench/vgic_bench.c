@@ -33,7 +33,7 @@
 #include "libxvm.h"
 #include <linux/xvm-gicv3.h>
 #include "bench.h"
-#include "../selftests/xvm_fixture.h"
+#include "xvm_fixture.h"
 
 #define NR_VCPUS	512
 #define NR_REGIONS	64
