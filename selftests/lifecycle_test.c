@@ -173,6 +173,22 @@ static int world_build(struct world *w)
 	return 0;
 }
 
+/* Closes what of w is still open (close_fd() skips -1) and unmaps its memory. */
+static void world_close(struct world *w)
+{
+	int i;
+
+	close_fd(&w->xvm);
+	close_fd(&w->vm);
+	for (i = 0; i < 4; i++)
+		close_fd(&w->vcpu[i]);
+	for (i = 0; i < 2; i++)
+		close_fd(&w->dev[i]);
+	if (w->mem && w->mem != MAP_FAILED)
+		munmap(w->mem, 16 * PAGE);
+	w->mem = NULL;
+}
+
 FIXTURE(life) {
 	int xvm_ref, dev_ref;
 };
@@ -205,11 +221,7 @@ TEST_F(life, refcounts_rise_and_return)
 	EXPECT_LT(self->dev_ref, refcnt("xvm_testdev"));
 	close_fd(&w.dev[1]);
 	EXPECT_EQ(self->dev_ref, wait_refcnt("xvm_testdev", self->dev_ref));
-	close_fd(&w.xvm);
-	close_fd(&w.vm);
-	for (int i = 0; i < 4; i++)
-		close_fd(&w.vcpu[i]);
-	munmap(w.mem, 16 * PAGE);
+	world_close(&w);
 	CHECK_REFS();
 }
 
@@ -245,8 +257,7 @@ TEST_F(life, close_vm_first)
 	extra = refcnt("xvm");
 	EXPECT_LT(self->xvm_ref, extra);
 	ASSERT_OK(xvm_get_attr(w.dev[1], XVM_TESTDEV_GRP_REGION, 7, &r));
-	close_fd(&w.dev[1]);
-	munmap(w.mem, 16 * PAGE);
+	world_close(&w);
 	CHECK_REFS();
 }
 
@@ -270,9 +281,7 @@ TEST_F(life, close_vm_last)
 	/* the closed devices' ranges are free again */
 	ASSERT_OK(xvm_testdev_add_region(i, 0, REG_BASE, 2 * REG_SIZE));
 	close(i);
-	close_fd(&w.vm);
-	close_fd(&w.xvm);
-	munmap(w.mem, 16 * PAGE);
+	world_close(&w);
 	CHECK_REFS();
 }
 
@@ -301,7 +310,7 @@ TEST_F(life, close_any_order)
 		}
 		for (i = 0; i < n; i++)
 			close_fd(fds[i]);
-		munmap(w.mem, 16 * PAGE);
+		world_close(&w);
 	}
 	CHECK_REFS();
 }
@@ -322,14 +331,9 @@ TEST_F(life, dup_keeps_alive)
 	ASSERT_ERR(xvm_create_vcpu(vm2, 0), EEXIST);
 	ASSERT_OK(xvm_mmio_write(vc2, REG_BASE, 4, 1, &h));
 	EXPECT_EQ(1, h);
-	close_fd(&w.xvm);
-	for (int i = 1; i < 4; i++)
-		close_fd(&w.vcpu[i]);
-	close_fd(&w.dev[0]);
-	close_fd(&w.dev[1]);
+	world_close(&w);
 	close(vm2);
 	close(vc2);
-	munmap(w.mem, 16 * PAGE);
 	CHECK_REFS();
 }
 
@@ -409,11 +413,7 @@ TEST_F(life, testdev_unload_busy)
 	ASSERT_EQ(-1, ret);
 	ASSERT_TRUE(is_busy_errno(e)) TH_LOG("errno %s", strerror(e));
 	close_fd(&w.dev[1]);
-	close_fd(&w.xvm);
-	close_fd(&w.vm);
-	for (int i = 0; i < 4; i++)
-		close_fd(&w.vcpu[i]);
-	munmap(w.mem, 16 * PAGE);
+	world_close(&w);
 	CHECK_REFS();
 }
 
