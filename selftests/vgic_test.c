@@ -634,19 +634,31 @@ TEST(typer_kvm_accesses)
 }
 
 /*
+ * The setup of KVM's test_v3_last_bit_*(): vCPUs 0, 3, 5, 4, 1, 2 in that
+ * order, then the device, then INIT.  0 or -1.
+ */
+static int gic_last_bit_setup(struct gic *g)
+{
+	static const uint32_t ids[] = { 0, 3, 5, 4, 1, 2 };
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		if (gic_vcpu(g, ids[i]) < 0)
+			return -1;
+	if (gic_device(g))
+		return -1;
+	return gic_init(g->dev);
+}
+
+/*
  * KVM's test_v3_last_bit_redist_regions(): regions #1 and #2 are
  * contiguous (#2 ends where #1 starts).
  */
 TEST(last_bit_regions)
 {
-	static const uint32_t ids[] = { 0, 3, 5, 4, 1, 2 };
 	struct gic *g = gic_new();
-	unsigned int i;
 
-	for (i = 0; i < 6; i++)
-		ASSERT_NE(-1, gic_vcpu(g, ids[i]));
-	ASSERT_OK(gic_device(g));
-	ASSERT_OK(gic_init(g->dev));
+	ASSERT_OK(gic_last_bit_setup(g));
 	ASSERT_OK(set_region(g->dev, 2, 0x100000, 0, 0));
 	ASSERT_OK(set_region(g->dev, 2, 0x240000, 0, 1));
 	ASSERT_OK(set_region(g->dev, 2, 0x200000, 0, 2));
@@ -700,14 +712,9 @@ TEST(failed_vcpu_create_leaves_no_frame)
 /* KVM's test_v3_last_bit_single_rdist(). */
 TEST(last_bit_legacy)
 {
-	static const uint32_t ids[] = { 0, 3, 5, 4, 1, 2 };
 	struct gic *g = gic_new();
-	unsigned int i;
 
-	for (i = 0; i < 6; i++)
-		ASSERT_NE(-1, gic_vcpu(g, ids[i]));
-	ASSERT_OK(gic_device(g));
-	ASSERT_OK(gic_init(g->dev));
+	ASSERT_OK(gic_last_bit_setup(g));
 	ASSERT_OK(set_addr(g->dev, A_REDIST, 0x10000));
 	ASSERT_EQ(0x000, rd_reg(g->dev, 0, XVM_GICR_TYPER));
 	ASSERT_EQ(0x300, rd_reg(g->dev, 3, XVM_GICR_TYPER));
