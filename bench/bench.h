@@ -5,6 +5,20 @@
  *
  * Everything is static inline: a bench that does not use a helper does not
  * warn about it.
+ *
+ * Next to its human rows, a bench prints machine-readable records, one line
+ * each, which scripts/bench-report.sh collects from the guest console into
+ * build/bench/results.json and plots:
+ *
+ *   XVM-BENCH {"type":"row","bench":B,"row":R,"unit":U,"median":M,
+ *              "p99":P,"ratio":X,"anchor":A,"goal":G,"met":true|false}
+ *   XVM-BENCH {"type":"samples","bench":B,"row":R,"unit":U,"values":[...]}
+ *   XVM-BENCH {"type":"point","bench":B,"curve":C,"x_name":N,"x":X,
+ *              "unit":U,"y":Y}
+ *
+ * p99, ratio, anchor, goal and met are null where a row has none.  Samples
+ * come in lines of at most BENCH_SAMPLES_PER_LINE values (a console line
+ * stays short); the report joins the lines of one (bench, row).
  */
 #ifndef _XVM_BENCH_H
 #define _XVM_BENCH_H
@@ -99,6 +113,104 @@ static inline uint64_t median_u64(uint64_t *v, int n)
 {
 	sort_u64(v, n);
 	return percentile_u64(v, n, 50);
+}
+
+/* s as a JSON string (the names are ASCII; " and \ escaped). */
+static inline void bench_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+	}
+	putchar('"');
+}
+
+/* "key":s, or "key":null for a NULL s. */
+static inline void bench_json_key_str(const char *key, const char *s)
+{
+	printf(",\"%s\":", key);
+	if (s)
+		bench_json_str(s);
+	else
+		fputs("null", stdout);
+}
+
+/* "key":v, or "key":null for a negative v (no such figure). */
+static inline void bench_json_key_num(const char *key, double v)
+{
+	if (v < 0)
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%.6g", key, v);
+}
+
+/* XVM-BENCH {"type":type,"bench":<this program>: the start of a record. */
+static inline void bench_json_begin(const char *type)
+{
+	printf("XVM-BENCH {\"type\":\"%s\",\"bench\":", type);
+	bench_json_str(program_invocation_short_name);
+}
+
+/*
+ * One row of a bench's table.  p99 and ratio < 0, anchor and goal NULL: the
+ * row has none; met < 0: no goal (null), else whether the goal is met.
+ */
+struct bench_row {
+	const char *row, *unit;
+	double median, p99;
+	double ratio;		/* median / the anchor's median */
+	const char *anchor;	/* what the ratio is measured against */
+	const char *goal;	/* e.g. "<= 1.0" */
+	int met;
+};
+
+static inline void bench_record(const struct bench_row *r)
+{
+	bench_json_begin("row");
+	bench_json_key_str("row", r->row);
+	bench_json_key_str("unit", r->unit);
+	bench_json_key_num("median", r->median);
+	bench_json_key_num("p99", r->p99);
+	bench_json_key_num("ratio", r->ratio);
+	bench_json_key_str("anchor", r->anchor);
+	bench_json_key_str("goal", r->goal);
+	printf(",\"met\":%s}\n",
+	       r->met < 0 ? "null" : r->met ? "true" : "false");
+}
+
+#define BENCH_SAMPLES_PER_LINE	64
+
+/* Every sample of a row v[0..n), in unit, in lines of the samples record. */
+static inline void bench_samples(const char *row, const char *unit,
+				 const uint64_t *v, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i += BENCH_SAMPLES_PER_LINE) {
+		bench_json_begin("samples");
+		bench_json_key_str("row", row);
+		bench_json_key_str("unit", unit);
+		fputs(",\"values\":[", stdout);
+		for (j = i; j < n && j < i + BENCH_SAMPLES_PER_LINE; j++)
+			printf("%s%llu", j > i ? "," : "",
+			       (unsigned long long)v[j]);
+		fputs("]}\n", stdout);
+	}
+}
+
+/* One point (x, y) of a scaling curve, x counted in x_name, y in unit. */
+static inline void bench_point(const char *curve, const char *x_name,
+			       double x, const char *unit, double y)
+{
+	bench_json_begin("point");
+	bench_json_key_str("curve", curve);
+	bench_json_key_str("x_name", x_name);
+	bench_json_key_num("x", x);
+	bench_json_key_str("unit", unit);
+	bench_json_key_num("y", y);
+	fputs("}\n", stdout);
 }
 
 #endif /* _XVM_BENCH_H */

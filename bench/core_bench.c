@@ -35,6 +35,7 @@
 #define REG_STRIDE	0x2000ULL	/* regions with gaps between them */
 #define MAX_RUNS	101
 #define BATCH_MAX	XVM_MMIO_BATCH_MAX
+#define SAMPLES		2000	/* single accesses timed one by one */
 
 static int runs = 7;
 static long per_run = 16384;	/* accesses per run */
@@ -205,6 +206,48 @@ static void print_rows(const struct medians *m)
 	       ms[3] / ms[0], mb[3] / mb[0], mb[3] / mb[0] < 1.5 ? "met" : "NOT met");
 }
 
+/* The same rows as XVM-BENCH records, and the lookup scaling curves. */
+static void record_rows(const struct medians *m)
+{
+	const double *ms = m->single, *mb = m->batch;
+	double r = mb[3] / mb[0];
+	int c;
+
+	bench_record(&(struct bench_row){ "XVM_MMIO (1 ioctl each)", "ns",
+		ms[0], -1, -1, NULL, NULL, -1 });
+	bench_record(&(struct bench_row){ "XVM_MMIO_BATCH of 64", "ns",
+		m->b64, -1, m->b64 / ms[0], "XVM_MMIO (1 ioctl each)", NULL, -1 });
+	bench_record(&(struct bench_row){ "XVM_MMIO_BATCH of 1024", "ns",
+		m->b1k, -1, m->b1k / ms[0], "XVM_MMIO (1 ioctl each)", NULL, -1 });
+	bench_record(&(struct bench_row){ "lookup, 1024 regions, batch of 1024",
+		"ns", mb[3], -1, r, "lookup, 1 region, batch of 1024", "< 1.5",
+		r < 1.5 });
+	for (c = 0; c < NCOUNTS; c++) {
+		bench_point("XVM_MMIO", "regions", counts[c], "ns", ms[c]);
+		bench_point("batch of 1024", "regions", counts[c], "ns", mb[c]);
+	}
+}
+
+/* The latency of each of SAMPLES single XVM_MMIO reads, as samples. */
+static void sample_single(int vcpu, uint64_t addr)
+{
+	static uint64_t lat[SAMPLES];
+	struct xvm_mmio m;
+	uint64_t t0;
+	int i;
+
+	for (i = 0; i < SAMPLES; i++) {
+		memset(&m, 0, sizeof(m));
+		m.addr = addr + 8 * (i & 7);
+		m.len = 8;
+		t0 = now_ns();
+		if (ioctl(vcpu, XVM_MMIO, &m) || m.result != XVM_MMIO_HANDLED)
+			die("XVM_MMIO (samples)");
+		lat[i] = now_ns() - t0;
+	}
+	bench_samples("XVM_MMIO (1 ioctl each)", "ns", lat, SAMPLES);
+}
+
 int main(int argc, char **argv)
 {
 	struct cfg cfg[NCOUNTS];
@@ -223,6 +266,8 @@ int main(int argc, char **argv)
 	       runs, per_run);
 	measure_all(cfg, &m);
 	print_rows(&m);
+	record_rows(&m);
+	sample_single(cfg[0].vcpu, cfg[0].addr);
 
 	for (c = 0; c < NCOUNTS; c++)
 		cfg_teardown(&cfg[c]);

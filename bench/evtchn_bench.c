@@ -18,6 +18,10 @@
  * NOTIFY eventfd (assign, deassign) and moves its doorbell, against the
  * same on an idle VM A.  Idle and churn blocks alternate in one run, so
  * both see the same host; mean and max of each, and their ratio.
+ *
+ * Last, a scaling curve: the cost of a send on the newest of N ports, N from
+ * 1 to every port of a VM.  Every figure is also printed as an XVM-BENCH
+ * record (bench.h), with the samples of XVM_POLL, 1 port and its anchor.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +48,8 @@
 #define CTL_BLOCKS	10
 #define CTL_PER_BLOCK	200
 #define CTL_DB_ADDR	0x40000000ULL
+#define SEND_RUNS	5
+#define SEND_PER_RUN	500
 
 enum mech { M_POLL_1, M_POLL_128, M_EVENTFD, M_FUTEX, NR_MECH };
 
@@ -293,18 +299,109 @@ static void control_isolation(int xvm)
 	       (unsigned long long)busy.max);
 	printf("  ratio churning / idle (mean): %.2f (goal <= 1.5: %s)\n",
 	       ratio, ratio <= 1.5 ? "met" : "not met");
+	bench_record(&(struct bench_row){ "VM B alloc+close (mean), VM A churning",
+		"ns", mb, -1, ratio, "VM B alloc+close (mean), VM A idle",
+		"<= 1.5",
+		ratio <= 1.5 });
 	close(c.efd);
 	close(vmb);
 	close(c.vmfd);
 }
 
-int main(void)
+/* The wake-up rows: text, then their records and the hot rows' samples. */
+static void report_wakeups(uint64_t lat[NR_MECH][ROUNDS])
 {
 	uint64_t median[NR_MECH], p99[NR_MECH];
+	double r_efd, r_futex, r_128;
+	int i;
+
+	for (i = 0; i < NR_MECH; i++) {
+		sort_u64(lat[i], ROUNDS);
+		median[i] = percentile_u64(lat[i], ROUNDS, 50);
+		p99[i] = percentile_u64(lat[i], ROUNDS, 99);
+		printf("  %-26s median %7llu ns   p99 %8llu ns\n",
+		       mech_name[i], (unsigned long long)median[i],
+		       (unsigned long long)p99[i]);
+	}
+	r_efd = (double)median[M_POLL_1] / median[M_EVENTFD];
+	r_futex = (double)median[M_POLL_1] / median[M_FUTEX];
+	r_128 = (double)median[M_POLL_128] / median[M_POLL_1];
+	printf("  ratio XVM_POLL / eventfd (median): %.2f (goal <= 1.0)\n", r_efd);
+	printf("  ratio XVM_POLL / futex (median):   %.2f\n", r_futex);
+	printf("  ratio 128 ports / 1 port (median): %.2f (goal <= 1.2)\n", r_128);
+
+	bench_record(&(struct bench_row){ mech_name[M_POLL_1], "ns",
+		median[M_POLL_1], p99[M_POLL_1], r_efd, mech_name[M_EVENTFD],
+		"<= 1.0", r_efd <= 1.0 });
+	bench_record(&(struct bench_row){ mech_name[M_POLL_128], "ns",
+		median[M_POLL_128], p99[M_POLL_128], r_128, mech_name[M_POLL_1],
+		"<= 1.2", r_128 <= 1.2 });
+	for (i = M_EVENTFD; i < NR_MECH; i++)
+		bench_record(&(struct bench_row){ mech_name[i], "ns",
+			median[i], p99[i], -1, NULL, NULL, -1 });
+	bench_samples(mech_name[M_POLL_1], "ns", lat[M_POLL_1], ROUNDS);
+	bench_samples(mech_name[M_EVENTFD], "ns", lat[M_EVENTFD], ROUNDS);
+}
+
+/* One median of SEND_RUNS runs of SEND_PER_RUN send+clear on port. */
+static double send_cost(int vmfd, uint32_t port)
+{
+	double run_ns[SEND_RUNS];
+	uint64_t t0;
+	int r, i;
+
+	for (r = 0; r < SEND_RUNS; r++) {
+		t0 = now_ns();
+		for (i = 0; i < SEND_PER_RUN; i++)
+			if (xvm_evtchn_send(vmfd, port) ||
+			    xvm_evtchn_clear(vmfd, port))
+				die("sweep: send+clear");
+		run_ns[r] = (double)(now_ns() - t0) / SEND_PER_RUN;
+	}
+	return median_double(run_ns, SEND_RUNS);
+}
+
+/*
+ * The send scaling curve: ns per XVM_EVTCHN_SEND (+ CLEAR, to re-arm) on the
+ * newest of N allocated ports, N from 1 to XVM_EVTCHN_MAX_PORTS - 1 (every
+ * port of a VM), in a fresh VM.  Goal: flat (N ports / 1 port <= 1.2).
+ */
+static void send_sweep(int xvm)
+{
+	static const int points[] = { 1, 16, 256, 1024, XVM_EVTCHN_MAX_PORTS - 1 };
+	double y, y1 = 0;
+	uint32_t port;
+	int vm, n = 0, k;
+
+	vm = xvm_create_vm(xvm, 0);
+	if (vm < 0)
+		die("sweep: XVM_CREATE_VM");
+	printf("evtchn_bench: send + clear on the newest of N ports (median of %d x %d)\n",
+	       SEND_RUNS, SEND_PER_RUN);
+	for (k = 0; k < (int)(sizeof(points) / sizeof(points[0])); k++) {
+		for (; n < points[k]; n++)
+			if (xvm_evtchn_alloc_unbound(vm, &port))
+				die("sweep: XVM_EVTCHN_ALLOC_UNBOUND");
+		y = send_cost(vm, port);
+		if (!k)
+			y1 = y;
+		printf("  %5d ports %9.0f ns\n", n, y);
+		bench_point("XVM_EVTCHN_SEND + CLEAR", "ports", n, "ns", y);
+	}
+	printf("  ratio %d ports / 1 port: %.2f (goal <= 1.2: %s)\n", n, y / y1,
+	       y / y1 <= 1.2 ? "met" : "not met");
+	bench_record(&(struct bench_row){ "send, 4095 ports", "ns", y, -1,
+		y / y1, "send, 1 port", "<= 1.2", y / y1 <= 1.2 });
+	close(vm);
+}
+
+int main(void)
+{
 	static uint64_t lat[NR_MECH][ROUNDS];
 	static struct bench b;
 	int xvm, i, blk;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.efd = eventfd(0, EFD_CLOEXEC);
 	if (fixture_vm_open(&xvm, &b.vmfd, 0) ||
 	    fixture_vcpus(b.vmfd, &b.vcpufd, 1) || b.efd < 0) {
@@ -322,20 +419,8 @@ int main(void)
 	for (blk = 0; blk < BLOCKS; blk++)
 		for (i = 0; i < NR_MECH; i++)
 			run_block(&b, i, &lat[i][blk * PER_BLOCK]);
-	for (i = 0; i < NR_MECH; i++) {
-		sort_u64(lat[i], ROUNDS);
-		median[i] = percentile_u64(lat[i], ROUNDS, 50);
-		p99[i] = percentile_u64(lat[i], ROUNDS, 99);
-		printf("  %-26s median %7llu ns   p99 %8llu ns\n",
-		       mech_name[i], (unsigned long long)median[i],
-		       (unsigned long long)p99[i]);
-	}
-	printf("  ratio XVM_POLL / eventfd (median): %.2f (goal <= 1.0)\n",
-	       (double)median[M_POLL_1] / median[M_EVENTFD]);
-	printf("  ratio XVM_POLL / futex (median):   %.2f\n",
-	       (double)median[M_POLL_1] / median[M_FUTEX]);
-	printf("  ratio 128 ports / 1 port (median): %.2f (goal <= 1.2)\n",
-	       (double)median[M_POLL_128] / median[M_POLL_1]);
+	report_wakeups(lat);
 	control_isolation(xvm);
+	send_sweep(xvm);
 	return 0;
 }
