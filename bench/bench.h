@@ -11,12 +11,15 @@
  * build/bench/results.json and plots:
  *
  *   XVM-BENCH {"type":"row","bench":B,"row":R,"unit":U,"median":M,
- *              "p99":P,"ratio":X,"anchor":A,"goal":G,"met":true|false}
+ *              "p99":P,"ratio":X,"ratio_of":"row/anchor"|"anchor/row",
+ *              "anchor":A,"goal":G,"met":true|false}
  *   XVM-BENCH {"type":"samples","bench":B,"row":R,"unit":U,"values":[...]}
  *   XVM-BENCH {"type":"point","bench":B,"curve":C,"x_name":N,"x":X,
  *              "unit":U,"y":Y}
  *
- * p99, ratio, anchor, goal and met are null where a row has none.  Samples
+ * ratio is the one the text prints for the row (goal applies to it), of
+ * the medians; ratio_of says which way round.  p99, ratio, ratio_of,
+ * anchor, goal and met are null where a row has none.  Samples
  * come in lines of at most BENCH_SAMPLES_PER_LINE values (a console line
  * stays short); the report joins the lines of one (bench, row).
  */
@@ -164,6 +167,7 @@ struct bench_row {
 	const char *anchor;	/* what the ratio is measured against */
 	const char *goal;	/* e.g. "<= 1.0" */
 	int met;
+	int anchor_over_row;	/* ratio is anchor / row (e.g. "x cheaper") */
 };
 
 static inline void bench_record(const struct bench_row *r)
@@ -174,6 +178,8 @@ static inline void bench_record(const struct bench_row *r)
 	bench_json_key_num("median", r->median);
 	bench_json_key_num("p99", r->p99);
 	bench_json_key_num("ratio", r->ratio);
+	bench_json_key_str("ratio_of", r->ratio < 0 ? NULL :
+			   r->anchor_over_row ? "anchor/row" : "row/anchor");
 	bench_json_key_str("anchor", r->anchor);
 	bench_json_key_str("goal", r->goal);
 	printf(",\"met\":%s}\n",

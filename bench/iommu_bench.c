@@ -131,7 +131,7 @@ static void compare(struct side *xvm, struct side *vfio, const char *backing,
 	snprintf(row, sizeof(row), "map+unmap, %s %llu MiB", backing,
 		 (unsigned long long)(size / MIB));
 	bench_record(&(struct bench_row){ row, "pages/s", xb, -1, xb / vb,
-		"vfio-type1", NULL, -1 });
+		"vfio-type1", NULL, -1, 0 });
 	fflush(stdout);
 }
 

@@ -211,9 +211,11 @@ static void rows_typer(void)
 	printf("GICR_TYPER read, batch of %4d:  vCPU 0 %8.1f ns  vCPU 511 %8.1f ns  ratio %.3f\n",
 	       BATCH, mb0, mb511, mb511 / mb0);
 	bench_record(&(struct bench_row){ "GICR_TYPER read, XVM_MMIO, vCPU 511",
-		"ns", m511, -1, m511 / m0, "vCPU 0", NULL, -1 });
+		"ns", m511, -1, m511 / m0, "GICR_TYPER read, XVM_MMIO, vCPU 0",
+		NULL, -1, 0 });
 	bench_record(&(struct bench_row){ "GICR_TYPER read, batch, vCPU 511",
-		"ns", mb511, -1, mb511 / mb0, "vCPU 0", NULL, -1 });
+		"ns", mb511, -1, mb511 / mb0, "GICR_TYPER read, batch, vCPU 0",
+		NULL, -1, 0 });
 }
 
 /* The acknowledge + EOI row: SPI 40, level, line held high, on vCPU 0. */
@@ -240,7 +242,7 @@ static void row_ack_eoi(int dev)
 	m = median_double(pair, runs);
 	printf("acknowledge + EOI pair:          %8.1f ns\n", m);
 	bench_record(&(struct bench_row){ "acknowledge + EOI pair", "ns", m,
-		-1, -1, NULL, NULL, -1 });
+		-1, -1, NULL, NULL, -1, 0 });
 }
 
 int main(int argc, char **argv)
