@@ -131,7 +131,8 @@ help:
 	@echo 'make run            boot a guest running `xvm-vmm run /opt/xvm/examples/demo.conf`'
 	@echo "make sandbox CMD='...' [EXTRA=dir]   run a command in a guest (default run-selftests)"
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
-	@echo 'make bench          run every build/bench/* binary in a guest'
+	@echo 'make bench          run every build/bench/* binary in a guest; figures in'
+	@echo '                    build/bench/results.json, plots in build/bench/plots/*.png'
 	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...]   xvm-fuzz in a guest (debug kernel if cached)'
 	@echo 'make install        modules (updates/xvm), xvm-vmm, examples, man page, header,'
 	@echo '                    libxvm, xvm.pc, udev rule, modules-load.d, sysusers.d'
@@ -224,8 +225,14 @@ sandbox: guest-build
 	$(SANDBOX) -- "$$XVM_SANDBOX_CMD"
 sandbox: export XVM_SANDBOX_CMD = $(value CMD)
 
+# The console log goes to build/logs/bench-<time>.log; scripts/bench-report.sh
+# turns its XVM-BENCH records into build/bench/results.json and
+# build/bench/plots/*.png, also after a failed bench (the status is kept).
 bench: guest-build
-	$(SANDBOX) -- '$(BENCH_CMD)'
+	@log=$(BUILD)/logs/bench-$$(date +%Y%m%d-%H%M%S).log; rc=0; \
+	echo "bench: console log $$log"; \
+	$(SANDBOX) --log "$$log" -- '$(BENCH_CMD)' || rc=$$?; \
+	$(ROOT)/scripts/bench-report.sh "$$log" $(BUILD)/bench || rc=1; exit $$rc
 
 shell: guest-build
 	$(SANDBOX) --interactive
