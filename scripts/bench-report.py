@@ -98,8 +98,9 @@ def gp_str(s):
 
 
 def sample_scale(samples):
-    """(divisor, unit) to plot ns samples in: us once they pass 100 us."""
-    top = max(max(s["values"]) for s in samples)
+    """(divisor, unit) to plot ns samples in: us once a p99 passes 100 us."""
+    top = max(sorted(s["values"])[len(s["values"]) * 99 // 100]
+              for s in samples)
     if samples[0]["unit"] == "ns" and top > 100000:
         return 1000.0, "us"
     return 1.0, samples[0]["unit"]
@@ -119,17 +120,21 @@ def write_cdf(bench, samples, tmp, png):
         xmax = max(xmax, v[min(len(v) - 1, len(v) * 99 // 100)])
         plots.append("%s with steps lw 2 title %s"
                      % (gp_str(dat), gp_str("%s (n=%d)" % (s["row"], len(v)))))
+    # a log x when the tails are decades long (under TCG they are)
+    lo, hi = max(xmin, 1e-3) / 1.2, xmax * 1.5
+    logx = hi / lo > 20
     return "\n".join([
         "set output %s" % gp_str(png),
         "set title %s" % gp_str("%s: latency CDF (x up to 1.5x the "
                                 "largest p99)" % bench),
-        "set xlabel %s" % gp_str("latency (%s, log scale)" % unit),
+        "set xlabel %s" % gp_str("latency (%s%s)" % (unit, logx and
+                                                     ", log scale" or "")),
         "set ylabel 'fraction of samples <= x'",
-        # a log x: under TCG the tails are decades long
-        "set logscale x 10", "set format x '%g'",
-        "set xrange [%g:%g]" % (max(xmin, 1e-3) / 1.2, xmax * 1.5),
+        "unset logscale", logx and "set logscale x 10" or "",
+        "set format x '%g'", "set xrange [%g:%g]" % (lo, hi),
         "set ytics 0.1",
-        "set yrange [0:1]", "set key bottom right",
+        "set yrange [0:1]", "set key default",
+        "set key bottom right opaque box",
         "plot " + ", ".join(plots), ""])
 
 
@@ -150,7 +155,7 @@ def write_curves(bench, curves, tmp, png):
         "set ylabel %s" % gp_str("median (%s)" % curves[0]["unit"]),
         "unset logscale", "set logscale x 2", "set ytics autofreq",
         "set xrange [*:*]", "set yrange [0:*]",
-        "set key bottom right",
+        "set key default", "set key tmargin center horizontal",
         "plot " + ", ".join(plots), ""])
 
 
