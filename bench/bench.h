@@ -140,10 +140,10 @@ static inline void bench_json_key_str(const char *key, const char *s)
 		fputs("null", stdout);
 }
 
-/* "key":v, or "key":null for a negative v (no such figure). */
+/* "key":v, or "key":null for v <= 0 (no such figure). */
 static inline void bench_json_key_num(const char *key, double v)
 {
-	if (v < 0)
+	if (v <= 0)
 		printf(",\"%s\":null", key);
 	else
 		printf(",\"%s\":%.6g", key, v);
@@ -157,17 +157,17 @@ static inline void bench_json_begin(const char *type)
 }
 
 /*
- * One row of a bench's table.  p99 and ratio < 0, anchor and goal NULL: the
- * row has none; met < 0: no goal (null), else whether the goal is met.
+ * One row of a bench's table, written with designated initializers: a field
+ * left out (0, NULL) is a figure the row does not have, printed as null.
  */
 struct bench_row {
 	const char *row, *unit;
 	double median, p99;
-	double ratio;		/* median / the anchor's median */
-	const char *anchor;	/* what the ratio is measured against */
-	const char *goal;	/* e.g. "<= 1.0" */
-	int met;
+	double ratio;		/* of the medians, as the text prints it */
 	int anchor_over_row;	/* ratio is anchor / row (e.g. "x cheaper") */
+	const char *anchor;	/* what the ratio is measured against */
+	const char *goal;	/* the goal on ratio, e.g. "<= 1.0" */
+	int met;		/* the goal is met (only with a goal) */
 };
 
 static inline void bench_record(const struct bench_row *r)
@@ -178,12 +178,12 @@ static inline void bench_record(const struct bench_row *r)
 	bench_json_key_num("median", r->median);
 	bench_json_key_num("p99", r->p99);
 	bench_json_key_num("ratio", r->ratio);
-	bench_json_key_str("ratio_of", r->ratio < 0 ? NULL :
+	bench_json_key_str("ratio_of", r->ratio <= 0 ? NULL :
 			   r->anchor_over_row ? "anchor/row" : "row/anchor");
 	bench_json_key_str("anchor", r->anchor);
 	bench_json_key_str("goal", r->goal);
 	printf(",\"met\":%s}\n",
-	       r->met < 0 ? "null" : r->met ? "true" : "false");
+	       !r->goal ? "null" : r->met ? "true" : "false");
 }
 
 #define BENCH_SAMPLES_PER_LINE	64

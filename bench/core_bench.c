@@ -213,17 +213,25 @@ static void record_rows(const struct medians *m)
 	double r = mb[3] / mb[0];
 	int c;
 
-	bench_record(&(struct bench_row){ "XVM_MMIO (1 ioctl each)", "ns",
-		ms[0], -1, -1, NULL, NULL, -1, 0 });
-	bench_record(&(struct bench_row){ "XVM_MMIO_BATCH of 64", "ns",
-		m->b64, -1, ms[0] / m->b64, "XVM_MMIO (1 ioctl each)", NULL, -1,
-		1 });
-	bench_record(&(struct bench_row){ "XVM_MMIO_BATCH of 1024", "ns",
-		m->b1k, -1, ms[0] / m->b1k, "XVM_MMIO (1 ioctl each)", NULL, -1,
-		1 });
-	bench_record(&(struct bench_row){ "lookup, 1024 regions, batch of 1024",
-		"ns", mb[3], -1, r, "lookup, 1 region, batch of 1024", "< 1.5",
-		r < 1.5, 0 });
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO (1 ioctl each)", .unit = "ns", .median = ms[0],
+	});
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO_BATCH of 64", .unit = "ns", .median = m->b64,
+		.ratio = ms[0] / m->b64, .anchor_over_row = 1,
+		.anchor = "XVM_MMIO (1 ioctl each)",
+	});
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO_BATCH of 1024", .unit = "ns", .median = m->b1k,
+		.ratio = ms[0] / m->b1k, .anchor_over_row = 1,
+		.anchor = "XVM_MMIO (1 ioctl each)",
+	});
+	bench_record(&(struct bench_row){
+		.row = "lookup, 1024 regions, batch of 1024", .unit = "ns",
+		.median = mb[3], .ratio = r,
+		.anchor = "lookup, 1 region, batch of 1024",
+		.goal = "< 1.5", .met = r < 1.5,
+	});
 	for (c = 0; c < NCOUNTS; c++) {
 		bench_point("XVM_MMIO", "regions", counts[c], "ns", ms[c]);
 		bench_point("batch of 1024", "regions", counts[c], "ns", mb[c]);

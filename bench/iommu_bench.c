@@ -130,8 +130,10 @@ static void compare(struct side *xvm, struct side *vfio, const char *backing,
 	       xm / vm, xu / vu);
 	snprintf(row, sizeof(row), "map+unmap, %s %llu MiB", backing,
 		 (unsigned long long)(size / MIB));
-	bench_record(&(struct bench_row){ row, "pages/s", xb, -1, xb / vb,
-		"vfio-type1", NULL, -1, 0 });
+	bench_record(&(struct bench_row){
+		.row = row, .unit = "pages/s", .median = xb,
+		.ratio = xb / vb, .anchor = "vfio-type1",
+	});
 	fflush(stdout);
 }
 

@@ -186,7 +186,7 @@ static void stats(uint64_t *v, int n, double *median, double *p99)
 
 /*
  * The XVM-BENCH row and samples of one route (in us; the samples in ns).
- * ratio >= 0: the in-kernel route, with its ratio to userspace's.
+ * ratio != 0: the in-kernel route, with its ratio to userspace's.
  */
 static void record_route(const char *what, const char *route,
 			 const uint64_t *v, int n, double med, double p99,
@@ -195,9 +195,12 @@ static void record_route(const char *what, const char *route,
 	char row[64];
 
 	snprintf(row, sizeof(row), "MSI-X delivery, %s, %s", what, route);
-	bench_record(&(struct bench_row){ row, "us", med, p99, ratio,
-		ratio < 0 ? NULL : "userspace (read + EVTCHN_SEND)",
-		ratio < 0 ? NULL : ">= 1.5", ratio < 0 ? -1 : ratio >= 1.5, 1 });
+	bench_record(&(struct bench_row){
+		.row = row, .unit = "us", .median = med, .p99 = p99,
+		.ratio = ratio, .anchor_over_row = 1,
+		.anchor = ratio ? "userspace (read + EVTCHN_SEND)" : NULL,
+		.goal = ratio ? ">= 1.5" : NULL, .met = ratio >= 1.5,
+	});
 	bench_samples(row, "ns", v, n);
 }
 
@@ -239,7 +242,7 @@ static void run(struct bench *b, int loopback, const char *what)
 	printf("%-9s median ratio userspace/in-kernel: %.2fx (goal >= 1.5x)\n",
 	       what, um / km);
 	record_route(what, "in-kernel", kern, nk, km, kp, um / km);
-	record_route(what, "userspace", user, nu, um, up, -1);
+	record_route(what, "userspace", user, nu, um, up, 0);
 }
 
 int main(int argc, char **argv)

@@ -210,12 +210,16 @@ static void rows_typer(void)
 	       m0, m511, m511 / m0);
 	printf("GICR_TYPER read, batch of %4d:  vCPU 0 %8.1f ns  vCPU 511 %8.1f ns  ratio %.3f\n",
 	       BATCH, mb0, mb511, mb511 / mb0);
-	bench_record(&(struct bench_row){ "GICR_TYPER read, XVM_MMIO, vCPU 511",
-		"ns", m511, -1, m511 / m0, "GICR_TYPER read, XVM_MMIO, vCPU 0",
-		NULL, -1, 0 });
-	bench_record(&(struct bench_row){ "GICR_TYPER read, batch, vCPU 511",
-		"ns", mb511, -1, mb511 / mb0, "GICR_TYPER read, batch, vCPU 0",
-		NULL, -1, 0 });
+	bench_record(&(struct bench_row){
+		.row = "GICR_TYPER read, XVM_MMIO, vCPU 511", .unit = "ns",
+		.median = m511, .ratio = m511 / m0,
+		.anchor = "GICR_TYPER read, XVM_MMIO, vCPU 0",
+	});
+	bench_record(&(struct bench_row){
+		.row = "GICR_TYPER read, batch, vCPU 511", .unit = "ns",
+		.median = mb511, .ratio = mb511 / mb0,
+		.anchor = "GICR_TYPER read, batch, vCPU 0",
+	});
 }
 
 /* The acknowledge + EOI row: SPI 40, level, line held high, on vCPU 0. */
@@ -241,8 +245,9 @@ static void row_ack_eoi(int dev)
 		pair[r] = run_ack_eoi(fds[0]);
 	m = median_double(pair, runs);
 	printf("acknowledge + EOI pair:          %8.1f ns\n", m);
-	bench_record(&(struct bench_row){ "acknowledge + EOI pair", "ns", m,
-		-1, -1, NULL, NULL, -1, 0 });
+	bench_record(&(struct bench_row){
+		.row = "acknowledge + EOI pair", .unit = "ns", .median = m,
+	});
 }
 
 int main(int argc, char **argv)
