@@ -392,6 +392,8 @@ static void send_sweep(int xvm)
 		for (; n < points[k]; n++)
 			if (xvm_evtchn_alloc_unbound(vm, &port))
 				die("sweep: XVM_EVTCHN_ALLOC_UNBOUND");
+		if (!k)		/* a warm-up run, discarded: cold code */
+			send_cost(vm, port);
 		y = send_cost(vm, port);
 		if (!k)
 			y1 = y;
