@@ -20,6 +20,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	debhelper dh-dkms dpkg-dev fakeroot lintian dwarves systemd udev
+	python3 gnuplot-nox
 )
 
 xvm_ensure_pkgs "${PACKAGES[@]}"
