@@ -1240,6 +1240,24 @@ TEST_F(bus, batch_count_zero)
 	EXPECT_EQ(0, rd(_metadata, self->vcpu, REG_BASE, 8));
 }
 
+/*
+ * A handler's own error is what the caller sees, even when the struct
+ * cannot be written back (here: a read-only page): MMIO_BATCH's count check
+ * is EINVAL, not the EFAULT of the copy-back.
+ */
+TEST_F(bus, batch_error_survives_readonly_struct)
+{
+	struct xvm_mmio_batch *b;
+
+	b = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	b->count = XVM_MMIO_BATCH_MAX + 1;
+	ASSERT_OK(mprotect(b, PAGE, PROT_READ));
+	EXPECT_ERR(ioctl(self->vcpu, XVM_MMIO_BATCH, b), EINVAL);
+	munmap(b, PAGE);
+}
+
 TEST_F(bus, batch_einval_efault)
 {
 	static struct xvm_mmio acc[XVM_MMIO_BATCH_MAX + 1];

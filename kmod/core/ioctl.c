@@ -74,8 +74,9 @@ long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
 	r = xvm_ioctl_call(d, obj, buf, arg);
 	if (!(dir & _IOC_READ) || (r < 0 && !(d->flags & XVM_IOCTL_OUT_ON_ERROR)))
 		return r;
+	/* A failed copy-back does not hide the handler's own error. */
 	if (copy_to_user(argp, buf, d->size))
-		return -EFAULT;
+		return r < 0 ? r : -EFAULT;
 	return r;
 }
 EXPORT_SYMBOL_NS_GPL(xvm_ioctl_dispatch, XVM_NS);
