@@ -483,6 +483,9 @@ TEST_F(io, attach_unprivileged)
 	EXPECT_ERR(attach(self->dev, EDU, 0), EPERM);
 	EXPECT_ERR(attach(self->dev, EDU, XVM_IOMMU_ATTACH_MIRROR_SLOTS),
 		   EPERM);
+	/* The privilege comes before the value is read. */
+	EXPECT_ERR(xvm_set_attr(self->dev, XVM_IOMMU_GRP_CTRL,
+				XVM_IOMMU_CTRL_ATTACH, (void *)1), EPERM);
 	EXPECT_ERR(detach(self->dev), ENODEV);
 }
 

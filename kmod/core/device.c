@@ -50,7 +50,7 @@ static int xvm_attr_table_check(const struct xvm_device_ops *ops)
 		d = &ops->attrs[i];
 		if (d->attr_first > d->attr_last ||
 		    d->size > XVM_ATTR_MAX_SIZE || (!d->get && !d->set) ||
-		    (d->flags & ~XVM_ATTR_GET_READS) ||
+		    (d->flags & ~XVM_ATTR_FLAGS_ALL) ||
 		    ((d->flags & XVM_ATTR_GET_READS) && !d->get))
 			return -EINVAL;
 		if (prev && (d->group < prev->group ||
@@ -183,6 +183,9 @@ static int xvm_attr_access(struct xvm_device *dev,
 
 	if (set ? !d->set : !d->get)
 		return -ENXIO;
+	/* Privilege before anything of the caller's is read, as VFIO. */
+	if (set && (d->flags & XVM_ATTR_SET_RAWIO) && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
 	if ((set || (d->flags & XVM_ATTR_GET_READS)) &&
 	    copy_from_user(val, uaddr, d->size))
 		return -EFAULT;

@@ -560,8 +560,6 @@ static int xvm_iommu_set_attach(struct xvm_device *dev,
 	struct xvm_iommu *io = dev->private;
 	int r;
 
-	if (!capable(CAP_SYS_RAWIO))
-		return -EPERM;
 	if ((req->flags & ~XVM_IOMMU_ATTACH_FLAGS_ALL) ||
 	    req->reserved[0] || req->reserved[1] || req->reserved[2])
 		return -EINVAL;
@@ -623,6 +621,7 @@ static const struct xvm_attr_desc xvm_iommu_attrs[] = {
 		.attr_first = XVM_IOMMU_CTRL_ATTACH,
 		.attr_last = XVM_IOMMU_CTRL_ATTACH,
 		.size = sizeof(struct xvm_iommu_attach),
+		.flags = XVM_ATTR_SET_RAWIO,	/* the attach, not the read */
 		.get = xvm_iommu_get_attach,
 		.set = xvm_iommu_set_attach,
 	}, {

@@ -223,12 +223,19 @@ struct eventfd_ctx;
  * eventfd_signal_allowed() is false).  Readers and pollers of the eventfd
  * see no signal while it is hooked.  A count already in the eventfd when
  * it is hooked is consumed and fired once, from xvm_eventfd_hook() after
- * it dropped the eventfd's lock.
+ * it dropped the eventfd's lock - while a new signal may fire it from the
+ * wake function on another CPU: @fire must be safe to run on two CPUs at
+ * once.  On an EFD_SEMAPHORE eventfd each wake-up consumes 1, not the
+ * whole count (eventfd semantics); use ordinary eventfds.
  *
  * One eventfd, one in-kernel consumer: xvm_eventfd_hook() refuses an
  * eventfd that has a priority waiter already (another hook, a KVM irqfd)
- * with -EBUSY.  When the eventfd's file is released (its last fd closed)
- * the hook takes itself off the queue (EPOLLHUP), as KVM's irqfd does;
+ * with -EBUSY.  The 6.1 KVM irqfd does not make the same check: one added
+ * after the hook is queued behind it and never fires; nor does an
+ * ordinary waiter (VFIO's virqfd) see the signals.
+ *
+ * When the eventfd's file is released (its last fd closed) the hook takes
+ * itself off the queue (EPOLLHUP), as KVM's irqfd does;
  * xvm_eventfd_hook_active() turns false, and the owner still calls
  * xvm_eventfd_unhook(), which drops the reference.
  *
@@ -268,6 +275,9 @@ static inline bool xvm_eventfd_hook_holds(const struct xvm_eventfd_hook *hook)
 #define XVM_ATTR_MAX_SIZE	64
 /* GET reads the value from xvm_device_attr.addr first (an in/out value). */
 #define XVM_ATTR_GET_READS	BIT(0)
+/* SET needs CAP_SYS_RAWIO, checked before the value is read (-EPERM). */
+#define XVM_ATTR_SET_RAWIO	BIT(1)
+#define XVM_ATTR_FLAGS_ALL	(XVM_ATTR_GET_READS | XVM_ATTR_SET_RAWIO)
 
 /**
  * struct xvm_attr_desc - a range of device attributes, for the core
@@ -288,8 +298,9 @@ static inline bool xvm_eventfd_hook_holds(const struct xvm_eventfd_hook *hook)
  * xvm_device_attr (-EFAULT), checks its flags (-EINVAL), finds the range
  * holding group and attr (-ENXIO if none), calls @has (its errno).  HAS
  * stops there (0).  GET and SET are -ENXIO without @get / @set; then SET
- * copies the value in (-EFAULT) and calls @set, GET calls @get and, if it
- * returned 0, copies the value out (-EFAULT).  The callbacks run without
+ * checks %XVM_ATTR_SET_RAWIO (-EPERM), copies the value in (-EFAULT) and
+ * calls @set; GET copies the value in if %XVM_ATTR_GET_READS (-EFAULT),
+ * calls @get and, if it returned 0, copies the value out (-EFAULT).  The callbacks run without
  * vm->lock, may sleep, and take the device's own locks.
  *
  * A type's table is sorted by (@group, @attr_first), its ranges do not
