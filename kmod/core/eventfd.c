@@ -118,7 +118,8 @@ static void xvm_eventfd_fire_earlier(struct xvm_eventfd_hook *hook)
  * xvm_eventfd_hook() - Hooks @fire on the signals of eventfd @fd.
  * @hook: the hook, not hooked (zeroed, or unhooked)
  * @fd: an eventfd
- * @fire: called for each signal, with the count consumed
+ * @fire: called for each signal, with the count consumed (one per wake-up
+ *	on an EFD_SEMAPHORE eventfd)
  *
  * See the kernel-doc of struct xvm_eventfd_hook.  Serialised with
  * xvm_eventfd_unhook() of the same @hook by the caller; may sleep.
