@@ -61,6 +61,7 @@
 #include "internal.h"
 #include "evtchn.h"
 #include "evtchn-internal.h"
+#include "trace.h"
 #include "xvm_compat.h"
 
 static bool xvm_evtchn_port_in_range(u32 port)
@@ -153,6 +154,7 @@ static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
 		goto out;
 	if (test_and_set_bit(port, t->pending))
 		goto out;
+	trace_xvm_evtchn_raise(vm, port, from);
 	if (!test_bit(port, t->masked))
 		xvm_evtchn_upcall(vm, p);
 	xvm_evtchn_wake_pollers(vm, port);
@@ -205,6 +207,7 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 		xvm_evtchn_raise(vm, port);
 	}
 	rcu_read_unlock();
+	trace_xvm_evtchn_send(vm, port, found);
 	return found;
 }
 

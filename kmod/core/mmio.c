@@ -23,6 +23,7 @@
 #include "xvm_compat.h"
 #include "internal.h"
 #include "mmio.h"
+#include "trace.h"
 
 /* The range whose span holds addr, or NULL. */
 static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
@@ -84,6 +85,7 @@ int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 				      val);
 out:
 	rcu_read_unlock();
+	trace_xvm_mmio(vm, vcpu, addr, len, is_write, val, r);
 	return r;
 }
 EXPORT_SYMBOL_NS_GPL(xvm_mmio_access, XVM_NS);

@@ -26,6 +26,7 @@
 
 #include "internal.h"
 #include "evtchn.h"
+#include "trace.h"
 
 /* The first pending port of the list, or 0. */
 static u32 xvm_poll_find_pending(struct xvm_vm *vm, const u32 *ports, u32 n)
@@ -71,6 +72,7 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	}
 	finish_wait(&vcpu->wq, &wait);
 	xvm_evtchn_poll_end(vcpu);
+	trace_xvm_poll_wake(vcpu, n, r);
 	return r;
 }
 

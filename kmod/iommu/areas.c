@@ -25,6 +25,7 @@
 
 #include "iommu.h"
 #include "ops.h"
+#include "trace.h"
 
 u64 xvm_area_count(const struct xvm_iommu_area *area)
 {
@@ -161,6 +162,7 @@ int xvm_area_insert(struct xvm_iommu *io, struct xvm_iommu_area *area,
 	io->mapped += area->npages;
 	if (area->owns_pages)
 		io->pinned += area->npages;
+	trace_xvm_iommu_map(io, area);
 	return 0;
 }
 
@@ -169,6 +171,7 @@ void xvm_area_remove(struct xvm_iommu *io, struct xvm_iommu_area *area,
 		     struct iommu_iotlb_gather *gather)
 {
 	lockdep_assert_held(&io->lock);
+	trace_xvm_iommu_unmap(io, area);
 	xvm_iommu_unmap_pages(&io->dom, xvm_area_dfn(area), area->npages,
 			      gather);
 	interval_tree_remove(&area->node, &io->areas);

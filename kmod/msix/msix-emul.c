@@ -28,6 +28,7 @@
 #include <xvm/core.h>
 
 #include "msix.h"
+#include "trace.h"
 
 static void xvm_msix_count(struct xvm_msix *m, unsigned int stat)
 {
@@ -50,6 +51,7 @@ static bool xvm_msix_masked(const struct xvm_msix *m,
 static void xvm_msix_set_pending(struct xvm_msix *m, u32 i)
 {
 	m->pba[i / 64] |= BIT_ULL(i % 64);
+	trace_xvm_msix_latch(m, i);
 }
 
 static bool xvm_msix_test_and_clear_pending(struct xvm_msix *m, u32 i)
@@ -71,6 +73,7 @@ static bool xvm_msix_unmasked(struct xvm_msix *m, struct xvm_msix_vector *v,
 	v->msg.addr = v->addr;
 	v->msg.data = v->data;
 	v->updated = false;
+	trace_xvm_msix_unmask(m, v);
 	if (!xvm_msix_test_and_clear_pending(m, xvm_msix_index(v)))
 		return false;
 	*msg = v->msg;
@@ -82,6 +85,7 @@ static void xvm_msix_deliver(struct xvm_msix *m, const struct xvm_msix_msg *msg)
 {
 	u64 data = msg->data;
 
+	trace_xvm_msix_deliver(m, msg);
 	if (xvm_mmio_access(m->dev->vm, NULL, msg->addr, 4, true, &data))
 		xvm_msix_count(m, XVM_MSIX_STAT_UNDELIVERABLE);
 	else

@@ -22,6 +22,7 @@
  * here sleeps: lines, messages and kicks may come from hard-IRQ context.
  */
 #include "vgic.h"
+#include "trace.h"
 
 bool xvm_vgic_irq_pending(const struct xvm_vgic_irq *irq)
 {
@@ -275,6 +276,7 @@ u32 xvm_vgic_ack(struct xvm_vgic_cpu *c, u32 group, bool acknowledge,
 	}
 	raw_spin_unlock(&vgic->lock);
 	raw_spin_unlock_irqrestore(&c->lock, flags);
+	trace_xvm_vgic_ack(c, group, acknowledge, intid, priority);
 	return intid;
 }
 
@@ -291,6 +293,7 @@ void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
 	unsigned long flags;
 	s16 target = -1;
 
+	trace_xvm_vgic_eoi(c, intid, drop, deactivate);
 	raw_spin_lock_irqsave(&c->lock, flags);
 	if (drop && c->apr)
 		c->apr &= c->apr - 1;
