@@ -16,7 +16,9 @@
  * on the e1000e (XVM_TEST_E1000E, as msix_test); an IOMMU map and unmap
  * with the edu (XVM_TEST_EDU, as iommu_test).  A test whose module or
  * device is missing skips; the binary skips without tracefs (it mounts it
- * at /sys/kernel/tracing if it is not mounted).
+ * at /sys/kernel/tracing if it is not mounted).  selftests/config has the
+ * options it needs (CONFIG_FTRACE, and a tracer that selects
+ * CONFIG_TRACING).
  */
 #define _GNU_SOURCE
 #include <errno.h>
