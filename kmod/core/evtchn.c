@@ -155,6 +155,7 @@ static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
 	if (test_and_set_bit(port, t->pending))
 		goto out;
 	trace_xvm_evtchn_raise(vm, port, from);
+	atomic64_inc(&vm->stats[XVM_VM_STAT_EVTCHN_RAISES]);
 	if (!test_bit(port, t->masked))
 		xvm_evtchn_upcall(vm, p);
 	xvm_evtchn_wake_pollers(vm, port);
@@ -208,6 +209,7 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 	}
 	rcu_read_unlock();
 	trace_xvm_evtchn_send(vm, port, found);
+	atomic64_add(found, &vm->stats[XVM_VM_STAT_EVTCHN_SENDS]);
 	return found;
 }
 

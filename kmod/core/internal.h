@@ -37,4 +37,7 @@ extern const size_t xvm_evtchn_nr_ioctls;
 long xvm_poll_ioctl(void *vcpu, void *req, unsigned long arg);
 __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu);
 
+int xvm_vm_stats_fd(struct xvm_vm *vm);
+int xvm_vcpu_stats_fd(struct xvm_vcpu *vcpu);
+
 #endif /* _XVM_CORE_INTERNAL_H */

@@ -50,6 +50,7 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	DEFINE_WAIT(wait);
 	long r;
 
+	atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLLS]);
 	xvm_evtchn_poll_begin(vcpu, n == 1 ? ports[0] : -1);
 	for (;;) {
 		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
@@ -73,6 +74,8 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	finish_wait(&vcpu->wq, &wait);
 	xvm_evtchn_poll_end(vcpu);
 	trace_xvm_poll_wake(vcpu, n, r);
+	atomic64_add(r > 0, &vcpu->stats[XVM_VCPU_STAT_POLL_WAKEUPS]);
+	atomic64_add(!r, &vcpu->stats[XVM_VCPU_STAT_POLL_TIMEOUTS]);
 	return r;
 }
 

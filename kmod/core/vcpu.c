@@ -67,9 +67,11 @@ static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 	val = is_write ? m->data & xvm_mmio_mask(m->len) : 0;
 	if (xvm_mmio_access(vcpu->vm, vcpu, m->addr, m->len, is_write, &val)) {
 		m->result = XVM_MMIO_UNHANDLED;
+		atomic64_inc(&vcpu->vm->stats[XVM_VM_STAT_MMIO_UNHANDLED]);
 		val = 0;
 	} else {
 		m->result = XVM_MMIO_HANDLED;
+		atomic64_inc(&vcpu->vm->stats[XVM_VM_STAT_MMIO_HANDLED]);
 	}
 	if (!is_write)
 		m->data = val & xvm_mmio_mask(m->len);
@@ -79,6 +81,11 @@ static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 static long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg)
 {
 	return xvm_vcpu_mmio(vcpu, m);
+}
+
+static long xvm_vcpu_ioctl_stats_fd(void *vcpu, void *data, unsigned long arg)
+{
+	return xvm_vcpu_stats_fd(vcpu);
 }
 
 /* Accesses are copied in chunks to keep the per-access cost low. */
@@ -140,6 +147,7 @@ static const struct xvm_ioctl_desc xvm_vcpu_ioctls[] = {
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_poll, flags,
 						 XVM_POLL_ABSTIME |
 						 XVM_POLL_VCPU_EVENTS)),
+	XVM_IOCTL_NONE(GET_STATS_FD, xvm_vcpu_ioctl_stats_fd),
 };
 
 static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,

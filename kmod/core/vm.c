@@ -84,6 +84,11 @@ static long xvm_vm_check_extension(void *vm, void *data, unsigned long arg)
 	return xvm_check_extension(vm, arg);
 }
 
+static long xvm_vm_get_stats_fd(void *vm, void *data, unsigned long arg)
+{
+	return xvm_vm_stats_fd(vm);
+}
+
 /* The event-channel ioctls are evtchn.c's: xvm_evtchn_ioctls[]. */
 static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 	XVM_IOCTL_NONE(CREATE_VCPU, xvm_vm_create_vcpu),
@@ -95,6 +100,7 @@ static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_create_device, flags,
 						 XVM_CREATE_DEVICE_TEST)),
 	XVM_IOCTL_NONE(CHECK_EXTENSION, xvm_vm_check_extension),
+	XVM_IOCTL_NONE(GET_STATS_FD, xvm_vm_get_stats_fd),
 };
 
 static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,

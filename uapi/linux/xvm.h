@@ -52,6 +52,7 @@
 #define XVM_CAP_DEVICE_CTRL		8	/* XVM_CREATE_DEVICE exists */
 #define XVM_CAP_EVTCHN			9	/* event-channel ports per VM */
 #define XVM_CAP_POLL_MAX_PORTS		10	/* ports per XVM_POLL call */
+#define XVM_CAP_STATS_FD		11	/* XVM_GET_STATS_FD exists */
 
 /* ioctls on a VM fd */
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
@@ -776,5 +777,106 @@ struct xvm_msix_vector_state {
 #define XVM_MSIX_NR_STATS		7
 
 /* end MSI-X interposition */
+
+/* Binary statistics (XVM_GET_STATS_FD, on a VM fd and on a vCPU fd) */
+/*
+ * KVM's KVM_GET_STATS_FD format (Documentation/virt/kvm/api.rst), with
+ * KVM's numbers for every flag: a reader written for KVM's reads these.
+ * The file is read-only; read it with pread() at any offset:
+ *
+ *	+-------------+ 0
+ *	| header      |
+ *	+-------------+ id_offset
+ *	| id string   |  name_size bytes, NUL-terminated
+ *	+-------------+ desc_offset
+ *	| descriptors |  num_desc * (sizeof(struct xvm_stats_desc) + name_size)
+ *	+-------------+ data_offset
+ *	| data        |  one __u64 per descriptor, at data_offset + desc.offset
+ *	+-------------+
+ *
+ * Only the data changes while the file is open; header, id and
+ * descriptors are fixed for the file's lifetime.
+ */
+#define XVM_GET_STATS_FD	_IO(XVMIO, 0xce)
+
+/* The length of the id string and of every name, NUL included. */
+#define XVM_STATS_NAME_SIZE	48
+
+/**
+ * struct xvm_stats_header - the first bytes of a statistics file
+ * @flags: zero; no flag is defined
+ * @name_size: bytes of the id string and of each descriptor's name,
+ *	%XVM_STATS_NAME_SIZE
+ * @num_desc: the number of descriptors, and of statistics
+ * @id_offset: where the id string is: "xvm-<VM id>" for a VM,
+ *	"xvm-<VM id>/vcpu-<vCPU id>" for a vCPU
+ * @desc_offset: where the first descriptor is
+ * @data_offset: where the data block is
+ */
+struct xvm_stats_header {
+	__u32 flags;
+	__u32 name_size;
+	__u32 num_desc;
+	__u32 id_offset;
+	__u32 desc_offset;
+	__u32 data_offset;
+};
+
+/**
+ * struct xvm_stats_desc - one statistic, followed by its name
+ * @flags: its type (``XVM_STATS_TYPE_*``), unit (``XVM_STATS_UNIT_*``) and
+ *	base (``XVM_STATS_BASE_*``)
+ * @exponent: the value is data * base ^ @exponent, in the unit
+ * @size: the number of __u64 elements of its data, 1 for a counter
+ * @offset: where its data is, from the header's @data_offset
+ * @bucket_size: for a linear histogram, the width of a bucket; else zero
+ * @name: its name, header.name_size bytes, NUL-terminated and unique
+ *	within the file
+ *
+ * Descriptors are sizeof(struct xvm_stats_desc) + name_size bytes apart.
+ */
+struct xvm_stats_desc {
+	__u32 flags;
+	__s16 exponent;
+	__u16 size;
+	__u32 offset;
+	__u32 bucket_size;
+	char name[];
+};
+
+#define XVM_STATS_TYPE_SHIFT		0
+#define XVM_STATS_TYPE_MASK		(0xFU << XVM_STATS_TYPE_SHIFT)
+/* Only ever grows, from 0 when the object is created. */
+#define XVM_STATS_TYPE_CUMULATIVE	(0x0U << XVM_STATS_TYPE_SHIFT)
+/* A value now; may go down. */
+#define XVM_STATS_TYPE_INSTANT		(0x1U << XVM_STATS_TYPE_SHIFT)
+/* The highest value seen. */
+#define XVM_STATS_TYPE_PEAK		(0x2U << XVM_STATS_TYPE_SHIFT)
+/* Buckets of bucket_size each. */
+#define XVM_STATS_TYPE_LINEAR_HIST	(0x3U << XVM_STATS_TYPE_SHIFT)
+/* Bucket i (i > 0) counts values in [2^(i-1), 2^i). */
+#define XVM_STATS_TYPE_LOG_HIST		(0x4U << XVM_STATS_TYPE_SHIFT)
+#define XVM_STATS_TYPE_MAX		XVM_STATS_TYPE_LOG_HIST
+
+#define XVM_STATS_UNIT_SHIFT		4
+#define XVM_STATS_UNIT_MASK		(0xFU << XVM_STATS_UNIT_SHIFT)
+/* A count of events. */
+#define XVM_STATS_UNIT_NONE		(0x0U << XVM_STATS_UNIT_SHIFT)
+#define XVM_STATS_UNIT_BYTES		(0x1U << XVM_STATS_UNIT_SHIFT)
+#define XVM_STATS_UNIT_SECONDS		(0x2U << XVM_STATS_UNIT_SHIFT)
+#define XVM_STATS_UNIT_CYCLES		(0x3U << XVM_STATS_UNIT_SHIFT)
+/* 0 or 1. */
+#define XVM_STATS_UNIT_BOOLEAN		(0x4U << XVM_STATS_UNIT_SHIFT)
+#define XVM_STATS_UNIT_MAX		XVM_STATS_UNIT_BOOLEAN
+
+#define XVM_STATS_BASE_SHIFT		8
+#define XVM_STATS_BASE_MASK		(0xFU << XVM_STATS_BASE_SHIFT)
+/* exponent is a power of 10. */
+#define XVM_STATS_BASE_POW10		(0x0U << XVM_STATS_BASE_SHIFT)
+/* exponent is a power of 2. */
+#define XVM_STATS_BASE_POW2		(0x1U << XVM_STATS_BASE_SHIFT)
+#define XVM_STATS_BASE_MAX		XVM_STATS_BASE_POW2
+
+/* end binary statistics */
 
 #endif /* _UAPI_LINUX_XVM_H */

@@ -21,6 +21,9 @@
  *  - vm->mmio_lock (mutex) serialises MMIO bus writers; readers are
  *    lock-free under RCU (see xvm_mmio_access()).
  *  - vcpu->mutex serialises the ioctls of one vCPU.
+ *
+ * A statistics fd (XVM_GET_STATS_FD) holds a VM reference too, whether it
+ * is the VM's or a vCPU's.
  */
 #ifndef _XVM_CORE_H
 #define _XVM_CORE_H
@@ -103,6 +106,27 @@ int xvm_memslot_listener_register(struct xvm_vm *vm,
 void xvm_memslot_listener_unregister(struct xvm_vm *vm,
 				     struct xvm_memslot_listener *listener);
 
+/*
+ * Statistics (kmod/core/stats.c, XVM_GET_STATS_FD): each VM and vCPU keeps
+ * an array of atomic64_t indexed by these, the shape xvm-msix and
+ * xvm-testdev use for their own counters.  Any context may bump one with
+ * atomic64_inc(); the stats fd reads them with atomic64_read(), lock-free.
+ */
+enum xvm_vm_stat {
+	XVM_VM_STAT_MMIO_HANDLED,	/* vCPU MMIO accesses a region handled */
+	XVM_VM_STAT_MMIO_UNHANDLED,	/* ... that no region handled */
+	XVM_VM_STAT_EVTCHN_SENDS,	/* XVM_EVTCHN_SEND on a bound port */
+	XVM_VM_STAT_EVTCHN_RAISES,	/* ports of this VM made pending */
+	XVM_VM_NR_STATS
+};
+
+enum xvm_vcpu_stat {
+	XVM_VCPU_STAT_POLLS,		/* XVM_POLL calls that waited */
+	XVM_VCPU_STAT_POLL_WAKEUPS,	/* ... that returned a port */
+	XVM_VCPU_STAT_POLL_TIMEOUTS,	/* ... that timed out */
+	XVM_VCPU_NR_STATS
+};
+
 struct xvm_vcpu {
 	struct xvm_vm *vm;
 	u32 id;				/* chosen by userspace */
@@ -110,6 +134,7 @@ struct xvm_vcpu {
 	struct mutex mutex;		/* serialises this vCPU's ioctls */
 	wait_queue_head_t wq;		/* XVM_POLL sleepers and poll() on the fd */
 	int poll_port;			/* see evtchn.c */
+	atomic64_t stats[XVM_VCPU_NR_STATS];	/* enum xvm_vcpu_stat */
 };
 
 struct xvm_vm {
@@ -134,6 +159,8 @@ struct xvm_vm {
 	struct xvm_mmio_bus __rcu *mmio_bus;
 
 	struct xvm_evtchn_table *evtchn;
+
+	atomic64_t stats[XVM_VM_NR_STATS];	/* enum xvm_vm_stat */
 };
 
 /*

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Binary statistics fds (XVM_GET_STATS_FD), in KVM's KVM_GET_STATS_FD
+ * format (virt/kvm/binary_stats.c): a header, an id string, descriptors,
+ * then one __u64 per statistic.  Each kind of fd (VM, vCPU) describes its
+ * statistics in a table of struct xvm_stat_desc, indexed by the enum of
+ * its counters (kmod/include/xvm/core.h); the file is generated from the
+ * table on each read, so nothing but the id is stored per fd.
+ *
+ * The counters are atomic64_t: the VM's are bumped by every vCPU and by
+ * raises from any context, including hard IRQ, and the device modules
+ * keep theirs the same way.  Per-CPU counters would save the shared cache
+ * line, but cost an allocation per VM and per vCPU (a failure path more)
+ * and a sum over the CPUs on every read.
+ *
+ * Locking: none.  A read takes each counter with atomic64_read(), so the
+ * values of one read are each exact but not a snapshot of one instant.
+ * The fd holds a VM reference, which keeps the VM and its vCPUs alive.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+/**
+ * struct xvm_stat_desc - a statistic, as the core describes it
+ * @name: what struct xvm_stats_desc.name says, shorter than
+ *	%XVM_STATS_NAME_SIZE
+ * @flags: ``XVM_STATS_TYPE_*`` | ``XVM_STATS_UNIT_*`` | ``XVM_STATS_BASE_*``
+ */
+struct xvm_stat_desc {
+	const char *name;
+	u32 flags;
+};
+
+#define XVM_STAT_COUNTER(_name)						\
+	{ .name = (_name), .flags = XVM_STATS_TYPE_CUMULATIVE |		\
+	  XVM_STATS_UNIT_NONE | XVM_STATS_BASE_POW10 }
+
+static const struct xvm_stat_desc xvm_vm_stat_descs[] = {
+	[XVM_VM_STAT_MMIO_HANDLED]	= XVM_STAT_COUNTER("mmio_exits_handled"),
+	[XVM_VM_STAT_MMIO_UNHANDLED]	= XVM_STAT_COUNTER("mmio_exits_unhandled"),
+	[XVM_VM_STAT_EVTCHN_SENDS]	= XVM_STAT_COUNTER("evtchn_sends"),
+	[XVM_VM_STAT_EVTCHN_RAISES]	= XVM_STAT_COUNTER("evtchn_raises"),
+};
+
+static_assert(ARRAY_SIZE(xvm_vm_stat_descs) == XVM_VM_NR_STATS);
+
+static const struct xvm_stat_desc xvm_vcpu_stat_descs[] = {
+	[XVM_VCPU_STAT_POLLS]		= XVM_STAT_COUNTER("polls"),
+	[XVM_VCPU_STAT_POLL_WAKEUPS]	= XVM_STAT_COUNTER("poll_wakeups"),
+	[XVM_VCPU_STAT_POLL_TIMEOUTS]	= XVM_STAT_COUNTER("poll_timeouts"),
+};
+
+static_assert(ARRAY_SIZE(xvm_vcpu_stat_descs) == XVM_VCPU_NR_STATS);
+
+/* One descriptor as the file holds it: the struct, then its name. */
+struct xvm_stats_desc_entry {
+	struct xvm_stats_desc desc;
+	char name[XVM_STATS_NAME_SIZE];
+};
+
+/**
+ * struct xvm_stats_file - what a statistics fd refers to
+ * @vm: the VM, referenced
+ * @descs: the table of its kind
+ * @nr: entries of @descs, and of @counters
+ * @counters: the VM's or the vCPU's stats[]
+ * @id: the id string
+ */
+struct xvm_stats_file {
+	struct xvm_vm *vm;
+	const struct xvm_stat_desc *descs;
+	u32 nr;
+	atomic64_t *counters;
+	char id[XVM_STATS_NAME_SIZE];
+};
+
+/* Where a read is: the user buffer left, and the file offset. */
+struct xvm_stats_cursor {
+	char __user *buf;
+	size_t count;
+	loff_t pos;
+};
+
+static void xvm_stats_header(struct xvm_stats_header *hdr, u32 nr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->name_size = XVM_STATS_NAME_SIZE;
+	hdr->num_desc = nr;
+	hdr->id_offset = sizeof(*hdr);
+	hdr->desc_offset = hdr->id_offset + XVM_STATS_NAME_SIZE;
+	hdr->data_offset = hdr->desc_offset +
+			   nr * sizeof(struct xvm_stats_desc_entry);
+}
+
+static loff_t xvm_stats_size(const struct xvm_stats_file *sf)
+{
+	struct xvm_stats_header hdr;
+
+	xvm_stats_header(&hdr, sf->nr);
+	return hdr.data_offset + sf->nr * sizeof(u64);
+}
+
+/*
+ * Copies the part of [start, start + size) of the file, whose bytes are
+ * src, that the cursor is in.  The parts are visited in file order.
+ */
+static int xvm_stats_copy(struct xvm_stats_cursor *c, loff_t start,
+			  const void *src, size_t size)
+{
+	size_t skip, len;
+
+	if (!c->count || c->pos < start || c->pos >= start + size)
+		return 0;
+	skip = c->pos - start;
+	len = min(c->count, size - skip);
+	if (copy_to_user(c->buf, src + skip, len))
+		return -EFAULT;
+	c->buf += len;
+	c->count -= len;
+	c->pos += len;
+	return 0;
+}
+
+static int xvm_stats_copy_descs(const struct xvm_stats_file *sf,
+				struct xvm_stats_cursor *c,
+				const struct xvm_stats_header *hdr)
+{
+	struct xvm_stats_desc_entry e;
+	u32 i;
+	int r;
+
+	for (i = 0; i < sf->nr && c->count; i++) {
+		memset(&e, 0, sizeof(e));
+		e.desc.flags = sf->descs[i].flags;
+		e.desc.size = 1;
+		e.desc.offset = i * sizeof(u64);
+		strscpy(e.name, sf->descs[i].name, sizeof(e.name));
+		r = xvm_stats_copy(c, hdr->desc_offset + i * sizeof(e),
+				   &e, sizeof(e));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int xvm_stats_copy_data(const struct xvm_stats_file *sf,
+			       struct xvm_stats_cursor *c,
+			       const struct xvm_stats_header *hdr)
+{
+	u64 val;
+	u32 i;
+	int r;
+
+	for (i = 0; i < sf->nr && c->count; i++) {
+		val = atomic64_read(&sf->counters[i]);
+		r = xvm_stats_copy(c, hdr->data_offset + i * sizeof(val),
+				   &val, sizeof(val));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static ssize_t xvm_stats_read(struct file *file, char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct xvm_stats_file *sf = file->private_data;
+	struct xvm_stats_cursor c = { .buf = buf, .count = count, .pos = *ppos };
+	struct xvm_stats_header hdr;
+	int r;
+
+	xvm_stats_header(&hdr, sf->nr);
+	r = xvm_stats_copy(&c, 0, &hdr, sizeof(hdr));
+	if (!r)
+		r = xvm_stats_copy(&c, hdr.id_offset, sf->id, sizeof(sf->id));
+	if (!r)
+		r = xvm_stats_copy_descs(sf, &c, &hdr);
+	if (!r)
+		r = xvm_stats_copy_data(sf, &c, &hdr);
+	if (r)
+		return r;
+	*ppos = c.pos;
+	return count - c.count;
+}
+
+/* SEEK_SET, SEEK_CUR and SEEK_END within the file's fixed size. */
+static loff_t xvm_stats_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct xvm_stats_file *sf = file->private_data;
+
+	return fixed_size_llseek(file, offset, whence, xvm_stats_size(sf));
+}
+
+static int xvm_stats_release(struct inode *inode, struct file *file)
+{
+	struct xvm_stats_file *sf = file->private_data;
+
+	xvm_vm_put(sf->vm);
+	kfree(sf);
+	return 0;
+}
+
+static const struct file_operations xvm_stats_fops = {
+	.owner		= THIS_MODULE,
+	.read		= xvm_stats_read,
+	.llseek		= xvm_stats_llseek,
+	.release	= xvm_stats_release,
+};
+
+/* A new read-only statistics fd of vm, or an errno; takes a VM reference. */
+static int xvm_stats_fd_create(struct xvm_stats_file *sf)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto out_free;
+	file = anon_inode_getfile("xvm-stats", &xvm_stats_fops, sf, O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto out_free;
+	}
+	file->f_mode |= FMODE_PREAD;
+	xvm_vm_get(sf->vm);
+	fd_install(fd, file);
+	return fd;
+
+out_free:
+	kfree(sf);
+	return fd;
+}
+
+static struct xvm_stats_file *xvm_stats_file_alloc(struct xvm_vm *vm,
+						   const struct xvm_stat_desc *descs,
+						   u32 nr, atomic64_t *counters)
+{
+	struct xvm_stats_file *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
+	if (!sf)
+		return NULL;
+	sf->vm = vm;
+	sf->descs = descs;
+	sf->nr = nr;
+	sf->counters = counters;
+	return sf;
+}
+
+/* XVM_GET_STATS_FD on a VM fd. */
+int xvm_vm_stats_fd(struct xvm_vm *vm)
+{
+	struct xvm_stats_file *sf;
+
+	sf = xvm_stats_file_alloc(vm, xvm_vm_stat_descs, XVM_VM_NR_STATS,
+				  vm->stats);
+	if (!sf)
+		return -ENOMEM;
+	snprintf(sf->id, sizeof(sf->id), "xvm-%llu", vm->id);
+	return xvm_stats_fd_create(sf);
+}
+
+/* XVM_GET_STATS_FD on a vCPU fd: the vCPU lives as long as its VM. */
+int xvm_vcpu_stats_fd(struct xvm_vcpu *vcpu)
+{
+	struct xvm_stats_file *sf;
+
+	sf = xvm_stats_file_alloc(vcpu->vm, xvm_vcpu_stat_descs,
+				  XVM_VCPU_NR_STATS, vcpu->stats);
+	if (!sf)
+		return -ENOMEM;
+	snprintf(sf->id, sizeof(sf->id), "xvm-%llu/vcpu-%u", vcpu->vm->id,
+		 vcpu->id);
+	return xvm_stats_fd_create(sf);
+}
