@@ -2,8 +2,11 @@
 /*
  * libxvm: thin wrappers around the xvm ioctls.  See libxvm.h.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 
 #include "libxvm.h"
@@ -304,4 +307,79 @@ int xvm_testdev_add_region(int devfd, uint32_t idx, uint64_t base,
 int xvm_testdev_stat(int devfd, uint32_t stat, uint64_t *val)
 {
 	return xvm_get_attr(devfd, XVM_TESTDEV_GRP_STATS, stat, val);
+}
+
+/* XVM_GET_STATS_FD. */
+int xvm_get_stats_fd(int fd)
+{
+	return ioctl(fd, XVM_GET_STATS_FD, 0);
+}
+
+/* One pread() of exactly size bytes at off: 0, or -1 (EIO if short). */
+static int xvm_stats_pread(int statsfd, void *buf, size_t size, off_t off)
+{
+	ssize_t n = pread(statsfd, buf, size, off);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n != size) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int xvm_stats_read_header(int statsfd, struct xvm_stats_header *hdr)
+{
+	return xvm_stats_pread(statsfd, hdr, sizeof(*hdr), 0);
+}
+
+int xvm_stats_read_id(int statsfd, const struct xvm_stats_header *hdr,
+		      char *id)
+{
+	return xvm_stats_pread(statsfd, id, hdr->name_size, hdr->id_offset);
+}
+
+int xvm_stats_read_descs(int statsfd, const struct xvm_stats_header *hdr,
+			 void *buf)
+{
+	return xvm_stats_pread(statsfd, buf, xvm_stats_descs_size(hdr),
+			       hdr->desc_offset);
+}
+
+int xvm_stats_read_data(int statsfd, const struct xvm_stats_header *hdr,
+			uint64_t *data, uint32_t n)
+{
+	return xvm_stats_pread(statsfd, data, (size_t)n * sizeof(*data),
+			       hdr->data_offset);
+}
+
+/* Header, descriptors, then the one __u64 of the counter found. */
+int xvm_stats_get(int statsfd, const char *name, uint64_t *val)
+{
+	struct xvm_stats_header hdr;
+	struct xvm_stats_desc *d;
+	int ret = -1;
+	uint32_t i;
+	void *buf;
+
+	if (xvm_stats_read_header(statsfd, &hdr))
+		return -1;
+	buf = malloc(xvm_stats_descs_size(&hdr) + 1);
+	if (!buf)
+		return -1;
+	if (xvm_stats_read_descs(statsfd, &hdr, buf))
+		goto out;
+	errno = ENOENT;
+	for (i = 0; i < hdr.num_desc; i++) {
+		d = xvm_stats_desc_at(buf, &hdr, i);
+		if (strncmp(d->name, name, hdr.name_size))
+			continue;
+		ret = xvm_stats_pread(statsfd, val, sizeof(*val),
+				      hdr.data_offset + d->offset);
+		break;
+	}
+out:
+	free(buf);
+	return ret;
 }

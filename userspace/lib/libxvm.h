@@ -100,4 +100,45 @@ int xvm_testdev_add_region(int devfd, uint32_t idx, uint64_t base,
 /* Read the test device's XVM_TESTDEV_STAT_* counter into *val. */
 int xvm_testdev_stat(int devfd, uint32_t stat, uint64_t *val);
 
+/*
+ * Statistics (XVM_GET_STATS_FD): each reader is one pread() of one part of
+ * the file, 0 when it read the whole part, else -1 with errno (EIO for a
+ * short read); xvm_stats_get() is a convenience over them.
+ */
+
+/* XVM_GET_STATS_FD on a VM or vCPU fd; returns the read-only stats fd. */
+int xvm_get_stats_fd(int fd);
+/* The header, at offset 0. */
+int xvm_stats_read_header(int statsfd, struct xvm_stats_header *hdr);
+/* The id string into id[hdr->name_size]. */
+int xvm_stats_read_id(int statsfd, const struct xvm_stats_header *hdr,
+		      char *id);
+/* All descriptors into buf, of xvm_stats_descs_size(hdr) bytes. */
+int xvm_stats_read_descs(int statsfd, const struct xvm_stats_header *hdr,
+			 void *buf);
+/* The data block: n __u64 from the data offset into data[n]. */
+int xvm_stats_read_data(int statsfd, const struct xvm_stats_header *hdr,
+			uint64_t *data, uint32_t n);
+/* The value of the counter called name; ENOENT if there is none. */
+int xvm_stats_get(int statsfd, const char *name, uint64_t *val);
+
+/* Bytes from one descriptor to the next. */
+static inline size_t xvm_stats_desc_stride(const struct xvm_stats_header *hdr)
+{
+	return sizeof(struct xvm_stats_desc) + hdr->name_size;
+}
+
+static inline size_t xvm_stats_descs_size(const struct xvm_stats_header *hdr)
+{
+	return (size_t)hdr->num_desc * xvm_stats_desc_stride(hdr);
+}
+
+/* Descriptor i of what xvm_stats_read_descs() read into buf. */
+static inline struct xvm_stats_desc *
+xvm_stats_desc_at(void *buf, const struct xvm_stats_header *hdr, uint32_t i)
+{
+	return (struct xvm_stats_desc *)((char *)buf +
+					 i * xvm_stats_desc_stride(hdr));
+}
+
 #endif /* _LIBXVM_H */
