@@ -908,6 +908,14 @@ static int op_poll(struct ctx *c)
 	return r == 1 ? 0 : (r == 0 ? (errno = ETIMEDOUT, -1) : -1);
 }
 
+/* XVM_GET_STATS_FD on the VM (into dev) and on the vCPU (into efd). */
+static int op_stats_fd(struct ctx *c)
+{
+	STEP(c, (c->dev = xvm_get_stats_fd(c->vm)) < 0);
+	STEP(c, (c->efd = xvm_get_stats_fd(c->vcpu)) < 0);
+	return 0;
+}
+
 /* The VM's last reference goes with everything still in it. */
 static int op_close_vm(struct ctx *c)
 {
@@ -1106,6 +1114,7 @@ static const struct path paths[] = {
 	{ "evtchn_reset", 0, vm_busy, op_evtchn_reset, NULL, NULL },
 	{ "evtchn_close_vm", 0, vm_busy, op_close_vm, NULL, NULL },
 	{ "poll", 0, vm_poll_ports, op_poll, NULL, NULL },
+	{ "stats_fd", 0, vm_vcpu, op_stats_fd, NULL, NULL },
 };
 
 #define NR_PATHS	(sizeof(paths) / sizeof(paths[0]))
