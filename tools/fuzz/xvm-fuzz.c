@@ -729,7 +729,8 @@ static void op_api_version(struct ctx *c)
 }
 
 static const long cap_values[] = { 0, 1024, 1024, 1024, 256, 52, 1024,
-				   4096, 1, 4096, 1024 };
+				   4096, 1, 4096, 1024, 1 };
+#define CAP_LAST	XVM_CAP_STATS_FD
 
 static void op_check_extension(struct ctx *c)
 {
@@ -743,10 +744,10 @@ static void op_check_extension(struct ctx *c)
 		cap = (long)boundary(&c->r, 10);
 	v = xioctl(c, "CHECK_EXTENSION", res[x].fd, XVM_CHECK_EXTENSION,
 		   (void *)cap, NULL);
-	if (cap >= 1 && cap <= 10 && v != cap_values[cap])
+	if (cap >= 1 && cap <= CAP_LAST && v != cap_values[cap])
 		report("XVM_CHECK_EXTENSION(%ld) on a %s fd: %ld, documented %ld",
 		       cap, kind_name[res[x].kind], v, cap_values[cap]);
-	else if ((cap < 1 || cap > 10) && v != 0)
+	else if ((cap < 1 || cap > CAP_LAST) && v != 0)
 		report("XVM_CHECK_EXTENSION(unknown %ld): %ld, not 0", cap, v);
 	res_put(x);
 }
@@ -1451,6 +1452,32 @@ static void op_device(struct ctx *c)
 	res_put(x);
 }
 
+/*
+ * XVM_GET_STATS_FD on a VM or vCPU, a pread() at a random offset and
+ * length, a write that must fail; the stats fd is closed again.
+ */
+static void op_stats_fd(struct ctx *c)
+{
+	static uint8_t buf[MAX_THREADS][512];
+	int x = res_pick(&c->r, one_in(&c->r, 2) ? R_VM : R_VCPU, 0), fd;
+	off_t off = (off_t)below(&c->r, 600);
+	ssize_t n;
+
+	if (x < 0)
+		return;
+	fd = (int)xioctl(c, "GET_STATS_FD", res[x].fd, XVM_GET_STATS_FD, NULL,
+			 ERRS(ENOMEM, EMFILE));
+	res_put(x);
+	if (fd < 0)
+		return;
+	n = pread(fd, buf[c->id], below(&c->r, sizeof(buf[0]) + 1), off);
+	if (n < 0)
+		report("stats pread at %lld: %s", (long long)off, strerror(errno));
+	if (write(fd, buf[c->id], 1) >= 0)
+		report("a stats fd took a write");
+	close(fd);
+}
+
 /* --------------------------------------------------------------------- */
 /* Anything on anything: wrong fds, unknown numbers, wrong sizes           */
 
@@ -2083,6 +2110,7 @@ static struct op ops[] = {
 	{ "mmio", op_mmio, 16, false },
 	{ "mmio-batch", op_mmio_batch, 4, false },
 	{ "poll", op_poll, 8, false },
+	{ "stats-fd", op_stats_fd, 2, false },
 	{ "fd-poll", op_fd_poll, 2, false },
 	{ "vgic-cpuif", op_vgic_cpuif, 6, false },
 	{ "device", op_device, 24, false },
