@@ -115,7 +115,7 @@ static int xvm_stats_copy(struct xvm_stats_cursor *c, loff_t start,
 {
 	size_t skip, len;
 
-	if (!c->count || c->pos < start || c->pos >= start + size)
+	if (!c->count || c->pos < start || c->pos - start >= (loff_t)size)
 		return 0;
 	skip = c->pos - start;
 	len = min(c->count, size - skip);
