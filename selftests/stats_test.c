@@ -283,6 +283,26 @@ TEST_F(stats, send_counts)
 	EXPECT_EQ(2, stat_of(_metadata, self->vm_stats, "evtchn_sends"));
 }
 
+/* An interdomain send is the sender's send and the peer's raise. */
+TEST_F(stats, interdomain_counts)
+{
+	uint32_t port, remote_port;
+	int peer, peer_stats;
+
+	peer = xvm_create_vm(self->xvm, 0);
+	ASSERT_LE(0, peer);
+	peer_stats = xvm_get_stats_fd(peer);
+	ASSERT_LE(0, peer_stats);
+	ASSERT_OK(fixture_port_pair(self->vm, peer, &port, &remote_port));
+	ASSERT_OK(xvm_evtchn_send(self->vm, port));
+	EXPECT_EQ(1, stat_of(_metadata, self->vm_stats, "evtchn_sends"));
+	EXPECT_EQ(0, stat_of(_metadata, self->vm_stats, "evtchn_raises"));
+	EXPECT_EQ(0, stat_of(_metadata, peer_stats, "evtchn_sends"));
+	EXPECT_EQ(1, stat_of(_metadata, peer_stats, "evtchn_raises"));
+	close(peer_stats);
+	close(peer);
+}
+
 struct sender {
 	int vm;
 	uint32_t port;
