@@ -539,6 +539,29 @@ TEST_F(msix, delivery_in_kernel)
 	EXPECT_EQ(0, mstat(e->dev, XVM_MSIX_STAT_LATCHED));
 }
 
+/* The VM's statistics fd shows the device's delivered and latched counts. */
+TEST_F(msix, vm_stats_fd)
+{
+	struct env *e = &self->e;
+	uint64_t delivered = ~0ULL, latched = ~0ULL;
+	int fd;
+
+	ASSERT_OK(env_enable_all(e));
+	fd = xvm_get_stats_fd(e->vm);
+	ASSERT_LE(0, fd);
+	ASSERT_OK(fire(e, 0));
+	mstat_reaches(e->dev, XVM_MSIX_STAT_DELIVERED, 1);
+	ASSERT_EQ(0, entry_wr(e, 1, PCI_MSIX_ENTRY_VECTOR_CTRL, 1));
+	ASSERT_OK(fire(e, 1));
+	EXPECT_OK(xvm_stats_get(fd, "msix_delivered", &delivered));
+	EXPECT_OK(xvm_stats_get(fd, "msix_latched", &latched));
+	EXPECT_LE(1, delivered);
+	EXPECT_LE(1, latched);
+	EXPECT_EQ(mstat(e->dev, XVM_MSIX_STAT_DELIVERED), delivered);
+	EXPECT_EQ(mstat(e->dev, XVM_MSIX_STAT_LATCHED), latched);
+	close(fd);
+}
+
 /* 2, 3, 4: each mask source latches, its removal delivers exactly once. */
 TEST_F(msix, mask_sources)
 {

@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "xvm_harness.h"
 #include "xvm_fixture.h"
+#include "xvm_pci.h"
 
 #define REG_BASE	0x10000000ULL
 #define REG_SIZE	0x1000ULL
@@ -26,7 +28,11 @@
 static const char *const vm_names[] = {
 	"mmio_exits_handled", "mmio_exits_unhandled",
 	"evtchn_sends", "evtchn_raises",
+	"msix_delivered", "msix_latched", "iommu_pages_mapped",
 };
+
+#define NR_VM_STATS	7
+#define NR_VCPU_STATS	3
 
 static const char *const vcpu_names[] = {
 	"polls", "poll_wakeups", "poll_timeouts",
@@ -102,7 +108,9 @@ static void check_descs(struct __test_metadata *_metadata, int fd,
 		EXPECT_LE(d->flags & XVM_STATS_TYPE_MASK, XVM_STATS_TYPE_MAX);
 		EXPECT_LE(d->flags & XVM_STATS_UNIT_MASK, XVM_STATS_UNIT_MAX);
 		EXPECT_LE(d->flags & XVM_STATS_BASE_MASK, XVM_STATS_BASE_MAX);
-		EXPECT_EQ(XVM_STATS_TYPE_CUMULATIVE, d->flags & XVM_STATS_TYPE_MASK);
+		EXPECT_EQ(strcmp(d->name, "iommu_pages_mapped") ?
+			  XVM_STATS_TYPE_CUMULATIVE : XVM_STATS_TYPE_INSTANT,
+			  d->flags & XVM_STATS_TYPE_MASK) TH_LOG("%s", d->name);
 		EXPECT_EQ(0, d->flags & ~(XVM_STATS_TYPE_MASK | XVM_STATS_UNIT_MASK |
 					  XVM_STATS_BASE_MASK));
 		EXPECT_EQ(1, d->size);
@@ -196,14 +204,14 @@ TEST_F(stats, capability)
 
 TEST_F(stats, header)
 {
-	check_header(_metadata, self->vm_stats, "xvm-", 4);
-	check_header(_metadata, self->vcpu_stats, "/vcpu-0", 3);
+	check_header(_metadata, self->vm_stats, "xvm-", NR_VM_STATS);
+	check_header(_metadata, self->vcpu_stats, "/vcpu-0", NR_VCPU_STATS);
 }
 
 TEST_F(stats, descriptors)
 {
-	check_descs(_metadata, self->vm_stats, vm_names, 4);
-	check_descs(_metadata, self->vcpu_stats, vcpu_names, 3);
+	check_descs(_metadata, self->vm_stats, vm_names, NR_VM_STATS);
+	check_descs(_metadata, self->vcpu_stats, vcpu_names, NR_VCPU_STATS);
 }
 
 TEST_F(stats, every_offset)
@@ -246,7 +254,7 @@ TEST_F(stats, outlives_vm_fd)
 	close_fd(&self->vm);
 	EXPECT_EQ(1, stat_of(_metadata, self->vm_stats, "evtchn_sends"));
 	EXPECT_EQ(0, stat_of(_metadata, self->vcpu_stats, "polls"));
-	check_header(_metadata, self->vcpu_stats, "/vcpu-0", 3);
+	check_header(_metadata, self->vcpu_stats, "/vcpu-0", NR_VCPU_STATS);
 	check_reads(_metadata, self->vm_stats);
 }
 
@@ -347,6 +355,55 @@ TEST_F(stats, poll_invalid_not_counted)
 
 	EXPECT_ERR(xvm_poll(self->vcpu, &bad, 1, 1000, 0, NULL), EINVAL);
 	EXPECT_EQ(0, stat_of(_metadata, self->vcpu_stats, "polls"));
+}
+
+#define IOMMU_PAGES	4
+#define PAGE		4096
+
+/* Frames the IOMMU maps now: up with a map, down with an unmap. */
+TEST_F(stats, iommu_pages_mapped)
+{
+	struct xvm_iommu_unmap all = { .flags = XVM_IOMMU_UNMAP_ALL };
+	struct xvm_iommu_map m = {
+		.flags = XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE |
+			 XVM_IOMMU_MAP_SRC_UADDR,
+		.dfn = 0x100, .count = IOMMU_PAGES,
+	};
+	const struct test_pci *edu = test_pci_edu();
+	struct xvm_iommu_attach a = { 0 };
+	void *mem;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0, &self->dev))
+		SKIP(return, "xvm-iommu not loaded");
+	if (!edu->ok)
+		SKIP(return, "%s", edu->why);
+	if (iommu_group_of(edu->bdf) < 0)
+		SKIP(return, "no edu in an IOMMU group at %s", edu->bdf);
+	pci_reset_binding(edu->bdf);
+	a.segment = edu->segment;
+	a.bus = edu->bus;
+	a.devfn = edu->devfn;
+	ASSERT_OK(xvm_set_attr(self->dev, XVM_IOMMU_GRP_CTRL,
+			       XVM_IOMMU_CTRL_ATTACH, &a));
+	mem = mmap(NULL, IOMMU_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	m.uaddr = (uintptr_t)mem;
+
+	EXPECT_EQ(0, stat_of(_metadata, self->vm_stats, "iommu_pages_mapped"));
+	ASSERT_OK(ioctl(self->dev, XVM_IOMMU_MAP, &m));
+	EXPECT_EQ(IOMMU_PAGES,
+		  stat_of(_metadata, self->vm_stats, "iommu_pages_mapped"));
+	ASSERT_OK(ioctl(self->dev, XVM_IOMMU_UNMAP, &all));
+	EXPECT_EQ(0, stat_of(_metadata, self->vm_stats, "iommu_pages_mapped"));
+	/* A device closed with frames mapped takes them with it. */
+	ASSERT_OK(ioctl(self->dev, XVM_IOMMU_MAP, &m));
+	close_fd(&self->dev);
+	EXPECT_EQ(0, stat_of(_metadata, self->vm_stats, "iommu_pages_mapped"));
+	munmap(mem, IOMMU_PAGES * PAGE);
+	pci_reset_binding(edu->bdf);
 }
 
 TEST_HARNESS_MAIN

@@ -41,11 +41,18 @@ struct xvm_stat_desc {
 	{ .name = (_name), .flags = XVM_STATS_TYPE_CUMULATIVE |		\
 	  XVM_STATS_UNIT_NONE | XVM_STATS_BASE_POW10 }
 
+#define XVM_STAT_INSTANT(_name)						\
+	{ .name = (_name), .flags = XVM_STATS_TYPE_INSTANT |		\
+	  XVM_STATS_UNIT_NONE | XVM_STATS_BASE_POW10 }
+
 static const struct xvm_stat_desc xvm_vm_stat_descs[] = {
 	[XVM_VM_STAT_MMIO_HANDLED]	= XVM_STAT_COUNTER("mmio_exits_handled"),
 	[XVM_VM_STAT_MMIO_UNHANDLED]	= XVM_STAT_COUNTER("mmio_exits_unhandled"),
 	[XVM_VM_STAT_EVTCHN_SENDS]	= XVM_STAT_COUNTER("evtchn_sends"),
 	[XVM_VM_STAT_EVTCHN_RAISES]	= XVM_STAT_COUNTER("evtchn_raises"),
+	[XVM_VM_STAT_MSIX_DELIVERED]	= XVM_STAT_COUNTER("msix_delivered"),
+	[XVM_VM_STAT_MSIX_LATCHED]	= XVM_STAT_COUNTER("msix_latched"),
+	[XVM_VM_STAT_IOMMU_PAGES_MAPPED] = XVM_STAT_INSTANT("iommu_pages_mapped"),
 };
 
 static_assert(ARRAY_SIZE(xvm_vm_stat_descs) == XVM_VM_NR_STATS);

@@ -160,6 +160,7 @@ int xvm_area_insert(struct xvm_iommu *io, struct xvm_iommu_area *area,
 	area->node.last = dfn_x(dfn) + area->npages - 1;
 	interval_tree_insert(&area->node, &io->areas);
 	io->mapped += area->npages;
+	atomic64_add(area->npages, &io->vm->stats[XVM_VM_STAT_IOMMU_PAGES_MAPPED]);
 	if (area->owns_pages)
 		io->pinned += area->npages;
 	trace_xvm_iommu_map(io, area);
@@ -176,6 +177,7 @@ void xvm_area_remove(struct xvm_iommu *io, struct xvm_iommu_area *area,
 			      gather);
 	interval_tree_remove(&area->node, &io->areas);
 	io->mapped -= area->npages;
+	atomic64_sub(area->npages, &io->vm->stats[XVM_VM_STAT_IOMMU_PAGES_MAPPED]);
 	if (area->owns_pages)
 		io->pinned -= area->npages;
 	if (area->slot >= 0 && io->slot_areas[area->slot] == area)

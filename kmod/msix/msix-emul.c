@@ -30,9 +30,17 @@
 #include "msix.h"
 #include "trace.h"
 
+/* The device's counters that the VM's statistics fd sums, plus one. */
+static const u8 xvm_msix_vm_stats[XVM_MSIX_NR_STATS] = {
+	[XVM_MSIX_STAT_DELIVERED]	= XVM_VM_STAT_MSIX_DELIVERED + 1,
+	[XVM_MSIX_STAT_LATCHED]		= XVM_VM_STAT_MSIX_LATCHED + 1,
+};
+
 static void xvm_msix_count(struct xvm_msix *m, unsigned int stat)
 {
 	atomic64_inc(&m->stats[stat]);
+	if (xvm_msix_vm_stats[stat])
+		atomic64_inc(&m->dev->vm->stats[xvm_msix_vm_stats[stat] - 1]);
 }
 
 static u32 xvm_msix_index(const struct xvm_msix_vector *v)

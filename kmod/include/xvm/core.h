@@ -117,6 +117,10 @@ enum xvm_vm_stat {
 	XVM_VM_STAT_MMIO_UNHANDLED,	/* ... that no region handled */
 	XVM_VM_STAT_EVTCHN_SENDS,	/* XVM_EVTCHN_SEND on a bound port */
 	XVM_VM_STAT_EVTCHN_RAISES,	/* ports of this VM made pending */
+	/* Kept by the device modules, in the VM's file whatever is loaded. */
+	XVM_VM_STAT_MSIX_DELIVERED,	/* xvm-msix: MSI writes a region claimed */
+	XVM_VM_STAT_MSIX_LATCHED,	/* xvm-msix: fires while masked */
+	XVM_VM_STAT_IOMMU_PAGES_MAPPED,	/* xvm-iommu: frames mapped now */
 	XVM_VM_NR_STATS
 };
 
