@@ -108,7 +108,7 @@ static void xvm_attr_test_entries(struct kunit *test)
 		{ .group = 0, .size = 4 },
 	};
 	static const struct xvm_attr_desc flag[] = {
-		{ .group = 0, .size = 4, .flags = BIT(1),
+		{ .group = 0, .size = 4, .flags = BIT(31),
 		  .get = xvm_attr_kunit_get },
 	};
 	static const struct xvm_attr_desc reads_no_get[] = {
