@@ -12,14 +12,16 @@
  *
  *   XVM-BENCH {"type":"row","bench":B,"row":R,"unit":U,"median":M,
  *              "p99":P,"ratio":X,"ratio_of":"row/anchor"|"anchor/row",
- *              "anchor":A,"goal":G,"met":true|false}
+ *              "anchor":A,"goal":G,"met":true|false,"path":T}
  *   XVM-BENCH {"type":"samples","bench":B,"row":R,"unit":U,"values":[...]}
  *   XVM-BENCH {"type":"point","bench":B,"curve":C,"x_name":N,"x":X,
  *              "unit":U,"y":Y}
  *
  * ratio is the one the text prints for the row (goal applies to it), of
  * the medians; ratio_of says which way round.  p99, ratio, ratio_of,
- * anchor, goal and met are null where a row has none.  Samples
+ * anchor, goal, met and path are null where a row has none; path names the
+ * hot path of the goals table (scripts/bench-report.py) the row measures,
+ * and make bench prints every row with a path in that table.  Samples
  * come in lines of at most BENCH_SAMPLES_PER_LINE values (a console line
  * stays short); the report joins the lines of one (bench, row).
  */
@@ -168,6 +170,7 @@ struct bench_row {
 	const char *anchor;	/* what the ratio is measured against */
 	const char *goal;	/* the goal on ratio, e.g. "<= 1.0" */
 	int met;		/* the goal is met (only with a goal) */
+	const char *path;	/* its hot path in the goals table, or NULL */
 };
 
 static inline void bench_record(const struct bench_row *r)
@@ -182,8 +185,9 @@ static inline void bench_record(const struct bench_row *r)
 			   r->anchor_over_row ? "anchor/row" : "row/anchor");
 	bench_json_key_str("anchor", r->anchor);
 	bench_json_key_str("goal", r->goal);
-	printf(",\"met\":%s}\n",
-	       !r->goal ? "null" : r->met ? "true" : "false");
+	printf(",\"met\":%s", !r->goal ? "null" : r->met ? "true" : "false");
+	bench_json_key_str("path", r->path);
+	fputs("}\n", stdout);
 }
 
 #define BENCH_SAMPLES_PER_LINE	64

@@ -22,7 +22,7 @@ RECORD = re.compile(r"XVM-BENCH (\{.*?)\s*$")
 BENCH_START = re.compile(r"^== bench (\S+)\s*$")
 BENCH_FAILED = re.compile(r"^== bench (\S+) FAILED \(exit (\d+)\)")
 ROW_KEYS = ("row", "unit", "median", "p99", "ratio", "ratio_of", "anchor",
-            "goal", "met")
+            "goal", "met", "path")
 
 
 def bench_entry(benches, name):
