@@ -1516,8 +1516,13 @@ static void op_bogus_ioctl(struct ctx *c)
 			   below(&c->r, 128));
 		break;
 	}
-	/* Never a destructive command that exists: only unknown numbers. */
-	if (req == XVM_EVTCHN_RESET || req == XVM_CREATE_VM)
+	/*
+	 * Never a destructive command that exists, nor one that makes an fd
+	 * (this op would leak it; their own ops fuzz them): only unknown ones.
+	 */
+	if (req == XVM_EVTCHN_RESET || req == XVM_CREATE_VM ||
+	    req == XVM_CREATE_VCPU || req == XVM_CREATE_DEVICE ||
+	    req == XVM_GET_STATS_FD)
 		req = _IO(XVMIO, 0xff);
 	xioctl(c, "bogus ioctl", res[x].fd, req, buf[c->id],
 	       ERRS(ENOTTY, EINVAL, EBUSY, ENXIO, ENOENT, EEXIST, EBADF, ENODEV,
