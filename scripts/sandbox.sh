@@ -41,7 +41,8 @@
 # elapsed=; bash-sourceable).
 #
 # Exit status: CMD's status; if CMD succeeded but the run is not clean, 1:
-# a kernel oops/BUG/WARNING/KASAN/UBSAN/lockdep/kmemleak report, a module
+# a kernel oops/BUG/WARNING/KASAN/UBSAN/lockdep/kmemleak report, with --kunit
+# a failed (or no) KUnit case, a module
 # that failed to load or unload (the offending lines are printed). 124 when
 # the hard timeout killed the guest, 125 when the guest died before CMD
 # finished (panic, triple fault); both print the tail of the log.
@@ -238,6 +239,14 @@ if ! bad=$(xvm_scan_log "$klog"); then
 	echo "sandbox: FAILED: kernel log is not clean:"
 	printf '%s\n' "$bad" | sed 's/^/  | /'
 	((rc != 0)) || rc=1
+fi
+# KUnit reports in the kernel log, not through the command's status.
+if ((kunit)); then
+	read -r kpass kfail _ <<<"$(xvm_kunit_counts "$klog")"
+	if ((kfail > 0 || kpass == 0)); then
+		echo "sandbox: FAILED: KUnit: $kpass passed, $kfail failed"
+		((rc != 0)) || rc=1
+	fi
 fi
 if [[ -n $status ]] && ((!done_marker && rc == 0)); then
 	echo "sandbox: FAILED: guest did not reach the end of /init (hang or crash during module unload or kmemleak scan)"
