@@ -907,6 +907,47 @@ TEST_F(io, map_user_range_not_mapped)
 	EXPECT_NOTHING_PINNED();
 }
 
+/*
+ * A mapping pinned in several batches (pages.c pins 512 at a time), part of
+ * it never touched (faulted in by the pin): every frame is the page at its
+ * place, and a hole past the first batches undoes the batches before it.
+ */
+TEST_F(io, map_many_pin_batches)
+{
+	const unsigned int n = 1300, hole = 1100, touched = 700;
+	uint8_t *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct xvm_iommu_translate t;
+	unsigned int i;
+
+	NEED_SETUP();
+	ASSERT_NE(MAP_FAILED, p);
+	ATTACH_EDU();
+	madvise(p, n * PAGE, MADV_NOHUGEPAGE);
+	memset(p, 0x5a, touched * PAGE);
+	ASSERT_OK(munmap(p + hole * PAGE, PAGE));
+	EXPECT_ERR(map_uaddr(self->dev, 0x1000, p, n, RW), EFAULT);
+	EXPECT_EQ(0, xlate(self->dev, 0x1000).flags);
+	EXPECT_EQ(0, xlate(self->dev, 0x1000 + hole - 1).flags);
+	EXPECT_NOTHING_PINNED();
+
+	ASSERT_OK(map_uaddr(self->dev, 0x1000, p, hole, RW));
+	EXPECT_EQ(hole, info(self->dev, XVM_IOMMU_INFO_PINNED));
+	EXPECT_EQ(self->lck0 + hole * 4, locked_kb());
+	for (i = 0; i < hole; i++) {
+		t = xlate(self->dev, 0x1000 + i);
+		EXPECT_EQ(MAPPED_RW, t.flags);
+		if (t.mfn != pfn_of(p + i * PAGE)) {
+			EXPECT_EQ(pfn_of(p + i * PAGE), t.mfn)
+				TH_LOG("frame %u", i);
+			break;
+		}
+	}
+	EXPECT_OK(unmap_all(self->dev, NULL));
+	EXPECT_NOTHING_PINNED();
+	munmap(p, n * PAGE);
+}
+
 TEST_F(io, unmap_nothing_or_cut)
 {
 	uint8_t *p = alloc_pages(8);

@@ -3,15 +3,27 @@
  * Pinning user memory for the IOMMU, accounted against RLIMIT_MEMLOCK in
  * mm->locked_vm as VFIO type1 does (CAP_IPC_LOCK bypasses the limit).
  *
- * Locking: takes the mm's mmap_lock (read to pin, write to account); the
- * caller may hold vm->slots_lock and io->lock, never mmap_lock.
+ * Pinning walks the page tables locklessly (pin_user_pages_fast(), as
+ * iommufd does for its own mm), batch by batch, instead of one
+ * follow_page() walk and page-table lock per page; only what that walk
+ * cannot pin (not yet faulted in, or to be migrated off ZONE_MOVABLE /
+ * CMA for FOLL_LONGTERM) takes the slow path under mmap_lock.
+ *
+ * Locking: takes the mm's mmap_lock (read to pin on the slow path, write to
+ * account); the caller may hold vm->slots_lock and io->lock, never
+ * mmap_lock.
  */
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
 
-#include <xvm_iommu_compat.h>
-
 #include "ops.h"
+
+/*
+ * Pages per pin_user_pages_fast() call (one page of pointers, VFIO
+ * type1's batch): bounds how long the lockless walk keeps interrupts off.
+ */
+#define XVM_IOMMU_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 /*
  * Pins npages from uaddr of mm, which must be current's, into pages[].
@@ -32,10 +44,11 @@ int xvm_iommu_pin(struct mm_struct *mm, unsigned long uaddr, u64 npages,
 	if (r)
 		return r;
 
-	mmap_read_lock(mm);
 	while (done < npages) {
-		r = xvm_pin_user_pages(uaddr + (done << PAGE_SHIFT),
-				       npages - done, gup, pages + done);
+		r = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
+					min_t(u64, npages - done,
+					      XVM_IOMMU_PIN_BATCH),
+					gup, pages + done);
 		if (r <= 0) {
 			if (!r)
 				r = -EFAULT;
@@ -43,8 +56,8 @@ int xvm_iommu_pin(struct mm_struct *mm, unsigned long uaddr, u64 npages,
 		}
 		done += r;
 		r = 0;
+		cond_resched();
 	}
-	mmap_read_unlock(mm);
 
 	if (r) {
 		unpin_user_pages(pages, done);
