@@ -50,17 +50,4 @@ static inline struct iommu_domain *xvm_iommu_domain_alloc(struct device *dev)
 #endif
 }
 
-/* 6.5 dropped pin_user_pages()'s vmas argument. */
-static inline long xvm_pin_user_pages(unsigned long start,
-				      unsigned long nr_pages,
-				      unsigned int gup_flags,
-				      struct page **pages)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	return pin_user_pages(start, nr_pages, gup_flags, pages);
-#else
-	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
-#endif
-}
-
 #endif /* _XVM_IOMMU_COMPAT_H */
