@@ -32,10 +32,13 @@ static const char *const vm_names[] = {
 };
 
 #define NR_VM_STATS	7
-#define NR_VCPU_STATS	3
+#define NR_VCPU_STATS	10
 
 static const char *const vcpu_names[] = {
 	"polls", "poll_wakeups", "poll_timeouts",
+	"halt_successful_poll", "halt_attempted_poll", "halt_poll_invalid",
+	"halt_wakeup", "halt_poll_success_ns", "halt_poll_fail_ns",
+	"halt_wait_ns",
 };
 
 /* The whole file as one pread() reads it; *size is its length. */

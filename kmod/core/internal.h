@@ -35,6 +35,8 @@ void xvm_evtchn_destroy(struct xvm_vm *vm);
 extern const struct xvm_ioctl_desc xvm_evtchn_ioctls[];
 extern const size_t xvm_evtchn_nr_ioctls;
 long xvm_poll_ioctl(void *vcpu, void *req, unsigned long arg);
+int xvm_halt_poll_enable_cap(struct xvm_vm *vm,
+			     const struct xvm_enable_cap *cap);
 __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu);
 
 int xvm_vm_stats_fd(struct xvm_vm *vm);

@@ -29,6 +29,7 @@ static const struct {
 	{ XVM_CAP_EVTCHN,		XVM_EVTCHN_MAX_PORTS },
 	{ XVM_CAP_POLL_MAX_PORTS,	XVM_POLL_MAX_PORTS },
 	{ XVM_CAP_STATS_FD,		1 },
+	{ XVM_CAP_HALT_POLL,		1 },
 };
 
 long xvm_check_extension(struct xvm_vm *vm, unsigned long cap)

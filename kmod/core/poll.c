@@ -15,11 +15,25 @@
  * -EINTR after rewriting the struct to the absolute deadline, so issuing it
  * again keeps the original deadline.
  *
- * Locking: runs under vcpu->mutex (one poller per vCPU); ports are looked
- * up under RCU.
+ * Halt polling, as KVM's kvm_vcpu_halt(): before it sleeps the poller
+ * spins for up to its vCPU's window (vcpu->halt_poll_ns), making the same
+ * checks the sleep makes, so that an event that comes soon costs no
+ * schedule-out and wake-up.  It spins after the announce, so a raise
+ * during the spin is seen by the spin or wakes the sleep.  The window
+ * adapts as KVM's: it grows (halt_poll_ns_grow_start, then times
+ * halt_poll_ns_grow) after a call that ended within the VM's maximum, and
+ * shrinks (divided by halt_poll_ns_shrink, 0 = to 0) after one that took
+ * longer or was interrupted.  The maximum is the module parameter
+ * halt_poll_ns, or the VM's XVM_CAP_HALT_POLL (vm->halt_poll: one word, so
+ * a reader never sees half of an update); with XVM_HALT_POLL_FIXED the
+ * window is the maximum and never adapts.
+ *
+ * Locking: runs under vcpu->mutex (one poller per vCPU), which also
+ * guards vcpu->halt_poll_ns; ports are looked up under RCU.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -27,6 +41,129 @@
 #include "internal.h"
 #include "evtchn.h"
 #include "trace.h"
+
+/*
+ * 50 us rather than KVM x86's 200 us: the default applies to every VM that
+ * did not set XVM_CAP_HALT_POLL, and an XVM_POLL caller is a VMM thread,
+ * whose wake-ups mostly come from another thread's syscall - a wake-up
+ * from sleep costs a few microseconds more, so a spin much longer than
+ * that burns a CPU for little.  A VMM that knows better sets its own.
+ */
+static unsigned int halt_poll_ns = 50000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "XVM_POLL's longest spin before sleeping, ns (0: none)");
+
+static unsigned int halt_poll_ns_grow = 2;
+module_param(halt_poll_ns_grow, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns_grow, "factor a vCPU's spin window grows by (0: never grows)");
+
+static unsigned int halt_poll_ns_grow_start = 10000;
+module_param(halt_poll_ns_grow_start, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns_grow_start, "first window, ns; a shrink below it gives 0");
+
+static unsigned int halt_poll_ns_shrink;
+module_param(halt_poll_ns_shrink, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns_shrink, "divisor a window shrinks by (0: reset to 0)");
+
+/* vm->halt_poll: the cap's maximum (bits 31:0) and these. */
+#define XVM_HALT_POLL_SET		BIT_ULL(32)
+#define XVM_HALT_POLL_VM_FIXED		BIT_ULL(33)
+
+/**
+ * xvm_halt_poll_enable_cap() - XVM_ENABLE_CAP(XVM_CAP_HALT_POLL)
+ * @vm: the VM
+ * @cap: the argument, its flags and pad already checked zero
+ *
+ * Return: 0, or -EINVAL for a maximum above U32_MAX, an unknown bit of
+ * args[1], or args[2..3] not zero.
+ */
+int xvm_halt_poll_enable_cap(struct xvm_vm *vm, const struct xvm_enable_cap *cap)
+{
+	u64 v = XVM_HALT_POLL_SET | cap->args[0];
+
+	if (cap->args[0] > U32_MAX || cap->args[1] & ~XVM_HALT_POLL_FIXED ||
+	    cap->args[2] || cap->args[3])
+		return -EINVAL;
+	if (cap->args[1] & XVM_HALT_POLL_FIXED)
+		v |= XVM_HALT_POLL_VM_FIXED;
+	atomic64_set(&vm->halt_poll, v);
+	return 0;
+}
+
+/* The VM's maximum window: its cap's once set, else the module's. */
+static u32 xvm_halt_poll_max(struct xvm_vm *vm, bool *fixed)
+{
+	u64 v = atomic64_read(&vm->halt_poll);
+
+	*fixed = v & XVM_HALT_POLL_VM_FIXED;
+	if (v & XVM_HALT_POLL_SET)
+		return lower_32_bits(v);
+	return READ_ONCE(halt_poll_ns);
+}
+
+static void xvm_halt_poll_set(struct xvm_vcpu *vcpu, u32 val, bool grow)
+{
+	trace_xvm_halt_poll_ns(vcpu, grow, val, vcpu->halt_poll_ns);
+	vcpu->halt_poll_ns = val;
+}
+
+/* KVM's grow_halt_poll_ns(). */
+static void xvm_halt_poll_grow(struct xvm_vcpu *vcpu)
+{
+	u32 grow = READ_ONCE(halt_poll_ns_grow);
+	u32 grow_start = READ_ONCE(halt_poll_ns_grow_start);
+	u64 val = (u64)vcpu->halt_poll_ns * grow;
+
+	if (!grow)
+		return;
+	xvm_halt_poll_set(vcpu, clamp_t(u64, val, grow_start, U32_MAX), true);
+}
+
+/* KVM's shrink_halt_poll_ns(). */
+static void xvm_halt_poll_shrink(struct xvm_vcpu *vcpu)
+{
+	u32 shrink = READ_ONCE(halt_poll_ns_shrink);
+	u32 val = shrink ? vcpu->halt_poll_ns / shrink : 0;
+
+	if (val < READ_ONCE(halt_poll_ns_grow_start))
+		val = 0;
+	xvm_halt_poll_set(vcpu, val, false);
+}
+
+/*
+ * After a call that took halt_ns in all: KVM's rule.  valid is false when
+ * it ended on a signal, which says nothing of when the next event comes.
+ */
+static void xvm_halt_poll_adapt(struct xvm_vcpu *vcpu, u64 halt_ns,
+				bool valid)
+{
+	bool fixed;
+	u32 max = xvm_halt_poll_max(vcpu->vm, &fixed);
+
+	if (fixed)
+		return;
+	if (!valid)
+		xvm_halt_poll_shrink(vcpu);
+	else if (!max)
+		vcpu->halt_poll_ns = 0;
+	else if (halt_ns <= vcpu->halt_poll_ns)
+		;
+	else if (vcpu->halt_poll_ns && halt_ns > max)
+		xvm_halt_poll_shrink(vcpu);	/* a long sleep */
+	else if (vcpu->halt_poll_ns < max && halt_ns < max)
+		xvm_halt_poll_grow(vcpu);	/* short, and the window too */
+}
+
+/* This call's window: the vCPU's, within the VM's maximum. */
+static u32 xvm_halt_poll_window(struct xvm_vcpu *vcpu)
+{
+	bool fixed;
+	u32 max = xvm_halt_poll_max(vcpu->vm, &fixed);
+
+	if (fixed || vcpu->halt_poll_ns > max)
+		vcpu->halt_poll_ns = max;
+	return vcpu->halt_poll_ns;
+}
 
 /* The first pending port of the list, or 0. */
 static u32 xvm_poll_find_pending(struct xvm_vm *vm, const u32 *ports, u32 n)
@@ -39,39 +176,148 @@ static u32 xvm_poll_find_pending(struct xvm_vm *vm, const u32 *ports, u32 n)
 	return 0;
 }
 
+/**
+ * struct xvm_poll_wait - one XVM_POLL call, as it waits
+ * @vcpu: the polling vCPU
+ * @ports: the listed ports
+ * @n: how many
+ * @deadline: absolute, or 0 for none
+ * @vcpu_events: %XVM_POLL_VCPU_EVENTS
+ * @waited: the sleep called schedule() (KVM's "waited")
+ */
+struct xvm_poll_wait {
+	struct xvm_vcpu *vcpu;
+	const u32 *ports;
+	u32 n;
+	ktime_t deadline;
+	bool vcpu_events;
+	bool waited;
+};
+
 /*
- * Sleeps until a listed port is pending (returns it), or with vcpu_events
+ * What ends the call now: a listed port, or with vcpu_events an unmasked
+ * port notifying this vCPU (returns it), a signal (-EINTR); else 0.
+ */
+static long xvm_poll_check(struct xvm_poll_wait *w)
+{
+	long r = xvm_poll_find_pending(w->vcpu->vm, w->ports, w->n);
+
+	if (!r && w->vcpu_events)
+		r = xvm_evtchn_vcpu_event(w->vcpu);
+	if (!r && signal_pending(current))
+		r = -EINTR;
+	return r;
+}
+
+/*
+ * Spins until stop, or until another task wants the CPU: the port, -EINTR,
+ * 0 once the deadline passed, -EAGAIN if it must sleep.  *end is when the
+ * last check started.
+ */
+static long xvm_poll_spin(struct xvm_poll_wait *w, ktime_t stop,
+			  ktime_t *end)
+{
+	ktime_t now = *end;
+	long r;
+
+	do {
+		r = xvm_poll_check(w);
+		if (r)
+			return r;
+		if (w->deadline && ktime_after(now, w->deadline))
+			return 0;
+		cpu_relax();
+		now = ktime_get();
+		*end = now;
+	} while (ktime_before(now, stop) && !need_resched());
+	return -EAGAIN;
+}
+
+/* Sleeps until xvm_poll_check() ends the call, or the deadline: 0. */
+static long xvm_poll_sleep(struct xvm_poll_wait *w)
+{
+	DEFINE_WAIT(wait);
+	long r;
+
+	for (;;) {
+		prepare_to_wait(&w->vcpu->wq, &wait, TASK_INTERRUPTIBLE);
+		r = xvm_poll_check(w);
+		if (r)
+			break;
+		if (w->deadline && ktime_after(ktime_get(), w->deadline))
+			break;		/* r == 0: timed out */
+		w->waited = true;
+		if (!w->deadline)
+			schedule();
+		else
+			schedule_hrtimeout(&w->deadline, HRTIMER_MODE_ABS);
+	}
+	finish_wait(&w->vcpu->wq, &wait);
+	return r;
+}
+
+/* KVM's update_halt_poll_stats(), and the sleep's. */
+static void xvm_halt_poll_stats(struct xvm_poll_wait *w, bool polled,
+				ktime_t start, ktime_t poll_end, long r)
+{
+	atomic64_t *st = w->vcpu->stats;
+	s64 poll_ns = ktime_to_ns(ktime_sub(poll_end, start));
+	s64 wait_ns = ktime_to_ns(ktime_sub(ktime_get(), poll_end));
+
+	if (w->waited) {
+		atomic64_add(wait_ns, &st[XVM_VCPU_STAT_HALT_WAIT_NS]);
+		atomic64_add(r > 0, &st[XVM_VCPU_STAT_HALT_WAKEUP]);
+	}
+	if (!polled)
+		return;
+	atomic64_inc(&st[XVM_VCPU_STAT_HALT_ATTEMPTED_POLL]);
+	if (w->waited) {
+		atomic64_add(poll_ns, &st[XVM_VCPU_STAT_HALT_POLL_FAIL_NS]);
+		return;
+	}
+	atomic64_inc(&st[XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL]);
+	atomic64_add(r <= 0, &st[XVM_VCPU_STAT_HALT_POLL_INVALID]);
+	atomic64_add(poll_ns, &st[XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS]);
+}
+
+/*
+ * Spins for the vCPU's window, then sleeps: returns the port, 0 on
+ * timeout, -EINTR.  The caller has announced the poll.
+ */
+static long xvm_poll_halt(struct xvm_poll_wait *w)
+{
+	struct xvm_vcpu *vcpu = w->vcpu;
+	u32 window = xvm_halt_poll_window(vcpu);
+	ktime_t start = ktime_get(), poll_end = start;
+	long r = -EAGAIN;
+
+	if (window)
+		r = xvm_poll_spin(w, ktime_add_ns(start, window), &poll_end);
+	if (r == -EAGAIN)
+		r = xvm_poll_sleep(w);
+	xvm_halt_poll_stats(w, window, start, poll_end, r);
+	xvm_halt_poll_adapt(vcpu, ktime_to_ns(ktime_sub(ktime_get(), start)),
+			    r != -EINTR);
+	return r;
+}
+
+/*
+ * Waits until a listed port is pending (returns it), or with vcpu_events
  * until an unmasked port notifying this vCPU is (returns that one): 0 on
  * timeout, -EINTR.  The upcall of such a port wakes vcpu->wq.
  */
 static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 			  ktime_t deadline, bool vcpu_events)
 {
-	DEFINE_WAIT(wait);
+	struct xvm_poll_wait w = {
+		.vcpu = vcpu, .ports = ports, .n = n, .deadline = deadline,
+		.vcpu_events = vcpu_events,
+	};
 	long r;
 
 	atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLLS]);
 	xvm_evtchn_poll_begin(vcpu, n == 1 ? ports[0] : -1);
-	for (;;) {
-		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
-		r = xvm_poll_find_pending(vcpu->vm, ports, n);
-		if (!r && vcpu_events)
-			r = xvm_evtchn_vcpu_event(vcpu);
-		if (r)
-			break;
-		if (signal_pending(current)) {
-			r = -EINTR;
-			break;
-		}
-		if (!deadline) {
-			schedule();
-			continue;
-		}
-		if (ktime_after(ktime_get(), deadline))
-			break;		/* r == 0: timed out */
-		schedule_hrtimeout(&deadline, HRTIMER_MODE_ABS);
-	}
-	finish_wait(&vcpu->wq, &wait);
+	r = xvm_poll_halt(&w);
 	xvm_evtchn_poll_end(vcpu);
 	trace_xvm_poll_wake(vcpu, n, r);
 	atomic64_add(r > 0, &vcpu->stats[XVM_VCPU_STAT_POLL_WAKEUPS]);

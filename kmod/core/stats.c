@@ -31,10 +31,12 @@
  * @name: what struct xvm_stats_desc.name says, shorter than
  *	%XVM_STATS_NAME_SIZE
  * @flags: ``XVM_STATS_TYPE_*`` | ``XVM_STATS_UNIT_*`` | ``XVM_STATS_BASE_*``
+ * @exponent: struct xvm_stats_desc.exponent
  */
 struct xvm_stat_desc {
 	const char *name;
 	u32 flags;
+	s16 exponent;
 };
 
 #define XVM_STAT_COUNTER(_name)						\
@@ -44,6 +46,11 @@ struct xvm_stat_desc {
 #define XVM_STAT_INSTANT(_name)						\
 	{ .name = (_name), .flags = XVM_STATS_TYPE_INSTANT |		\
 	  XVM_STATS_UNIT_NONE | XVM_STATS_BASE_POW10 }
+
+/* Nanoseconds, as KVM's STATS_DESC_TIME_NSEC: seconds, exponent -9. */
+#define XVM_STAT_TIME_NS(_name)						\
+	{ .name = (_name), .flags = XVM_STATS_TYPE_CUMULATIVE |		\
+	  XVM_STATS_UNIT_SECONDS | XVM_STATS_BASE_POW10, .exponent = -9 }
 
 static const struct xvm_stat_desc xvm_vm_stat_descs[] = {
 	[XVM_VM_STAT_MMIO_HANDLED]	= XVM_STAT_COUNTER("mmio_exits_handled"),
@@ -61,6 +68,13 @@ static const struct xvm_stat_desc xvm_vcpu_stat_descs[] = {
 	[XVM_VCPU_STAT_POLLS]		= XVM_STAT_COUNTER("polls"),
 	[XVM_VCPU_STAT_POLL_WAKEUPS]	= XVM_STAT_COUNTER("poll_wakeups"),
 	[XVM_VCPU_STAT_POLL_TIMEOUTS]	= XVM_STAT_COUNTER("poll_timeouts"),
+	[XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL] = XVM_STAT_COUNTER("halt_successful_poll"),
+	[XVM_VCPU_STAT_HALT_ATTEMPTED_POLL] = XVM_STAT_COUNTER("halt_attempted_poll"),
+	[XVM_VCPU_STAT_HALT_POLL_INVALID] = XVM_STAT_COUNTER("halt_poll_invalid"),
+	[XVM_VCPU_STAT_HALT_WAKEUP]	= XVM_STAT_COUNTER("halt_wakeup"),
+	[XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS] = XVM_STAT_TIME_NS("halt_poll_success_ns"),
+	[XVM_VCPU_STAT_HALT_POLL_FAIL_NS] = XVM_STAT_TIME_NS("halt_poll_fail_ns"),
+	[XVM_VCPU_STAT_HALT_WAIT_NS]	= XVM_STAT_TIME_NS("halt_wait_ns"),
 };
 
 static_assert(ARRAY_SIZE(xvm_vcpu_stat_descs) == XVM_VCPU_NR_STATS);
@@ -145,6 +159,7 @@ static int xvm_stats_copy_descs(const struct xvm_stats_file *sf,
 	for (i = 0; i < sf->nr && c->count; i++) {
 		memset(&e, 0, sizeof(e));
 		e.desc.flags = sf->descs[i].flags;
+		e.desc.exponent = sf->descs[i].exponent;
 		e.desc.size = 1;
 		e.desc.offset = i * sizeof(u64);
 		strscpy(e.name, sf->descs[i].name, sizeof(e.name));

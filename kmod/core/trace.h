@@ -116,6 +116,30 @@ TRACE_EVENT(xvm_poll_wake,
 		      __entry->ret)
 );
 
+/* A vCPU's halt-poll window changed: KVM's kvm_halt_poll_ns. */
+TRACE_EVENT(xvm_halt_poll_ns,
+	    TP_PROTO(const struct xvm_vcpu *vcpu, bool grow, u32 new, u32 old),
+	    TP_ARGS(vcpu, grow, new, old),
+
+	    TP_STRUCT__entry(__field(u64, vm)
+			     __field(u32, vcpu)
+			     __field(bool, grow)
+			     __field(u32, new)
+			     __field(u32, old)
+	    ),
+
+	    TP_fast_assign(__entry->vm = vcpu->vm->id;
+			   __entry->vcpu = vcpu->id;
+			   __entry->grow = grow;
+			   __entry->new = new;
+			   __entry->old = old;
+	    ),
+
+	    TP_printk("vm %llu vcpu %u halt_poll_ns %u (%s %u)",
+		      __entry->vm, __entry->vcpu, __entry->new,
+		      __entry->grow ? "grow" : "shrink", __entry->old)
+);
+
 #endif /* _XVM_CORE_TRACE_H */
 
 /* Relative to this directory: trace.c is built with -I$(src). */

@@ -89,6 +89,19 @@ static long xvm_vm_get_stats_fd(void *vm, void *data, unsigned long arg)
 	return xvm_vm_stats_fd(vm);
 }
 
+/* XVM_ENABLE_CAP: flags and pad are checked zero by the table. */
+static long xvm_vm_enable_cap(void *vm, void *data, unsigned long arg)
+{
+	const struct xvm_enable_cap *cap = data;
+
+	switch (cap->cap) {
+	case XVM_CAP_HALT_POLL:
+		return xvm_halt_poll_enable_cap(vm, cap);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* The event-channel ioctls are evtchn.c's: xvm_evtchn_ioctls[]. */
 static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 	XVM_IOCTL_NONE(CREATE_VCPU, xvm_vm_create_vcpu),
@@ -101,6 +114,9 @@ static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 						 XVM_CREATE_DEVICE_TEST)),
 	XVM_IOCTL_NONE(CHECK_EXTENSION, xvm_vm_check_extension),
 	XVM_IOCTL_NONE(GET_STATS_FD, xvm_vm_get_stats_fd),
+	XVM_IOCTL(ENABLE_CAP, struct xvm_enable_cap, xvm_vm_enable_cap,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_enable_cap, pad, pad) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_enable_cap, flags, 0)),
 };
 
 static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,

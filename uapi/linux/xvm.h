@@ -53,9 +53,34 @@
 #define XVM_CAP_EVTCHN			9	/* event-channel ports per VM */
 #define XVM_CAP_POLL_MAX_PORTS		10	/* ports per XVM_POLL call */
 #define XVM_CAP_STATS_FD		11	/* XVM_GET_STATS_FD exists */
+#define XVM_CAP_HALT_POLL		12	/* XVM_ENABLE_CAP of it exists */
 
 /* ioctls on a VM fd */
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
+
+/**
+ * struct xvm_enable_cap - argument of XVM_ENABLE_CAP (KVM_ENABLE_CAP's shape)
+ * @cap: the capability, %XVM_CAP_HALT_POLL
+ * @flags: must be zero
+ * @args: the capability's arguments; those it does not use must be zero
+ * @pad: must be zero
+ *
+ * %XVM_CAP_HALT_POLL sets the VM's halt polling: @args[0] is the longest
+ * XVM_POLL spins before it sleeps, in ns, 0 to 0xffffffff (KVM's
+ * KVM_CAP_HALT_POLL; 0 disables polling); from then on the module
+ * parameter xvm.halt_poll_ns no longer applies to the VM.  @args[1] is 0
+ * (adaptive, as KVM) or %XVM_HALT_POLL_FIXED.
+ */
+struct xvm_enable_cap {
+	__u32 cap;
+	__u32 flags;
+	__u64 args[4];
+	__u8 pad[64];
+};
+
+/* xvm's own, not KVM's: every poll spins @args[0], the window never adapts. */
+#define XVM_HALT_POLL_FIXED	(1ULL << 0)
+#define XVM_ENABLE_CAP		_IOW(XVMIO, 0x43, struct xvm_enable_cap)
 
 /**
  * struct xvm_userspace_memory_region - a slot of XVM_SET_USER_MEMORY_REGION

@@ -41,6 +41,17 @@ int xvm_create_vcpu(int vmfd, unsigned long id)
 	return ioctl(vmfd, XVM_CREATE_VCPU, id);
 }
 
+/* XVM_ENABLE_CAP of XVM_CAP_HALT_POLL. */
+int xvm_set_halt_poll(int vmfd, uint64_t max_ns, uint64_t mode)
+{
+	struct xvm_enable_cap cap = {
+		.cap = XVM_CAP_HALT_POLL,
+		.args = { max_ns, mode },
+	};
+
+	return ioctl(vmfd, XVM_ENABLE_CAP, &cap);
+}
+
 /* XVM_SET_USER_MEMORY_REGION. */
 int xvm_set_memory_region(int vmfd, uint32_t slot, uint32_t flags,
 			  uint64_t gpa, uint64_t size, uint64_t uaddr)

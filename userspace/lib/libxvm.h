@@ -35,6 +35,8 @@ int xvm_set_memory_region(int vmfd, uint32_t slot, uint32_t flags,
 			  uint64_t gpa, uint64_t size, uint64_t uaddr);
 /* XVM_CREATE_DEVICE; on success *devfd gets the fd (untouched with XVM_CREATE_DEVICE_TEST). */
 int xvm_create_device(int vmfd, uint32_t type, uint32_t flags, int *devfd);
+/* XVM_ENABLE_CAP(XVM_CAP_HALT_POLL): args[0] = max_ns, args[1] = mode (0 or XVM_HALT_POLL_FIXED). */
+int xvm_set_halt_poll(int vmfd, uint64_t max_ns, uint64_t mode);
 
 /* Device */
 

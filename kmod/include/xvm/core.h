@@ -128,6 +128,14 @@ enum xvm_vcpu_stat {
 	XVM_VCPU_STAT_POLLS,		/* XVM_POLL calls that waited */
 	XVM_VCPU_STAT_POLL_WAKEUPS,	/* ... that returned a port */
 	XVM_VCPU_STAT_POLL_TIMEOUTS,	/* ... that timed out */
+	/* Halt polling (poll.c), KVM's halt_* statistics. */
+	XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL,	/* polled, never slept */
+	XVM_VCPU_STAT_HALT_ATTEMPTED_POLL,	/* polled */
+	XVM_VCPU_STAT_HALT_POLL_INVALID,	/* ... never slept, no event */
+	XVM_VCPU_STAT_HALT_WAKEUP,		/* slept, woken by an event */
+	XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS,	/* spun, then not slept */
+	XVM_VCPU_STAT_HALT_POLL_FAIL_NS,	/* spun, then slept */
+	XVM_VCPU_STAT_HALT_WAIT_NS,		/* slept */
 	XVM_VCPU_NR_STATS
 };
 
@@ -138,6 +146,7 @@ struct xvm_vcpu {
 	struct mutex mutex;		/* serialises this vCPU's ioctls */
 	wait_queue_head_t wq;		/* XVM_POLL sleepers and poll() on the fd */
 	int poll_port;			/* see evtchn.c */
+	u32 halt_poll_ns;		/* XVM_POLL's spin window, poll.c */
 	atomic64_t stats[XVM_VCPU_NR_STATS];	/* enum xvm_vcpu_stat */
 };
 
@@ -163,6 +172,7 @@ struct xvm_vm {
 	struct xvm_mmio_bus __rcu *mmio_bus;
 
 	struct xvm_evtchn_table *evtchn;
+	atomic64_t halt_poll;		/* XVM_CAP_HALT_POLL, see poll.c */
 
 	atomic64_t stats[XVM_VM_NR_STATS];	/* enum xvm_vm_stat */
 };
