@@ -6,6 +6,10 @@
  *
  * Timing is only ever checked loosely (a timeout returns 0, not before its
  * deadline); no test passes or fails on speed.
+ *
+ * Every test runs once per variant of halt polling (XVM_CAP_HALT_POLL):
+ * the module's default, off, adaptive and fixed, each of which must keep
+ * XVM_POLL's meaning; poll_test covers what polling itself does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -176,11 +180,27 @@ FIXTURE(ev) {
 	int xvm, vm, vcpu[2];
 };
 
+/* The VM's halt polling: max_ns < 0 leaves the module's default. */
+FIXTURE_VARIANT(ev) {
+	long long max_ns;
+	uint64_t mode;
+};
+
+FIXTURE_VARIANT_ADD(ev, default) { .max_ns = -1 };
+FIXTURE_VARIANT_ADD(ev, no_halt_poll) { .max_ns = 0 };
+FIXTURE_VARIANT_ADD(ev, halt_poll_10ms) { .max_ns = 10 * MS };
+FIXTURE_VARIANT_ADD(ev, halt_poll_fixed_1ms) {
+	.max_ns = MS, .mode = XVM_HALT_POLL_FIXED,
+};
+
 FIXTURE_SETUP(ev)
 {
 	self->vcpu[0] = self->vcpu[1] = -1;
 	ASSERT_OK(fixture_vm_open(&self->xvm, &self->vm, 0));
 	ASSERT_OK(fixture_vcpus(self->vm, self->vcpu, 2));
+	if (variant->max_ns >= 0)
+		ASSERT_OK(xvm_set_halt_poll(self->vm, variant->max_ns,
+					    variant->mode));
 	ASSERT_EQ(NPORTS, xvm_check_extension(self->vm, XVM_CAP_EVTCHN));
 }
 
