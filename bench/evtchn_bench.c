@@ -19,9 +19,23 @@
  * same on an idle VM A.  Idle and churn blocks alternate in one run, so
  * both see the same host; mean and max of each, and their ratio.
  *
- * Last, a scaling curve: the cost of a send on the newest of N ports, N from
- * 1 to every port of a VM.  Every figure is also printed as an XVM-BENCH
- * record (bench.h), with the samples of XVM_POLL, 1 port and its anchor.
+ * Then a scaling curve: the cost of a send on the newest of N ports, N from
+ * 1 to every port of a VM.
+ *
+ * Last, halt polling (XVM_CAP_HALT_POLL): the same send -> return latency
+ * with polling off, fixed and adaptive (a VM each, the window HP_WINDOW),
+ * next to eventfd + poll(), in two scenarios: the event comes inside the
+ * window (the sender sends HP_IN_DELAY after the waiter said it is about
+ * to wait) or well after it (HP_OUT_DELAY).  The four take turns in
+ * blocks, as above.  With each, the waiter's CPU time per wake-up
+ * (CLOCK_THREAD_CPUTIME_ID) and the spin time per wake-up (the vCPU's
+ * halt_poll_success_ns + halt_poll_fail_ns): what the latency costs.
+ * Then two curves, adaptive and inside the window: N ports listed (the
+ * sent one last, N up to XVM_POLL_MAX_PORTS), and N vCPUs in the VM (the
+ * poller the last of them).
+ *
+ * Every figure is also printed as an XVM-BENCH record (bench.h), with the
+ * samples of XVM_POLL, 1 port and its anchor.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +64,19 @@
 #define CTL_DB_ADDR	0x40000000ULL
 #define SEND_RUNS	5
 #define SEND_PER_RUN	500
+/*
+ * Halt polling: a window of 500 us (the guest's wake-ups take tens of
+ * microseconds under TCG), an event 50 us after the waiter is ready, or
+ * 5 ms after (ten windows).
+ */
+#define HP_WINDOW	500000ULL
+#define HP_IN_DELAY	50000ULL
+#define HP_OUT_DELAY	5000000ULL
+#define HP_BLOCKS	5
+#define HP_IN_PER_BLOCK	80
+#define HP_OUT_PER_BLOCK 20
+#define HP_CURVE_ROUNDS	100		/* HP_BLOCKS blocks */
+#define XVM_MAX_VCPUS_BENCH 1024	/* XVM_CAP_MAX_VCPUS */
 
 enum mech { M_POLL_1, M_POLL_128, M_EVENTFD, M_FUTEX, NR_MECH };
 
@@ -410,6 +437,322 @@ static void send_sweep(int xvm)
 	close(vm);
 }
 
+/* Halt polling ---------------------------------------------------------- */
+
+enum hp_mode { HP_OFF, HP_FIXED, HP_ADAPTIVE, HP_EVENTFD, NR_HP };
+enum hp_scen { HP_IN, HP_OUT, NR_SCEN };
+
+static const char *const hp_mode_name[NR_HP] = {
+	"XVM_POLL, polling off", "XVM_POLL, fixed window",
+	"XVM_POLL, adaptive", "eventfd write -> poll()",
+};
+
+static const char *const hp_scen_name[NR_SCEN] = {
+	"inside the window", "outside the window",
+};
+
+#define HP_MAX_SAMPLES	(HP_BLOCKS * HP_IN_PER_BLOCK)
+
+/* What one waiter waits on: ports of its vCPU, or an eventfd (efd >= 0). */
+struct hp_waiter {
+	int vmfd, vcpufd, statsfd, efd;
+	uint32_t nr_ports;		/* the sent one is the last */
+	uint32_t ports[XVM_POLL_MAX_PORTS];
+};
+
+struct hp_run {
+	struct hp_waiter *w;
+	uint64_t *lat;
+	int n;
+	_Atomic int ready;		/* the waiter is about to wait */
+	_Atomic uint64_t sent_ns;
+	uint64_t cpu_ns;		/* the waiter thread's, over the run */
+};
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits; returns when the wait returned, then consumes the event. */
+static uint64_t hp_wait(struct hp_waiter *w)
+{
+	struct pollfd pfd = { .fd = w->efd, .events = POLLIN };
+	uint32_t port = 0;
+	uint64_t t, cnt;
+	int r;
+
+	if (w->efd >= 0)
+		r = poll(&pfd, 1, -1);
+	else
+		r = xvm_poll(w->vcpufd, w->ports, w->nr_ports, 0, 0, &port);
+	t = now_ns();
+	if (r != 1)
+		abort();
+	if (w->efd >= 0 ? read(w->efd, &cnt, 8) != 8 :
+			  xvm_evtchn_clear(w->vmfd, port) != 0)
+		abort();
+	return t;
+}
+
+static void *hp_waiter_thread(void *arg)
+{
+	struct hp_run *r = arg;
+	uint64_t c0;
+	int i;
+
+	pin_to_cpu(1);
+	c0 = thread_cpu_ns();
+	for (i = 0; i < r->n; i++) {
+		atomic_store(&r->ready, 1);
+		r->lat[i] = hp_wait(r->w) - atomic_load(&r->sent_ns);
+	}
+	r->cpu_ns = thread_cpu_ns() - c0;
+	return NULL;
+}
+
+static void hp_send(struct hp_waiter *w)
+{
+	uint64_t one = 1;
+
+	if (w->efd >= 0 ? write(w->efd, &one, 8) != 8 :
+			  xvm_evtchn_send(w->vmfd, w->ports[w->nr_ports - 1]) != 0)
+		die("halt poll: send");
+}
+
+/* delay ns from t0: spinning for a short one (a sleep would add its own). */
+static void hp_delay(uint64_t t0, uint64_t delay)
+{
+	struct timespec ts = { 0, (long)delay };
+
+	if (delay >= 1000000) {
+		nanosleep(&ts, NULL);
+		return;
+	}
+	while (now_ns() - t0 < delay)
+		;
+}
+
+/* n wake-ups, each delay after the waiter is ready; its CPU ns. */
+static uint64_t hp_block(struct hp_waiter *w, uint64_t delay, uint64_t *lat,
+			 int n)
+{
+	static struct hp_run r;
+	pthread_t t;
+	int i;
+
+	r = (struct hp_run){ .w = w, .lat = lat, .n = n };
+	if (pthread_create(&t, NULL, hp_waiter_thread, &r))
+		die("halt poll: pthread_create");
+	for (i = 0; i < n; i++) {
+		while (!atomic_exchange(&r.ready, 0))
+			sched_yield();
+		hp_delay(now_ns(), delay);
+		atomic_store(&r.sent_ns, now_ns());
+		hp_send(w);
+	}
+	pthread_join(t, NULL);
+	return r.cpu_ns;
+}
+
+/* The vCPU's time spent spinning so far (0 for an eventfd). */
+static uint64_t hp_spin_ns(struct hp_waiter *w)
+{
+	uint64_t ok = 0, fail = 0;
+
+	if (w->efd >= 0)
+		return 0;
+	if (xvm_stats_get(w->statsfd, "halt_poll_success_ns", &ok) ||
+	    xvm_stats_get(w->statsfd, "halt_poll_fail_ns", &fail))
+		die("halt poll: stats");
+	return ok + fail;
+}
+
+/*
+ * A VM with nr_vcpus vCPUs and halt polling max_ns / mode; the waiter is
+ * its last vCPU, listing nr_ports ports, the last bound to that vCPU.
+ * The other vCPU fds are closed at once: the VM keeps its vCPUs.
+ */
+static void hp_waiter_vm(struct hp_waiter *w, int xvm, uint64_t max_ns,
+			 uint64_t mode, int nr_vcpus, uint32_t nr_ports)
+{
+	int i, fd;
+
+	w->efd = -1;
+	w->nr_ports = nr_ports;
+	w->vmfd = xvm_create_vm(xvm, 0);
+	if (w->vmfd < 0 || xvm_set_halt_poll(w->vmfd, max_ns, mode))
+		die("halt poll: VM");
+	for (i = 0; i < nr_vcpus; i++) {
+		fd = xvm_create_vcpu(w->vmfd, i);
+		if (fd < 0)
+			die("halt poll: XVM_CREATE_VCPU");
+		if (i < nr_vcpus - 1)
+			close(fd);
+		else
+			w->vcpufd = fd;
+	}
+	if (fixture_ports(w->vmfd, w->ports, nr_ports - 1) ||
+	    fixture_vcpu_port(w->vmfd, nr_vcpus - 1, &w->ports[nr_ports - 1]))
+		die("halt poll: ports");
+	w->statsfd = xvm_get_stats_fd(w->vcpufd);
+	if (w->statsfd < 0)
+		die("halt poll: XVM_GET_STATS_FD");
+}
+
+static void hp_waiter_close(struct hp_waiter *w)
+{
+	if (w->efd >= 0) {
+		close(w->efd);
+		return;
+	}
+	close(w->statsfd);
+	close(w->vcpufd);
+	close(w->vmfd);
+}
+
+struct hp_results {
+	uint64_t lat[NR_SCEN][NR_HP][HP_MAX_SAMPLES];
+	uint64_t cpu[NR_SCEN][NR_HP], spin[NR_SCEN][NR_HP];
+	uint64_t median[NR_SCEN][NR_HP], p99[NR_SCEN][NR_HP];
+};
+
+static const int hp_per_block[NR_SCEN] = { HP_IN_PER_BLOCK, HP_OUT_PER_BLOCK };
+
+/* One scenario's rows: latency, CPU and spin per wake-up, ratios. */
+static void hp_report_scen(struct hp_results *res, enum hp_scen sc)
+{
+	static const char *const path[NR_SCEN] = { "poll-wake", "poll-wake-outside" };
+	static const char *const goal[NR_SCEN] = { "<= 0.5", "<= 1.0" };
+	int n = HP_BLOCKS * hp_per_block[sc], m;
+	char row[96], anchor[96];
+	double ratio;
+
+	printf("  event %s (%llu us after the waiter is ready), %d each:\n",
+	       hp_scen_name[sc], (unsigned long long)(sc == HP_IN ?
+			HP_IN_DELAY : HP_OUT_DELAY) / 1000, n);
+	snprintf(anchor, sizeof(anchor), "%s, %s", hp_mode_name[HP_EVENTFD],
+		 hp_scen_name[sc]);
+	for (m = 0; m < NR_HP; m++) {
+		sort_u64(res->lat[sc][m], n);
+		res->median[sc][m] = percentile_u64(res->lat[sc][m], n, 50);
+		res->p99[sc][m] = percentile_u64(res->lat[sc][m], n, 99);
+	}
+	for (m = 0; m < NR_HP; m++) {
+		ratio = (double)res->median[sc][m] / res->median[sc][HP_EVENTFD];
+		printf("    %-26s median %7llu ns  p99 %8llu ns  x%.2f  cpu %6.1f us  spin %6.1f us /wake\n",
+		       hp_mode_name[m], (unsigned long long)res->median[sc][m],
+		       (unsigned long long)res->p99[sc][m], ratio,
+		       res->cpu[sc][m] / 1e3 / n, res->spin[sc][m] / 1e3 / n);
+		snprintf(row, sizeof(row), "%s, %s", hp_mode_name[m],
+			 hp_scen_name[sc]);
+		bench_record(&(struct bench_row){
+			.row = row, .unit = "ns", .median = res->median[sc][m],
+			.p99 = res->p99[sc][m],
+			.ratio = m == HP_EVENTFD ? 0 : ratio,
+			.anchor = m == HP_EVENTFD ? NULL : anchor,
+			.goal = m == HP_ADAPTIVE ? goal[sc] : NULL,
+			.met = ratio <= (sc == HP_IN ? 0.5 : 1.0),
+			.path = m == HP_ADAPTIVE ? path[sc] : NULL,
+		});
+		snprintf(row, sizeof(row), "%s, %s, CPU per wake-up",
+			 hp_mode_name[m], hp_scen_name[sc]);
+		bench_record(&(struct bench_row){
+			.row = row, .unit = "ns",
+			.median = (double)res->cpu[sc][m] / n,
+		});
+	}
+	ratio = (double)res->median[sc][HP_ADAPTIVE] / res->median[sc][HP_EVENTFD];
+	printf("    ratio adaptive / eventfd (median): %.2f (goal %s: %s)\n",
+	       ratio, goal[sc], ratio <= (sc == HP_IN ? 0.5 : 1.0) ?
+	       "met" : "not met");
+}
+
+/*
+ * Off, fixed, adaptive and eventfd take turns, inside and outside the
+ * window, in HP_BLOCKS blocks; each mode has its own VM, so an adaptive
+ * window carries over from one block to the next as it would.
+ */
+static void halt_poll_bench(int xvm)
+{
+	static const uint64_t delay[NR_SCEN] = { HP_IN_DELAY, HP_OUT_DELAY };
+	static struct hp_waiter w[NR_HP];
+	static struct hp_results res;
+	int blk, sc, m, per;
+	uint64_t s0;
+
+	hp_waiter_vm(&w[HP_OFF], xvm, 0, 0, 1, 1);
+	hp_waiter_vm(&w[HP_FIXED], xvm, HP_WINDOW, XVM_HALT_POLL_FIXED, 1, 1);
+	hp_waiter_vm(&w[HP_ADAPTIVE], xvm, HP_WINDOW, 0, 1, 1);
+	w[HP_EVENTFD].efd = eventfd(0, EFD_CLOEXEC);
+	if (w[HP_EVENTFD].efd < 0)
+		die("halt poll: eventfd");
+	printf("evtchn_bench: halt polling, send -> waiter return, window %llu us\n",
+	       HP_WINDOW / 1000);
+	for (blk = 0; blk < HP_BLOCKS; blk++)
+		for (sc = 0; sc < NR_SCEN; sc++)
+			for (m = 0; m < NR_HP; m++) {
+				per = hp_per_block[sc];
+				s0 = hp_spin_ns(&w[m]);
+				res.cpu[sc][m] += hp_block(&w[m], delay[sc],
+							   &res.lat[sc][m][blk * per], per);
+				res.spin[sc][m] += hp_spin_ns(&w[m]) - s0;
+			}
+	for (sc = 0; sc < NR_SCEN; sc++)
+		hp_report_scen(&res, sc);
+	for (m = 0; m < NR_HP; m++)
+		hp_waiter_close(&w[m]);
+}
+
+/*
+ * Wake-up latency, adaptive and inside the window, over N ports listed (the
+ * sent one last) and over N vCPUs in the VM (the poller the last vCPU).
+ * The VMs of all points exist at once and take turns in HP_BLOCKS blocks,
+ * so that host load weighs on every point alike.
+ */
+#define HP_POINTS	4
+#define HP_CURVES	2
+
+static void hp_curves(int xvm)
+{
+	static const int x[HP_CURVES][HP_POINTS] = {
+		{ 1, 16, 128, XVM_POLL_MAX_PORTS },
+		{ 1, 16, 128, XVM_MAX_VCPUS_BENCH },
+	};
+	static const char *const curve[HP_CURVES] = {
+		"XVM_POLL wake, N ports listed",
+		"XVM_POLL wake, poller on the last of N vCPUs",
+	};
+	static const char *const x_name[HP_CURVES] = { "ports", "vCPUs" };
+	static uint64_t lat[HP_CURVES][HP_POINTS][HP_CURVE_ROUNDS];
+	static struct hp_waiter w[HP_CURVES][HP_POINTS];
+	const int per = HP_CURVE_ROUNDS / HP_BLOCKS;
+	int c, k, blk;
+	double y;
+
+	for (k = 0; k < HP_POINTS; k++) {
+		hp_waiter_vm(&w[0][k], xvm, HP_WINDOW, 0, 1, x[0][k]);
+		hp_waiter_vm(&w[1][k], xvm, HP_WINDOW, 0, x[1][k], 1);
+	}
+	for (blk = 0; blk < HP_BLOCKS; blk++)
+		for (k = 0; k < HP_POINTS; k++)
+			for (c = 0; c < HP_CURVES; c++)
+				hp_block(&w[c][k], HP_IN_DELAY,
+					 &lat[c][k][blk * per], per);
+	printf("evtchn_bench: XVM_POLL wake, adaptive, inside the window (median of %d)\n",
+	       HP_CURVE_ROUNDS);
+	for (c = 0; c < HP_CURVES; c++)
+		for (k = 0; k < HP_POINTS; k++) {
+			y = (double)median_u64(lat[c][k], HP_CURVE_ROUNDS);
+			printf("  %5d %-6s %9.0f ns\n", x[c][k], x_name[c], y);
+			bench_point(curve[c], x_name[c], x[c][k], "ns", y);
+			hp_waiter_close(&w[c][k]);
+		}
+}
+
 int main(void)
 {
 	static uint64_t lat[NR_MECH][ROUNDS];
@@ -437,5 +780,7 @@ int main(void)
 	report_wakeups(lat);
 	control_isolation(xvm);
 	send_sweep(xvm);
+	halt_poll_bench(xvm);
+	hp_curves(xvm);
 	return 0;
 }
