@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "xvm_harness.h"
 #include "xvm_fixture.h"
@@ -33,6 +36,7 @@
 #define SEC		1000000000ULL
 #define WINDOW		SEC		/* "the event comes inside it" */
 #define PARAM		"/sys/module/xvm/parameters/halt_poll_ns"
+#define TRACEFS		"/sys/kernel/tracing"
 
 enum { SUCCESSFUL, ATTEMPTED, INVALID, WAKEUP, SUCCESS_NS, FAIL_NS, WAIT_NS,
        POLLS, NR_HALT };
@@ -464,6 +468,73 @@ TEST_F(hp, cap_overrides_module_param)
 	ASSERT_OK(read_halt(self->stats, &a));
 	EXPECT_EQ(1, a.v[ATTEMPTED] - b.v[ATTEMPTED]);
 	EXPECT_OK(write_param(saved));
+}
+
+/* s into the file at path (tracefs), truncating it. */
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* A tracefs instance of its own in inst, the event xvm_halt_poll_ns on. */
+static int trace_instance(char *inst, size_t size)
+{
+	char path[256];
+	struct stat st;
+
+	if (stat(TRACEFS "/instances", &st) &&
+	    mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	snprintf(inst, size, TRACEFS "/instances/xvm_poll_test.%d", getpid());
+	if (mkdir(inst, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/xvm/xvm_halt_poll_ns/enable",
+		 inst);
+	return write_file(path, "1");
+}
+
+/*
+ * xvm:xvm_halt_poll_ns reports each change of the window: 0 -> 10 us
+ * after a short call (grow), back to 0 after one longer than the maximum
+ * (shrink), as KVM's kvm_halt_poll_ns.
+ */
+TEST_F(hp, trace_halt_poll_ns)
+{
+	static char buf[1 << 16];
+	char inst[128], path[256];
+	uint32_t out = 0;
+	ssize_t n;
+	int fd;
+
+	if (trace_instance(inst, sizeof(inst)))
+		SKIP(return, "no tracefs instance: %s", strerror(errno));
+	ASSERT_OK(xvm_set_halt_poll(self->vm, 10 * MS, 0));
+	ASSERT_OK(xvm_evtchn_send(self->vm, self->port));
+	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &self->port, 1, SEC, 0, &out));
+	ASSERT_OK(xvm_evtchn_clear(self->vm, self->port));
+	EXPECT_EQ(0, xvm_poll(self->vcpu[0], &self->port, 1, 50 * MS, 0, &out));
+	snprintf(path, sizeof(path), "%s/trace", inst);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = 0;
+	EXPECT_NE(NULL, strstr(buf, "vcpu 0 halt_poll_ns 10000 (grow 0)"))
+		TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "vcpu 0 halt_poll_ns 0 (shrink 10000)"))
+		TH_LOG("%s", buf);
+	snprintf(path, sizeof(path), "%s/events/xvm/xvm_halt_poll_ns/enable",
+		 inst);
+	EXPECT_OK(write_file(path, "0"));
+	EXPECT_OK(rmdir(inst));
 }
 
 TEST_HARNESS_MAIN
