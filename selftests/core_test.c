@@ -190,8 +190,9 @@ static void check_caps(struct __test_metadata *_metadata, int fd)
 		{ XVM_CAP_EVTCHN, 4096 },
 		{ XVM_CAP_POLL_MAX_PORTS, 1024 },
 		{ XVM_CAP_STATS_FD, 1 },
+		{ XVM_CAP_HALT_POLL, 1 },
 		/* unknown capabilities: 0 */
-		{ 0, 0 }, { 12, 0 }, { 13, 0 }, { 100, 0 }, { 0x7fffffff, 0 },
+		{ 0, 0 }, { 13, 0 }, { 14, 0 }, { 100, 0 }, { 0x7fffffff, 0 },
 		{ -1, 0 },
 	};
 	unsigned int i;

@@ -729,14 +729,14 @@ static void op_api_version(struct ctx *c)
 }
 
 static const long cap_values[] = { 0, 1024, 1024, 1024, 256, 52, 1024,
-				   4096, 1, 4096, 1024, 1 };
-#define CAP_LAST	XVM_CAP_STATS_FD
+				   4096, 1, 4096, 1024, 1, 1 };
+#define CAP_LAST	XVM_CAP_HALT_POLL
 
 static void op_check_extension(struct ctx *c)
 {
 	bool on_vm = one_in(&c->r, 2);
 	int x = res_pick(&c->r, on_vm ? R_VM : R_XVM, 0);
-	long cap = (long)below(&c->r, 13), v;
+	long cap = (long)below(&c->r, CAP_LAST + 2), v;
 
 	if (x < 0)
 		return;
