@@ -23,10 +23,10 @@
  * 1 to every port of a VM.
  *
  * Last, halt polling (XVM_CAP_HALT_POLL): the same send -> return latency
- * with polling off, fixed and adaptive (a VM each, the window HP_WINDOW),
- * next to eventfd + poll(), in two scenarios: the event comes inside the
- * window (the sender sends HP_IN_DELAY after the waiter said it is about
- * to wait) or well after it (HP_OUT_DELAY).  The four take turns in
+ * with polling off, fixed and adaptive (a VM each per scenario, the
+ * window HP_WINDOW), next to eventfd + poll(), in two scenarios: the event
+ * comes inside the window (the sender sends HP_IN_DELAY after the waiter
+ * said it is about to wait) or well after it (HP_OUT_DELAY).  The four take turns in
  * blocks, as above.  With each, the waiter's CPU time per wake-up
  * (CLOCK_THREAD_CPUTIME_ID) and the spin time per wake-up (the vCPU's
  * halt_poll_success_ns + halt_poll_fail_ns): what the latency costs.
@@ -74,7 +74,7 @@
 #define HP_OUT_DELAY	5000000ULL
 #define HP_BLOCKS	5
 #define HP_IN_PER_BLOCK	80
-#define HP_OUT_PER_BLOCK 20
+#define HP_OUT_PER_BLOCK 60
 #define HP_CURVE_ROUNDS	100		/* HP_BLOCKS blocks */
 #define XVM_MAX_VCPUS_BENCH 1024	/* XVM_CAP_MAX_VCPUS */
 
@@ -673,38 +673,46 @@ static void hp_report_scen(struct hp_results *res, enum hp_scen sc)
 
 /*
  * Off, fixed, adaptive and eventfd take turns, inside and outside the
- * window, in HP_BLOCKS blocks; each mode has its own VM, so an adaptive
- * window carries over from one block to the next as it would.
+ * window, in HP_BLOCKS blocks.  Each (scenario, mode) has its own VM, so
+ * an adaptive window carries over from one block of its scenario to the
+ * next, as in a steady workload, and never from the other scenario's.
  */
-static void halt_poll_bench(int xvm)
+static void hp_waiters_open(struct hp_waiter *w, int xvm)
 {
-	static const uint64_t delay[NR_SCEN] = { HP_IN_DELAY, HP_OUT_DELAY };
-	static struct hp_waiter w[NR_HP];
-	static struct hp_results res;
-	int blk, sc, m, per;
-	uint64_t s0;
-
 	hp_waiter_vm(&w[HP_OFF], xvm, 0, 0, 1, 1);
 	hp_waiter_vm(&w[HP_FIXED], xvm, HP_WINDOW, XVM_HALT_POLL_FIXED, 1, 1);
 	hp_waiter_vm(&w[HP_ADAPTIVE], xvm, HP_WINDOW, 0, 1, 1);
 	w[HP_EVENTFD].efd = eventfd(0, EFD_CLOEXEC);
 	if (w[HP_EVENTFD].efd < 0)
 		die("halt poll: eventfd");
+}
+
+static void halt_poll_bench(int xvm)
+{
+	static const uint64_t delay[NR_SCEN] = { HP_IN_DELAY, HP_OUT_DELAY };
+	static struct hp_waiter w[NR_SCEN][NR_HP];
+	static struct hp_results res;
+	int blk, sc, m, per;
+	uint64_t s0;
+
+	for (sc = 0; sc < NR_SCEN; sc++)
+		hp_waiters_open(w[sc], xvm);
 	printf("evtchn_bench: halt polling, send -> waiter return, window %llu us\n",
 	       HP_WINDOW / 1000);
 	for (blk = 0; blk < HP_BLOCKS; blk++)
 		for (sc = 0; sc < NR_SCEN; sc++)
 			for (m = 0; m < NR_HP; m++) {
 				per = hp_per_block[sc];
-				s0 = hp_spin_ns(&w[m]);
-				res.cpu[sc][m] += hp_block(&w[m], delay[sc],
+				s0 = hp_spin_ns(&w[sc][m]);
+				res.cpu[sc][m] += hp_block(&w[sc][m], delay[sc],
 							   &res.lat[sc][m][blk * per], per);
-				res.spin[sc][m] += hp_spin_ns(&w[m]) - s0;
+				res.spin[sc][m] += hp_spin_ns(&w[sc][m]) - s0;
 			}
 	for (sc = 0; sc < NR_SCEN; sc++)
 		hp_report_scen(&res, sc);
-	for (m = 0; m < NR_HP; m++)
-		hp_waiter_close(&w[m]);
+	for (sc = 0; sc < NR_SCEN; sc++)
+		for (m = 0; m < NR_HP; m++)
+			hp_waiter_close(&w[sc][m]);
 }
 
 /*
