@@ -65,6 +65,10 @@ static void vgic_cpu_set_id(struct xvm_vgic *vgic, struct xvm_vgic_cpu *c,
 		WRITE_ONCE(vgic->by_id[c->id], NULL);
 	WRITE_ONCE(c->id, id);
 	WRITE_ONCE(c->aff, xvm_vgic_id_to_aff(id));
+	/* GICR_TYPER's constant part, so that an access only adds Last. */
+	WRITE_ONCE(c->typer,
+		   (u64)c->aff << XVM_GICR_TYPER_AFF_SHIFT |
+		   (u64)(id & 0xffff) << XVM_GICR_TYPER_PROC_SHIFT);
 	WRITE_ONCE(vgic->by_id[id], c);
 }
 

@@ -163,14 +163,16 @@ const struct xvm_vgic_regs xvm_vgic_dist_regs = {
 
 /* Redistributor */
 
-/* GICR_TYPER: affinity, processor number (the vCPU id), Last. */
+/*
+ * GICR_TYPER: affinity, processor number (the vCPU id), both precomputed
+ * when the id is set (vgic_cpu_set_id()), and Last.  No lock: Last is
+ * computed lock-free (xvm_vgic_rd_is_last()).
+ */
 static u64 vgic_read_rd_typer(const struct xvm_vgic_access *a)
 {
 	struct xvm_vgic_cpu *c = a->rd;
-	u64 val;
+	u64 val = READ_ONCE(c->typer);
 
-	val = (u64)READ_ONCE(c->aff) << XVM_GICR_TYPER_AFF_SHIFT;
-	val |= (u64)(READ_ONCE(c->id) & 0xffff) << XVM_GICR_TYPER_PROC_SHIFT;
 	if (xvm_vgic_rd_is_last(c))
 		val |= XVM_GICR_TYPER_LAST;
 	return xvm_vgic_extract(val, a->offset, a->len);

@@ -6,8 +6,8 @@
  *
  * A table (struct xvm_vgic_regs) is an array of registers sorted by offset:
  * offset, length, bits per INTID, legal access widths, read and write
- * handlers.  xvm_vgic_dispatch() finds the register by binary search and
- * applies the architecture's rules:
+ * handlers.  xvm_vgic_dispatch() finds the register by one binary search
+ * and applies the architecture's rules:
  *  - an access to no register (reserved space) reads as zero and writes
  *    are ignored;
  *  - an access of a width the register does not allow, misaligned, or
@@ -21,7 +21,7 @@
  * vgic_cpu->lock or vgic->lock.  After unlocking, it kicks the vCPUs that
  * may have gained a deliverable interrupt.  Nothing here sleeps.
  */
-#include <linux/bsearch.h>
+#include <linux/err.h>
 
 #include "vgic.h"
 
@@ -31,23 +31,34 @@ u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len)
 	return len == 8 ? reg : reg & GENMASK_ULL(len * 8 - 1, 0);
 }
 
-static int vgic_reg_cmp(const void *key, const void *elt)
+/*
+ * The index of the first register of t that ends above offset (t->nr if
+ * none): the one holding offset, if any, else the next one.  An inline
+ * binary search with no comparison callback: this is every access's path.
+ */
+static unsigned int vgic_reg_index(const struct xvm_vgic_regs *t, u32 offset)
 {
-	u32 offset = *(const u32 *)key;
-	const struct xvm_vgic_reg *reg = elt;
+	unsigned int lo = 0, hi = t->nr;
 
-	if (offset < reg->offset)
-		return -1;
-	if (offset >= reg->offset + xvm_vgic_reg_len(reg))
-		return 1;
-	return 0;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct xvm_vgic_reg *reg = &t->regs[mid];
+
+		if (reg->offset + xvm_vgic_reg_len(reg) <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
+/* The register holding offset, or NULL. */
 static const struct xvm_vgic_reg *vgic_find_reg(const struct xvm_vgic_regs *t,
 						u32 offset)
 {
-	return bsearch(&offset, t->regs, t->nr, sizeof(t->regs[0]),
-		       vgic_reg_cmp);
+	unsigned int i = vgic_reg_index(t, offset);
+
+	return i < t->nr && t->regs[i].offset <= offset ? &t->regs[i] : NULL;
 }
 
 /* Tables must be sorted and disjoint for the binary search. */
@@ -81,28 +92,48 @@ static u8 vgic_width(u32 len)
 	}
 }
 
+/*
+ * The register an access of len bytes at offset reaches, or NULL for
+ * reserved space (RAZ/WI), or ERR_PTR(-EINVAL) for an access the rules
+ * above do not handle.  One search: the register holding the first byte
+ * must hold the last one too.
+ */
+static const struct xvm_vgic_reg *vgic_access_reg(const struct xvm_vgic_regs *t,
+						  u32 offset, u32 len)
+{
+	unsigned int i = vgic_reg_index(t, offset);
+	const struct xvm_vgic_reg *reg = i < t->nr ? &t->regs[i] : NULL;
+
+	if (unlikely(!reg || reg->offset > offset)) {
+		/* The first byte is reserved: so must the last one be. */
+		return vgic_find_reg(t, offset + len - 1) ? ERR_PTR(-EINVAL) :
+							    NULL;
+	}
+	if (offset + len > reg->offset + xvm_vgic_reg_len(reg) ||
+	    !(reg->access & vgic_width(len)) || !IS_ALIGNED(offset, len))
+		return ERR_PTR(-EINVAL);
+	return reg;
+}
+
 int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
 		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
 		      bool is_write, u64 *val)
 {
-	const struct xvm_vgic_reg *reg, *last;
+	const struct xvm_vgic_reg *reg = vgic_access_reg(t, offset, len);
 	struct xvm_vgic_access a;
 
-	reg = vgic_find_reg(t, offset);
-	last = vgic_find_reg(t, offset + len - 1);
-	if (!reg && !last)
+	if (IS_ERR(reg))
+		return PTR_ERR(reg);
+	if (!reg)
 		goto raz_wi;		/* reserved */
-	if (reg != last || !(reg->access & vgic_width(len)) ||
-	    !IS_ALIGNED(offset, len))
-		return -EINVAL;
 
 	a.vgic = vgic;
 	a.rd = rd;
 	a.offset = offset - reg->offset;
 	a.len = len;
 	a.intid = 0;
-	if (reg->bits_per_irq) {
-		a.intid = a.offset * 8 / reg->bits_per_irq;
+	if (reg->per_irq) {
+		a.intid = (a.offset * 8) >> reg->intid_shift;
 		if (!rd && a.intid >= vgic->nr_irqs)
 			goto raz_wi;
 	}
@@ -153,6 +184,31 @@ static struct xvm_vgic_irq *vgic_acc_irq(const struct xvm_vgic_access *a,
 	return xvm_vgic_spi(a->vgic, intid);
 }
 
+/*
+ * The state of INTID a->intid as seen through this frame in *first, and
+ * how many of the nr INTIDs from there exist in it (consecutive ones; the
+ * rest are RAZ/WI).  The INTIDs of one access never straddle INTID 32:
+ * an access covers at most 32 INTIDs and is aligned to its size.
+ */
+static u32 vgic_acc_irqs(const struct xvm_vgic_access *a, u32 nr,
+			 struct xvm_vgic_irq **first)
+{
+	u32 start = a->intid, limit;
+
+	if (a->rd) {
+		limit = VGIC_NR_PRIVATE;
+		if (start >= limit)
+			return 0;
+		*first = xvm_vgic_priv(a->rd, start);
+	} else {
+		limit = min_t(u32, a->vgic->nr_irqs, VGIC_MAX_INTID);
+		if (start < VGIC_NR_PRIVATE || start >= limit)
+			return 0;
+		*first = xvm_vgic_spi(a->vgic, start);
+	}
+	return min(nr, limit - start);
+}
+
 static raw_spinlock_t *vgic_acc_lock(const struct xvm_vgic_access *a)
 {
 	return a->rd ? &a->rd->lock : &a->vgic->lock;
@@ -188,22 +244,27 @@ static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
 	}
 }
 
-/* A 1-bit-per-INTID register: bit i is get(INTID a->intid + i). */
-static u64 vgic_read_bits(const struct xvm_vgic_access *a,
-			  bool (*get)(const struct xvm_vgic_irq *irq))
+/*
+ * A 1-bit-per-INTID register: bit i is get(INTID a->intid + i).  Always
+ * inlined, so that get is a direct (inlined) test, not a call per INTID.
+ */
+static __always_inline u64
+vgic_read_bits(const struct xvm_vgic_access *a,
+	       bool (*get)(const struct xvm_vgic_irq *irq))
 {
 	raw_spinlock_t *lock = vgic_acc_lock(a);
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 val = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len * 8, &irq);
+	if (!n)
+		return 0;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len * 8; i++) {
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (irq && get(irq))
+	for (i = 0; i < n; i++)
+		if (get(&irq[i]))
 			val |= BIT_ULL(i);
-	}
 	raw_spin_unlock_irqrestore(lock, flags);
 	return val;
 }
@@ -212,23 +273,24 @@ static u64 vgic_read_bits(const struct xvm_vgic_access *a,
  * Applies op to every INTID whose bit is set in val; op returns true when
  * the change may make the interrupt deliverable.
  */
-static void vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
-			    bool (*op)(struct xvm_vgic_irq *irq))
+static __always_inline void
+vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
+		bool (*op)(struct xvm_vgic_irq *irq))
 {
 	raw_spinlock_t *lock = vgic_acc_lock(a);
 	unsigned long bits = val, flags;
 	struct xvm_vgic_irq *irq;
 	u64 kick = 0;
-	unsigned int i;
+	unsigned int i, n;
 
+	n = vgic_acc_irqs(a, a->len * 8, &irq);
+	if (!n)
+		return;
 	raw_spin_lock_irqsave(lock, flags);
-	for_each_set_bit(i, &bits, a->len * 8) {
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (!irq)
-			continue;
-		if (op(irq))
+	for_each_set_bit(i, &bits, n) {
+		if (op(&irq[i]))
 			kick |= BIT_ULL(i);
-		xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
 	}
 	raw_spin_unlock_irqrestore(lock, flags);
 	vgic_acc_kick(a, kick);
@@ -297,16 +359,18 @@ void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 kick = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len * 8, &irq);
+	if (!n)
+		return;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len * 8; i++) {
+	for (i = 0; i < n; i++) {
 		bool group1 = val & BIT_ULL(i);
 
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (!irq || irq->group1 == group1)
+		if (irq[i].group1 == group1)
 			continue;
-		irq->group1 = group1;
+		irq[i].group1 = group1;
 		kick |= BIT_ULL(i);
 	}
 	raw_spin_unlock_irqrestore(lock, flags);
@@ -366,14 +430,14 @@ u64 xvm_vgic_read_priority(const struct xvm_vgic_access *a)
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 val = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len, &irq);
+	if (!n)
+		return 0;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len; i++) {
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (irq)
-			val |= (u64)irq->priority << (i * 8);
-	}
+	for (i = 0; i < n; i++)
+		val |= (u64)irq[i].priority << (i * 8);
 	raw_spin_unlock_irqrestore(lock, flags);
 	return val;
 }
@@ -384,16 +448,18 @@ void xvm_vgic_write_priority(const struct xvm_vgic_access *a, u64 val)
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 kick = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len, &irq);
+	if (!n)
+		return;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len; i++) {
+	for (i = 0; i < n; i++) {
 		u8 prio = (val >> (i * 8)) & VGIC_PRI_MASK;
 
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (!irq || irq->priority == prio)
+		if (irq[i].priority == prio)
 			continue;
-		irq->priority = prio;
+		irq[i].priority = prio;
 		kick |= BIT_ULL(i);
 	}
 	raw_spin_unlock_irqrestore(lock, flags);
@@ -407,14 +473,15 @@ u64 xvm_vgic_read_config(const struct xvm_vgic_access *a)
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 val = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len * 4, &irq);
+	if (!n)
+		return 0;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len * 4; i++) {
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (irq && irq->edge)
+	for (i = 0; i < n; i++)
+		if (irq[i].edge)
 			val |= 2ULL << (i * 2);
-	}
 	raw_spin_unlock_irqrestore(lock, flags);
 	return val;
 }
@@ -425,17 +492,19 @@ void xvm_vgic_write_config(const struct xvm_vgic_access *a, u64 val)
 	struct xvm_vgic_irq *irq;
 	unsigned long flags;
 	u64 kick = 0;
-	u32 i;
+	u32 i, n;
 
+	n = vgic_acc_irqs(a, a->len * 4, &irq);
+	if (!n)
+		return;
 	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < a->len * 4; i++) {
+	for (i = 0; i < n; i++) {
 		bool edge = val & (2ULL << (i * 2));
 
-		irq = vgic_acc_irq(a, a->intid + i);
-		if (!irq || irq->intid < VGIC_NR_SGIS || irq->edge == edge)
+		if (irq[i].intid < VGIC_NR_SGIS || irq[i].edge == edge)
 			continue;
-		irq->edge = edge;
-		xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+		irq[i].edge = edge;
+		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
 		kick |= BIT_ULL(i);
 	}
 	raw_spin_unlock_irqrestore(lock, flags);

@@ -33,6 +33,7 @@
 #define _XVM_VGIC_H
 
 #include <linux/bitmap.h>
+#include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/spinlock.h>
@@ -95,6 +96,7 @@ struct xvm_vgic_cpu {
 	u32 index;			/* the vCPU's creation index */
 	u32 id;				/* the vCPU's id */
 	u32 aff;			/* MPIDR Aff2.Aff1.Aff0 (bits 23:0) */
+	u64 typer;			/* GICR_TYPER but Last, from id, aff */
 	struct xvm_vgic_rdreg *rdreg;	/* NULL: no slot (yet) */
 	u32 rdreg_index;		/* its slot in rdreg */
 
@@ -199,7 +201,8 @@ struct xvm_vgic_access {
 struct xvm_vgic_reg {
 	u32 offset;			/* in the frame(s) */
 	u32 len;			/* bytes covered; per-IRQ: INTIDs covered */
-	u8 bits_per_irq;		/* 0: not a per-IRQ register */
+	bool per_irq;			/* a per-IRQ register */
+	u8 intid_shift;			/* per-IRQ: ilog2(bits per INTID) */
 	u8 access;			/* VGIC_ACC_*: legal widths */
 	u64 (*read)(const struct xvm_vgic_access *a);
 	void (*write)(const struct xvm_vgic_access *a, u64 val);
@@ -223,8 +226,9 @@ struct xvm_vgic_regs {
  * RAZ/WI there), a redistributor one the 32 private INTIDs of its vCPU.
  */
 #define VGIC_REG_BITS_PER_IRQ(off, nr_intids, bpi, acc, rd, wr)	\
-	{ .offset = (off), .len = (nr_intids), .bits_per_irq = (bpi),	\
-	  .access = (acc), .read = (rd), .write = (wr) }
+	{ .offset = (off), .len = (nr_intids), .per_irq = true,		\
+	  .intid_shift = ilog2(bpi), .access = (acc),			\
+	  .read = (rd), .write = (wr) }
 #define VGIC_REG_DIST_IRQ(off, bpi, acc, rd, wr)			\
 	VGIC_REG_BITS_PER_IRQ(off, VGIC_DIST_INTIDS, bpi, acc, rd, wr)
 #define VGIC_REG_PRIVATE_IRQ(off, bpi, acc, rd, wr)			\
@@ -234,7 +238,7 @@ struct xvm_vgic_regs {
 /* Bytes a register table entry covers. */
 static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
 {
-	return reg->bits_per_irq ? reg->len * reg->bits_per_irq / 8 : reg->len;
+	return reg->per_irq ? (reg->len << reg->intid_shift) / 8 : reg->len;
 }
 
 int xvm_vgic_regs_check(const struct xvm_vgic_regs *t);
