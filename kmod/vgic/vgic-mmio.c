@@ -18,8 +18,10 @@
  *
  * Locking: a per-IRQ handler takes the lock of the INTIDs it covers (one
  * 32-INTID access never mixes private INTIDs and SPIs): the redistributor's
- * vgic_cpu->lock or vgic->lock.  After unlocking, it kicks the vCPUs that
- * may have gained a deliverable interrupt.  Nothing here sleeps.
+ * vgic_cpu->lock or vgic->lock; reads of the enable and group bits take
+ * none (vgic_read_bits(), as KVM's), their writers use WRITE_ONCE().
+ * After unlocking, a writer kicks the vCPUs that may have gained a
+ * deliverable interrupt.  Nothing here sleeps.
  */
 #include <linux/err.h>
 
@@ -247,25 +249,31 @@ static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
 /*
  * A 1-bit-per-INTID register: bit i is get(INTID a->intid + i).  Always
  * inlined, so that get is a direct (inlined) test, not a call per INTID.
+ * With locked false the INTIDs' lock is not taken, as KVM's
+ * vgic_mmio_read_enable(): for a bit that is one field of the INTID's
+ * state (enabled, group), read with READ_ONCE() and written with
+ * WRITE_ONCE() under the lock, each bit is its INTID's value at some
+ * moment during the access.
  */
 static __always_inline u64
 vgic_read_bits(const struct xvm_vgic_access *a,
-	       bool (*get)(const struct xvm_vgic_irq *irq))
+	       bool (*get)(const struct xvm_vgic_irq *irq), bool locked)
 {
 	raw_spinlock_t *lock = vgic_acc_lock(a);
 	struct xvm_vgic_irq *irq;
-	unsigned long flags;
+	unsigned long flags = 0;
 	u64 val = 0;
 	u32 i, n;
 
 	n = vgic_acc_irqs(a, a->len * 8, &irq);
 	if (!n)
 		return 0;
-	raw_spin_lock_irqsave(lock, flags);
+	if (locked)
+		raw_spin_lock_irqsave(lock, flags);
 	for (i = 0; i < n; i++)
-		if (get(&irq[i]))
-			val |= BIT_ULL(i);
-	raw_spin_unlock_irqrestore(lock, flags);
+		val |= (u64)get(&irq[i]) << i;
+	if (locked)
+		raw_spin_unlock_irqrestore(lock, flags);
 	return val;
 }
 
@@ -296,14 +304,15 @@ vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
 	vgic_acc_kick(a, kick);
 }
 
+/* Read lock-free: see vgic_read_bits(). */
 static bool vgic_get_group(const struct xvm_vgic_irq *irq)
 {
-	return irq->group1;
+	return READ_ONCE(irq->group1);
 }
 
 static bool vgic_get_enabled(const struct xvm_vgic_irq *irq)
 {
-	return irq->enabled;
+	return READ_ONCE(irq->enabled);
 }
 
 static bool vgic_get_active(const struct xvm_vgic_irq *irq)
@@ -313,13 +322,13 @@ static bool vgic_get_active(const struct xvm_vgic_irq *irq)
 
 static bool vgic_set_enabled(struct xvm_vgic_irq *irq)
 {
-	irq->enabled = true;
+	WRITE_ONCE(irq->enabled, true);
 	return true;
 }
 
 static bool vgic_clear_enabled(struct xvm_vgic_irq *irq)
 {
-	irq->enabled = false;
+	WRITE_ONCE(irq->enabled, false);
 	return false;
 }
 
@@ -349,7 +358,7 @@ static bool vgic_clear_active(struct xvm_vgic_irq *irq)
 
 u64 xvm_vgic_read_group(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_group);
+	return vgic_read_bits(a, vgic_get_group, false);
 }
 
 /* IGROUPR: a write sets every covered INTID's group. */
@@ -370,7 +379,7 @@ void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
 
 		if (irq[i].group1 == group1)
 			continue;
-		irq[i].group1 = group1;
+		WRITE_ONCE(irq[i].group1, group1);
 		kick |= BIT_ULL(i);
 	}
 	raw_spin_unlock_irqrestore(lock, flags);
@@ -379,7 +388,7 @@ void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
 
 u64 xvm_vgic_read_enable(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_enabled);
+	return vgic_read_bits(a, vgic_get_enabled, false);
 }
 
 void xvm_vgic_write_senable(const struct xvm_vgic_access *a, u64 val)
@@ -394,7 +403,7 @@ void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val)
 
 u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, xvm_vgic_irq_pending);
+	return vgic_read_bits(a, xvm_vgic_irq_pending, true);
 }
 
 void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val)
@@ -410,7 +419,7 @@ void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val)
 
 u64 xvm_vgic_read_active(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_active);
+	return vgic_read_bits(a, vgic_get_active, true);
 }
 
 void xvm_vgic_write_sactive(const struct xvm_vgic_access *a, u64 val)

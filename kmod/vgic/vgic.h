@@ -27,7 +27,10 @@
  * rdreg->next are read with READ_ONCE (GICR_TYPER.Last); a region or
  * vgic_cpu is freed only after a grace period (xvm_mmio_synchronize() at
  * teardown, kfree_rcu() where a mutex is held).  vgic->nr_irqs is
- * read after smp_load_acquire(&vgic->initialized).
+ * read after smp_load_acquire(&vgic->initialized).  GICR_TYPER takes no
+ * lock (c->typer is set before the frame is registered); nor do reads of
+ * the enable and group registers (vgic-mmio.c), whose fields are written
+ * with WRITE_ONCE().
  */
 #ifndef _XVM_VGIC_H
 #define _XVM_VGIC_H
