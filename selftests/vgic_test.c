@@ -1630,4 +1630,209 @@ static void __attribute__((constructor)) need_vgic(void)
 	xvm_require_device_type(XVM_DEV_TYPE_ARM_VGIC_V3, "xvm-vgic");
 }
 
+/* XVM_VGIC_EOI_ACK */
+
+/* What a VMM can see of vCPU 0's interrupt state (SPIs 32..63). */
+struct cpu_state {
+	uint32_t rpr, apr, pmr, ctlr;
+	uint64_t active, pending;
+	int port;
+};
+
+static void cpu_state_of(struct __test_metadata *_metadata, struct gic *g,
+			 struct cpu_state *st)
+{
+	struct xvm_vgic_cpuif s;
+
+	memset(st, 0, sizeof(*st));
+	ASSERT_OK(cpuif_get(g->fd[0], &s));
+	st->rpr = s.rpr;
+	st->apr = s.apr;
+	st->pmr = s.pmr;
+	st->ctlr = s.ctlr;
+	st->active = rd(g->fd[0], DIST + XVM_GICD_ISACTIVER + 4, 4);
+	st->pending = rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4);
+	st->port = port_pending(g, g->port[0]);
+	ASSERT_OK(xvm_evtchn_clear(g->vm, g->port[0]));
+}
+
+/*
+ * EOI intid (flags) then acknowledge group 1: on sep with XVM_VGIC_EOI
+ * and XVM_VGIC_ACK, on one with one XVM_VGIC_EOI_ACK.  Asserts the same
+ * outputs and state; returns the acknowledged INTID.
+ */
+static uint32_t eoi_ack_vs(struct __test_metadata *_metadata, struct gic *sep,
+			   struct gic *one, uint32_t intid, uint32_t flags)
+{
+	struct xvm_vgic_eoi e = { .intid = intid, .flags = flags };
+	struct xvm_vgic_ack k = { .group = 1 };
+	struct xvm_vgic_eoi_ack ea = { .eoi = e, .ack = k };
+	struct cpu_state a, b;
+
+	ASSERT_OK(ioctl(sep->fd[0], XVM_VGIC_EOI, &e));
+	ASSERT_OK(ioctl(sep->fd[0], XVM_VGIC_ACK, &k));
+	ASSERT_OK(xvm_vgic_eoi_ack(one->fd[0], &ea));
+	EXPECT_EQ(k.intid, ea.ack.intid);
+	EXPECT_EQ(k.priority, ea.ack.priority);
+	EXPECT_EQ(intid, ea.eoi.intid);
+	EXPECT_EQ(flags, ea.eoi.flags);
+	cpu_state_of(_metadata, sep, &a);
+	cpu_state_of(_metadata, one, &b);
+	EXPECT_EQ(a.rpr, b.rpr);
+	EXPECT_EQ(a.apr, b.apr);
+	EXPECT_EQ(a.active, b.active);
+	EXPECT_EQ(a.pending, b.pending);
+	EXPECT_EQ(a.port, b.port);
+	return ea.ack.intid;
+}
+
+/* One bus write on both GICs. */
+static void wr2(struct __test_metadata *_metadata, struct gic **g,
+		uint64_t addr, uint64_t val)
+{
+	ASSERT_EQ(1, wr(g[0]->fd[0], addr, 4, val));
+	ASSERT_EQ(1, wr(g[1]->fd[0], addr, 4, val));
+}
+
+static void line2(struct __test_metadata *_metadata, struct gic **g,
+		  uint32_t intid, uint32_t level)
+{
+	ASSERT_OK(line(g[0]->dev, intid, level, 0));
+	ASSERT_OK(line(g[1]->dev, intid, level, 0));
+}
+
+static void ack2(struct __test_metadata *_metadata, struct gic **g,
+		 uint32_t intid)
+{
+	ASSERT_EQ(intid, ack(g[0]->fd[0]));
+	ASSERT_EQ(intid, ack(g[1]->fd[0]));
+}
+
+/*
+ * SPI 32 (prio 0x80) and 33 (0x40) edge, 34 (0xc0) level, all enabled;
+ * 32 then 33 (preempting) acknowledged.
+ */
+static void eoi_ack_setup(struct __test_metadata *_metadata, struct gic **g)
+{
+	wr2(_metadata, g, DIST + XVM_GICD_IPRIORITYR + 32, 0xc04080);
+	wr2(_metadata, g, DIST + XVM_GICD_ICFGR + 8, 0x0a);
+	wr2(_metadata, g, DIST + XVM_GICD_ISENABLER + 4, 0x7);
+	line2(_metadata, g, 32, 1);
+	ack2(_metadata, g, 32);
+	line2(_metadata, g, 33, 1);
+	ack2(_metadata, g, 33);
+}
+
+/* Priority drop, deactivation, running priority, groups, EOImode, DIR. */
+TEST(eoi_ack_is_eoi_then_ack)
+{
+	struct gic *g[2] = { gic_running(1, 64), gic_running(1, 64) };
+	struct cpu_state st;
+	int i;
+
+	ASSERT_NE(NULL, g[0]);
+	ASSERT_NE(NULL, g[1]);
+	eoi_ack_setup(_metadata, g);
+	/* 33 completes; 32 is still active: nothing to take, rpr 0x80. */
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, eoi_ack_vs(_metadata, g[0], g[1], 33, 0));
+	cpu_state_of(_metadata, g[1], &st);
+	ASSERT_EQ(0x80, st.rpr);
+	ASSERT_EQ(1, st.active);
+	/* 34 waits behind 32's running priority, then is taken. */
+	line2(_metadata, g, 34, 1);
+	ASSERT_EQ(34, eoi_ack_vs(_metadata, g[0], g[1], 32, 0));
+	cpu_state_of(_metadata, g[1], &st);
+	ASSERT_EQ(0xc0, st.rpr);
+	ASSERT_EQ(4, st.active);
+	/* Group 1 disabled: 34 (line high) pends again, nothing is taken. */
+	wr2(_metadata, g, DIST + XVM_GICD_CTLR, 1);
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, eoi_ack_vs(_metadata, g[0], g[1], 34, 0));
+	cpu_state_of(_metadata, g[1], &st);
+	ASSERT_EQ(0xff, st.rpr);
+	ASSERT_EQ(0, st.active);
+	ASSERT_EQ(4, st.pending);
+	wr2(_metadata, g, DIST + XVM_GICD_CTLR, 3);
+	/* EOImode: the EOI only drops the priority; DIR deactivates. */
+	for (i = 0; i < 2; i++)
+		ASSERT_OK(cpuif_set(g[i]->fd[0], 0xf8,
+				    3 | XVM_VGIC_CPUIF_EOIMODE, g[i]->port[0]));
+	ack2(_metadata, g, 34);
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, eoi_ack_vs(_metadata, g[0], g[1], 34, 0));
+	cpu_state_of(_metadata, g[1], &st);
+	ASSERT_EQ(0xff, st.rpr);
+	ASSERT_EQ(4, st.active);
+	ASSERT_EQ(34, eoi_ack_vs(_metadata, g[0], g[1], 34, XVM_VGIC_EOI_DIR));
+	line2(_metadata, g, 34, 0);
+	ASSERT_EQ(XVM_VGIC_SPURIOUS,
+		  eoi_ack_vs(_metadata, g[0], g[1], 34, XVM_VGIC_EOI_DIR));
+	/* Nothing active, nothing pending: 1023, priority 0xff. */
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, eoi_ack_vs(_metadata, g[0], g[1], 34, 0));
+	cpu_state_of(_metadata, g[1], &st);
+	ASSERT_EQ(0xff, st.rpr);
+	ASSERT_EQ(0, st.apr);
+	ASSERT_EQ(0, st.active);
+	gic_free(g[0]);
+	gic_free(g[1]);
+}
+
+/* Every invalid argument fails with EINVAL and performs neither half. */
+TEST(eoi_ack_errnos)
+{
+	struct gic *g = gic_running(1, 64);
+	struct xvm_vgic_eoi_ack bad[] = {
+		{ .eoi = { .intid = 1024 }, .ack = { .group = 1 } },
+		{ .eoi = { .intid = 32, .flags = 2 }, .ack = { .group = 1 } },
+		{ .eoi = { .intid = 32 }, .ack = { .group = 2 } },
+		{ .eoi = { .intid = 32 }, .ack = { .group = 1, .pad = 1 } },
+	};
+	struct xvm_vgic_eoi_ack ea;
+	struct cpu_state st;
+	unsigned int i;
+	int v;
+
+	ASSERT_NE(NULL, g);
+	v = g->fd[0];
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER + 4, 4, 0x3));
+	ASSERT_OK(line(g->dev, 32, 1, 0));
+	ASSERT_EQ(32, ack(v));
+	ASSERT_OK(line(g->dev, 32, 0, 0));	/* active only */
+	ASSERT_OK(line(g->dev, 33, 1, 0));	/* pending, same priority */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ea = bad[i];
+		ASSERT_ERR(xvm_vgic_eoi_ack(v, &ea), EINVAL);
+		cpu_state_of(_metadata, g, &st);
+		ASSERT_EQ(1, st.active);	/* 32 not completed */
+		ASSERT_EQ(2, st.pending);	/* 33 not taken */
+		ASSERT_EQ(0, st.rpr);
+	}
+	ASSERT_ERR(ioctl(v, XVM_VGIC_EOI_ACK, NULL), EFAULT);
+	ea = (struct xvm_vgic_eoi_ack){ .eoi = { .intid = 32 },
+					.ack = { .group = 1 } };
+	ASSERT_OK(xvm_vgic_eoi_ack(v, &ea));
+	ASSERT_EQ(33, ea.ack.intid);
+	ASSERT_EQ(0, ea.ack.priority);
+	gic_free(g);
+}
+
+/* The first-run check (ENXIO, EBUSY) and ENOTTY without a vGIC. */
+TEST(eoi_ack_first_run)
+{
+	struct xvm_vgic_eoi_ack ea = { .eoi = { .intid = 1023 },
+				       .ack = { .group = 1 } };
+	struct gic *g = gic_new();
+
+	ASSERT_NE(-1, gic_vcpu(g, 0));
+	ASSERT_ERR(xvm_vgic_eoi_ack(g->fd[0], &ea), ENOTTY);
+	ASSERT_OK(gic_device(g));
+	ASSERT_ERR(xvm_vgic_eoi_ack(g->fd[0], &ea), ENXIO);
+	ASSERT_OK(set_addr(g->dev, A_DIST, DIST));
+	ASSERT_OK(set_addr(g->dev, A_REDIST, REDIST));
+	ASSERT_ERR(xvm_vgic_eoi_ack(g->fd[0], &ea), EBUSY);
+	ASSERT_OK(gic_init(g->dev));
+	ASSERT_OK(xvm_vgic_eoi_ack(g->fd[0], &ea));
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, ea.ack.intid);
+	ASSERT_EQ(0xff, ea.ack.priority);
+	gic_free(g);
+}
+
 TEST_HARNESS_MAIN

@@ -88,19 +88,39 @@ static long vgic_ioctl_hppir(void *c, void *ack, unsigned long arg)
 	return vgic_ack(c, ack, false);
 }
 
-static long vgic_ioctl_eoi(void *obj, void *data, unsigned long arg)
+/* ICC_EOIR (drop, and deactivate unless EOImode) or ICC_DIR (DIR flag). */
+static int vgic_check_eoi(const struct xvm_vgic_eoi *eoi)
 {
-	const struct xvm_vgic_eoi *eoi = data;
-	struct xvm_vgic_cpu *c = obj;
+	return eoi->intid > XVM_VGIC_SPURIOUS ? -EINVAL : 0;
+}
 
-	if (eoi->intid > XVM_VGIC_SPURIOUS)
-		return -EINVAL;
+static void vgic_eoi(struct xvm_vgic_cpu *c, const struct xvm_vgic_eoi *eoi)
+{
 	if (eoi->flags & XVM_VGIC_EOI_DIR)
 		xvm_vgic_eoi(c, eoi->intid, false, true);
 	else
 		xvm_vgic_eoi(c, eoi->intid, true,
 			     !(READ_ONCE(c->ctlr) & XVM_VGIC_CPUIF_EOIMODE));
-	return 0;
+}
+
+static long vgic_ioctl_eoi(void *c, void *eoi, unsigned long arg)
+{
+	int ret = vgic_check_eoi(eoi);
+
+	if (!ret)
+		vgic_eoi(c, eoi);
+	return ret;
+}
+
+/* EOI then ACK, both checked first (eoi.flags and ack.pad: the table). */
+static long vgic_ioctl_eoi_ack(void *c, void *data, unsigned long arg)
+{
+	struct xvm_vgic_eoi_ack *ea = data;
+
+	if (vgic_check_eoi(&ea->eoi) || ea->ack.group > 1)
+		return -EINVAL;
+	vgic_eoi(c, &ea->eoi);
+	return vgic_ack(c, &ea->ack, true);
 }
 
 static long vgic_ioctl_sgi(void *c, void *data, unsigned long arg)
@@ -131,8 +151,21 @@ static long vgic_ioctl_ppi_line(void *obj, void *data, unsigned long arg)
 	XVM_IOCTL(name, struct xvm_vgic_ack, fn,				\
 		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_ack, pad, pad) })
 
-/* The CPU-interface ioctls, on the vCPU fd. */
+/*
+ * The CPU-interface ioctls, on the vCPU fd; the interrupt loop's first:
+ * every call searches the table (linearly) twice.
+ */
 static const struct xvm_ioctl_desc vgic_cpu_ioctls[] = {
+	VGIC_IOCTL_ACK(VGIC_ACK, vgic_ioctl_ack),
+	XVM_IOCTL(VGIC_EOI, struct xvm_vgic_eoi, vgic_ioctl_eoi,
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_eoi, flags,
+						 XVM_VGIC_EOI_DIR)),
+	XVM_IOCTL(VGIC_EOI_ACK, struct xvm_vgic_eoi_ack, vgic_ioctl_eoi_ack,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_eoi_ack, ack.pad,
+					   ack.pad) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_eoi_ack,
+						 eoi.flags, XVM_VGIC_EOI_DIR)),
+	VGIC_IOCTL_ACK(VGIC_HPPIR, vgic_ioctl_hppir),
 	XVM_IOCTL(VGIC_GET_CPUIF, struct xvm_vgic_cpuif,
 		  vgic_ioctl_get_cpuif),
 	XVM_IOCTL(VGIC_SET_CPUIF, struct xvm_vgic_cpuif,
@@ -141,11 +174,6 @@ static const struct xvm_ioctl_desc vgic_cpu_ioctls[] = {
 					   reserved) },
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_cpuif, ctlr,
 						 XVM_VGIC_CPUIF_CTLR_ALL)),
-	VGIC_IOCTL_ACK(VGIC_ACK, vgic_ioctl_ack),
-	VGIC_IOCTL_ACK(VGIC_HPPIR, vgic_ioctl_hppir),
-	XVM_IOCTL(VGIC_EOI, struct xvm_vgic_eoi, vgic_ioctl_eoi,
-		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_vgic_eoi, flags,
-						 XVM_VGIC_EOI_DIR)),
 	XVM_IOCTL(VGIC_SGI, struct xvm_vgic_sgi, vgic_ioctl_sgi,
 		  .zero = { XVM_IOCTL_ZERO(struct xvm_vgic_sgi, pad, pad) }),
 	XVM_IOCTL(VGIC_PPI_LINE, struct xvm_vgic_irq_line,

@@ -520,6 +520,23 @@ struct xvm_vgic_eoi {
 #define XVM_VGIC_EOI_DIR		(1U << 0)
 
 /**
+ * struct xvm_vgic_eoi_ack - argument of XVM_VGIC_EOI_ACK
+ * @eoi: in: the EOI to perform first, as XVM_VGIC_EOI's argument
+ * @ack: in/out: the acknowledge to perform then, as XVM_VGIC_ACK's argument
+ *
+ * XVM_VGIC_EOI_ACK: XVM_VGIC_EOI with @eoi, then XVM_VGIC_ACK with @ack, in
+ * one call: the interrupt loop of a VMM, which completes the interrupt it
+ * handled and takes the next one.  The state afterwards, @ack's outputs and
+ * the notify-port raises are those of the two calls in that order.  Both
+ * halves are checked before either is performed: an invalid @eoi or @ack
+ * (%EINVAL) changes nothing.
+ */
+struct xvm_vgic_eoi_ack {
+	struct xvm_vgic_eoi eoi;
+	struct xvm_vgic_ack ack;
+};
+
+/**
  * struct xvm_vgic_sgi - argument of XVM_VGIC_SGI
  * @value: the register value, in ICC_SGI1R_EL1's layout
  * @group: 0 (ICC_SGI0R_EL1) or 1 (ICC_SGI1R_EL1)
@@ -543,6 +560,7 @@ struct xvm_vgic_sgi {
 #define XVM_VGIC_EOI		_IOW(XVMIO, 0xc4, struct xvm_vgic_eoi)
 #define XVM_VGIC_SGI		_IOW(XVMIO, 0xc5, struct xvm_vgic_sgi)
 #define XVM_VGIC_PPI_LINE	_IOW(XVMIO, 0xc6, struct xvm_vgic_irq_line)
+#define XVM_VGIC_EOI_ACK	_IOWR(XVMIO, 0xc7, struct xvm_vgic_eoi_ack)
 /* end GICv3 */
 
 /* Typed IOMMU (XVM_DEV_TYPE_IOMMU, xvm-iommu.ko) */

@@ -394,3 +394,9 @@ out:
 	free(buf);
 	return ret;
 }
+
+/* XVM_VGIC_EOI_ACK: the EOI of ea->eoi, then the acknowledge of ea->ack. */
+int xvm_vgic_eoi_ack(int vcpufd, struct xvm_vgic_eoi_ack *ea)
+{
+	return ioctl(vcpufd, XVM_VGIC_EOI_ACK, ea);
+}

@@ -143,4 +143,12 @@ xvm_stats_desc_at(void *buf, const struct xvm_stats_header *hdr, uint32_t i)
 					 i * xvm_stats_desc_stride(hdr));
 }
 
+/* GICv3 CPU interface (vCPU fd) */
+
+/*
+ * XVM_VGIC_EOI_ACK: XVM_VGIC_EOI with ea->eoi, then XVM_VGIC_ACK with
+ * ea->ack; ea->ack.intid and .priority are the acknowledge's outputs.
+ */
+int xvm_vgic_eoi_ack(int vcpufd, struct xvm_vgic_eoi_ack *ea);
+
 #endif /* _LIBXVM_H */
