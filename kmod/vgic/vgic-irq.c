@@ -46,6 +46,7 @@ void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c)
 		irq->target = -1;
 	}
 	c->priv_ready = 0;
+	c->priv_enabled = GENMASK(VGIC_NR_SGIS - 1, 0);
 	c->waker = XVM_GICR_WAKER_SLEEP | XVM_GICR_WAKER_ASLEEP;
 	c->pmr = 0;
 	c->ctlr = 0;

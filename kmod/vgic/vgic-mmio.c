@@ -19,7 +19,8 @@
  * Locking: a per-IRQ handler takes the lock of the INTIDs it covers (one
  * 32-INTID access never mixes private INTIDs and SPIs): the redistributor's
  * vgic_cpu->lock or vgic->lock; reads of the enable and group bits take
- * none (vgic_read_bits(), as KVM's), their writers use WRITE_ONCE().
+ * none (vgic_read_bits(), as KVM's; the enable bits are also kept as
+ * register words, read with one load), their writers use WRITE_ONCE().
  * After unlocking, a writer kicks the vCPUs that may have gained a
  * deliverable interrupt.  Nothing here sleeps.
  */
@@ -304,15 +305,10 @@ vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
 	vgic_acc_kick(a, kick);
 }
 
-/* Read lock-free: see vgic_read_bits(). */
+/* Read lock-free: see vgic_read_bits(); the enable bits are words. */
 static bool vgic_get_group(const struct xvm_vgic_irq *irq)
 {
 	return READ_ONCE(irq->group1);
-}
-
-static bool vgic_get_enabled(const struct xvm_vgic_irq *irq)
-{
-	return READ_ONCE(irq->enabled);
 }
 
 static bool vgic_get_active(const struct xvm_vgic_irq *irq)
@@ -322,13 +318,13 @@ static bool vgic_get_active(const struct xvm_vgic_irq *irq)
 
 static bool vgic_set_enabled(struct xvm_vgic_irq *irq)
 {
-	WRITE_ONCE(irq->enabled, true);
+	irq->enabled = true;
 	return true;
 }
 
 static bool vgic_clear_enabled(struct xvm_vgic_irq *irq)
 {
-	WRITE_ONCE(irq->enabled, false);
+	irq->enabled = false;
 	return false;
 }
 
@@ -386,19 +382,67 @@ void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
 	vgic_acc_kick(a, kick);
 }
 
+/*
+ * The enable bits of the 32 INTIDs of a 4-byte ISENABLER/ICENABLER access
+ * as one word, or NULL (RAZ/WI); *valid: the bits of INTIDs that exist.
+ */
+static u32 *vgic_enabled_word(const struct xvm_vgic_access *a, u32 *valid)
+{
+	struct xvm_vgic_irq *irq;
+	u32 n = vgic_acc_irqs(a, 32, &irq);
+
+	if (!n)
+		return NULL;
+	*valid = n == 32 ? U32_MAX : GENMASK(n - 1, 0);
+	return a->rd ? &a->rd->priv_enabled :
+		       &a->vgic->spi_enabled[array_index_nospec(a->intid / 32,
+							VGIC_DIST_INTIDS / 32)];
+}
+
+/* The word, lock-free (see vgic_read_bits()): one load per access. */
 u64 xvm_vgic_read_enable(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_enabled, false);
+	u32 valid, *word = vgic_enabled_word(a, &valid);
+
+	return word ? READ_ONCE(*word) & valid : 0;
+}
+
+/*
+ * Applies op to the INTIDs of val, then sets (set) or clears their bits
+ * of the enable word, under the same hold of the INTIDs' lock.
+ */
+static void vgic_write_enable(const struct xvm_vgic_access *a, u64 val,
+			      bool (*op)(struct xvm_vgic_irq *irq), bool set)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	u32 valid, *word = vgic_enabled_word(a, &valid);
+	struct xvm_vgic_irq *irq;
+	unsigned long bits, flags;
+	u64 kick = 0;
+	unsigned int i;
+
+	if (!word || !vgic_acc_irqs(a, 32, &irq))
+		return;
+	bits = val & valid;
+	raw_spin_lock_irqsave(lock, flags);
+	for_each_set_bit(i, &bits, 32) {
+		if (op(&irq[i]))
+			kick |= BIT_ULL(i);
+		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
+	}
+	WRITE_ONCE(*word, set ? *word | (u32)bits : *word & ~(u32)bits);
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
 }
 
 void xvm_vgic_write_senable(const struct xvm_vgic_access *a, u64 val)
 {
-	vgic_write_bits(a, val, vgic_set_enabled);
+	vgic_write_enable(a, val, vgic_set_enabled, true);
 }
 
 void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val)
 {
-	vgic_write_bits(a, val, vgic_clear_enabled);
+	vgic_write_enable(a, val, vgic_clear_enabled, false);
 }
 
 u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a)

@@ -29,8 +29,10 @@
  * teardown, kfree_rcu() where a mutex is held).  vgic->nr_irqs is
  * read after smp_load_acquire(&vgic->initialized).  GICR_TYPER takes no
  * lock (c->typer is set before the frame is registered); nor do reads of
- * the enable and group registers (vgic-mmio.c), whose fields are written
- * with WRITE_ONCE().
+ * the enable and group registers (vgic-mmio.c): the enable bits are
+ * also kept as register words (priv_enabled, spi_enabled, under the
+ * INTIDs' lock), and those words and the group fields are written with
+ * WRITE_ONCE().
  */
 #ifndef _XVM_VGIC_H
 #define _XVM_VGIC_H
@@ -56,6 +58,7 @@
 #define VGIC_PRI_IDLE		0xff
 #define VGIC_ADDR_UNDEF		(~0ULL)
 #define VGIC_IIDR		((0x58U << 24) | 0x43b)	/* 'X', implementer ARM */
+#define VGIC_DIST_INTIDS	1024
 
 struct xvm_vgic;
 
@@ -106,6 +109,7 @@ struct xvm_vgic_cpu {
 	raw_spinlock_t lock;
 	struct xvm_vgic_irq priv[VGIC_NR_PRIVATE];
 	u32 priv_ready;			/* enabled, pending, not active */
+	u32 priv_enabled;		/* GICR_ISENABLER0: priv[i].enabled */
 	u32 waker;			/* GICR_WAKER */
 	u8 pmr;				/* CPU interface ... */
 	u32 ctlr;			/* XVM_VGIC_CPUIF_* */
@@ -137,6 +141,8 @@ struct xvm_vgic {
 
 	raw_spinlock_t lock;
 	u32 ctlr;				/* GICD_CTLR enable bits */
+	/* GICD_ISENABLER<n>: bit i of word n is spis[32 n + i - 32].enabled */
+	u32 spi_enabled[VGIC_DIST_INTIDS / 32];
 	struct xvm_vgic_irq spis[VGIC_MAX_SPIS];
 };
 
@@ -236,7 +242,6 @@ struct xvm_vgic_regs {
 	VGIC_REG_BITS_PER_IRQ(off, VGIC_DIST_INTIDS, bpi, acc, rd, wr)
 #define VGIC_REG_PRIVATE_IRQ(off, bpi, acc, rd, wr)			\
 	VGIC_REG_BITS_PER_IRQ(off, VGIC_NR_PRIVATE, bpi, acc, rd, wr)
-#define VGIC_DIST_INTIDS	1024
 
 /* Bytes a register table entry covers. */
 static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
