@@ -752,6 +752,29 @@ static void op_check_extension(struct ctx *c)
 	res_put(x);
 }
 
+/*
+ * XVM_ENABLE_CAP(XVM_CAP_HALT_POLL) on a VM, or an unknown cap: windows up
+ * to 100 us mostly (a poll spins at most its window), sometimes anything.
+ */
+static void op_enable_cap(struct ctx *c)
+{
+	struct xvm_enable_cap cap;
+	int x = res_pick(&c->r, R_VM, 0);
+
+	if (x < 0)
+		return;
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = (uint32_t)mostly(&c->r, XVM_CAP_HALT_POLL, 64);
+	cap.args[0] = mostly(&c->r, below(&c->r, 100000), ~0ULL);
+	cap.args[1] = mostly(&c->r, below(&c->r, 2), ~0ULL);
+	maybe_dirty(c, &cap.flags, sizeof(cap.flags));
+	maybe_dirty(c, &cap.args[2], 2 * sizeof(cap.args[2]));
+	maybe_dirty(c, cap.pad, sizeof(cap.pad));
+	xioctl(c, "ENABLE_CAP", res[x].fd, XVM_ENABLE_CAP,
+	       argp(c, &cap, sizeof(cap)), ERRS(EINVAL));
+	res_put(x);
+}
+
 static void op_create_vm(struct ctx *c)
 {
 	int x = res_pick(&c->r, R_XVM, 0), fd, v;
@@ -1066,16 +1089,38 @@ static void op_fd_poll(struct ctx *c)
 	res_put(x);
 }
 
+static void gen_ack(struct ctx *c, struct xvm_vgic_ack *ack)
+{
+	ack->group = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
+	maybe_dirty(c, &ack->pad, sizeof(ack->pad));
+}
+
+static void gen_eoi(struct ctx *c, struct xvm_vgic_eoi *eoi)
+{
+	eoi->intid = (uint32_t)mostly(&c->r, below(&c->r, 300), 1023);
+	eoi->flags = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
+}
+
+static void gen_sgi(struct ctx *c, struct xvm_vgic_sgi *sgi)
+{
+	sgi->value = (below(&c->r, 16) << 24) | below(&c->r, 0x10000) |
+		     (one_in(&c->r, 4) ? 1ULL << 40 : 0);
+	sgi->value = mostly(&c->r, sgi->value, ~0ULL);
+	sgi->group = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
+	maybe_dirty(c, &sgi->pad, sizeof(sgi->pad));
+}
+
 static void op_vgic_cpuif(struct ctx *c)
 {
 	union {
 		struct xvm_vgic_cpuif cpuif;
 		struct xvm_vgic_ack ack;
 		struct xvm_vgic_eoi eoi;
+		struct xvm_vgic_eoi_ack eoi_ack;
 		struct xvm_vgic_sgi sgi;
 		struct xvm_vgic_irq_line line;
 	} u;
-	int x = res_pick_rich(&c->r, R_VCPU), k = (int)below(&c->r, 7);
+	int x = res_pick_rich(&c->r, R_VCPU), k = (int)below(&c->r, 8);
 	const int *errs = ERRS(EINVAL, EBUSY, ENXIO, ENOTTY, EINTR);
 	unsigned long req;
 	const char *name;
@@ -1097,22 +1142,21 @@ static void op_vgic_cpuif(struct ctx *c)
 		break;
 	case 2:
 	case 3:
-		u.ack.group = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
-		maybe_dirty(c, &u.ack.pad, sizeof(u.ack.pad));
+		gen_ack(c, &u.ack);
 		req = k == 2 ? XVM_VGIC_ACK : XVM_VGIC_HPPIR;
 		name = k == 2 ? "VGIC_ACK" : "VGIC_HPPIR";
 		break;
 	case 4:
-		u.eoi.intid = (uint32_t)mostly(&c->r, below(&c->r, 300), 1023);
-		u.eoi.flags = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
+		gen_eoi(c, &u.eoi);
 		req = XVM_VGIC_EOI, name = "VGIC_EOI";
 		break;
+	case 7:
+		gen_eoi(c, &u.eoi_ack.eoi);
+		gen_ack(c, &u.eoi_ack.ack);
+		req = XVM_VGIC_EOI_ACK, name = "VGIC_EOI_ACK";
+		break;
 	case 5:
-		u.sgi.value = (below(&c->r, 16) << 24) | below(&c->r, 0x10000) |
-			      (one_in(&c->r, 4) ? 1ULL << 40 : 0);
-		u.sgi.value = mostly(&c->r, u.sgi.value, ~0ULL);
-		u.sgi.group = (uint32_t)mostly(&c->r, below(&c->r, 2), 1);
-		maybe_dirty(c, &u.sgi.pad, sizeof(u.sgi.pad));
+		gen_sgi(c, &u.sgi);
 		req = XVM_VGIC_SGI, name = "VGIC_SGI";
 		break;
 	default:
@@ -2105,6 +2149,7 @@ static struct op ops[] = {
 	{ "open", op_open_xvm, 1, false },
 	{ "api-version", op_api_version, 1, false },
 	{ "check-extension", op_check_extension, 2, false },
+	{ "enable-cap", op_enable_cap, 1, false },
 	{ "create-vm", op_create_vm, 4, false },
 	{ "create-vcpu", op_create_vcpu, 6, false },
 	{ "memory-region", op_memory_region, 8, false },
