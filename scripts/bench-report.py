@@ -8,8 +8,13 @@ and gnuplot-nox.
 
   bench-report.py LOG OUTDIR
 
+Then prints the goals table of the issue (GOALS below; docs/benchmarks.md
+says how to read it): one line per hot path, from the row whose "path" is
+that path's id, also written into results.json as "goals".
+
 Exit status 1 when the log holds no record, a record line is not JSON, or
-gnuplot fails; the JSON is written (and read back) before the plots.
+gnuplot fails; the JSON is written (and read back) before the plots.  The
+goals never change it: a goal not met is a finding, not a failure.
 """
 import json
 import os
@@ -21,6 +26,28 @@ import tempfile
 RECORD = re.compile(r"XVM-BENCH (\{.*?)\s*$")
 BENCH_START = re.compile(r"^== bench (\S+)\s*$")
 BENCH_FAILED = re.compile(r"^== bench (\S+) FAILED \(exit (\d+)\)")
+# The goals table: (path id, hot path, anchor, goal), in the order printed.
+# The bench measures each (a row with .path = the id) and says whether it
+# met its goal; the report only re-checks that against the ratio.
+GOALS = (
+    ("poll-wake", "XVM_POLL wake (send -> return), event within the "
+     "polling window", "eventfd poll()", "<= 0.5"),
+    ("poll-wake-outside", "XVM_POLL wake (send -> return), event outside "
+     "the polling window", "eventfd poll()", "<= 1.0"),
+    ("mmio", "XVM_MMIO, one access", "a null ioctl", "<= 1.25"),
+    ("vgic-single", "vGIC register access, single", "the test device",
+     "<= 1.3"),
+    ("vgic-batched", "vGIC register access, batched", "the test device",
+     "<= 1.3"),
+    ("ack-eoi", "acknowledge + EOI", "two null ioctls", "<= 1.3"),
+    ("msix", "MSI-X delivery, in-kernel", "userspace relay", ">= 3"),
+    ("msix-p99", "MSI-X delivery, in-kernel: p99 / median", "its median",
+     "<= 2"),
+    ("iommu-4k", "IOMMU map+unmap, 4 KiB", "VFIO type1", ">= 2"),
+    ("trace-off", "tracepoints disabled", "never enabled", "<= 1.05"),
+)
+GOAL_OPS = {"<=": lambda r, g: r <= g, "<": lambda r, g: r < g,
+            ">=": lambda r, g: r >= g, ">": lambda r, g: r > g}
 ROW_KEYS = ("row", "unit", "median", "p99", "ratio", "ratio_of", "anchor",
             "goal", "met", "path")
 
@@ -189,6 +216,65 @@ def draw(benches, plotdir):
     return made
 
 
+def goal_holds(goal, ratio):
+    """Whether ratio meets goal ("<= 0.5"), or None if goal is not one."""
+    m = re.match(r"^\s*(<=|>=|<|>)\s*([0-9.]+)\s*x?\s*$", goal or "")
+    if not m or ratio is None:
+        return None
+    return GOAL_OPS[m.group(1)](ratio, float(m.group(2)))
+
+
+def goal_entry(benches, path, label, anchor, goal):
+    """The goals-table entry of path: its row's ratio and met, and notes."""
+    found = [(name, r) for name, b in sorted(benches.items())
+             for r in b["rows"] if r.get("path") == path]
+    g = {"path": path, "label": label, "anchor": anchor, "goal": goal,
+         "ratio": None, "met": False, "status": "not measured",
+         "bench": None, "row": None, "notes": []}
+    if not found:
+        return g
+    name, r = found[0]
+    g.update(bench=name, row=r["row"], ratio=r["ratio"],
+             met=r["met"] is True)
+    g["status"] = g["met"] and "met" or "NOT met"
+    if len(found) > 1:
+        g["notes"].append("%d rows, the first (%s) used"
+                          % (len(found), name))
+    if r["ratio"] is None or r["met"] is None:
+        g["notes"].append("the row has no ratio or no met")
+    if r["goal"] != goal:
+        g["notes"].append("the bench's goal is %r" % r["goal"])
+    holds = goal_holds(goal, r["ratio"])
+    if holds is not None and holds != g["met"]:
+        g["notes"].append("disagreement: ratio %.3g %s goal %s"
+                          % (r["ratio"], holds and "meets" or "misses",
+                             goal))
+    return g
+
+
+def goals_table(benches):
+    return [goal_entry(benches, *row) for row in GOALS]
+
+
+def print_goals(goals):
+    """The goals table on stdout, one line per hot path."""
+    w = max(len(g["label"]) for g in goals)
+    wa = max(len(g["anchor"]) for g in goals)
+    print("goals: hot path vs anchor, ratio of the medians in one run "
+          "(docs/benchmarks.md)")
+    print("  %-*s  %7s  %-*s  %-7s  %s"
+          % (w, "hot path", "ratio", wa, "anchor", "goal", "verdict"))
+    for g in goals:
+        ratio = g["ratio"] is not None and "%.2f" % g["ratio"] or "-"
+        print("  %-*s  %7s  %-*s  %-7s  %s%s"
+              % (w, g["label"], ratio, wa, g["anchor"], g["goal"],
+                 g["status"], "".join("; " + n for n in g["notes"])))
+    met = sum(g["met"] for g in goals)
+    print("goals: %d of %d met, %d not measured"
+          % (met, len(goals),
+             sum(g["status"] == "not measured" for g in goals)))
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit("usage: bench-report.py LOG OUTDIR")
@@ -198,10 +284,11 @@ def main(argv):
         sys.exit("bench-report: %s: no XVM-BENCH row records" % log)
     os.makedirs(outdir, exist_ok=True)
     pngs = draw(benches, os.path.join(outdir, "plots"))
+    goals = goals_table(benches)
     out = os.path.join(outdir, "results.json")
     with open(out, "w") as f:
-        json.dump({"log": os.path.abspath(log), "benches": benches}, f,
-                  indent=1)
+        json.dump({"log": os.path.abspath(log), "benches": benches,
+                   "goals": goals}, f, indent=1)
         f.write("\n")
     with open(out) as f:
         json.load(f)
@@ -212,6 +299,7 @@ def main(argv):
     print("bench-report: %s: %d benches, %d rows; %d plots in %s"
           % (out, len(benches), rows, len(pngs),
              os.path.join(outdir, "plots")))
+    print_goals(goals)
 
 
 if __name__ == "__main__":

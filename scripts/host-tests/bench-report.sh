@@ -10,6 +10,11 @@
 # and two made-up benches at the end: one that prints no record (skipped)
 # and one that fails.
 #
+# The goals table is tested on a synthetic log: the fixture plus rows with a
+# "path" (met, not met, one whose met disagrees with its ratio, one path
+# measured twice); the paths without a row must say "not measured", the
+# table keeps GOALS' order, and results.json holds it as "goals".
+#
 # Exit: 0 pass, 1 fail (also when python3 or gnuplot-nox cannot be installed).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -82,5 +87,46 @@ fi
 grep -v XVM-BENCH "$fixture" >"$tmp/empty.log"
 scripts/bench-report.sh "$tmp/empty.log" "$tmp/empty" 2>/dev/null && bad "a log without records was accepted"
 
-((fail == 0)) && echo "bench-report: PASS: results.json (7 benches, 21 rows), $n PNGs, 2 bad logs refused"
+# The goals table, from a synthetic log.
+rec() {
+	printf 'XVM-BENCH {"type":"row","bench":"goal_bench","row":"%s","unit":"ns","median":100,"p99":null,"ratio":%s,"ratio_of":"row/anchor","anchor":"a","goal":"%s","met":%s,"path":"%s"}\r\n' "$@"
+}
+{
+	cat "$fixture"
+	printf '== bench goal_bench\r\n'
+	rec "poll in window" 0.4 "<= 0.5" true poll-wake
+	rec "mmio single" 1.5 "<= 1.25" false mmio
+	rec "msix median" 2.5 ">= 3" true msix
+	rec "trace off" 1.01 "<= 1.05" true trace-off
+	rec "trace off again" 1.2 "<= 1.05" false trace-off
+} >"$tmp/goals.log"
+scripts/bench-report.sh "$tmp/goals.log" "$tmp/goals" >"$tmp/goals.out" ||
+	bad "a log with goals not met failed the report"
+table=$(sed -n '/^goals: hot path/,/^goals: [0-9]/p' "$tmp/goals.out")
+order=$(grep -o '^  [A-Za-z].*' <<<"$table" | tail -n +2 | cut -c3-20 | tr -s ' ' | paste -sd '|')
+[[ $order == "XVM_POLL wake (sen|XVM_POLL wake (sen|XVM_MMIO, one acce|vGIC register acce|vGIC register acce|acknowledge + EOI |MSI-X delivery, in|MSI-X delivery, in|IOMMU map+unmap, 4|tracepoints disabl" ]] ||
+	bad "goals table order: $order"
+gwant=(
+	"XVM_POLL wake (send -> return), event within the polling window 0.40 eventfd poll() <= 0.5 met"
+	"XVM_POLL wake (send -> return), event outside the polling window - eventfd poll() <= 1.0 not measured"
+	"XVM_MMIO, one access 1.50 a null ioctl <= 1.25 NOT met"
+	"acknowledge + EOI - two null ioctls <= 1.3 not measured"
+	"MSI-X delivery, in-kernel 2.50 userspace relay >= 3 met; disagreement: ratio 2.5 misses goal >= 3"
+	"tracepoints disabled 1.01 never enabled <= 1.05 met; 2 rows, the first (goal_bench) used"
+	"goals: 3 of 10 met, 6 not measured"
+)
+for w in "${gwant[@]}"; do
+	tr -s ' ' <<<"$table" | sed 's/^ //' | grep -qxF -- "$w" || bad "goals table: want '$w', have: $table"
+done
+gjson=$(/usr/bin/python3 - "$tmp/goals/results.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))["goals"]
+print(" ".join("%s=%s/%s" % (x["path"], x["status"].replace(" ", "_"),
+                             x["met"]) for x in g))
+PY
+) || bad "results.json has no goals"
+[[ $gjson == "poll-wake=met/True poll-wake-outside=not_measured/False mmio=NOT_met/False vgic-single=not_measured/False vgic-batched=not_measured/False ack-eoi=not_measured/False msix=met/True msix-p99=not_measured/False iommu-4k=not_measured/False trace-off=met/True" ]] ||
+	bad "results.json goals: $gjson"
+
+((fail == 0)) && echo "bench-report: PASS: results.json (7 benches, 21 rows), $n PNGs, 2 bad logs refused, goals table (10 paths)"
 exit "$fail"
