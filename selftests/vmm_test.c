@@ -15,13 +15,21 @@
  * (xvm_pci.h) name that very device, and skips when a module it needs is
  * not loaded.  /dev/xvm is checked per test: the bad configs and usage
  * errors need no module.
+ *
+ * `xvm-vmm stat` is run against `xvm-vmm run --control PATH` busy with a
+ * script of doorbell rings, sends and MMIO reads: its counters are there
+ * and move between two reads; the socket is 0600 and gone after the VMM
+ * exits; a socket that is not there is a clear error, exit status 1.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define XVM_HARNESS_NO_DEV_CHECK
@@ -287,6 +295,147 @@ TEST(usage)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = run(err, sizeof(err), "caps", "--help", NULL);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Starts xvm-vmm with argv[] (NULL-terminated), stdout/stderr to out/err. */
+static pid_t spawn(const char *const *argv, int out, int err)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(vmm(), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+#define CTL_PATH	"/tmp/xvm-vmm-test.ctl"
+#define CTL_CONF	"/tmp/xvm-vmm-test-ctl.conf"
+#define CTL_ROUNDS	40
+
+/* A config whose script keeps the VM busy for CTL_ROUNDS x 50 ms or more. */
+static int write_busy_conf(void)
+{
+	FILE *f = fopen(CTL_CONF, "w");
+	int i;
+
+	if (!f)
+		return -1;
+	fprintf(f, "vcpus 2\nmemory 1M gpa=0x40000000\ndoorbell 0x10010000\n"
+		"port a vcpu=0\nport b vcpu=1\n\nscript\n");
+	for (i = 0; i < CTL_ROUNDS; i++)
+		fprintf(f, "ring b vcpu=0\nwait port=b\nsend a\nwait port=a\n"
+			"mmio read 0x10010000 4 vcpu=1 expect=0\nsleep 50ms\n");
+	return fclose(f);
+}
+
+/* Waits up to 20 s for path to exist; its stat into *st. */
+static int wait_for(const char *path, struct stat *st)
+{
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!stat(path, st))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/* "NAME":{"total":N in a stat --json report; -1 if absent. */
+static long long counter(const char *json, const char *name)
+{
+	char key[96];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"%s\":{\"total\":", name);
+	p = strstr(json, key);
+	return p ? atoll(p + strlen(key)) : -1;
+}
+
+/* `xvm-vmm stat CTL_PATH --once --json -i 200`: stdout into out[]. */
+static int stat_once(char *out, size_t len)
+{
+	const char *argv[] = { "xvm-vmm", "stat", CTL_PATH, "--once", "--json",
+			       "-i", "200", NULL };
+	char path[] = "/tmp/xvm-vmm-test-stat.XXXXXX";
+	int fd = mkstemp(path), null = open("/dev/null", O_WRONLY), st = -1;
+	ssize_t n;
+
+	waitpid(spawn(argv, fd, null), &st, 0);
+	n = pread(fd, out, len - 1, 0);
+	out[n > 0 ? n : 0] = 0;
+	close(fd);
+	close(null);
+	unlink(path);
+	return st;
+}
+
+TEST(stat_live)
+{
+	const char *argv[] = { "xvm-vmm", "run", CTL_CONF, "--control",
+			       CTL_PATH, NULL };
+	static const char *const names[] = {
+		"mmio_exits_handled", "evtchn_sends", "evtchn_raises", "polls",
+		"poll_wakeups",
+	};
+	static char one[8192], two[8192];
+	struct stat sb;
+	unsigned int i;
+	int null, st;
+	pid_t pid;
+
+	if (access(vmm(), X_OK) || access("/dev/xvm", F_OK))
+		SKIP(return, "no %s or xvm not loaded", vmm());
+	unlink(CTL_PATH);
+	ASSERT_EQ(0, write_busy_conf());
+	null = open("/dev/null", O_WRONLY);
+	pid = spawn(argv, null, 2);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_for(CTL_PATH, &sb)) TH_LOG("no socket at " CTL_PATH);
+	EXPECT_TRUE(S_ISSOCK(sb.st_mode));
+	EXPECT_EQ(0600, sb.st_mode & 07777);
+	st = stat_once(one, sizeof(one));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("%s", one);
+	st = stat_once(two, sizeof(two));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("%s", two);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		EXPECT_LE(0, counter(one, names[i])) TH_LOG("%s: %s", names[i], one);
+		EXPECT_LT(counter(one, names[i]), counter(two, names[i]))
+			TH_LOG("%s did not move: %s / %s", names[i], one, two);
+	}
+	EXPECT_NE(NULL, strstr(two, "\"per_vcpu\":[{\"id\":\"xvm-")) TH_LOG("%s", two);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(-1, access(CTL_PATH, F_OK)) TH_LOG("socket left behind");
+	EXPECT_EQ(ENOENT, errno);
+	close(null);
+	unlink(CTL_CONF);
+}
+
+TEST(stat_no_socket)
+{
+	char err[4096];
+	int st;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	unlink("/tmp/xvm-vmm-test-none.ctl");
+	st = run(err, sizeof(err), "stat", "/tmp/xvm-vmm-test-none.ctl", "--once");
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(1, WEXITSTATUS(st)) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "/tmp/xvm-vmm-test-none.ctl: connect"))
+		TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "(ENOENT)")) TH_LOG("stderr: %s", err);
+	st = run(err, sizeof(err), "stat", NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "stat", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = run(err, sizeof(err), "caps", "--control", "/tmp/x");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
 }
 
 TEST_HARNESS_MAIN

@@ -3,8 +3,12 @@
  * xvm-vmm: the minimal VMM that drives xvm, in the manner of kvmtool's lkvm.
  *
  *   xvm-vmm caps                       what the loaded modules support
- *   xvm-vmm run CONFIG [--json] [-v]   create the VM a config describes, run
- *                                      its script, print a summary
+ *   xvm-vmm run CONFIG [--json] [-v] [--control PATH]
+ *                                      create the VM a config describes, run
+ *                                      its script, print a summary; PATH: the
+ *                                      control socket (control.c)
+ *   xvm-vmm stat PATH [-i MS] [-n N] [--once] [--json] [-v]
+ *                                      live statistics of a running VMM (stat.c)
  *   xvm-vmm demo                       run the installed examples' demo.conf
  *   xvm-vmm [COMMAND] --help
  *
@@ -91,7 +95,10 @@ static void usage_main(FILE *f)
 {
 	fprintf(f, "usage: xvm-vmm COMMAND [ARGS]\n"
 		"  caps                       print what the loaded xvm modules support\n"
-		"  run CONFIG [--json] [-v]   create and run the VM CONFIG describes\n"
+		"  run CONFIG [--json] [-v] [--control PATH]\n"
+		"                             create and run the VM CONFIG describes\n"
+		"  stat PATH [-i MS] [-n N] [--once] [--json] [-v]\n"
+		"                             live statistics of the VMM run with --control PATH\n"
 		"  demo [--json] [-v]         run " EXAMPLES_HELP "/" DEMO_CONFIG "\n"
 		"  COMMAND --help             help for a command\n"
 		"exit status: 0 all checks held, 1 a check failed, 2 usage or config error\n");
@@ -106,13 +113,15 @@ static void usage_caps(FILE *f)
 
 static void usage_run(FILE *f)
 {
-	fprintf(f, "usage: xvm-vmm run CONFIG [--json] [-v]\n"
+	fprintf(f, "usage: xvm-vmm run CONFIG [--json] [-v] [--control PATH]\n"
 		"  Creates the VM described by CONFIG (vCPUs, memory, GICv3, event ports,\n"
 		"  VFIO devices with MSI-X interposition, xvm-iommu devices), runs the\n"
 		"  config's script as the guest (there is no CPU emulation), and prints\n"
 		"  every interrupt delivered, every DMA check and a summary table.\n"
 		"  --json   one JSON document on stdout instead of the text\n"
 		"  -v       trace every ioctl on stderr\n"
+		"  --control PATH  while the script runs, listen on the unix socket PATH\n"
+		"           (mode 0600, removed at exit) for `xvm-vmm stat PATH`\n"
 		"  Format: examples/README.md (installed examples: " EXAMPLES_HELP ").\n"
 		"  Exit: 0 all checks held, 1 a check or the setup failed, 2 bad config.\n");
 }
@@ -146,6 +155,8 @@ static int cmd_caps(void)
 	return 0;
 }
 
+static const char *opt_control;
+
 static int cmd_run(const char *path)
 {
 	const struct vmm_config *cfg = config_parse(path);
@@ -155,7 +166,10 @@ static int cmd_run(const char *path)
 	if (!cfg)
 		return EXIT_USAGE;
 	out_init(cfg->file);
-	failed = vm_setup(&vm, cfg) || script_run(&vm);
+	failed = vm_setup(&vm, cfg) ||
+		 (opt_control && control_start(&vm, opt_control)) ||
+		 script_run(&vm);
+	control_stop();
 	section("teardown");
 	vm_teardown(&vm);
 	say("VM, devices and threads released; devices handed back to the host");
@@ -170,7 +184,7 @@ static int dispatch(const char *cmd, const char *config, bool help)
 			usage_caps(stdout);
 			return 0;
 		}
-		if (config || opt_json || opt_verbose) {
+		if (config || opt_json || opt_verbose || opt_control) {
 			usage_caps(stderr);
 			return EXIT_USAGE;
 		}
@@ -214,6 +228,8 @@ int main(int argc, char **argv)
 		usage_main(stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;
@@ -221,6 +237,8 @@ int main(int argc, char **argv)
 			opt_json = 1;
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			opt_verbose = 1;
+		else if (!strcmp(argv[i], "--control") && i + 1 < argc)
+			opt_control = argv[++i];
 		else if (argv[i][0] != '-' && !config)
 			config = argv[i];
 		else {

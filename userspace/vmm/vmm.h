@@ -17,6 +17,8 @@
  *   script.c      the scripted guest: runs the config's script steps
  *   output.c      human output, checks, --json, -v ioctl trace
  *   hostdev.c     driver binding: sysfs driver_override, or libvirt
+ *   control.c     run --control PATH: the socket handing out stats fds
+ *   stat.c        xvm-vmm stat: the live statistics viewer (its client)
  *
  * The parsed config (struct vmm_config, kvmtool's struct kvm_config) is
  * const once config_parse() returns; everything that exists while the VM
@@ -373,6 +375,30 @@ int script_run(struct vm *vm);
 /* ": FILE:LINE: <errno text> (ENAME)" for a failed call of step s. */
 const char *step_errno(const struct vm *vm, const struct step *s, char *buf,
 		       size_t len);
+
+/* ---- control.c, stat.c: the control socket's protocol ---- */
+
+#define VMM_CTL_MAGIC		"XVMC"	/* 4 bytes, no NUL in the reply */
+#define VMM_CTL_VERSION		1
+#define VMM_CTL_REQ_LEN		4
+#define VMM_CTL_REQ_STAT	"STAT"	/* the stats fds */
+#define VMM_CTL_MAX_FDS		(MAX_VCPUS + 1)
+
+/* The reply to a request, with nr_fds fds attached (SCM_RIGHTS). */
+struct vmm_ctl_reply {
+	char magic[4];		/* VMM_CTL_MAGIC */
+	uint16_t version;	/* VMM_CTL_VERSION */
+	uint16_t nr_fds;	/* the VM's stats fd, then each vCPU's */
+	int32_t status;		/* 0, or an errno (EOPNOTSUPP: unknown request) */
+	uint32_t nr_vcpus;
+};
+
+/* Listens on path (mode 0600) in a thread; -1 with the error printed. */
+int control_start(struct vm *vm, const char *path);
+/* Ends the thread, removes the socket file (no-op if not started). */
+void control_stop(void);
+/* xvm-vmm stat: argv[0] is "stat"; the exit status. */
+int cmd_stat(int argc, char **argv);
 
 /* ---- output.c ---- */
 
