@@ -21,14 +21,16 @@
  * non-zero only when something fails, never on the numbers.
  *
  * Placement and pacing, the same for both routes (-x, TUNE_DEFAULT): the
- * bench thread on CPU 0 and the relay thread on CPU 1, the device's
- * interrupt on CPU 0 (the poller's, as a VMM would place it), mlockall,
- * 1 ns timer slack, and each sample started just after a scheduler tick.
- * The last is what keeps the tail short: under TCG a tick costs ~100 us,
- * and at HZ=250 one lands in ~2% of the 50-100 us windows: it made the
- * p99 (-x d: the loopback route never sleeps in XVM_POLL, and its samples
- * over 2x the median were those with a timer interrupt).  The samples are
- * then a tick (4 ms) apart.
+ * bench thread, the relay thread and the device's interrupt on CPU 0 (the
+ * poller's, as a VMM would place it), mlockall, 1 ns timer slack, and each
+ * sample started just after a scheduler tick.  The last is what keeps the
+ * tail short: under TCG a tick costs ~100 us, and at HZ=250 one lands in
+ * ~2% of the 50-100 us windows: it made the p99 (-x d: the loopback route
+ * never sleeps in XVM_POLL, and its samples over 2x the median were those
+ * with a timer interrupt).  The samples are then a tick (4 ms) apart.  One
+ * CPU for both: a relay on the other CPU (-x p) adds a wake-up of the
+ * other vCPU, under TCG the host scheduling another QEMU thread - ms when
+ * the host is loaded, which the in-kernel route never pays.
  *
  *   msix_bench [-n samples-per-route] [-b block] [-x TUNE]
  */
@@ -92,7 +94,7 @@ static int samples = 1000, block = 50;
  *   k  keep both CPUs out of idle: a SCHED_IDLE spinner pinned to each
  *      (as idle=poll would; it yields to any other thread at once)
  */
-#define TUNE_DEFAULT	"pimswt"
+#define TUNE_DEFAULT	"qimswt"
 static const char *tune = TUNE_DEFAULT;
 #define WARMUP		3
 
