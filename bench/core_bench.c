@@ -8,7 +8,15 @@
  *      accessing the last region registered, both with single XVM_MMIO and
  *      with batches of 1024 (where the ioctl entry cost is amortised and the
  *      lookup dominates), and the ratio 1024 regions / 1 region (goal: < 1.5,
- *      i.e. the lookup is O(log n)).
+ *      i.e. the lookup is O(log n));
+ *   3. the floor: XVM_MMIO versus a null ioctl (XVM_CHECK_EXTENSION on the
+ *      /dev/xvm fd: an _IO() command, no copy, no lock) interleaved with it
+ *      (goal: <= 1.25), and, to split the cost, an unknown _IO() command on
+ *      the vCPU fd (the vCPU fd's entry: owner check, vcpu->mutex, table);
+ *   4. the xvm:xvm_mmio tracepoint: XVM_MMIO before it was ever enabled
+ *      versus after it was enabled and disabled again (goal: <= 1.05), and
+ *      while it is enabled, in an instance of tracefs of its own; each
+ *      phase over the null ioctl interleaved with it (see trace_ratio()).
  *
  * Each figure is the median over several runs (CLOCK_MONOTONIC).  This is a
  * measurement, not a test: the exit status is non-zero only when a call fails
@@ -25,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "libxvm.h"
 #include "bench.h"
@@ -37,19 +47,22 @@
 #define BATCH_MAX	XVM_MMIO_BATCH_MAX
 #define SAMPLES		2000	/* single accesses timed one by one */
 
+/* No vCPU ioctl has this number: the vCPU fd answers -ENOTTY. */
+#define XVM_VCPU_UNKNOWN_IO	_IO(XVMIO, 0xff)
+
 static int runs = 7;
 static long per_run = 16384;	/* accesses per run */
 static struct xvm_mmio acc[BATCH_MAX];
 
-/* One run of single 8-byte XVM_MMIO reads at addr: ns per access. */
-static double run_single(int vcpu, uint64_t addr)
+/* n single 8-byte XVM_MMIO reads at addr: ns in all. */
+static uint64_t singles(int vcpu, uint64_t addr, long n)
 {
 	struct xvm_mmio m;
-	uint64_t t0, t1;
+	uint64_t t0;
 	long i;
 
 	t0 = now_ns();
-	for (i = 0; i < per_run; i++) {
+	for (i = 0; i < n; i++) {
 		memset(&m, 0, sizeof(m));
 		m.addr = addr + 8 * (i & 7);
 		m.len = 8;
@@ -60,8 +73,33 @@ static double run_single(int vcpu, uint64_t addr)
 			die("XVM_MMIO not handled");
 		}
 	}
-	t1 = now_ns();
-	return (double)(t1 - t0) / (double)per_run;
+	return now_ns() - t0;
+}
+
+/* One run of single 8-byte XVM_MMIO reads at addr: ns per access. */
+static double run_single(int vcpu, uint64_t addr)
+{
+	return (double)singles(vcpu, addr, per_run) / (double)per_run;
+}
+
+/*
+ * n null ioctls, cmd (an _IO() command) with arg on fd: ns in all.
+ * want_errno 0: each call must succeed, else fail with want_errno.
+ */
+static uint64_t nulls(int fd, unsigned long cmd, unsigned long arg,
+		      int want_errno, long n)
+{
+	uint64_t t0;
+	long i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		int r = ioctl(fd, cmd, arg);
+
+		if (want_errno ? r != -1 || errno != want_errno : r < 0)
+			die("null ioctl");
+	}
+	return now_ns() - t0;
 }
 
 /* One run of batches of n 8-byte reads at addr: ns per access. */
@@ -152,6 +190,9 @@ struct medians {
 	double single[NCOUNTS];		/* XVM_MMIO, per region count */
 	double batch[NCOUNTS];		/* batch of 1024, per region count */
 	double b64, b1k;		/* batches of 64 and 1024, one region */
+	double floor;			/* null ioctl on /dev/xvm */
+	double floor_mmio;		/* XVM_MMIO, interleaved with it */
+	double vcpu_null;		/* unknown _IO() on the vCPU fd */
 };
 
 /* Every run of every configuration, interleaved; their medians in *m. */
@@ -183,6 +224,40 @@ static void measure_all(const struct cfg *cfg, struct medians *m)
 		b1k[r] = b[0][r];
 	m->b64 = median_double(b64, runs);
 	m->b1k = median_double(b1k, runs);
+}
+
+/*
+ * The floor: each run makes per_run calls of each of XVM_CHECK_EXTENSION
+ * on /dev/xvm, XVM_MMIO and an unknown _IO() on the vCPU fd, in turns of
+ * FLOOR_CHUNK calls, so that a slow spell of the emulator hits all three.
+ */
+#define FLOOR_CHUNK	256
+
+static void measure_floor(const struct cfg *c, int xvm, struct medians *m)
+{
+	static double fl[MAX_RUNS], mm[MAX_RUNS], vn[MAX_RUNS];
+	uint64_t tf, tm, tv;
+	long k;
+	int r;
+
+	for (r = -1; r < runs; r++) {		/* r = -1: warm-up, discarded */
+		tf = tm = tv = 0;
+		for (k = 0; k < per_run; k += FLOOR_CHUNK) {
+			tf += nulls(xvm, XVM_CHECK_EXTENSION, XVM_CAP_NR_VCPUS,
+				    0, FLOOR_CHUNK);
+			tm += singles(c->vcpu, c->addr, FLOOR_CHUNK);
+			tv += nulls(c->vcpu, XVM_VCPU_UNKNOWN_IO, 0, ENOTTY,
+				    FLOOR_CHUNK);
+		}
+		if (r < 0)
+			continue;
+		fl[r] = (double)tf / (double)k;
+		mm[r] = (double)tm / (double)k;
+		vn[r] = (double)tv / (double)k;
+	}
+	m->floor = median_double(fl, runs);
+	m->floor_mmio = median_double(mm, runs);
+	m->vcpu_null = median_double(vn, runs);
 }
 
 static void print_rows(const struct medians *m)
@@ -238,6 +313,177 @@ static void record_rows(const struct medians *m)
 	}
 }
 
+#define FLOOR_ANCHOR	"null ioctl (XVM_CHECK_EXTENSION)"
+#define FLOOR_GOAL	1.25
+
+/* XVM_MMIO against the floor, printed and recorded. */
+static void floor_rows(const struct medians *m)
+{
+	double r = m->floor_mmio / m->floor, rv = m->vcpu_null / m->floor;
+
+	printf("\nthe floor, interleaved (ns per call):\n");
+	printf("  %-34s %10.1f ns\n", FLOOR_ANCHOR, m->floor);
+	printf("  %-34s %10.1f ns  (%.2fx the null ioctl)\n",
+	       "vCPU fd, unknown _IO (-ENOTTY)", m->vcpu_null, rv);
+	printf("  %-34s %10.1f ns  (%.2fx the null ioctl)\n",
+	       "XVM_MMIO (1 ioctl each)", m->floor_mmio, r);
+	printf("goal XVM_MMIO <= %.2fx the null ioctl: %s\n", FLOOR_GOAL,
+	       r <= FLOOR_GOAL ? "met" : "NOT met");
+
+	bench_record(&(struct bench_row){
+		.row = FLOOR_ANCHOR, .unit = "ns", .median = m->floor,
+	});
+	bench_record(&(struct bench_row){
+		.row = "vCPU fd, unknown _IO (-ENOTTY)", .unit = "ns",
+		.median = m->vcpu_null, .ratio = rv, .anchor = FLOOR_ANCHOR,
+	});
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO over the null ioctl", .unit = "ns",
+		.median = m->floor_mmio, .ratio = r, .anchor = FLOOR_ANCHOR,
+		.goal = "<= 1.25", .met = r <= FLOOR_GOAL, .path = "mmio",
+	});
+}
+
+/* The tracepoint, in an instance of tracefs of the bench's own. */
+#define TRACEFS		"/sys/kernel/tracing"
+#define TRACE_INST	TRACEFS "/instances/core_bench"
+#define TRACE_ENABLE	TRACE_INST "/events/xvm/xvm_mmio/enable"
+
+static int sysfs_put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int r;
+
+	if (!f)
+		return -1;
+	r = fputs(s, f) < 0;
+	return fclose(f) || r ? -1 : 0;
+}
+
+/* The instance, tracefs mounted if need be; NULL, or why it cannot be. */
+static const char *trace_setup(void)
+{
+	static char why[160];
+	struct stat st;
+
+	if (stat(TRACEFS "/instances", &st) &&
+	    mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+		snprintf(why, sizeof(why), "cannot mount tracefs at %s: %s",
+			 TRACEFS, strerror(errno));
+		return why;
+	}
+	if (mkdir(TRACE_INST, 0700) && errno != EEXIST) {
+		snprintf(why, sizeof(why), "mkdir %s: %s", TRACE_INST,
+			 strerror(errno));
+		return why;
+	}
+	if (stat(TRACE_ENABLE, &st)) {
+		snprintf(why, sizeof(why), "no %s: %s", TRACE_ENABLE,
+			 strerror(errno));
+		rmdir(TRACE_INST);
+		return why;
+	}
+	return NULL;
+}
+
+static void trace_enable(int on)
+{
+	if (sysfs_put(TRACE_ENABLE, on ? "1" : "0"))
+		die("xvm_mmio tracepoint enable");
+}
+
+/* XVM_MMIO with the tracepoint in one state, and the null ioctl. */
+struct trace_phase {
+	double mmio, null;	/* medians, ns per call */
+};
+
+/*
+ * runs of XVM_MMIO interleaved with the null ioctl in turns of FLOOR_CHUNK
+ * calls, after one warm-up run (the first calls after the tracepoint's
+ * code was patched are slower under an emulator).
+ */
+static void trace_phase(const struct cfg *c, int xvm, struct trace_phase *p)
+{
+	static double mm[MAX_RUNS], nl[MAX_RUNS];
+	uint64_t tm, tn;
+	long k;
+	int r;
+
+	for (r = -1; r < runs; r++) {
+		tm = tn = 0;
+		for (k = 0; k < per_run; k += FLOOR_CHUNK) {
+			tn += nulls(xvm, XVM_CHECK_EXTENSION, XVM_CAP_NR_VCPUS,
+				    0, FLOOR_CHUNK);
+			tm += singles(c->vcpu, c->addr, FLOOR_CHUNK);
+		}
+		if (r < 0)
+			continue;
+		mm[r] = (double)tm / (double)k;
+		nl[r] = (double)tn / (double)k;
+	}
+	p->mmio = median_double(mm, runs);
+	p->null = median_double(nl, runs);
+}
+
+/*
+ * The states cannot be interleaved (never enabled comes first, once), so
+ * each phase carries the null ioctl as a yardstick: the row's ratio is of
+ * XVM_MMIO over the null ioctl of its phase, which a slower spell of the
+ * machine between the phases does not move.
+ */
+static double trace_ratio(const struct trace_phase *p,
+			  const struct trace_phase *never)
+{
+	return (p->mmio / p->null) / (never->mmio / never->null);
+}
+
+#define TRACE_NEVER	"XVM_MMIO, xvm_mmio never enabled"
+#define TRACE_GOAL	1.05
+
+/* The trace-off row, or the reason there is none. */
+static void trace_rows(const struct cfg *c, int xvm)
+{
+	const char *why = trace_setup();
+	struct trace_phase never, on, off;
+	double r, ron;
+
+	printf("\nthe xvm:xvm_mmio tracepoint (XVM_MMIO and the null ioctl\n"
+	       "interleaved, ns per call; ratios of XVM_MMIO / null ioctl):\n");
+	if (why) {
+		printf("  skipped, no trace-off row: %s\n", why);
+		return;
+	}
+	trace_phase(c, xvm, &never);
+	trace_enable(1);
+	trace_phase(c, xvm, &on);
+	trace_enable(0);
+	trace_phase(c, xvm, &off);
+	rmdir(TRACE_INST);
+	r = trace_ratio(&off, &never);
+	ron = trace_ratio(&on, &never);
+	printf("  %-28s %9.1f ns (null %7.1f)\n", "never enabled",
+	       never.mmio, never.null);
+	printf("  %-28s %9.1f ns (null %7.1f)  %.2fx\n",
+	       "enabled and disabled again", off.mmio, off.null, r);
+	printf("  %-28s %9.1f ns (null %7.1f)  %.2fx\n", "enabled",
+	       on.mmio, on.null, ron);
+	printf("goal disabled again <= %.2fx never enabled: %s\n", TRACE_GOAL,
+	       r <= TRACE_GOAL ? "met" : "NOT met");
+	bench_record(&(struct bench_row){
+		.row = TRACE_NEVER, .unit = "ns", .median = never.mmio,
+	});
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO, xvm_mmio enabled and disabled again",
+		.unit = "ns", .median = off.mmio, .ratio = r,
+		.anchor = TRACE_NEVER, .goal = "<= 1.05",
+		.met = r <= TRACE_GOAL, .path = "trace-off",
+	});
+	bench_record(&(struct bench_row){
+		.row = "XVM_MMIO, xvm_mmio enabled", .unit = "ns",
+		.median = on.mmio, .ratio = ron, .anchor = TRACE_NEVER,
+	});
+}
+
 /* The latency of each of SAMPLES single XVM_MMIO reads, as samples. */
 static void sample_single(int vcpu, uint64_t addr)
 {
@@ -275,9 +521,12 @@ int main(int argc, char **argv)
 	       "medians, CLOCK_MONOTONIC, 8-byte reads of a test-device region\n",
 	       runs, per_run);
 	measure_all(cfg, &m);
+	measure_floor(&cfg[0], xvm, &m);
 	print_rows(&m);
 	record_rows(&m);
+	floor_rows(&m);
 	sample_single(cfg[0].vcpu, cfg[0].addr);
+	trace_rows(&cfg[0], xvm);
 
 	for (c = 0; c < NCOUNTS; c++)
 		cfg_teardown(&cfg[c]);
