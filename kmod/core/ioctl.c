@@ -7,13 +7,26 @@
  *
  * Locking: none of its own; a descriptor's lock is held across its handler
  * only, never across a user copy.  The callers hold what their fd needs
- * (vcpu->mutex for the vCPU ioctls).
+ * (vcpu->mutex for the vCPU ioctls but the %XVM_IOCTL_UNLOCKED ones).
+ *
+ * The kernel copy lives on the stack, and every byte the handler sees is
+ * written first (copied in, or zeroed), so the buffer is exempt from
+ * CONFIG_INIT_STACK_ALL_ZERO: zeroing XVM_IOCTL_MAX_SIZE bytes on every
+ * call, _IO() ones included, would cost more than most handlers.
  */
 #include <linux/export.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
+
+#ifndef __uninitialized
+#if __has_attribute(__uninitialized__)
+#define __uninitialized		__attribute__((__uninitialized__))
+#else
+#define __uninitialized
+#endif
+#endif
 
 /* The zero bytes and flags the descriptor names: -EINVAL if violated. */
 static int xvm_ioctl_check(const struct xvm_ioctl_desc *d, const u8 *data)
@@ -34,8 +47,8 @@ static int xvm_ioctl_check(const struct xvm_ioctl_desc *d, const u8 *data)
 	return 0;
 }
 
-static long xvm_ioctl_call(const struct xvm_ioctl_desc *d, void *obj,
-			   void *data, unsigned long arg)
+static inline long xvm_ioctl_call(const struct xvm_ioctl_desc *d,
+				  void *obj, void *data, unsigned long arg)
 {
 	struct mutex *lock = d->lock ? d->lock(obj) : NULL;
 	long r;
@@ -48,12 +61,23 @@ static long xvm_ioctl_call(const struct xvm_ioctl_desc *d, void *obj,
 	return r;
 }
 
+/* Writes back the descriptor's out range of the kernel copy: 0 or -EFAULT. */
+static int xvm_ioctl_copy_out(const struct xvm_ioctl_desc *d,
+			      void __user *argp, const void *buf)
+{
+	unsigned int start = d->out_start, end = d->out_end ?: d->size;
+
+	if (copy_to_user(argp + start, buf + start, end - start))
+		return -EFAULT;
+	return 0;
+}
+
 long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
 			void *obj, unsigned int cmd, unsigned long arg)
 {
 	const struct xvm_ioctl_desc *d = xvm_ioctl_find(table, n, cmd);
 	void __user *argp = (void __user *)arg;
-	u64 buf[XVM_IOCTL_MAX_SIZE / sizeof(u64)];
+	u64 buf[XVM_IOCTL_MAX_SIZE / sizeof(u64)] __uninitialized;
 	unsigned int dir = _IOC_DIR(cmd);
 	long r;
 
@@ -75,7 +99,7 @@ long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
 	if (!(dir & _IOC_READ) || (r < 0 && !(d->flags & XVM_IOCTL_OUT_ON_ERROR)))
 		return r;
 	/* A failed copy-back does not hide the handler's own error. */
-	if (copy_to_user(argp, buf, d->size))
+	if (xvm_ioctl_copy_out(d, argp, buf))
 		return r < 0 ? r : -EFAULT;
 	return r;
 }

@@ -6,7 +6,11 @@
  * reference.  vm->lock serialises creation.  A vCPU becomes visible to
  * xvm_get_vcpu() only once fully set up: vm->nr_vcpus is raised last, after
  * a write barrier, and readers bound their index by it (as kvm_get_vcpu()).
- * vcpu->mutex serialises the ioctls of one vCPU, as in KVM.
+ * vcpu->mutex serialises the ioctls of one vCPU, as in KVM, except
+ * XVM_MMIO and XVM_MMIO_BATCH (%XVM_IOCTL_UNLOCKED): an access touches no
+ * vCPU state but its counters, which are atomic, and the bus is RCU with
+ * region ops that may not sleep and take their own locks (they are called
+ * from hard IRQ for MSIs too), so nothing on that path needs the mutex.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -133,12 +137,17 @@ static long xvm_vcpu_ioctl_mmio_batch(void *vcpu, void *data,
 
 /*
  * struct xvm_mmio's flags and reserved are checked per access by
- * xvm_vcpu_mmio(), which also screens each entry of a batch.
+ * xvm_vcpu_mmio(), which also screens each entry of a batch.  Both write
+ * back only what they set (the other fields would go back as they came).
  */
 static const struct xvm_ioctl_desc xvm_vcpu_ioctls[] = {
-	XVM_IOCTL(MMIO, struct xvm_mmio, xvm_vcpu_ioctl_mmio),
+	XVM_IOCTL(MMIO, struct xvm_mmio, xvm_vcpu_ioctl_mmio,
+		  .flags = XVM_IOCTL_UNLOCKED,
+		  XVM_IOCTL_OUT(struct xvm_mmio, data, result)),
 	XVM_IOCTL(MMIO_BATCH, struct xvm_mmio_batch,
-		  xvm_vcpu_ioctl_mmio_batch, .flags = XVM_IOCTL_OUT_ON_ERROR,
+		  xvm_vcpu_ioctl_mmio_batch,
+		  .flags = XVM_IOCTL_OUT_ON_ERROR | XVM_IOCTL_UNLOCKED,
+		  XVM_IOCTL_OUT(struct xvm_mmio_batch, done, done),
 		  .zero = { XVM_IOCTL_ZERO(struct xvm_mmio_batch, reserved,
 					   reserved) }),
 	XVM_IOCTL(POLL, struct xvm_poll, xvm_poll_ioctl,
@@ -154,16 +163,23 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct xvm_vcpu *vcpu = filp->private_data;
+	const struct xvm_ioctl_desc *d;
 	struct xvm_device *dev;
 	long r;
 
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
 
+	d = xvm_ioctl_find(xvm_vcpu_ioctls, ARRAY_SIZE(xvm_vcpu_ioctls), cmd);
+	if (d && (d->flags & XVM_IOCTL_UNLOCKED))
+		return xvm_ioctl_dispatch(xvm_vcpu_ioctls,
+					  ARRAY_SIZE(xvm_vcpu_ioctls),
+					  vcpu, cmd, arg);
+
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
-	if (xvm_ioctl_find(xvm_vcpu_ioctls, ARRAY_SIZE(xvm_vcpu_ioctls), cmd)) {
+	if (d) {
 		r = xvm_ioctl_dispatch(xvm_vcpu_ioctls,
 				       ARRAY_SIZE(xvm_vcpu_ioctls),
 				       vcpu, cmd, arg);

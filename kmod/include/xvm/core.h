@@ -427,6 +427,8 @@ void xvm_unregister_device_ops(const struct xvm_device_ops *ops);
 
 /* Copy the struct back even when the handler fails (partial results). */
 #define XVM_IOCTL_OUT_ON_ERROR	BIT(0)
+/* The fd's own lock (vcpu->mutex) is not taken: the handler needs none. */
+#define XVM_IOCTL_UNLOCKED	BIT(1)
 
 /**
  * struct xvm_ioctl_zero - bytes of an argument that must be zero
@@ -458,6 +460,9 @@ struct xvm_ioctl_flags {
  * @cmd: the full command number: direction and size must match too
  * @size: the argument's size, _IOC_SIZE(@cmd); 0 for an _IO() command
  * @flags: ``XVM_IOCTL_*``
+ * @out_start: for _IOC_READ, the first byte written back (0: all of them)
+ * @out_end: one past the last byte written back (0: @size); set both with
+ *	XVM_IOCTL_OUT() to write back only what the handler produces
  * @fn: the handler.  @data is the kernel copy of the argument (read in for
  *	_IOC_WRITE, zeroed otherwise; written back for _IOC_READ if @fn
  *	returns >= 0), NULL for an _IO() command, which gets @arg as is
@@ -473,6 +478,8 @@ struct xvm_ioctl_desc {
 	unsigned int cmd;
 	u16 size;
 	u16 flags;
+	u16 out_start;
+	u16 out_end;
 	long (*fn)(void *obj, void *data, unsigned long arg);
 	struct mutex *(*lock)(void *obj);
 	struct xvm_ioctl_zero zero[XVM_IOCTL_MAX_ZERO];
@@ -482,6 +489,10 @@ struct xvm_ioctl_desc {
 /* Fields first to last (inclusive) of type must be zero. */
 #define XVM_IOCTL_ZERO(type, first, last)				\
 	{ .start = offsetof(type, first), .end = offsetofend(type, last) }
+
+/* Only fields first to last (inclusive) of type are written back. */
+#define XVM_IOCTL_OUT(type, first, last)				\
+	.out_start = offsetof(type, first), .out_end = offsetofend(type, last)
 
 /* Only the bits of mask may be set in type's field, a __u32. */
 #define XVM_IOCTL_FLAGS(type, field, mask)				\
@@ -538,8 +549,8 @@ xvm_ioctl_find(const struct xvm_ioctl_desc *table, size_t n,
  * another size or direction is unknown); for _IOC_WRITE copies the struct
  * in (-EFAULT) and checks its zero bytes and flags (-EINVAL), else zeroes
  * it; calls fn, under lock if the descriptor has one; for _IOC_READ copies
- * the struct back (-EFAULT) if fn returned >= 0, or whatever it returned
- * with %XVM_IOCTL_OUT_ON_ERROR.  The caller checks the owner and takes any
+ * the struct back (-EFAULT), or its out range, if fn returned >= 0, or
+ * whatever it returned with %XVM_IOCTL_OUT_ON_ERROR.  The caller checks the owner and takes any
  * per-fd lock (vcpu->mutex) around the call.  May sleep.
  *
  * Return: fn's return value, or the errno of a step above.
