@@ -32,13 +32,13 @@ static const char *const vm_names[] = {
 };
 
 #define NR_VM_STATS	7
-#define NR_VCPU_STATS	10
+#define NR_VCPU_STATS	12
 
 static const char *const vcpu_names[] = {
 	"polls", "poll_wakeups", "poll_timeouts",
 	"halt_successful_poll", "halt_attempted_poll", "halt_poll_invalid",
 	"halt_wakeup", "halt_poll_success_ns", "halt_poll_fail_ns",
-	"halt_wait_ns",
+	"halt_wait_ns", "mmio_exits_handled", "mmio_exits_unhandled",
 };
 
 /* The whole file as one pread() reads it; *size is its length. */
@@ -279,6 +279,51 @@ TEST_F(stats, mmio_counts)
 	ASSERT_FALSE(handled);
 	EXPECT_EQ(1, stat_of(_metadata, self->vm_stats, "mmio_exits_handled"));
 	EXPECT_EQ(1, stat_of(_metadata, self->vm_stats, "mmio_exits_unhandled"));
+	EXPECT_EQ(1, stat_of(_metadata, self->vcpu_stats, "mmio_exits_handled"));
+	EXPECT_EQ(1, stat_of(_metadata, self->vcpu_stats,
+			     "mmio_exits_unhandled"));
+}
+
+/*
+ * Each vCPU counts its own accesses; the VM's file sums them on read, so
+ * accesses on vCPU 1 move vCPU 1's file and the VM's, never vCPU 0's.
+ */
+TEST_F(stats, mmio_counts_per_vcpu)
+{
+	struct xvm_mmio acc[3] = {
+		{ .addr = REG_BASE, .len = 8 },
+		{ .addr = NO_REG, .len = 8 },
+		{ .addr = REG_BASE + 8, .len = 4, .flags = XVM_MMIO_WRITE },
+	};
+	int vcpu1, stats1, handled, ret;
+	uint32_t done;
+	uint64_t val;
+
+	ret = fixture_testdev(self->vm, &self->dev, REG_BASE, REG_SIZE);
+	if (self->dev < 0 && errno == ENODEV)
+		SKIP(return, "xvm-testdev not loaded");
+	ASSERT_OK(ret);
+	vcpu1 = xvm_create_vcpu(self->vm, 1);
+	ASSERT_LE(0, vcpu1);
+	stats1 = xvm_get_stats_fd(vcpu1);
+	ASSERT_LE(0, stats1);
+	check_header(_metadata, stats1, "/vcpu-1", NR_VCPU_STATS);
+
+	ASSERT_OK(xvm_mmio_read(self->vcpu, REG_BASE, 4, &val, &handled));
+	ASSERT_OK(xvm_mmio_batch(vcpu1, acc, 3, &done));
+	ASSERT_EQ(3, done);
+	ASSERT_OK(xvm_mmio_read(vcpu1, NO_REG, 4, &val, &handled));
+	ASSERT_FALSE(handled);
+
+	EXPECT_EQ(2, stat_of(_metadata, stats1, "mmio_exits_handled"));
+	EXPECT_EQ(2, stat_of(_metadata, stats1, "mmio_exits_unhandled"));
+	EXPECT_EQ(1, stat_of(_metadata, self->vcpu_stats, "mmio_exits_handled"));
+	EXPECT_EQ(0, stat_of(_metadata, self->vcpu_stats,
+			     "mmio_exits_unhandled"));
+	EXPECT_EQ(3, stat_of(_metadata, self->vm_stats, "mmio_exits_handled"));
+	EXPECT_EQ(2, stat_of(_metadata, self->vm_stats, "mmio_exits_unhandled"));
+	close(stats1);
+	close(vcpu1);
 }
 
 /* A send raises; a second send on the pending port raises nothing. */

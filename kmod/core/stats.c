@@ -13,6 +13,10 @@
  * line, but cost an allocation per VM and per vCPU (a failure path more)
  * and a sum over the CPUs on every read.
  *
+ * A VM counter may instead be the sum of a vCPU counter over the VM's
+ * vCPUs, computed on read (mmio_exits_*: each vCPU counts its own, as
+ * KVM's mmio_exits, and no vCPU writes a line another one writes).
+ *
  * Locking: none.  A read takes each counter with atomic64_read(), so the
  * values of one read are each exact but not a snapshot of one instant.
  * The fd holds a VM reference, which keeps the VM and its vCPUs alive.
@@ -32,11 +36,14 @@
  *	%XVM_STATS_NAME_SIZE
  * @flags: ``XVM_STATS_TYPE_*`` | ``XVM_STATS_UNIT_*`` | ``XVM_STATS_BASE_*``
  * @exponent: struct xvm_stats_desc.exponent
+ * @vcpu_sum: in the VM's table, 1 + the vCPU counter whose sum over the
+ *	VM's vCPUs is the value; 0: the VM's own counter
  */
 struct xvm_stat_desc {
 	const char *name;
 	u32 flags;
 	s16 exponent;
+	u32 vcpu_sum;
 };
 
 #define XVM_STAT_COUNTER(_name)						\
@@ -51,10 +58,16 @@ struct xvm_stat_desc {
 #define XVM_STAT_TIME_NS(_name)						\
 	{ .name = (_name), .flags = XVM_STATS_TYPE_CUMULATIVE |		\
 	  XVM_STATS_UNIT_SECONDS | XVM_STATS_BASE_POW10, .exponent = -9 }
+/* A VM counter that is the sum of the vCPUs' stat. */
+#define XVM_STAT_VCPU_SUM(_name, stat)					\
+	{ .name = (_name), .flags = XVM_STATS_TYPE_CUMULATIVE |		\
+	  XVM_STATS_UNIT_NONE | XVM_STATS_BASE_POW10, .vcpu_sum = (stat) + 1 }
 
 static const struct xvm_stat_desc xvm_vm_stat_descs[] = {
-	[XVM_VM_STAT_MMIO_HANDLED]	= XVM_STAT_COUNTER("mmio_exits_handled"),
-	[XVM_VM_STAT_MMIO_UNHANDLED]	= XVM_STAT_COUNTER("mmio_exits_unhandled"),
+	[XVM_VM_STAT_MMIO_HANDLED]	= XVM_STAT_VCPU_SUM("mmio_exits_handled",
+						XVM_VCPU_STAT_MMIO_HANDLED),
+	[XVM_VM_STAT_MMIO_UNHANDLED]	= XVM_STAT_VCPU_SUM("mmio_exits_unhandled",
+						XVM_VCPU_STAT_MMIO_UNHANDLED),
 	[XVM_VM_STAT_EVTCHN_SENDS]	= XVM_STAT_COUNTER("evtchn_sends"),
 	[XVM_VM_STAT_EVTCHN_RAISES]	= XVM_STAT_COUNTER("evtchn_raises"),
 	[XVM_VM_STAT_MSIX_DELIVERED]	= XVM_STAT_COUNTER("msix_delivered"),
@@ -75,6 +88,8 @@ static const struct xvm_stat_desc xvm_vcpu_stat_descs[] = {
 	[XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS] = XVM_STAT_TIME_NS("halt_poll_success_ns"),
 	[XVM_VCPU_STAT_HALT_POLL_FAIL_NS] = XVM_STAT_TIME_NS("halt_poll_fail_ns"),
 	[XVM_VCPU_STAT_HALT_WAIT_NS]	= XVM_STAT_TIME_NS("halt_wait_ns"),
+	[XVM_VCPU_STAT_MMIO_HANDLED]	= XVM_STAT_COUNTER("mmio_exits_handled"),
+	[XVM_VCPU_STAT_MMIO_UNHANDLED]	= XVM_STAT_COUNTER("mmio_exits_unhandled"),
 };
 
 static_assert(ARRAY_SIZE(xvm_vcpu_stat_descs) == XVM_VCPU_NR_STATS);
@@ -171,16 +186,31 @@ static int xvm_stats_copy_descs(const struct xvm_stats_file *sf,
 	return 0;
 }
 
+/* The sum of vCPU counter stat over the VM's vCPUs (all complete ones). */
+static u64 xvm_stats_vcpu_sum(struct xvm_vm *vm, u32 stat)
+{
+	struct xvm_vcpu *vcpu;
+	u64 sum = 0;
+	u32 i;
+
+	/* vCPUs only come (nr_vcpus grows) and live as long as the VM. */
+	for (i = 0; (vcpu = xvm_get_vcpu(vm, i)); i++)
+		sum += atomic64_read(&vcpu->stats[stat]);
+	return sum;
+}
+
 static int xvm_stats_copy_data(const struct xvm_stats_file *sf,
 			       struct xvm_stats_cursor *c,
 			       const struct xvm_stats_header *hdr)
 {
+	u32 i, sum;
 	u64 val;
-	u32 i;
 	int r;
 
 	for (i = 0; i < sf->nr && c->count; i++) {
-		val = atomic64_read(&sf->counters[i]);
+		sum = sf->descs[i].vcpu_sum;
+		val = sum ? xvm_stats_vcpu_sum(sf->vm, sum - 1) :
+			    atomic64_read(&sf->counters[i]);
 		r = xvm_stats_copy(c, hdr->data_offset + i * sizeof(val),
 				   &val, sizeof(val));
 		if (r)

@@ -71,11 +71,11 @@ static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 	val = is_write ? m->data & xvm_mmio_mask(m->len) : 0;
 	if (xvm_mmio_access(vcpu->vm, vcpu, m->addr, m->len, is_write, &val)) {
 		m->result = XVM_MMIO_UNHANDLED;
-		atomic64_inc(&vcpu->vm->stats[XVM_VM_STAT_MMIO_UNHANDLED]);
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_UNHANDLED]);
 		val = 0;
 	} else {
 		m->result = XVM_MMIO_HANDLED;
-		atomic64_inc(&vcpu->vm->stats[XVM_VM_STAT_MMIO_HANDLED]);
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_HANDLED]);
 	}
 	if (!is_write)
 		m->data = val & xvm_mmio_mask(m->len);

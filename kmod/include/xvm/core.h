@@ -113,8 +113,8 @@ void xvm_memslot_listener_unregister(struct xvm_vm *vm,
  * atomic64_inc(); the stats fd reads them with atomic64_read(), lock-free.
  */
 enum xvm_vm_stat {
-	XVM_VM_STAT_MMIO_HANDLED,	/* vCPU MMIO accesses a region handled */
-	XVM_VM_STAT_MMIO_UNHANDLED,	/* ... that no region handled */
+	XVM_VM_STAT_MMIO_HANDLED,	/* the vCPUs' sum, on read (stats.c) */
+	XVM_VM_STAT_MMIO_UNHANDLED,	/* the vCPUs' sum, on read (stats.c) */
 	XVM_VM_STAT_EVTCHN_SENDS,	/* XVM_EVTCHN_SEND on a bound port */
 	XVM_VM_STAT_EVTCHN_RAISES,	/* ports of this VM made pending */
 	/* Kept by the device modules, in the VM's file whatever is loaded. */
@@ -136,6 +136,8 @@ enum xvm_vcpu_stat {
 	XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS,	/* spun, then not slept */
 	XVM_VCPU_STAT_HALT_POLL_FAIL_NS,	/* spun, then slept */
 	XVM_VCPU_STAT_HALT_WAIT_NS,		/* slept */
+	XVM_VCPU_STAT_MMIO_HANDLED,	/* its MMIO accesses a region handled */
+	XVM_VCPU_STAT_MMIO_UNHANDLED,	/* ... that no region handled */
 	XVM_VCPU_NR_STATS
 };
 
