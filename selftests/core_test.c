@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1132,6 +1134,57 @@ TEST_F(bus, unclaimed_and_straddling)
 	EXPECT_EQ(0x1122334455667788ULL, rd(_metadata, self->vcpu, end, 8));
 	EXPECT_EQ(0xabcdULL, rd(_metadata, self->vcpu, end - 8, 8));
 	close(dev2);
+}
+
+struct poll_arg {
+	int vcpu;
+	uint32_t port;
+	int ret;
+	volatile int returned;
+};
+
+static void *poll_thread(void *p)
+{
+	struct poll_arg *a = p;
+
+	a->ret = xvm_poll(a->vcpu, &a->port, 1, 4000000000ULL, 0, NULL);
+	a->returned = 1;
+	return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * XVM_MMIO and XVM_MMIO_BATCH do not wait for the vCPU's other ioctl: an
+ * access on a vCPU whose XVM_POLL is waiting (up to 4 s) completes at once.
+ */
+TEST_F(bus, mmio_while_vcpu_polls)
+{
+	struct poll_arg a = { .vcpu = self->vcpu };
+	struct xvm_mmio m = mk_acc(REG_BASE, 8, 0, 0);
+	pthread_t t;
+	uint32_t done;
+	uint64_t t0;
+
+	ASSERT_OK(fixture_vcpu_port(self->vm, 0, &a.port));
+	ASSERT_EQ(0, pthread_create(&t, NULL, poll_thread, &a));
+	usleep(300000);		/* the poll is waiting, holding the vCPU */
+	t0 = mono_ns();
+	EXPECT_OK(mmio_raw(self->vcpu, &m));
+	EXPECT_EQ(XVM_MMIO_HANDLED, m.result);
+	EXPECT_OK(mmio_batch_raw(self->vcpu, &m, 1, &done, 0));
+	EXPECT_EQ(1, done);
+	EXPECT_GT(2000000000ULL, mono_ns() - t0);
+	EXPECT_FALSE(a.returned) TH_LOG("the poll ended before the accesses");
+	EXPECT_OK(xvm_evtchn_send(self->vm, a.port));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(1, a.ret);
 }
 
 TEST_F(bus, mmio_einval_efault)
