@@ -20,14 +20,6 @@
 
 #include "internal.h"
 
-#ifndef __uninitialized
-#if __has_attribute(__uninitialized__)
-#define __uninitialized		__attribute__((__uninitialized__))
-#else
-#define __uninitialized
-#endif
-#endif
-
 /* The zero bytes and flags the descriptor names: -EINVAL if violated. */
 static int xvm_ioctl_check(const struct xvm_ioctl_desc *d, const u8 *data)
 {
@@ -72,17 +64,14 @@ static int xvm_ioctl_copy_out(const struct xvm_ioctl_desc *d,
 	return 0;
 }
 
-long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
-			void *obj, unsigned int cmd, unsigned long arg)
+long xvm_ioctl_run(const struct xvm_ioctl_desc *d, void *obj,
+		   unsigned long arg)
 {
-	const struct xvm_ioctl_desc *d = xvm_ioctl_find(table, n, cmd);
 	void __user *argp = (void __user *)arg;
 	u64 buf[XVM_IOCTL_MAX_SIZE / sizeof(u64)] __uninitialized;
-	unsigned int dir = _IOC_DIR(cmd);
+	unsigned int dir = _IOC_DIR(d->cmd);
 	long r;
 
-	if (!d)
-		return -ENOTTY;
 	if (dir == _IOC_NONE)
 		return xvm_ioctl_call(d, obj, NULL, arg);
 
@@ -103,4 +92,4 @@ long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
 		return r < 0 ? r : -EFAULT;
 	return r;
 }
-EXPORT_SYMBOL_NS_GPL(xvm_ioctl_dispatch, XVM_NS);
+EXPORT_SYMBOL_NS_GPL(xvm_ioctl_run, XVM_NS);

@@ -172,17 +172,13 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 
 	d = xvm_ioctl_find(xvm_vcpu_ioctls, ARRAY_SIZE(xvm_vcpu_ioctls), cmd);
 	if (d && (d->flags & XVM_IOCTL_UNLOCKED))
-		return xvm_ioctl_dispatch(xvm_vcpu_ioctls,
-					  ARRAY_SIZE(xvm_vcpu_ioctls),
-					  vcpu, cmd, arg);
+		return xvm_ioctl_run(d, vcpu, arg);
 
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
 	if (d) {
-		r = xvm_ioctl_dispatch(xvm_vcpu_ioctls,
-				       ARRAY_SIZE(xvm_vcpu_ioctls),
-				       vcpu, cmd, arg);
+		r = xvm_ioctl_run(d, vcpu, arg);
 	} else {
 		/* Pairs with the release in xvm_device_create(). */
 		dev = smp_load_acquire(&vcpu->vm->vcpu_ioctl_dev);

@@ -123,14 +123,14 @@ static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct xvm_vm *vm = filp->private_data;
+	const struct xvm_ioctl_desc *d;
 
 	if (vm->mm != current->mm)
 		return -EIO;
 
-	if (xvm_ioctl_find(xvm_vm_ioctls, ARRAY_SIZE(xvm_vm_ioctls), cmd))
-		return xvm_ioctl_dispatch(xvm_vm_ioctls,
-					  ARRAY_SIZE(xvm_vm_ioctls),
-					  vm, cmd, arg);
+	d = xvm_ioctl_find(xvm_vm_ioctls, ARRAY_SIZE(xvm_vm_ioctls), cmd);
+	if (d)
+		return xvm_ioctl_run(d, vm, arg);
 	return xvm_ioctl_dispatch(xvm_evtchn_ioctls, xvm_evtchn_nr_ioctls,
 				  vm, cmd, arg);
 }

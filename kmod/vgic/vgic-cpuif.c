@@ -186,16 +186,17 @@ static const struct xvm_ioctl_desc vgic_cpu_ioctls[] = {
 long xvm_vgic_vcpu_ioctl(struct xvm_device *dev, struct xvm_vcpu *vcpu,
 			 unsigned int cmd, unsigned long arg)
 {
+	const struct xvm_ioctl_desc *d;
 	struct xvm_vgic *vgic = dev->private;
 	int ret;
 
-	if (!xvm_ioctl_find(vgic_cpu_ioctls, ARRAY_SIZE(vgic_cpu_ioctls), cmd))
+	d = xvm_ioctl_find(vgic_cpu_ioctls, ARRAY_SIZE(vgic_cpu_ioctls), cmd);
+	if (!d)
 		return -ENOTTY;
 	ret = xvm_vgic_ready(vgic);
 	if (ret)
 		return ret;
-	return xvm_ioctl_dispatch(vgic_cpu_ioctls, ARRAY_SIZE(vgic_cpu_ioctls),
-				  vgic->cpus[vcpu->index], cmd, arg);
+	return xvm_ioctl_run(d, vgic->cpus[vcpu->index], arg);
 }
 
 static long vgic_ioctl_irq_line(void *vgic, void *data, unsigned long arg)

@@ -540,6 +540,24 @@ xvm_ioctl_find(const struct xvm_ioctl_desc *table, size_t n,
 }
 
 /**
+ * xvm_ioctl_run() - handles an ioctl by its descriptor
+ * @d: the command's descriptor, from xvm_ioctl_find()
+ * @obj: passed to the descriptor's fn and lock
+ * @arg: the ioctl's argument
+ *
+ * In this order: for _IOC_WRITE copies the struct in (-EFAULT) and checks
+ * its zero bytes and flags (-EINVAL), else zeroes it; calls fn, under lock
+ * if the descriptor has one; for _IOC_READ copies the struct back
+ * (-EFAULT), or its out range, if fn returned >= 0, or whatever it
+ * returned with %XVM_IOCTL_OUT_ON_ERROR.  The caller checks the owner and
+ * takes any per-fd lock (vcpu->mutex) around the call.  May sleep.
+ *
+ * Return: fn's return value, or the errno of a step above.
+ */
+long xvm_ioctl_run(const struct xvm_ioctl_desc *d, void *obj,
+		   unsigned long arg);
+
+/**
  * xvm_ioctl_dispatch() - handles an ioctl through a table of descriptors
  * @table: the descriptors of the commands of one kind of fd
  * @n: how many
@@ -547,17 +565,18 @@ xvm_ioctl_find(const struct xvm_ioctl_desc *table, size_t n,
  * @cmd: the ioctl's command number
  * @arg: the ioctl's argument
  *
- * In this order: finds @cmd (-ENOTTY if absent, so a known number with
- * another size or direction is unknown); for _IOC_WRITE copies the struct
- * in (-EFAULT) and checks its zero bytes and flags (-EINVAL), else zeroes
- * it; calls fn, under lock if the descriptor has one; for _IOC_READ copies
- * the struct back (-EFAULT), or its out range, if fn returned >= 0, or
- * whatever it returned with %XVM_IOCTL_OUT_ON_ERROR.  The caller checks the owner and takes any
- * per-fd lock (vcpu->mutex) around the call.  May sleep.
+ * Finds @cmd (-ENOTTY if absent, so a known number with another size or
+ * direction is unknown), then xvm_ioctl_run().
  *
- * Return: fn's return value, or the errno of a step above.
+ * Return: fn's return value, or an errno as xvm_ioctl_run() says.
  */
-long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table, size_t n,
-			void *obj, unsigned int cmd, unsigned long arg);
+static inline long xvm_ioctl_dispatch(const struct xvm_ioctl_desc *table,
+				      size_t n, void *obj, unsigned int cmd,
+				      unsigned long arg)
+{
+	const struct xvm_ioctl_desc *d = xvm_ioctl_find(table, n, cmd);
+
+	return d ? xvm_ioctl_run(d, obj, arg) : -ENOTTY;
+}
 
 #endif /* _XVM_CORE_H */
