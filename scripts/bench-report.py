@@ -224,6 +224,17 @@ def goal_holds(goal, ratio):
     return GOAL_OPS[m.group(1)](ratio, float(m.group(2)))
 
 
+def worst_row(found, goal):
+    """Of the (bench, row) pairs claiming one path, the one the path's
+    verdict must rest on: the first not met, else the farthest from
+    passing (the largest ratio for a "<=" goal, the smallest for ">=")."""
+    for f in found:
+        if f[1]["met"] is not True:
+            return f
+    sign = -1 if (goal or "").lstrip().startswith(">") else 1
+    return max(found, key=lambda f: sign * (f[1]["ratio"] or 0))
+
+
 def goal_entry(benches, path, label, anchor, goal):
     """The goals-table entry of path: its row's ratio and met, and notes."""
     found = [(name, r) for name, b in sorted(benches.items())
@@ -233,13 +244,13 @@ def goal_entry(benches, path, label, anchor, goal):
          "bench": None, "row": None, "notes": []}
     if not found:
         return g
-    name, r = found[0]
+    name, r = worst_row(found, goal)
     g.update(bench=name, row=r["row"], ratio=r["ratio"],
              met=r["met"] is True)
     g["status"] = g["met"] and "met" or "NOT met"
     if len(found) > 1:
-        g["notes"].append("%d rows, the first (%s) used"
-                          % (len(found), name))
+        g["notes"].append("%d rows, the worst (%s: %s) used"
+                          % (len(found), name, r["row"]))
     if r["ratio"] is None or r["met"] is None:
         g["notes"].append("the row has no ratio or no met")
     if r["goal"] != goal:
