@@ -14,8 +14,10 @@
  *    channel -> perhaps an eventfd) must never nest inside it.  A fire
  *    racing with a mask write may therefore still be delivered, like a
  *    message already in flight.
- *  - Bus addresses and the control word are set under m->mutex (the
- *    attribute calls); m->msgs[] is only used under it.
+ *  - Bus addresses, the control word and a restored vector state are set
+ *    under m->mutex (the attribute calls); m->msgs[] is only used under
+ *    it.  A restore also takes m->lock, and refuses a vector whose hook is
+ *    live (hooking needs m->mutex too), so no fire races with it.
  *  - Nothing on the delivery path (wake function, MMIO handlers) sleeps or
  *    allocates.  A device-originated access (vcpu == NULL) to the table or
  *    PBA is never claimed, so an MSI aimed at them cannot recurse.
@@ -457,6 +459,7 @@ void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 	i = array_index_nospec(i, m->nr_vectors);
 	v = &m->vectors[i];
 	memset(out, 0, sizeof(*out));
+	out->version = XVM_MSIX_STATE_VERSION;
 	spin_lock_irqsave(&m->lock, flags);
 	out->addr = v->addr;
 	out->data = v->data;
@@ -474,4 +477,83 @@ void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 		out->flags |= XVM_MSIX_VECTOR_EVENTFD;
 	if (xvm_eventfd_hook_active(&v->hook))
 		out->flags |= XVM_MSIX_VECTOR_HOOKED;
+}
+
+/* What a restore takes from flags; the other defined bits are derived. */
+#define XVM_MSIX_VECTOR_RESTORED	(XVM_MSIX_VECTOR_PENDING | \
+					 XVM_MSIX_VECTOR_UPDATED)
+#define XVM_MSIX_VECTOR_DERIVED		(XVM_MSIX_VECTOR_MASKED | \
+					 XVM_MSIX_VECTOR_EVENTFD | \
+					 XVM_MSIX_VECTOR_HOOKED)
+
+/* The checks that need no state: version, reserved, flags and ctrl bits. */
+static int xvm_msix_vector_state_valid(const struct xvm_msix_vector_state *st)
+{
+	if (st->version != XVM_MSIX_STATE_VERSION || st->pad ||
+	    st->reserved[0])
+		return -EINVAL;
+	if (st->flags & ~(XVM_MSIX_VECTOR_RESTORED | XVM_MSIX_VECTOR_DERIVED))
+		return -EINVAL;
+	if (st->ctrl & ~PCI_MSIX_ENTRY_CTRL_MASKBIT)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Whether a device can be in state st under the current Message Control:
+ * an effectively unmasked vector has no pending bit (its unmask released
+ * it) and delivers its entry unless that was written since (UPDATED).
+ */
+static bool xvm_msix_vector_state_possible(const struct xvm_msix *m,
+					   const struct xvm_msix_vector_state *st)
+{
+	if (!m->enabled || m->fmask || (st->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))
+		return true;
+	if (st->flags & XVM_MSIX_VECTOR_PENDING)
+		return false;
+	return (st->flags & XVM_MSIX_VECTOR_UPDATED) ||
+	       (st->msg_addr == st->addr && st->msg_data == st->data);
+}
+
+/*
+ * Restores vector i from st, all of it or (on error) nothing.  It never
+ * delivers: a restored pending bit waits for the unmask that releases it,
+ * as one a fire latched.  A vector with a live hook is refused: a fire it
+ * latched before the restore would be overwritten; hook after restoring.
+ */
+int xvm_msix_set_vector_state(struct xvm_msix *m, u32 i,
+			      const struct xvm_msix_vector_state *st)
+{
+	struct xvm_msix_vector *v;
+	unsigned long flags;
+	int r;
+
+	lockdep_assert_held(&m->mutex);
+	r = xvm_msix_vector_state_valid(st);
+	if (r)
+		return r;
+	/* xvm_msix_has_vector() checked i. */
+	i = array_index_nospec(i, m->nr_vectors);
+	v = &m->vectors[i];
+	/* Only hooked under m->mutex, which we hold. */
+	if (xvm_eventfd_hook_active(&v->hook))
+		return -EBUSY;
+
+	spin_lock_irqsave(&m->lock, flags);
+	if (!xvm_msix_vector_state_possible(m, st)) {
+		spin_unlock_irqrestore(&m->lock, flags);
+		return -EINVAL;
+	}
+	v->addr = st->addr;
+	v->data = st->data;
+	v->ctrl = st->ctrl;
+	v->msg.addr = st->msg_addr;
+	v->msg.data = st->msg_data;
+	v->updated = st->flags & XVM_MSIX_VECTOR_UPDATED;
+	if (st->flags & XVM_MSIX_VECTOR_PENDING)
+		m->pba[i / 64] |= BIT_ULL(i % 64);
+	else
+		m->pba[i / 64] &= ~BIT_ULL(i % 64);
+	spin_unlock_irqrestore(&m->lock, flags);
+	return 0;
 }

@@ -24,7 +24,8 @@
  *
  * Locking (msix.h has the order, the other files their paths):
  *  - m->mutex serialises the attribute calls (attach, bus addresses,
- *    eventfd hooks, control word, reset) and guards m->msgs[].
+ *    eventfd hooks, control word, reset, vector restore) and guards
+ *    m->msgs[].
  *  - m->lock (spinlock, IRQs off) protects the virtual MSI-X state.
  *
  * Teardown (the device fd closed, or VM teardown): every eventfd is
@@ -207,6 +208,28 @@ static int xvm_msix_get_vector(struct xvm_device *dev,
 	return 0;
 }
 
+static int xvm_msix_set_vector(struct xvm_device *dev,
+			       const struct xvm_device_attr *attr,
+			       const void *val)
+{
+	struct xvm_msix *m = dev->private;
+	int r;
+
+	mutex_lock(&m->mutex);
+	r = xvm_msix_set_vector_state(m, attr->attr, val);
+	mutex_unlock(&m->mutex);
+	return r;
+}
+
+/* A constant of the module: readable before attach, no lock. */
+static int xvm_msix_get_state_version(struct xvm_device *dev,
+				      const struct xvm_device_attr *attr,
+				      void *val)
+{
+	*(u32 *)val = XVM_MSIX_STATE_VERSION;
+	return 0;
+}
+
 /* Counters are atomic: no lock. */
 static int xvm_msix_get_stat(struct xvm_device *dev,
 			     const struct xvm_device_attr *attr, void *val)
@@ -257,11 +280,18 @@ static const struct xvm_attr_desc xvm_msix_attrs[] = {
 		.has = xvm_msix_has_attached,
 		.set = xvm_msix_set_reset,
 	}, {
+		.group = XVM_MSIX_GRP_CTRL,
+		.attr_first = XVM_MSIX_CTRL_STATE_VERSION,
+		.attr_last = XVM_MSIX_CTRL_STATE_VERSION,
+		.size = sizeof(u32),
+		.get = xvm_msix_get_state_version,
+	}, {
 		.group = XVM_MSIX_GRP_VECTOR,
 		.attr_last = U64_MAX,		/* xvm_msix_has_vector() */
 		.size = sizeof(struct xvm_msix_vector_state),
 		.has = xvm_msix_has_vector,
 		.get = xvm_msix_get_vector,
+		.set = xvm_msix_set_vector,
 	}, {
 		.group = XVM_MSIX_GRP_STATS,
 		.attr_last = XVM_MSIX_NR_STATS - 1,

@@ -6,7 +6,8 @@
  *
  * Locking (see each file for the paths that take them):
  *  - m->mutex serialises the attribute calls (attach, bus addresses,
- *    eventfd hooks, control word, reset) and guards m->msgs[].
+ *    eventfd hooks, control word, reset, vector restore) and guards
+ *    m->msgs[].
  *  - m->lock (spinlock, IRQs off) protects the virtual MSI-X state: every
  *    entry, m->enabled, m->fmask and m->pba[].
  *  - v->hook (the core's eventfd hook, <xvm/core.h>) is hooked and
@@ -83,6 +84,9 @@ void xvm_msix_set_ctrl_word(struct xvm_msix *m, u16 val);
 /* A snapshot of vector i for XVM_MSIX_GRP_VECTOR. */
 void xvm_msix_vector_state(struct xvm_msix *m, u32 i,
 			   struct xvm_msix_vector_state *out);
+/* Restores vector i (XVM_MSIX_GRP_VECTOR set); never delivers. */
+int xvm_msix_set_vector_state(struct xvm_msix *m, u32 i,
+			      const struct xvm_msix_vector_state *st);
 
 /* msix-hook.c */
 

@@ -716,7 +716,7 @@ struct xvm_iommu_translate {
 #define XVM_MSIX_GRP_ADDR	2	/* attr XVM_MSIX_ADDR_*: __u64 guest physical */
 #define XVM_MSIX_GRP_EVENTFD	3	/* attr vector, set: __s32 eventfd, -1 detaches */
 #define XVM_MSIX_GRP_CTRL	4	/* attr XVM_MSIX_CTRL_* */
-#define XVM_MSIX_GRP_VECTOR	5	/* attr vector, get: struct xvm_msix_vector_state */
+#define XVM_MSIX_GRP_VECTOR	5	/* attr vector, get, set: struct xvm_msix_vector_state */
 #define XVM_MSIX_GRP_STATS	6	/* attr XVM_MSIX_STAT_*, get: __u64 */
 
 /**
@@ -781,18 +781,34 @@ struct xvm_msix_info {
 
 #define XVM_MSIX_CTRL_WORD	0	/* __u16: the capability's Message Control */
 #define XVM_MSIX_CTRL_RESET	1	/* set, no value: back to the reset state */
+#define XVM_MSIX_CTRL_STATE_VERSION 2	/* get, __u32: XVM_MSIX_STATE_VERSION */
+
+/* The version of the saved state (struct xvm_msix_vector_state.version). */
+#define XVM_MSIX_STATE_VERSION	1
 
 /**
  * struct xvm_msix_vector_state - value of %XVM_MSIX_GRP_VECTOR
  * @addr: message address as written
  * @data: message data as written
- * @ctrl: vector control: PCI_MSIX_ENTRY_CTRL_MASKBIT
+ * @ctrl: vector control: PCI_MSIX_ENTRY_CTRL_MASKBIT; set: no other bit
  * @msg_addr: the address delivery uses (latched at unmask)
  * @msg_data: the data delivery uses (latched at unmask)
- * @flags: ``XVM_MSIX_VECTOR_*`` bits
- * @reserved: zero
+ * @flags: ``XVM_MSIX_VECTOR_*`` bits; set takes %XVM_MSIX_VECTOR_PENDING
+ *	and %XVM_MSIX_VECTOR_UPDATED, ignores the derived %XVM_MSIX_VECTOR_MASKED,
+ *	%XVM_MSIX_VECTOR_EVENTFD and %XVM_MSIX_VECTOR_HOOKED, refuses others
+ * @version: get: %XVM_MSIX_STATE_VERSION; set: must be that
+ * @pad: zero; set: must be zero
+ * @reserved: zero; set: must be zero
  *
- * One vector, as the guest programmed it.
+ * One vector, as the guest programmed it: get saves it, set restores it
+ * (docs/api.md, "State (save and restore)").  A set never delivers; a
+ * restored pending bit is delivered by the unmask that releases it, once.
+ * Set is -EINVAL for another @version, a non-zero @pad or @reserved, an
+ * unknown @flags bit, a @ctrl bit other than the mask bit, or a state no
+ * device can be in (effectively unmasked with %XVM_MSIX_VECTOR_PENDING, or
+ * with @msg_addr/@msg_data other than @addr/@data and no
+ * %XVM_MSIX_VECTOR_UPDATED); -EBUSY while an eventfd is hooked on the
+ * vector.  A failed set changes nothing.
  */
 struct xvm_msix_vector_state {
 	__u64 addr;
@@ -801,7 +817,9 @@ struct xvm_msix_vector_state {
 	__u64 msg_addr;
 	__u32 msg_data;
 	__u32 flags;
-	__u64 reserved[2];
+	__u32 version;
+	__u32 pad;
+	__u64 reserved[1];
 };
 
 #define XVM_MSIX_VECTOR_PENDING	(1U << 0)	/* its PBA bit */

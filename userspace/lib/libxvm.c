@@ -110,6 +110,20 @@ int xvm_has_attr(int devfd, uint32_t group, uint64_t attr, void *val)
 	return xvm_attr_ioctl(devfd, XVM_HAS_DEVICE_ATTR, group, attr, val);
 }
 
+/* XVM_MSIX_GRP_VECTOR get. */
+int xvm_msix_get_vector(int devfd, uint32_t vec,
+			struct xvm_msix_vector_state *st)
+{
+	return xvm_get_attr(devfd, XVM_MSIX_GRP_VECTOR, vec, st);
+}
+
+/* XVM_MSIX_GRP_VECTOR set. */
+int xvm_msix_set_vector(int devfd, uint32_t vec,
+			const struct xvm_msix_vector_state *st)
+{
+	return xvm_set_attr(devfd, XVM_MSIX_GRP_VECTOR, vec, st);
+}
+
 /* One XVM_MMIO access; *data is the value written, or read back. */
 static int xvm_mmio_access(int vcpufd, uint64_t addr, uint32_t len,
 			   uint32_t flags, uint64_t *data, int *handled)

@@ -47,6 +47,15 @@ int xvm_get_attr(int devfd, uint32_t group, uint64_t attr, void *val);
 /* XVM_HAS_DEVICE_ATTR (flags 0) with addr = val (may be NULL). */
 int xvm_has_attr(int devfd, uint32_t group, uint64_t attr, void *val);
 
+/* Device: MSI-X interposition (XVM_MSIX_GRP_VECTOR) */
+
+/* Saves vector vec of an MSI-X interposer into *st. */
+int xvm_msix_get_vector(int devfd, uint32_t vec,
+			struct xvm_msix_vector_state *st);
+/* Restores vector vec from *st (as a get gave it; version included). */
+int xvm_msix_set_vector(int devfd, uint32_t vec,
+			const struct xvm_msix_vector_state *st);
+
 /* vCPU: MMIO bus */
 
 /* XVM_MMIO read of len bytes; *val = data, *handled = (result == XVM_MMIO_HANDLED). */
