@@ -1578,23 +1578,40 @@ TEST_F(msix, state_stream_across_restore)
 static int state_bad_value(unsigned int k, struct xvm_msix_vector_state *st)
 {
 	switch (k) {
-	case 0: st->version = 0; break;
-	case 1: st->version = XVM_MSIX_STATE_VERSION + 1; break;
-	case 2: st->pad = 1; break;
-	case 3: st->reserved[0] = 1; break;
-	case 4: st->flags |= 1u << 5; break;
-	case 5: st->flags |= 1u << 31; break;
-	case 6: st->ctrl = 2; break;
-	case 7: st->ctrl = ~0u; break;
-	/* Unmasked and pending: no device is in that state. */
-	case 8: st->ctrl = 0; break;
-	/* Unmasked, not UPDATED, and msg_* not the entry. */
-	case 9:
+	case 0:
+		st->version = 0;
+		break;
+	case 1:
+		st->version = XVM_MSIX_STATE_VERSION + 1;
+		break;
+	case 2:
+		st->pad = 1;
+		break;
+	case 3:
+		st->reserved[0] = 1;
+		break;
+	case 4:
+		st->flags |= 1u << 5;
+		break;
+	case 5:
+		st->flags |= 1u << 31;
+		break;
+	case 6:
+		st->ctrl = 2;
+		break;
+	case 7:
+		st->ctrl = ~0u;
+		break;
+	case 8:		/* unmasked and pending: no device is in that state */
+		st->ctrl = 0;
+		break;
+	case 9:		/* unmasked, not UPDATED, msg_* not the entry */
 		st->ctrl = 0;
 		st->flags &= ~XVM_MSIX_VECTOR_PENDING;
 		st->msg_data = st->data + 1;
 		break;
-	default: return 0;
+	default:
+		return 0;
 	}
 	return 1;
 }
