@@ -1297,6 +1297,19 @@ static struct bdf gen_bdf(struct ctx *c)
 	return (struct bdf){ 7, 0, 0 };
 }
 
+/* A vector state to restore: mostly plausible, some bits dirty. */
+static void gen_msix_vector_state(struct ctx *c,
+				  struct xvm_msix_vector_state *st)
+{
+	st->addr = st->msg_addr = GPA_DOORBELL;
+	st->data = st->msg_data = (uint32_t)below(&c->r, 8);
+	st->ctrl = (uint32_t)mostly(&c->r, below(&c->r, 2), ~0ULL);
+	st->flags = (uint32_t)mostly(&c->r, below(&c->r, 32), ~0ULL);
+	st->version = (uint32_t)mostly(&c->r, XVM_MSIX_STATE_VERSION, 2);
+	maybe_dirty(c, &st->pad, sizeof(st->pad));
+	maybe_dirty(c, st->reserved, sizeof(st->reserved));
+}
+
 static void dev_msix(struct ctx *c, int fd)
 {
 	const int *errs = ERRS(ENXIO, EINVAL, EEXIST, E2BIG, EBUSY, ENOSPC,
@@ -1339,20 +1352,10 @@ static void dev_msix(struct ctx *c, int fd)
 		w = (uint16_t)rnd(&c->r);
 		memcpy(v, &w, sizeof(w));
 		break;
-	case XVM_MSIX_GRP_VECTOR: {
-		/* A restore: mostly plausible, some bits dirty. */
-		struct xvm_msix_vector_state *st = (void *)v;
-
-		st->addr = st->msg_addr = GPA_DOORBELL;
-		st->data = st->msg_data = (uint32_t)below(&c->r, 8);
-		st->ctrl = (uint32_t)mostly(&c->r, below(&c->r, 2), ~0ULL);
-		st->flags = (uint32_t)mostly(&c->r, below(&c->r, 32), ~0ULL);
-		st->version = (uint32_t)mostly(&c->r, XVM_MSIX_STATE_VERSION, 2);
-		maybe_dirty(c, &st->pad, sizeof(st->pad));
-		maybe_dirty(c, st->reserved, sizeof(st->reserved));
+	case XVM_MSIX_GRP_VECTOR:
+		gen_msix_vector_state(c, (void *)v);
 		attr = mostly(&c->r, below(&c->r, 5), 4);
 		break;
-	}
 	case XVM_MSIX_GRP_STATS:
 		attr = mostly(&c->r, below(&c->r, XVM_MSIX_NR_STATS), XVM_MSIX_NR_STATS);
 		break;
