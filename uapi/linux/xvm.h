@@ -824,7 +824,7 @@ struct xvm_msix_vector_state {
 
 #define XVM_MSIX_VECTOR_PENDING	(1U << 0)	/* its PBA bit */
 #define XVM_MSIX_VECTOR_MASKED	(1U << 1)	/* effectively masked */
-#define XVM_MSIX_VECTOR_UPDATED	(1U << 2)	/* addr/data differ from msg_* */
+#define XVM_MSIX_VECTOR_UPDATED	(1U << 2)	/* addr/data written while unmasked */
 #define XVM_MSIX_VECTOR_EVENTFD	(1U << 3)	/* an eventfd is attached */
 #define XVM_MSIX_VECTOR_HOOKED	(1U << 4)	/* ... and still hooked (not closed) */
 
