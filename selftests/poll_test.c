@@ -223,29 +223,72 @@ TEST_F(hp, enable_cap_errors)
 }
 
 /*
+ * One poll of vCPU 0 on *listed, with flags, and a send of the fixture's
+ * port inside the window: the poll's result in *res, its duration in *t,
+ * the statistics' delta in *d.  The spin gives the CPU up when another
+ * task wants it (need_resched), and the poller then sleeps and is woken,
+ * which says nothing of the spin: such a try is made again, up to
+ * INSIDE_TRIES times.  Returns 0; -1 without a sender (skipped or failed).
+ */
+#define INSIDE_TRIES	5
+
+static int poll_inside_window(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(hp) *self, uint32_t *listed,
+			      uint32_t flags, int *res, uint32_t *out,
+			      uint64_t *t, struct halt_stats *d)
+{
+	struct halt_stats a, b;
+	uint64_t t0;
+	int i;
+
+	for (i = 0; i < INSIDE_TRIES; i++) {
+		struct sender s = { 0 };
+
+		if (read_halt(self->stats, &a) ||
+		    start_sender(_metadata, self, &s, self->port))
+			return -1;
+		t0 = now_ns();
+		*res = xvm_poll(self->vcpu[0], listed, 1, 10 * SEC, flags, out);
+		*t = now_ns() - t0;
+		pthread_join(s.t, NULL);
+		if (s.ret || read_halt(self->stats, &b))
+			return -1;
+		*d = halt_delta(&a, &b);
+		if (*res != 1 || !d->v[WAKEUP])
+			break;
+		if (xvm_evtchn_clear(self->vm, self->port))
+			return -1;
+	}
+	return 0;
+}
+
+#define POLL_INSIDE_WINDOW(listed, flags, res, out, t, d)		\
+	do {								\
+		if (poll_inside_window(_metadata, self, (listed),	\
+				       (flags), (res), (out), (t), (d))) { \
+			if (!_metadata->skip)				\
+				ASSERT_TRUE(0) TH_LOG("no sender");	\
+			return;						\
+		}							\
+	} while (0)
+
+/*
  * A masked port sent while the poller spins ends the call at once, without
  * sleeping: one successful poll, spin time counted, no wake-up.
  */
 TEST_F(hp, masked_event_inside_window)
 {
-	struct sender s = { 0 };
-	struct halt_stats a, b, d;
+	struct halt_stats d;
 	uint32_t out = 0;
-	uint64_t t0, t;
+	uint64_t t;
+	int res;
 
 	ASSERT_OK(xvm_set_halt_poll(self->vm, WINDOW, XVM_HALT_POLL_FIXED));
 	ASSERT_OK(xvm_evtchn_mask(self->vm, self->port));
-	ASSERT_OK(read_halt(self->stats, &a));
-	START_SENDER(&s, self->port);
-	t0 = now_ns();
-	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &self->port, 1, 10 * SEC, 0, &out));
-	t = now_ns() - t0;
-	pthread_join(s.t, NULL);
-	ASSERT_EQ(0, s.ret) TH_LOG("sender: %s", strerror(s.err));
+	POLL_INSIDE_WINDOW(&self->port, 0, &res, &out, &t, &d);
+	EXPECT_EQ(1, res);
 	EXPECT_EQ(self->port, out);
 	EXPECT_GT(WINDOW / 2, t) TH_LOG("took %llu ns", (unsigned long long)t);
-	ASSERT_OK(read_halt(self->stats, &b));
-	d = halt_delta(&a, &b);
 	EXPECT_EQ(1, d.v[POLLS]);
 	EXPECT_EQ(1, d.v[ATTEMPTED]);
 	EXPECT_EQ(1, d.v[SUCCESSFUL]);
@@ -260,9 +303,9 @@ TEST_F(hp, masked_event_inside_window)
 TEST_F(hp, vcpu_event_inside_window)
 {
 	uint32_t listed = 0, out = 0;
-	struct sender s = { 0 };
-	struct halt_stats a, b;
-	uint64_t t0, t;
+	struct halt_stats d;
+	uint64_t t;
+	int res;
 
 	ASSERT_OK(fixture_vcpu_port(self->vm, 0, &listed));
 	ASSERT_OK(xvm_set_halt_poll(self->vm, WINDOW, XVM_HALT_POLL_FIXED));
@@ -271,19 +314,12 @@ TEST_F(hp, vcpu_event_inside_window)
 	EXPECT_EQ(0, xvm_poll(self->vcpu[0], &listed, 1, 20 * MS, 0, &out));
 	ASSERT_OK(xvm_evtchn_clear(self->vm, self->port));
 
-	ASSERT_OK(read_halt(self->stats, &a));
-	START_SENDER(&s, self->port);
-	t0 = now_ns();
-	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &listed, 1, 10 * SEC,
-			      XVM_POLL_VCPU_EVENTS, &out));
-	t = now_ns() - t0;
-	pthread_join(s.t, NULL);
-	ASSERT_EQ(0, s.ret);
+	POLL_INSIDE_WINDOW(&listed, XVM_POLL_VCPU_EVENTS, &res, &out, &t, &d);
+	EXPECT_EQ(1, res);
 	EXPECT_EQ(self->port, out);
 	EXPECT_GT(WINDOW / 2, t);
-	ASSERT_OK(read_halt(self->stats, &b));
-	EXPECT_EQ(1, b.v[SUCCESSFUL] - a.v[SUCCESSFUL]);
-	EXPECT_EQ(0, b.v[WAKEUP] - a.v[WAKEUP]);
+	EXPECT_EQ(1, d.v[SUCCESSFUL]);
+	EXPECT_EQ(0, d.v[WAKEUP]);
 }
 
 /*
