@@ -500,9 +500,9 @@ static int __init xvm_vgic_init(void)
 {
 	int ret;
 
-	ret = xvm_vgic_regs_check(&xvm_vgic_dist_regs);
+	ret = xvm_vgic_regs_init(&xvm_vgic_dist_regs);
 	if (!ret)
-		ret = xvm_vgic_regs_check(&xvm_vgic_rdist_regs);
+		ret = xvm_vgic_regs_init(&xvm_vgic_rdist_regs);
 	if (!ret)
 		ret = xvm_register_device_ops(&xvm_vgic_ops);
 	return ret;

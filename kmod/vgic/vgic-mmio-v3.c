@@ -12,6 +12,8 @@
  * CTRL/INIT is not handled (the VMM sees it unhandled): the interrupt
  * state is not sized yet.
  */
+#include <linux/cache.h>
+
 #include "vgic.h"
 
 /* Distributor */
@@ -155,10 +157,14 @@ static const struct xvm_vgic_reg vgic_dist_regs[] = {
 		 vgic_read_idregs, xvm_vgic_write_wi),
 };
 
+static u8 vgic_dist_index[XVM_VGIC_V3_DIST_SIZE / 4] __ro_after_init;
+
 const struct xvm_vgic_regs xvm_vgic_dist_regs = {
-	.name	= "distributor",
-	.regs	= vgic_dist_regs,
-	.nr	= ARRAY_SIZE(vgic_dist_regs),
+	.name		= "distributor",
+	.regs		= vgic_dist_regs,
+	.nr		= ARRAY_SIZE(vgic_dist_regs),
+	.index		= vgic_dist_index,
+	.nr_words	= ARRAY_SIZE(vgic_dist_index),
 };
 
 /* Redistributor */
@@ -243,10 +249,14 @@ static const struct xvm_vgic_reg vgic_rdist_regs[] = {
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
 };
 
+static u8 vgic_rdist_index[XVM_VGIC_V3_REDIST_SIZE / 4] __ro_after_init;
+
 const struct xvm_vgic_regs xvm_vgic_rdist_regs = {
-	.name	= "redistributor",
-	.regs	= vgic_rdist_regs,
-	.nr	= ARRAY_SIZE(vgic_rdist_regs),
+	.name		= "redistributor",
+	.regs		= vgic_rdist_regs,
+	.nr		= ARRAY_SIZE(vgic_rdist_regs),
+	.index		= vgic_rdist_index,
+	.nr_words	= ARRAY_SIZE(vgic_rdist_index),
 };
 
 /* The bus side */

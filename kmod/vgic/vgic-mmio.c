@@ -6,8 +6,10 @@
  *
  * A table (struct xvm_vgic_regs) is an array of registers sorted by offset:
  * offset, length, bits per INTID, legal access widths, read and write
- * handlers.  xvm_vgic_dispatch() finds the register by one binary search
- * and applies the architecture's rules:
+ * handlers.  Each table has an index, built once at module init
+ * (xvm_vgic_regs_init()): for every 4-byte word of the frame, which
+ * register holds it, so xvm_vgic_dispatch() finds the register with one
+ * load, and applies the architecture's rules:
  *  - an access to no register (reserved space) reads as zero and writes
  *    are ignored;
  *  - an access of a width the register does not allow, misaligned, or
@@ -28,57 +30,46 @@
 
 #include "vgic.h"
 
-u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len)
-{
-	reg >>= (offset & 7) * 8;
-	return len == 8 ? reg : reg & GENMASK_ULL(len * 8 - 1, 0);
-}
-
-/*
- * The index of the first register of t that ends above offset (t->nr if
- * none): the one holding offset, if any, else the next one.  An inline
- * binary search with no comparison callback: this is every access's path.
- */
-static unsigned int vgic_reg_index(const struct xvm_vgic_regs *t, u32 offset)
-{
-	unsigned int lo = 0, hi = t->nr;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct xvm_vgic_reg *reg = &t->regs[mid];
-
-		if (reg->offset + xvm_vgic_reg_len(reg) <= offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The register holding offset, or NULL. */
+/* The register holding offset, or NULL: one load from the frame's index. */
 static const struct xvm_vgic_reg *vgic_find_reg(const struct xvm_vgic_regs *t,
 						u32 offset)
 {
-	unsigned int i = vgic_reg_index(t, offset);
-
-	return i < t->nr && t->regs[i].offset <= offset ? &t->regs[i] : NULL;
-}
-
-/* Tables must be sorted and disjoint for the binary search. */
-int xvm_vgic_regs_check(const struct xvm_vgic_regs *t)
-{
+	u32 word = offset / 4;
 	unsigned int i;
 
-	for (i = 1; i < t->nr; i++) {
-		const struct xvm_vgic_reg *prev = &t->regs[i - 1];
+	if (unlikely(word >= t->nr_words))
+		return NULL;
+	i = t->index[array_index_nospec(word, t->nr_words)];
+	return i ? &t->regs[i - 1] : NULL;
+}
 
-		if (prev->offset + xvm_vgic_reg_len(prev) > t->regs[i].offset) {
-			pr_err("xvm-vgic: %s table unsorted at %#x\n", t->name,
-			       t->regs[i].offset);
-			return -EINVAL;
+/*
+ * Builds the index of t (once, at module init): its registers must be
+ * word-aligned, in the frame and disjoint.
+ */
+int xvm_vgic_regs_init(const struct xvm_vgic_regs *t)
+{
+	unsigned int i, w;
+
+	if (t->nr >= U8_MAX)
+		return -EINVAL;
+	for (i = 0; i < t->nr; i++) {
+		const struct xvm_vgic_reg *reg = &t->regs[i];
+		u32 len = xvm_vgic_reg_len(reg);
+
+		if (!IS_ALIGNED(reg->offset | len, 4) || !len ||
+		    reg->offset / 4 + len / 4 > t->nr_words)
+			goto bad;
+		for (w = reg->offset / 4; w < (reg->offset + len) / 4; w++) {
+			if (t->index[w])
+				goto bad;
+			t->index[w] = i + 1;
 		}
 	}
 	return 0;
+bad:
+	pr_err("xvm-vgic: %s table bad at %#x\n", t->name, t->regs[i].offset);
+	return -EINVAL;
 }
 
 static u8 vgic_width(u32 len)
@@ -98,16 +89,15 @@ static u8 vgic_width(u32 len)
 /*
  * The register an access of len bytes at offset reaches, or NULL for
  * reserved space (RAZ/WI), or ERR_PTR(-EINVAL) for an access the rules
- * above do not handle.  One search: the register holding the first byte
+ * above do not handle.  One lookup: the register holding the first byte
  * must hold the last one too.
  */
 static const struct xvm_vgic_reg *vgic_access_reg(const struct xvm_vgic_regs *t,
 						  u32 offset, u32 len)
 {
-	unsigned int i = vgic_reg_index(t, offset);
-	const struct xvm_vgic_reg *reg = i < t->nr ? &t->regs[i] : NULL;
+	const struct xvm_vgic_reg *reg = vgic_find_reg(t, offset);
 
-	if (unlikely(!reg || reg->offset > offset)) {
+	if (unlikely(!reg)) {
 		/* The first byte is reserved: so must the last one be. */
 		return vgic_find_reg(t, offset + len - 1) ? ERR_PTR(-EINVAL) :
 							    NULL;

@@ -12,8 +12,8 @@
  * range on the VM's bus (RD_base + SGI_base), registered when the vCPU
  * takes the slot.
  *
- * Locking: everything here runs under vgic->config_lock, except
- * xvm_vgic_rd_is_last(), which MMIO handlers call lock-free (see vgic.h).
+ * Locking: everything here runs under vgic->config_lock; MMIO handlers
+ * read the slots lock-free with xvm_vgic_rd_is_last() (see vgic.h).
  */
 #include <linux/slab.h>
 
@@ -272,28 +272,6 @@ int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count)
 	vgic->nr_rdregs++;
 	vgic_rdreg_link(vgic, r);
 	return 0;
-}
-
-/*
- * GICR_TYPER.Last, as KVM's vgic_mmio_vcpu_rdist_is_last(): c has the last
- * used slot of its region and, if that slot ends the region, no used
- * region starts right after it.  A vCPU without a slot is never Last.
- */
-bool xvm_vgic_rd_is_last(struct xvm_vgic_cpu *c)
-{
-	struct xvm_vgic_rdreg *r = READ_ONCE(c->rdreg);
-	struct xvm_vgic_rdreg *next;
-
-	if (!r)
-		return false;
-	if (c->rdreg_index + 1 < READ_ONCE(r->free_index))
-		return false;
-	if (r->count && c->rdreg_index == r->count - 1) {
-		next = READ_ONCE(r->next);
-		if (next && READ_ONCE(next->free_index) > 0)
-			return false;
-	}
-	return true;
 }
 
 /* Takes every frame off the bus (device teardown); the caller syncs. */

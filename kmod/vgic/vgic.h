@@ -185,14 +185,42 @@ int xvm_vgic_add_rdreg(struct xvm_vgic *vgic, u32 index, u64 base, u32 count);
 struct xvm_vgic_rdreg *xvm_vgic_rdreg(struct xvm_vgic *vgic, u32 index);
 int xvm_vgic_cpu_take_slot(struct xvm_vgic_cpu *c);
 void xvm_vgic_cpu_drop_slot(struct xvm_vgic_cpu *c);
-bool xvm_vgic_rd_is_last(struct xvm_vgic_cpu *c);
 void xvm_vgic_unmap_all(struct xvm_vgic *vgic);
 void xvm_vgic_free_rdregs(struct xvm_vgic *vgic);
+
+/*
+ * GICR_TYPER.Last, as KVM's vgic_mmio_vcpu_rdist_is_last(): c has the last
+ * used slot of its region and, if that slot ends the region, no used
+ * region starts right after it.  A vCPU without a slot is never Last.
+ */
+static inline bool xvm_vgic_rd_is_last(struct xvm_vgic_cpu *c)
+{
+	struct xvm_vgic_rdreg *r = READ_ONCE(c->rdreg);
+	struct xvm_vgic_rdreg *next;
+
+	if (!r)
+		return false;
+	if (c->rdreg_index + 1 < READ_ONCE(r->free_index))
+		return false;
+	if (r->count && c->rdreg_index == r->count - 1) {
+		next = READ_ONCE(r->next);
+		if (next && READ_ONCE(next->free_index) > 0)
+			return false;
+	}
+	return true;
+}
 
 /* vgic-dev.c */
 struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff);
 struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id);
 int xvm_vgic_ready(struct xvm_vgic *vgic);
+
+/* The len bytes at offset (from the register's start) of the value reg. */
+static inline u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len)
+{
+	reg >>= (offset & 7) * 8;
+	return len == 8 ? reg : reg & GENMASK_ULL(len * 8 - 1, 0);
+}
 
 /* vgic-mmio.c: a register table and the accesses it serves */
 #define VGIC_ACC_8		BIT(0)
@@ -217,10 +245,17 @@ struct xvm_vgic_reg {
 	void (*write)(const struct xvm_vgic_access *a, u64 val);
 };
 
+/*
+ * A frame's registers and its index: for each 4-byte word of the frame,
+ * the number of the register holding it plus one, 0 for reserved space;
+ * filled by xvm_vgic_regs_init() at module init, read-only after.
+ */
 struct xvm_vgic_regs {
 	const char *name;
 	const struct xvm_vgic_reg *regs;
 	unsigned int nr;
+	u8 *index;
+	u32 nr_words;			/* the frame's size / 4 */
 };
 
 #define VGIC_REG(off, length, acc, rd, wr)				\
@@ -249,12 +284,11 @@ static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
 	return reg->per_irq ? (reg->len << reg->intid_shift) / 8 : reg->len;
 }
 
-int xvm_vgic_regs_check(const struct xvm_vgic_regs *t);
+int xvm_vgic_regs_init(const struct xvm_vgic_regs *t);
 int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
 		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
 		      bool is_write, u64 *val);
 bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset);
-u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len);
 
 u64 xvm_vgic_read_raz(const struct xvm_vgic_access *a);
 void xvm_vgic_write_wi(const struct xvm_vgic_access *a, u64 val);
