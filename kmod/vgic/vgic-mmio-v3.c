@@ -8,9 +8,7 @@
  * no ITS, message-based SPIs (GICD_TYPER.MBIS, GICD_SETSPI_NSR), no 1-of-N
  * routing (No1N), no Aff3.
  *
- * Locking: see vgic.h; handlers never sleep.  A distributor access before
- * CTRL/INIT is not handled (the VMM sees it unhandled): the interrupt
- * state is not sized yet.
+ * Locking: see vgic.h; handlers never sleep.
  */
 #include <linux/cache.h>
 
@@ -174,7 +172,7 @@ const struct xvm_vgic_regs xvm_vgic_dist_regs = {
  * when the id is set (vgic_cpu_set_id()), and Last.  No lock: Last is
  * computed lock-free (xvm_vgic_rd_is_last()).
  */
-static u64 vgic_read_rd_typer(const struct xvm_vgic_access *a)
+u64 xvm_vgic_read_rd_typer(const struct xvm_vgic_access *a)
 {
 	struct xvm_vgic_cpu *c = a->rd;
 	u64 val = READ_ONCE(c->typer);
@@ -207,7 +205,7 @@ static const struct xvm_vgic_reg vgic_rdist_regs[] = {
 	VGIC_REG(XVM_GICR_IIDR, 4, VGIC_ACC_32,
 		 vgic_read_iidr, xvm_vgic_write_wi),
 	VGIC_REG(XVM_GICR_TYPER, 8, VGIC_ACC_32 | VGIC_ACC_64,
-		 vgic_read_rd_typer, xvm_vgic_write_wi),
+		 xvm_vgic_read_rd_typer, xvm_vgic_write_wi),
 	VGIC_REG(XVM_GICR_STATUSR, 4, VGIC_ACC_32,
 		 xvm_vgic_read_raz, xvm_vgic_write_wi),
 	VGIC_REG(XVM_GICR_WAKER, 4, VGIC_ACC_32,
@@ -257,56 +255,4 @@ const struct xvm_vgic_regs xvm_vgic_rdist_regs = {
 	.nr		= ARRAY_SIZE(vgic_rdist_regs),
 	.index		= vgic_rdist_index,
 	.nr_words	= ARRAY_SIZE(vgic_rdist_index),
-};
-
-/* The bus side */
-
-static int vgic_dist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
-			  u64 offset, unsigned int len, u64 *val)
-{
-	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
-
-	if (!xvm_vgic_initialized(vgic))
-		return -EBUSY;
-	return xvm_vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
-				 false, val);
-}
-
-static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
-			   u64 offset, unsigned int len, u64 val)
-{
-	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
-
-	if (!xvm_vgic_initialized(vgic))
-		return -EBUSY;
-	return xvm_vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
-				 true, &val);
-}
-
-static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
-			   u64 offset, unsigned int len, u64 *val)
-{
-	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
-
-	return xvm_vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
-				 false, val);
-}
-
-static int vgic_rdist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
-			    u64 offset, unsigned int len, u64 val)
-{
-	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
-
-	return xvm_vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
-				 true, &val);
-}
-
-const struct xvm_mmio_ops xvm_vgic_dist_ops = {
-	.read	= vgic_dist_read,
-	.write	= vgic_dist_write,
-};
-
-const struct xvm_mmio_ops xvm_vgic_rdist_ops = {
-	.read	= vgic_rdist_read,
-	.write	= vgic_rdist_write,
 };

@@ -27,6 +27,7 @@
  * deliverable interrupt.  Nothing here sleeps.
  */
 #include <linux/err.h>
+#include <linux/indirect_call_wrapper.h>
 
 #include "vgic.h"
 
@@ -92,8 +93,8 @@ static u8 vgic_width(u32 len)
  * above do not handle.  One lookup: the register holding the first byte
  * must hold the last one too.
  */
-static const struct xvm_vgic_reg *vgic_access_reg(const struct xvm_vgic_regs *t,
-						  u32 offset, u32 len)
+static __always_inline const struct xvm_vgic_reg *
+vgic_access_reg(const struct xvm_vgic_regs *t, u32 offset, u32 len)
 {
 	const struct xvm_vgic_reg *reg = vgic_find_reg(t, offset);
 
@@ -108,9 +109,16 @@ static const struct xvm_vgic_reg *vgic_access_reg(const struct xvm_vgic_regs *t,
 	return reg;
 }
 
-int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
-		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
-		      bool is_write, u64 *val)
+/*
+ * The access, always inlined into the bus ops below, so that a guest
+ * access makes one call, to the register's handler.  The reads of the
+ * registers read lock-free, GICR_TYPER and the enable bits, are called
+ * directly: with retpolines an indirect call costs more than their body.
+ */
+static __always_inline int vgic_dispatch(const struct xvm_vgic_regs *t,
+					 struct xvm_vgic *vgic,
+					 struct xvm_vgic_cpu *rd, u32 offset,
+					 u32 len, bool is_write, u64 *val)
 {
 	const struct xvm_vgic_reg *reg = vgic_access_reg(t, offset, len);
 	struct xvm_vgic_access a;
@@ -133,7 +141,8 @@ int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
 	if (is_write)
 		reg->write(&a, *val);
 	else
-		*val = reg->read(&a);
+		*val = INDIRECT_CALL_2(reg->read, xvm_vgic_read_rd_typer,
+				       xvm_vgic_read_enable, &a);
 	return 0;
 
 raz_wi:
@@ -141,6 +150,67 @@ raz_wi:
 		*val = 0;
 	return 0;
 }
+
+int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
+		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
+		      bool is_write, u64 *val)
+{
+	return vgic_dispatch(t, vgic, rd, offset, len, is_write, val);
+}
+
+/*
+ * The bus side.  A distributor access before CTRL/INIT is not handled
+ * (the VMM sees it unhandled): the interrupt state is not sized yet.
+ */
+static int vgic_dist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			  u64 offset, unsigned int len, u64 *val)
+{
+	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
+
+	if (!xvm_vgic_initialized(vgic))
+		return -EBUSY;
+	return vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
+			     false, val);
+}
+
+static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			   u64 offset, unsigned int len, u64 val)
+{
+	struct xvm_vgic *vgic = container_of(r, struct xvm_vgic, dist_mmio);
+
+	if (!xvm_vgic_initialized(vgic))
+		return -EBUSY;
+	return vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
+			     true, &val);
+}
+
+static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			   u64 offset, unsigned int len, u64 *val)
+{
+	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
+
+	return vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
+			     false, val);
+}
+
+static int vgic_rdist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
+			    u64 offset, unsigned int len, u64 val)
+{
+	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
+
+	return vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
+			     true, &val);
+}
+
+const struct xvm_mmio_ops xvm_vgic_dist_ops = {
+	.read	= vgic_dist_read,
+	.write	= vgic_dist_write,
+};
+
+const struct xvm_mmio_ops xvm_vgic_rdist_ops = {
+	.read	= vgic_rdist_read,
+	.write	= vgic_rdist_write,
+};
 
 /* DIST_REGS/REDIST_REGS name a register by offset: a 32-bit access. */
 bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset)

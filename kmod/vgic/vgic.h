@@ -5,7 +5,8 @@
  * One file per concern:
  *   vgic-dev.c      the device type: attributes, INIT, vCPUs, the module
  *   vgic-rdist.c    the distributor address, redistributor regions, slots
- *   vgic-mmio.c     register-table dispatch and the per-IRQ registers
+ *   vgic-mmio.c     register-table dispatch, the bus ops, the per-IRQ
+ *                   registers
  *   vgic-mmio-v3.c  the distributor and redistributor register tables
  *   vgic-irq.c      interrupt state, lines, delivery, the CPU interface
  *   vgic-cpuif.c    the vCPU ioctls and the device-fd line ioctl
@@ -288,6 +289,8 @@ int xvm_vgic_regs_init(const struct xvm_vgic_regs *t);
 int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
 		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
 		      bool is_write, u64 *val);
+extern const struct xvm_mmio_ops xvm_vgic_dist_ops;
+extern const struct xvm_mmio_ops xvm_vgic_rdist_ops;
 bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset);
 
 u64 xvm_vgic_read_raz(const struct xvm_vgic_access *a);
@@ -311,8 +314,7 @@ void xvm_vgic_write_config(const struct xvm_vgic_access *a, u64 val);
 /* vgic-mmio-v3.c */
 extern const struct xvm_vgic_regs xvm_vgic_dist_regs;
 extern const struct xvm_vgic_regs xvm_vgic_rdist_regs;
-extern const struct xvm_mmio_ops xvm_vgic_dist_ops;
-extern const struct xvm_mmio_ops xvm_vgic_rdist_ops;
+u64 xvm_vgic_read_rd_typer(const struct xvm_vgic_access *a);
 
 /* vgic-irq.c */
 void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c);
