@@ -31,6 +31,7 @@
 #include "xvm_harness.h"
 #include "xvm_fixture.h"
 #include "libxvm.h"
+#include "host/pci.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
@@ -506,19 +507,6 @@ TEST_F(hp, cap_overrides_module_param)
 	EXPECT_OK(write_param(saved));
 }
 
-/* s into the file at path (tracefs), truncating it. */
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* A tracefs instance of its own in inst, the event xvm_halt_poll_ns on. */
 static int trace_instance(char *inst, size_t size)
 {
@@ -533,7 +521,7 @@ static int trace_instance(char *inst, size_t size)
 		return -1;
 	snprintf(path, sizeof(path), "%s/events/xvm/xvm_halt_poll_ns/enable",
 		 inst);
-	return write_file(path, "1");
+	return sysfs_write(path, "1");
 }
 
 /*
@@ -569,7 +557,7 @@ TEST_F(hp, trace_halt_poll_ns)
 		TH_LOG("%s", buf);
 	snprintf(path, sizeof(path), "%s/events/xvm/xvm_halt_poll_ns/enable",
 		 inst);
-	EXPECT_OK(write_file(path, "0"));
+	EXPECT_OK(sysfs_write(path, "0"));
 	EXPECT_OK(rmdir(inst));
 }
 
