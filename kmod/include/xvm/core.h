@@ -125,7 +125,7 @@ enum xvm_vm_stat {
 };
 
 enum xvm_vcpu_stat {
-	XVM_VCPU_STAT_POLLS,		/* XVM_POLL calls that waited */
+	XVM_VCPU_STAT_POLLS,		/* XVM_POLL calls past the argument checks */
 	XVM_VCPU_STAT_POLL_WAKEUPS,	/* ... that returned a port */
 	XVM_VCPU_STAT_POLL_TIMEOUTS,	/* ... that timed out */
 	/* Halt polling (poll.c), KVM's halt_* statistics. */
