@@ -258,15 +258,17 @@ static long xvm_poll_sleep(struct xvm_poll_wait *w)
 
 /* KVM's update_halt_poll_stats(), and the sleep's. */
 static void xvm_halt_poll_stats(struct xvm_poll_wait *w, bool polled,
-				ktime_t start, ktime_t poll_end, long r)
+				ktime_t start, ktime_t poll_end, ktime_t end,
+				long r)
 {
 	atomic64_t *st = w->vcpu->stats;
 	s64 poll_ns = ktime_to_ns(ktime_sub(poll_end, start));
-	s64 wait_ns = ktime_to_ns(ktime_sub(ktime_get(), poll_end));
+	s64 wait_ns = ktime_to_ns(ktime_sub(end, poll_end));
 
 	if (w->waited) {
 		atomic64_add(wait_ns, &st[XVM_VCPU_STAT_HALT_WAIT_NS]);
-		atomic64_add(r > 0, &st[XVM_VCPU_STAT_HALT_WAKEUP]);
+		if (r > 0)
+			atomic64_inc(&st[XVM_VCPU_STAT_HALT_WAKEUP]);
 	}
 	if (!polled)
 		return;
@@ -276,7 +278,8 @@ static void xvm_halt_poll_stats(struct xvm_poll_wait *w, bool polled,
 		return;
 	}
 	atomic64_inc(&st[XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL]);
-	atomic64_add(r <= 0, &st[XVM_VCPU_STAT_HALT_POLL_INVALID]);
+	if (r <= 0)
+		atomic64_inc(&st[XVM_VCPU_STAT_HALT_POLL_INVALID]);
 	atomic64_add(poll_ns, &st[XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS]);
 }
 
@@ -288,15 +291,17 @@ static long xvm_poll_halt(struct xvm_poll_wait *w)
 {
 	struct xvm_vcpu *vcpu = w->vcpu;
 	u32 window = xvm_halt_poll_window(vcpu);
-	ktime_t start = ktime_get(), poll_end = start;
+	ktime_t start = ktime_get(), poll_end = start, end;
 	long r = -EAGAIN;
 
 	if (window)
 		r = xvm_poll_spin(w, ktime_add_ns(start, window), &poll_end);
 	if (r == -EAGAIN)
 		r = xvm_poll_sleep(w);
-	xvm_halt_poll_stats(w, window, start, poll_end, r);
-	xvm_halt_poll_adapt(vcpu, ktime_to_ns(ktime_sub(ktime_get(), start)),
+	/* One clock read after the wait, for the stats and the window. */
+	end = ktime_get();
+	xvm_halt_poll_stats(w, window, start, poll_end, end, r);
+	xvm_halt_poll_adapt(vcpu, ktime_to_ns(ktime_sub(end, start)),
 			    r != -EINTR);
 	return r;
 }
@@ -320,8 +325,10 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	r = xvm_poll_halt(&w);
 	xvm_evtchn_poll_end(vcpu);
 	trace_xvm_poll_wake(vcpu, n, r);
-	atomic64_add(r > 0, &vcpu->stats[XVM_VCPU_STAT_POLL_WAKEUPS]);
-	atomic64_add(!r, &vcpu->stats[XVM_VCPU_STAT_POLL_TIMEOUTS]);
+	if (r > 0)
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLL_WAKEUPS]);
+	else if (!r)
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLL_TIMEOUTS]);
 	return r;
 }
 
