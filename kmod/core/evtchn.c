@@ -104,11 +104,14 @@ void xvm_evtchn_poll_end(struct xvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->poll_port, -1);
 }
 
-/* The port's upcall: its vCPU's fd becomes readable, its eventfd fires. */
-static void xvm_evtchn_upcall(struct xvm_vm *vm, struct xvm_evtchn_port *p)
+/*
+ * The port's upcall: its vCPU's fd becomes readable, its eventfd fires.
+ * Returns the index of the vCPU whose wq it woke, or NO_VCPU.
+ */
+static u32 xvm_evtchn_upcall(struct xvm_vm *vm, struct xvm_evtchn_port *p)
 {
 	u32 index = READ_ONCE(p->notify_vcpu);
-	struct xvm_vcpu *vcpu;
+	struct xvm_vcpu *vcpu = NULL;
 
 	if (index != XVM_EVTCHN_NO_VCPU) {
 		vcpu = xvm_get_vcpu(vm, index);
@@ -116,10 +119,15 @@ static void xvm_evtchn_upcall(struct xvm_vm *vm, struct xvm_evtchn_port *p)
 			wake_up_all(&vcpu->wq);
 	}
 	xvm_evtchn_signal_eventfd(p);
+	return vcpu ? index : XVM_EVTCHN_NO_VCPU;
 }
 
-/* Wakes the vCPUs polling on port, masked or not (SCHEDOP_poll). */
-static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port)
+/*
+ * Wakes the vCPUs polling on port, masked or not (SCHEDOP_poll), except
+ * vCPU woken, whose wq the upcall has just woken: a poller that queued
+ * itself since then sees the pending bit, which was set before.
+ */
+static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port, u32 woken)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
 	unsigned long i;
@@ -128,7 +136,7 @@ static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port)
 		struct xvm_vcpu *vcpu = xvm_get_vcpu(vm, i);
 		int want;
 
-		if (!vcpu)
+		if (!vcpu || i == woken)
 			continue;
 		want = READ_ONCE(vcpu->poll_port);
 		if (want < 0 || want == port)
@@ -145,6 +153,7 @@ static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
 				  struct xvm_evtchn_port *from)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
+	u32 woken = XVM_EVTCHN_NO_VCPU;
 	struct xvm_evtchn_port *p;
 
 	rcu_read_lock();
@@ -157,8 +166,8 @@ static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
 	trace_xvm_evtchn_raise(vm, port, from);
 	atomic64_inc(&vm->stats[XVM_VM_STAT_EVTCHN_RAISES]);
 	if (!test_bit(port, t->masked))
-		xvm_evtchn_upcall(vm, p);
-	xvm_evtchn_wake_pollers(vm, port);
+		woken = xvm_evtchn_upcall(vm, p);
+	xvm_evtchn_wake_pollers(vm, port, woken);
 out:
 	rcu_read_unlock();
 }
