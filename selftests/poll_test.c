@@ -325,29 +325,43 @@ TEST_F(hp, vcpu_event_inside_window)
 
 /*
  * An event after the window: the spin fails, the poller sleeps and is
- * woken - fail time, wait time, one wake-up.
+ * woken - fail time, wait time, one wake-up.  The spin lasts the whole
+ * window unless another task wants the CPU (need_resched), which cuts it
+ * short: such a try is made again, up to INSIDE_TRIES times, so only a
+ * spin that never lasts its window fails the test.
  */
 TEST_F(hp, event_after_window)
 {
-	struct sender s = { .delay_us = 100000 };
 	struct halt_stats a, b, d;
 	uint32_t out = 0;
+	int i;
 
 	ASSERT_OK(xvm_set_halt_poll(self->vm, MS, XVM_HALT_POLL_FIXED));
-	ASSERT_OK(read_halt(self->stats, &a));
-	START_SENDER(&s, self->port);
-	EXPECT_EQ(1, xvm_poll(self->vcpu[0], &self->port, 1, 10 * SEC, 0, &out));
-	pthread_join(s.t, NULL);
-	ASSERT_EQ(0, s.ret);
-	EXPECT_EQ(self->port, out);
-	ASSERT_OK(read_halt(self->stats, &b));
-	d = halt_delta(&a, &b);
-	EXPECT_EQ(1, d.v[ATTEMPTED]);
-	EXPECT_EQ(0, d.v[SUCCESSFUL]);
-	EXPECT_EQ(0, d.v[SUCCESS_NS]);
+	for (i = 0; i < INSIDE_TRIES; i++) {
+		struct sender s = { .delay_us = 100000 };
+
+		ASSERT_OK(read_halt(self->stats, &a));
+		START_SENDER(&s, self->port);
+		EXPECT_EQ(1, xvm_poll(self->vcpu[0], &self->port, 1, 10 * SEC,
+				      0, &out));
+		pthread_join(s.t, NULL);
+		ASSERT_EQ(0, s.ret);
+		EXPECT_EQ(self->port, out);
+		ASSERT_OK(read_halt(self->stats, &b));
+		d = halt_delta(&a, &b);
+		EXPECT_EQ(1, d.v[ATTEMPTED]);
+		EXPECT_EQ(0, d.v[SUCCESSFUL]);
+		EXPECT_EQ(0, d.v[SUCCESS_NS]);
+		EXPECT_LT(0, d.v[FAIL_NS]);
+		EXPECT_EQ(1, d.v[WAKEUP]);
+		EXPECT_LT(0, d.v[WAIT_NS]);
+		ASSERT_OK(xvm_evtchn_clear(self->vm, self->port));
+		if (d.v[FAIL_NS] >= MS)
+			break;
+		TH_LOG("try %d: the spin lasted %llu ns of %llu", i,
+		       (unsigned long long)d.v[FAIL_NS], MS);
+	}
 	EXPECT_LE(MS, d.v[FAIL_NS]);
-	EXPECT_EQ(1, d.v[WAKEUP]);
-	EXPECT_LT(0, d.v[WAIT_NS]);
 }
 
 /* Cap 0: no spin at all, whatever the module parameter says. */
