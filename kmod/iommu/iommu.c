@@ -16,8 +16,12 @@
  * slot is one more mapping at dfn == gfn, made, moved and dropped by the
  * memslot listener as the slot changes.
  *
+ * XVM_IOMMU_GET_STATE reports the attach and every explicit mapping, as
+ * the XVM_IOMMU_MAP argument that re-creates it (each area keeps the
+ * source it was mapped from), for a VMM to save and restore the device.
+ *
  * This file holds the device: attach and detach, the explicit mapping
- * ioctls, attributes and lifetime.  The mappings and the memslot listener
+ * ioctls, the saved state, attributes and lifetime.  The mappings and the memslot listener
  * are in areas.c, the typed IOMMU layer in ops.c, pinning in pages.c, the
  * shared state in iommu.h.
  *
@@ -25,8 +29,8 @@
  *  - io->ioctl_lock (mutex) serialises attach, detach and explicit map,
  *    and protects io->listening.
  *  - vm->slots_lock (core) is held around listener callbacks and around a
- *    whole explicit map, so that explicit maps and slot changes are
- *    serialised; prepared (between a change's prepare and its commit or
+ *    whole explicit map (and GET_STATE's snapshot), so that explicit maps
+ *    and slot changes are serialised; prepared (between a change's prepare and its commit or
  *    abort) is only set while it is held.  UNMAP and TRANSLATE do not take
  *    it: a prepared area carries its slot's id, which UNMAP refuses.
  *  - io->lock (mutex) protects everything else: state, the domain, the
@@ -275,6 +279,7 @@ static struct xvm_iommu_area *xvm_iommu_map_source(struct xvm_iommu *io,
 						   const struct xvm_iommu_map *m,
 						   unsigned int flags)
 {
+	struct xvm_iommu_area *area;
 	unsigned long uaddr = m->uaddr;
 	int r;
 
@@ -287,7 +292,14 @@ static struct xvm_iommu_area *xvm_iommu_map_source(struct xvm_iommu *io,
 			      m->count << PAGE_SHIFT)) {
 		return ERR_PTR(-EFAULT);
 	}
-	return xvm_area_pin(io, uaddr, m->count, flags, -1);
+	area = xvm_area_pin(io, uaddr, m->count, flags, -1);
+	if (IS_ERR(area))
+		return area;
+	/* Reported by XVM_IOMMU_GET_STATE, to map it again. */
+	area->src = m->flags & (XVM_IOMMU_MAP_SRC_GFN | XVM_IOMMU_MAP_SRC_UADDR);
+	area->src_gfn = xvm_gfn(m->gfn);
+	area->src_uaddr = m->uaddr;
+	return area;
 }
 
 /*
@@ -466,6 +478,127 @@ out_unlock:
 	return r;
 }
 
+/* Saved state: XVM_IOMMU_GET_STATE. */
+
+/* Explicit mappings and their frames, and slot mappings; under io->lock. */
+static u64 xvm_iommu_count_explicit(struct xvm_iommu *io, u64 *frames)
+{
+	struct interval_tree_node *n;
+	u64 nr = 0;
+
+	lockdep_assert_held(&io->lock);
+	*frames = 0;
+	for (n = interval_tree_iter_first(&io->areas, 0, ULONG_MAX); n;
+	     n = interval_tree_iter_next(n, 0, ULONG_MAX)) {
+		struct xvm_iommu_area *area;
+
+		area = container_of(n, struct xvm_iommu_area, node);
+		if (area->slot >= 0)
+			continue;
+		nr++;
+		*frames += area->npages;
+	}
+	return nr;
+}
+
+/* The XVM_IOMMU_MAP argument that re-creates an explicit mapping. */
+static void xvm_iommu_record(const struct xvm_iommu_area *area,
+			     struct xvm_iommu_map *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->flags = area->src;
+	if (area->flags & XVM_IOMMUF_READ)
+		rec->flags |= XVM_IOMMU_MAP_READ;
+	if (area->flags & XVM_IOMMUF_WRITE)
+		rec->flags |= XVM_IOMMU_MAP_WRITE;
+	rec->dfn = area->node.start;
+	rec->count = xvm_area_count(area);
+	if (area->src & XVM_IOMMU_MAP_SRC_GFN)
+		rec->gfn = gfn_x(area->src_gfn);
+	else
+		rec->uaddr = area->src_uaddr;
+}
+
+/* The nr explicit mappings into recs[], in dfn order; under io->lock. */
+static void xvm_iommu_records(struct xvm_iommu *io, struct xvm_iommu_map *recs,
+			      u64 nr)
+{
+	struct interval_tree_node *n;
+	u64 i = 0;
+
+	lockdep_assert_held(&io->lock);
+	for (n = interval_tree_iter_first(&io->areas, 0, ULONG_MAX);
+	     n && i < nr; n = interval_tree_iter_next(n, 0, ULONG_MAX)) {
+		struct xvm_iommu_area *area;
+
+		area = container_of(n, struct xvm_iommu_area, node);
+		if (area->slot < 0)
+			xvm_iommu_record(area, &recs[i++]);
+	}
+}
+
+/* The header's out fields; under io->lock. */
+static void xvm_iommu_state_header(struct xvm_iommu *io,
+				   struct xvm_iommu_get_state *st, u64 nr,
+				   u64 frames)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&io->lock);
+	st->count = nr;
+	st->mapped = frames;
+	st->state = 0;
+	st->slot_maps = 0;
+	memset(&st->attach, 0, sizeof(st->attach));
+	if (io->state != XVM_IOMMU_ATTACHED)
+		return;
+	st->state = XVM_IOMMU_STATE_ATTACHED;
+	st->attach = io->attach;
+	for (i = 0; i < XVM_NR_MEMSLOTS; i++)
+		st->slot_maps += !!io->slot_areas[i];
+}
+
+/*
+ * One snapshot: vm->slots_lock keeps slot changes out (so no prepared
+ * mapping is in the tree), io->lock maps and unmaps.  The records are
+ * copied out after both are dropped.
+ */
+static long xvm_iommu_get_state_ioctl(void *obj, void *data,
+				      unsigned long arg)
+{
+	struct xvm_iommu_get_state *st = data;
+	struct xvm_iommu_map *recs = NULL;
+	struct xvm_iommu *io = obj;
+	u64 nr, frames;
+	long r = 0;
+
+	if (st->version != XVM_IOMMU_STATE_VERSION)
+		return -EINVAL;
+
+	mutex_lock(&io->vm->slots_lock);
+	mutex_lock(&io->lock);
+	nr = xvm_iommu_count_explicit(io, &frames);
+	if (nr > st->count) {
+		r = -ENOSPC;
+	} else if (nr) {
+		recs = kvcalloc(nr, sizeof(*recs), GFP_KERNEL_ACCOUNT);
+		if (recs)
+			xvm_iommu_records(io, recs, nr);
+		else
+			r = -ENOMEM;
+	}
+	if (r != -ENOMEM)
+		xvm_iommu_state_header(io, st, nr, frames);
+	mutex_unlock(&io->lock);
+	mutex_unlock(&io->vm->slots_lock);
+
+	if (recs && copy_to_user(u64_to_user_ptr(st->maps), recs,
+				 nr * sizeof(*recs)))
+		r = -EFAULT;
+	kvfree(recs);
+	return r;
+}
+
 static struct mutex *xvm_iommu_ioctl_lock(void *obj)
 {
 	struct xvm_iommu *io = obj;
@@ -494,6 +627,15 @@ static const struct xvm_ioctl_desc xvm_iommu_ioctls[] = {
 					   reserved) },
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_iommu_translate,
 						 flags, 0)),
+	/* The out fields go back with -ENOSPC too: the count needed. */
+	XVM_IOCTL(IOMMU_GET_STATE, struct xvm_iommu_get_state,
+		  xvm_iommu_get_state_ioctl,
+		  .flags = XVM_IOCTL_OUT_ON_ERROR,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_iommu_get_state, pad, pad),
+			    XVM_IOCTL_ZERO(struct xvm_iommu_get_state, reserved,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_iommu_get_state, flags,
+						 0)),
 };
 
 static long xvm_iommu_ioctl(struct xvm_device *dev, unsigned int cmd,
@@ -533,6 +675,9 @@ static int xvm_iommu_get_info(struct xvm_iommu *io, u64 which, u64 *val)
 		return 0;
 	case XVM_IOMMU_INFO_GROUPS_KEPT:
 		*val = atomic_read(&xvm_iommu_groups_kept);
+		return 0;
+	case XVM_IOMMU_INFO_STATE_VERSION:
+		*val = XVM_IOMMU_STATE_VERSION;
 		return 0;
 	}
 	if (io->state != XVM_IOMMU_ATTACHED)

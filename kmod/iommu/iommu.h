@@ -39,6 +39,10 @@ struct xvm_iommu_area {
 	unsigned int flags;		/* XVM_IOMMUF_* */
 	int slot;			/* memory slot id, or -1: explicit */
 	bool owns_pages;		/* false: a move's second view */
+	/* An explicit mapping's source, as XVM_IOMMU_MAP gave it. */
+	u32 src;			/* XVM_IOMMU_MAP_SRC_*, 0 for a slot */
+	struct xvm_gfn src_gfn;		/* with XVM_IOMMU_MAP_SRC_GFN */
+	u64 src_uaddr;			/* with XVM_IOMMU_MAP_SRC_UADDR */
 };
 
 struct xvm_iommu {

@@ -585,7 +585,8 @@ struct xvm_vgic_sgi {
 #define XVM_IOMMU_INFO_MAX_COUNT	7	/* most frames one mapping can hold */
 #define XVM_IOMMU_INFO_SLOTS_LOST	8	/* slots a failed in-place move left unmapped */
 #define XVM_IOMMU_INFO_GROUPS_KEPT	9	/* groups the driver would not take back */
-#define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_GROUPS_KEPT
+#define XVM_IOMMU_INFO_STATE_VERSION	10	/* XVM_IOMMU_STATE_VERSION */
+#define XVM_IOMMU_INFO_MAX		XVM_IOMMU_INFO_STATE_VERSION
 
 /**
  * struct xvm_iommu_attach - value of %XVM_IOMMU_CTRL_ATTACH
@@ -699,6 +700,52 @@ struct xvm_iommu_translate {
 #define XVM_IOMMU_MAP		_IOW(XVMIO, 0xd0, struct xvm_iommu_map)
 #define XVM_IOMMU_UNMAP		_IOWR(XVMIO, 0xd1, struct xvm_iommu_unmap)
 #define XVM_IOMMU_TRANSLATE	_IOWR(XVMIO, 0xd2, struct xvm_iommu_translate)
+
+/* The version of the saved state (struct xvm_iommu_get_state.version). */
+#define XVM_IOMMU_STATE_VERSION		1
+
+/**
+ * struct xvm_iommu_get_state - argument of XVM_IOMMU_GET_STATE
+ * @version: in: the format wanted, %XVM_IOMMU_STATE_VERSION; out: the same
+ * @flags: must be zero
+ * @count: in: records @maps has room for; out: the device's explicit
+ *	mappings, also when that is more than the room (-ENOSPC)
+ * @maps: user address of an array of @count struct xvm_iommu_map, each
+ *	filled as XVM_IOMMU_MAP takes it; may be 0 when @count is 0
+ * @state: out: ``XVM_IOMMU_STATE_*`` bits; ignored on input
+ * @pad: must be zero
+ * @attach: out: the attach, as %XVM_IOMMU_CTRL_ATTACH gets it; zero when
+ *	detached; ignored on input
+ * @slot_maps: out: memory-slot mappings (%XVM_IOMMU_ATTACH_MIRROR_SLOTS),
+ *	which are not in @maps; ignored on input
+ * @mapped: out: frames of the explicit mappings; ignored on input
+ * @reserved: must be zero; out: zero
+ *
+ * XVM_IOMMU_GET_STATE: what a VMM saves to re-create the device: the
+ * attach and every explicit mapping, one struct xvm_iommu_map record per
+ * mapping in dfn order (@flags: the permissions and the source kind as
+ * given to the map; @gfn or @uaddr: the source as given), taken in one
+ * snapshot under the device's locks.  Re-created by attaching with
+ * @attach and giving each record to XVM_IOMMU_MAP.  -ENOSPC, with @count
+ * and the other out fields written back, when @count is too small;
+ * nothing is written to @maps then.
+ */
+struct xvm_iommu_get_state {
+	__u32 version;
+	__u32 flags;
+	__u64 count;
+	__u64 maps;
+	__u32 state;
+	__u32 pad;
+	struct xvm_iommu_attach attach;
+	__u64 slot_maps;
+	__u64 mapped;
+	__u64 reserved[2];
+};
+
+#define XVM_IOMMU_STATE_ATTACHED	(1U << 0)	/* @attach is valid */
+
+#define XVM_IOMMU_GET_STATE	_IOWR(XVMIO, 0xe4, struct xvm_iommu_get_state)
 /* end typed IOMMU */
 
 /* MSI-X interposition (XVM_DEV_TYPE_VFIO_MSIX, xvm-msix.ko) */
