@@ -124,6 +124,12 @@ int xvm_msix_set_vector(int devfd, uint32_t vec,
 	return xvm_set_attr(devfd, XVM_MSIX_GRP_VECTOR, vec, st);
 }
 
+/* XVM_IOMMU_GET_STATE. */
+int xvm_iommu_get_state(int devfd, struct xvm_iommu_get_state *st)
+{
+	return ioctl(devfd, XVM_IOMMU_GET_STATE, st);
+}
+
 /* One XVM_MMIO access; *data is the value written, or read back. */
 static int xvm_mmio_access(int vcpufd, uint64_t addr, uint32_t len,
 			   uint32_t flags, uint64_t *data, int *handled)

@@ -56,6 +56,11 @@ int xvm_msix_get_vector(int devfd, uint32_t vec,
 int xvm_msix_set_vector(int devfd, uint32_t vec,
 			const struct xvm_msix_vector_state *st);
 
+/* Device: typed IOMMU (saved state) */
+
+/* XVM_IOMMU_GET_STATE on *st itself: on ENOSPC st->count is the count needed. */
+int xvm_iommu_get_state(int devfd, struct xvm_iommu_get_state *st);
+
 /* vCPU: MMIO bus */
 
 /* XVM_MMIO read of len bytes; *val = data, *handled = (result == XVM_MMIO_HANDLED). */
