@@ -9,6 +9,8 @@
  *    the locked-page count (VmLck) and the page reference counts
  *    (/proc/kpagecount) back to their starting values;
  *  - automatic mode (memory slots mirrored at dfn == gfn);
+ *  - the saved state (XVM_IOMMU_GET_STATE): report, re-create into a fresh
+ *    device, report again; the edu's DMA through re-created mappings;
  *  - real DMA by the edu device (1234:11e8): it lands when mapped, does not
  *    (IOMMU fault in the kernel log) when unmapped or read-only, follows a
  *    slot move; after detach VFIO can take the group.
@@ -1542,6 +1544,372 @@ TEST_F(io, edu_mirror_slot_move)
 	EXPECT_EQ(0, m[3 * PAGE] | m[3 * PAGE + 1]);
 	EXPECT_TRUE(iommu_fault_find(kmsg, EDU_BDF, false));
 	close(kmsg);
+}
+
+
+/* --------------------------------------------------------------------- */
+/* Saved state: XVM_IOMMU_GET_STATE, docs/api.md "State (save and restore)" */
+
+#define NR_SAVED	8
+
+struct saved_io {
+	struct xvm_iommu_get_state st;
+	struct xvm_iommu_map map[NR_SAVED];
+};
+
+/* XVM_IOMMU_GET_STATE into s, with room for NR_SAVED records. */
+static int state_get(int dev, struct saved_io *s)
+{
+	memset(s, 0, sizeof(*s));
+	memset(s->map, 0xa5, sizeof(s->map));
+	s->st.version = XVM_IOMMU_STATE_VERSION;
+	s->st.count = NR_SAVED;
+	s->st.maps = (uintptr_t)s->map;
+	return xvm_iommu_get_state(dev, &s->st);
+}
+
+/*
+ * Restores s into dev, a fresh device: attach as saved, then every record
+ * as XVM_IOMMU_MAP takes it.  Returns 0 or the errno.
+ */
+static int state_restore(int dev, const struct saved_io *s)
+{
+	uint64_t i;
+
+	if (!(s->st.state & XVM_IOMMU_STATE_ATTACHED))
+		return 0;
+	if (attach_raw(dev, &s->st.attach))
+		return errno;
+	for (i = 0; i < s->st.count; i++) {
+		struct xvm_iommu_map m = s->map[i];
+
+		if (ioctl(dev, XVM_IOMMU_MAP, &m))
+			return errno;
+	}
+	return 0;
+}
+
+/* The same saved state: header (but maps) and the records. */
+static int state_same(const struct saved_io *a, const struct saved_io *b)
+{
+	struct xvm_iommu_get_state x = a->st, y = b->st;
+
+	x.maps = y.maps = 0;
+	return !memcmp(&x, &y, sizeof(x)) &&
+	       !memcmp(a->map, b->map, a->st.count * sizeof(a->map[0]));
+}
+
+/* A fresh device of the fixture's VM in place of self->dev. */
+#define FRESH_DEVICE() do {						\
+	close_fd(&self->dev);						\
+	ASSERT_OK(xvm_create_device(self->vm, XVM_DEV_TYPE_IOMMU, 0,	\
+				    &self->dev));			\
+} while (0)
+
+/* The records of state_report_and_recreate's five mappings, of p. */
+static void check_five_records(struct __test_metadata *_metadata,
+			       const struct saved_io *s, const uint8_t *p)
+{
+	static const struct xvm_iommu_map want[5] = {
+		{ .flags = XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_SRC_UADDR,
+		  .dfn = 0x1000, .count = 2 },
+		{ .flags = XVM_IOMMU_MAP_WRITE | XVM_IOMMU_MAP_SRC_UADDR,
+		  .dfn = 0x2000, .count = 1 },
+		{ .flags = RW | XVM_IOMMU_MAP_SRC_UADDR,
+		  .dfn = 0x3000, .count = 4 },
+		{ .flags = RW | XVM_IOMMU_MAP_SRC_GFN,
+		  .dfn = 0x4000, .count = 2, .gfn = 0x100 },
+		{ .flags = XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_SRC_GFN,
+		  .dfn = 0x5000, .count = 3, .gfn = 0x102 },
+	};
+	const uint8_t *src[5] = { p + 4 * PAGE, p + 6 * PAGE, p };
+	unsigned int i;
+
+	for (i = 0; i < 5; i++) {
+		struct xvm_iommu_map w = want[i];
+
+		w.uaddr = (uintptr_t)src[i];
+		EXPECT_EQ(0, memcmp(&w, &s->map[i], sizeof(w)))
+			TH_LOG("record %u: flags %#x dfn %#llx count %llu gfn %#llx uaddr %#llx",
+			       i, s->map[i].flags,
+			       (unsigned long long)s->map[i].dfn,
+			       (unsigned long long)s->map[i].count,
+			       (unsigned long long)s->map[i].gfn,
+			       (unsigned long long)s->map[i].uaddr);
+	}
+}
+
+/*
+ * Three uaddr mappings (read, write, read-write) and two gfn mappings (one
+ * read-only), mapped out of dfn order: the report lists them in dfn order,
+ * as given; unmapped, it is empty; restored into a fresh device from it,
+ * the report is the same and every frame translates to the same page.
+ */
+TEST_F(io, state_report_and_recreate)
+{
+	uint8_t *p = alloc_pages(16), *slot = alloc_pages(8);
+	struct saved_io s, again;
+	uint64_t mfn[16], i, n = 0;
+	uint32_t version = 0;
+
+	NEED_SETUP();
+	ASSERT_OK(xvm_get_attr(self->dev, XVM_IOMMU_GRP_INFO,
+			       XVM_IOMMU_INFO_STATE_VERSION, &version));
+	EXPECT_EQ(XVM_IOMMU_STATE_VERSION, version);
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 8 * PAGE,
+					(uintptr_t)slot));
+	ATTACH_EDU();
+	ASSERT_OK(map_uaddr(self->dev, 0x3000, p, 4, RW));
+	ASSERT_OK(map_uaddr(self->dev, 0x1000, p + 4 * PAGE, 2,
+			    XVM_IOMMU_MAP_READ));
+	ASSERT_OK(map_uaddr(self->dev, 0x2000, p + 6 * PAGE, 1,
+			    XVM_IOMMU_MAP_WRITE));
+	ASSERT_OK(map_gfn(self->dev, 0x5000, 0x102, 3, XVM_IOMMU_MAP_READ));
+	ASSERT_OK(map_gfn(self->dev, 0x4000, 0x100, 2, RW));
+	for (i = 0; i < 4; i++)
+		mfn[i] = xlate(self->dev, 0x3000 + i).mfn;
+
+	ASSERT_OK(state_get(self->dev, &s));
+	EXPECT_EQ(XVM_IOMMU_STATE_VERSION, s.st.version);
+	EXPECT_EQ(XVM_IOMMU_STATE_ATTACHED, s.st.state);
+	EXPECT_EQ(EDU->devfn, s.st.attach.devfn);
+	EXPECT_EQ(EDU->bus, s.st.attach.bus);
+	EXPECT_EQ(0, s.st.attach.flags);
+	EXPECT_EQ(0, s.st.slot_maps);
+	EXPECT_EQ(12, s.st.mapped);
+	EXPECT_EQ(12, info(self->dev, XVM_IOMMU_INFO_MAPPED));
+	ASSERT_EQ(5, s.st.count);
+	EXPECT_EQ(0, s.st.reserved[0] | s.st.reserved[1] | s.st.pad);
+	check_five_records(_metadata, &s, p);
+	/* Past the count, the array is untouched. */
+	EXPECT_EQ(0xa5a5a5a5u, s.map[5].flags);
+
+	EXPECT_OK(unmap_all(self->dev, &n));
+	EXPECT_EQ(12, n);
+	ASSERT_OK(state_get(self->dev, &again));
+	EXPECT_EQ(0, again.st.count);
+	EXPECT_EQ(0, again.st.mapped);
+	EXPECT_EQ(XVM_IOMMU_STATE_ATTACHED, again.st.state);
+
+	/* Into a fresh device (the old one gives the group back). */
+	FRESH_DEVICE();
+	ASSERT_EQ(0, state_restore(self->dev, &s));
+	ASSERT_OK(state_get(self->dev, &again));
+	EXPECT_TRUE(state_same(&s, &again));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(mfn[i], xlate(self->dev, 0x3000 + i).mfn);
+	EXPECT_EQ(pfn_of(slot + PAGE), xlate(self->dev, 0x4001).mfn);
+	EXPECT_EQ(XVM_IOMMU_XLATE_MAPPED | XVM_IOMMU_XLATE_READ |
+		  XVM_IOMMU_XLATE_MFN, xlate(self->dev, 0x5002).flags);
+	EXPECT_OK(detach(self->dev));
+	EXPECT_NOTHING_PINNED();
+}
+
+/*
+ * Automatic mode is state too: the attach flag and the count of slot
+ * mappings are in the header, the slot mappings themselves are not
+ * records (the slots re-create them at attach).
+ */
+TEST_F(io, state_mirror_slots)
+{
+	uint8_t *p = alloc_pages(24), *q = alloc_pages(2);
+	struct saved_io s, again;
+
+	NEED_SETUP();
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x100000, 16 * PAGE,
+					(uintptr_t)p));
+	ASSERT_OK(xvm_set_memory_region(self->vm, 2, XVM_MEM_READONLY,
+					0x300000, 8 * PAGE,
+					(uintptr_t)(p + 16 * PAGE)));
+	ATTACH_MIRROR();
+	ASSERT_OK(map_uaddr(self->dev, 0x1000, q, 2, RW));
+	ASSERT_OK(state_get(self->dev, &s));
+	EXPECT_EQ(XVM_IOMMU_ATTACH_MIRROR_SLOTS, s.st.attach.flags);
+	EXPECT_EQ(2, s.st.slot_maps);
+	EXPECT_EQ(2, s.st.mapped);
+	ASSERT_EQ(1, s.st.count);
+	EXPECT_EQ(0x1000, s.map[0].dfn);
+
+	FRESH_DEVICE();
+	ASSERT_EQ(0, state_restore(self->dev, &s));
+	ASSERT_OK(state_get(self->dev, &again));
+	EXPECT_TRUE(state_same(&s, &again));
+	EXPECT_EQ(MAPPED_RW | XVM_IOMMU_XLATE_SLOT,
+		  xlate(self->dev, 0x10f).flags);
+	EXPECT_EQ(26, info(self->dev, XVM_IOMMU_INFO_MAPPED));
+}
+
+/*
+ * The edu's DMA goes through the re-created mappings: it reads the
+ * read-only frame and writes the writable one of a device restored from
+ * the report, and cannot write the read-only one.  IOVAs no other test
+ * uses: a new domain may get an old one's id.
+ */
+TEST_F(io, state_edu_dma_through_recreated)
+{
+	uint8_t *src = alloc_pages(1), *dst = alloc_pages(2), want[EDU_LEN];
+	struct saved_io s;
+
+	NEED_SETUP();
+	ASSERT_OK(xvm_set_memory_region(self->vm, 0, 0, 0x800000, 2 * PAGE,
+					(uintptr_t)dst));
+	ATTACH_EDU();
+	ASSERT_OK(map_uaddr(self->dev, 0x7100, src, 1, XVM_IOMMU_MAP_READ));
+	ASSERT_OK(map_gfn(self->dev, 0x7200, 0x801, 1, RW));
+	ASSERT_OK(state_get(self->dev, &s));
+	ASSERT_EQ(2, s.st.count);
+	FRESH_DEVICE();
+	ASSERT_EQ(0, state_restore(self->dev, &s));
+
+	EDU_OPEN();
+	fill(src, 41);
+	memcpy(want, src, EDU_LEN);
+	memset(dst, 0xee, 2 * PAGE);
+	/*
+	 * The write first (see edu_read_only_refuses_writes).  Its fault
+	 * record is not looked for: the kernel rate-limits them (10 lines in
+	 * 5 s) and the earlier edu tests may have used that up.
+	 */
+	ASSERT_OK(edu_load(&self->edu, 0x7200000));	/* buffer = 0xee */
+	ASSERT_OK(edu_store(&self->edu, 0x7100000));
+	EXPECT_EQ(0, memcmp(want, src, EDU_LEN))
+		TH_LOG("the device wrote a restored read-only frame");
+
+	memset(dst, 0, 2 * PAGE);
+	ASSERT_OK(edu_load(&self->edu, 0x7100000));
+	ASSERT_OK(edu_store(&self->edu, 0x7200000));
+	EXPECT_EQ(0, memcmp(want, dst + PAGE, EDU_LEN));
+	EXPECT_EQ(0, dst[PAGE + EDU_LEN] | dst[0]);
+}
+
+/* One field of an otherwise good request that makes it EINVAL (k-th). */
+static int state_bad_field(unsigned int k, struct xvm_iommu_get_state *st)
+{
+	switch (k) {
+	case 0:
+		st->version = 0;
+		break;
+	case 1:
+		st->version = XVM_IOMMU_STATE_VERSION + 1;
+		break;
+	case 2:
+		st->flags = 1;
+		break;
+	case 3:
+		st->flags = 1u << 31;
+		break;
+	case 4:
+		st->pad = 1;
+		break;
+	case 5:
+		st->reserved[0] = 1;
+		break;
+	case 6:
+		st->reserved[1] = 1ULL << 63;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Errnos: EINVAL for a bad version, flag or reserved field, with nothing
+ * written; EFAULT for a bad array or argument; ENOTTY for another size.
+ * A detached device, or one with no explicit mapping, reports none.
+ */
+TEST_F(io, state_errors)
+{
+	uint8_t *p = alloc_pages(3);
+	struct xvm_iommu_get_state st;
+	struct saved_io s;
+	unsigned int k;
+
+	NEED_SETUP();
+	ASSERT_OK(state_get(self->dev, &s));
+	EXPECT_EQ(0, s.st.state);
+	EXPECT_EQ(0, s.st.count);
+	EXPECT_EQ(0, s.st.attach.devfn | s.st.attach.bus);
+
+	ATTACH_EDU();
+	ASSERT_OK(map_uaddr(self->dev, 0x10, p, 1, RW));
+	ASSERT_OK(map_uaddr(self->dev, 0x20, p + PAGE, 1, RW));
+	ASSERT_OK(map_uaddr(self->dev, 0x30, p + 2 * PAGE, 1, RW));
+
+	for (k = 0; ; k++) {
+		ASSERT_OK(state_get(self->dev, &s));
+		st = s.st;
+		if (!state_bad_field(k, &st))
+			break;
+		st.count = NR_SAVED;
+		memset(s.map, 0xa5, sizeof(s.map));
+		errno = 0;
+		EXPECT_EQ(-1, xvm_iommu_get_state(self->dev, &st))
+			TH_LOG("case %u", k);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("case %u", k);
+		EXPECT_EQ(NR_SAVED, st.count) TH_LOG("case %u", k);
+		EXPECT_EQ(0xa5a5a5a5u, s.map[0].flags) TH_LOG("case %u", k);
+	}
+	EXPECT_EQ(7, k);
+
+	/* Bad pointers. */
+	st = s.st;
+	st.count = NR_SAVED;
+	st.maps = 8;
+	EXPECT_ERR(xvm_iommu_get_state(self->dev, &st), EFAULT);
+	st.maps = (uintptr_t)s.map;
+	EXPECT_ERR(xvm_iommu_get_state(self->dev, (void *)8), EFAULT);
+	EXPECT_ERR(ioctl(self->dev, _IOWR(XVMIO, 0xe4, uint64_t), &st), ENOTTY);
+
+	/* Nothing explicit: no record, the array is not touched. */
+	EXPECT_OK(unmap_all(self->dev, NULL));
+	st.maps = 8;
+	EXPECT_OK(xvm_iommu_get_state(self->dev, &st));
+	EXPECT_EQ(0, st.count);
+	EXPECT_NOTHING_PINNED();
+}
+
+/*
+ * Too small an array: ENOSPC with the count needed (and the header)
+ * written back and the array untouched.  The out fields are ignored on
+ * input: the same struct, given again, fills the array.
+ */
+TEST_F(io, state_enospc_then_retry)
+{
+	uint8_t *p = alloc_pages(3);
+	struct xvm_iommu_get_state st;
+	struct saved_io s;
+
+	NEED_SETUP();
+	ATTACH_EDU();
+	ASSERT_OK(map_uaddr(self->dev, 0x10, p, 1, RW));
+	ASSERT_OK(map_uaddr(self->dev, 0x20, p + PAGE, 1, RW));
+	ASSERT_OK(map_uaddr(self->dev, 0x30, p + 2 * PAGE, 1, RW));
+
+	/* Too small: the count needed, nothing written. */
+	memset(&s, 0, sizeof(s));
+	memset(s.map, 0xa5, sizeof(s.map));
+	st = (struct xvm_iommu_get_state){
+		.version = XVM_IOMMU_STATE_VERSION, .count = 2,
+		.maps = (uintptr_t)s.map,
+	};
+	EXPECT_ERR(xvm_iommu_get_state(self->dev, &st), ENOSPC);
+	EXPECT_EQ(3, st.count);
+	EXPECT_EQ(3, st.mapped);
+	EXPECT_EQ(XVM_IOMMU_STATE_ATTACHED, st.state);
+	EXPECT_EQ(EDU->devfn, st.attach.devfn);
+	EXPECT_EQ(0xa5a5a5a5u, s.map[0].flags);
+	/* The same struct again: room for the count it was told. */
+	EXPECT_OK(xvm_iommu_get_state(self->dev, &st));
+	EXPECT_EQ(3, st.count);
+	EXPECT_EQ(0x30, s.map[2].dfn);
+	EXPECT_EQ(0xa5a5a5a5u, s.map[3].flags);
+	st.count = 0;
+	st.maps = 0;
+	EXPECT_ERR(xvm_iommu_get_state(self->dev, &st), ENOSPC);
+	EXPECT_EQ(3, st.count);
+	EXPECT_OK(unmap_all(self->dev, NULL));
+	EXPECT_NOTHING_PINNED();
 }
 
 TEST_HARNESS_MAIN
