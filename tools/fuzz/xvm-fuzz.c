@@ -1393,6 +1393,62 @@ static void gen_iommu_src(struct ctx *c, int vm, struct xvm_iommu_map *m, int *a
 	}
 }
 
+/*
+ * XVM_IOMMU_GET_STATE into a small array, mostly well formed.  A report
+ * that fits must hold records XVM_IOMMU_MAP would take, in dfn order.
+ */
+static void dev_iommu_get_state(struct ctx *c, int fd)
+{
+	static struct xvm_iommu_map recs[MAX_THREADS][4];
+	struct xvm_iommu_map *rec = recs[c->id];
+	struct xvm_iommu_get_state st;
+	uint64_t i, room;
+	long r;
+
+	memset(&st, 0, sizeof(st));
+	/* st.count stays within rec[] unless maps is the guard page. */
+	st.version = (uint32_t)mostly(&c->r, XVM_IOMMU_STATE_VERSION,
+				      below(&c->r, 3));
+	room = below(&c->r, 5);
+	st.count = room;
+	st.maps = (uintptr_t)rec;
+	if (one_in(&c->r, 8)) {
+		/* Any room: only a guard page to write to. */
+		st.count = ~0ULL;
+		st.maps = (uintptr_t)(c->guard + PAGE);
+	} else if (one_in(&c->r, 8)) {
+		st.maps = (uintptr_t)argp(c, rec, sizeof(*rec));
+	}
+	if (one_in(&c->r, 4))
+		st.state = (uint32_t)below(&c->r, 4);	/* ignored on input */
+	maybe_dirty(c, &st.flags, sizeof(st.flags));
+	maybe_dirty(c, &st.pad, sizeof(st.pad));
+	maybe_dirty(c, st.reserved, sizeof(st.reserved));
+	r = xioctl(c, "IOMMU_GET_STATE", fd, XVM_IOMMU_GET_STATE,
+		   argp(c, &st, sizeof(st)), ERRS(EINVAL, ENOSPC));
+	if (r || st.maps != (uintptr_t)rec || st.count > 4)
+		return;
+	for (i = 0; i < st.count; i++) {
+		uint32_t src = rec[i].flags & (XVM_IOMMU_MAP_SRC_GFN |
+					       XVM_IOMMU_MAP_SRC_UADDR);
+
+		if (!(rec[i].flags & (XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE)) ||
+		    (rec[i].flags & ~XVM_IOMMU_MAP_FLAGS_ALL) || !rec[i].count ||
+		    (src != XVM_IOMMU_MAP_SRC_GFN && src != XVM_IOMMU_MAP_SRC_UADDR) ||
+		    rec[i].pad || rec[i].reserved[0] || rec[i].reserved[1] ||
+		    (i && rec[i].dfn <= rec[i - 1].dfn + rec[i - 1].count - 1))
+			report("IOMMU_GET_STATE record %llu of %llu: flags %#x dfn %#llx count %llu",
+			       (unsigned long long)i, (unsigned long long)st.count,
+			       rec[i].flags, (unsigned long long)rec[i].dfn,
+			       (unsigned long long)rec[i].count);
+	}
+	if (st.state & ~XVM_IOMMU_STATE_ATTACHED ||
+	    (!st.state && (st.count || st.slot_maps || st.mapped)))
+		report("IOMMU_GET_STATE: state %#x with %llu mappings, %llu slot mappings",
+		       st.state, (unsigned long long)st.count,
+		       (unsigned long long)st.slot_maps);
+}
+
 static void dev_iommu_ioctl(struct ctx *c, int fd, int vm)
 {
 	const int *errs = ERRS(EINVAL, EOVERFLOW, ENODEV, EEXIST, EPERM, ENOENT,
@@ -1405,6 +1461,10 @@ static void dev_iommu_ioctl(struct ctx *c, int fd, int vm)
 	int a = -1;
 
 	memset(&u, 0, sizeof(u));
+	if (one_in(&c->r, 5)) {
+		dev_iommu_get_state(c, fd);
+		return;
+	}
 	switch (below(&c->r, 3)) {
 	case 0:
 		u.map.flags = (uint32_t)(1 + below(&c->r, 3));
@@ -1546,6 +1606,7 @@ static void op_bogus_ioctl(struct ctx *c)
 		XVM_CREATE_DEVICE, XVM_SET_DEVICE_ATTR, XVM_MMIO, XVM_POLL,
 		XVM_EVTCHN_SEND, XVM_EVTCHN_STATUS, XVM_VGIC_ACK, XVM_IOMMU_MAP,
 		XVM_IOMMU_TRANSLATE, XVM_VGIC_IRQ_LINE, XVM_EVTCHN_RESET,
+		XVM_IOMMU_GET_STATE,
 	};
 	static uint8_t buf[MAX_THREADS][256];
 	int x = res_pick_any(&c->r);
