@@ -782,6 +782,18 @@ static int op_iommu_unmap(struct ctx *c)
 	return 0;
 }
 
+/* The snapshot allocates a kernel buffer for the records. */
+static int op_iommu_get_state(struct ctx *c)
+{
+	struct xvm_iommu_map maps[4];
+	struct xvm_iommu_get_state st = {
+		.version = XVM_IOMMU_STATE_VERSION,
+		.count = 4, .maps = (uintptr_t)maps,
+	};
+
+	return xvm_iommu_get_state(c->dev, &st) || st.count != 2 ? -1 : 0;
+}
+
 static int op_iommu_detach(struct ctx *c)
 {
 	return iommu_detach(c->dev);
@@ -1081,6 +1093,8 @@ static const struct path paths[] = {
 	{ "iommu_map_gfn", NEED_IOMMU, vm_iommu_slot_attached,
 	  op_iommu_map_gfn, NULL, NULL },
 	{ "iommu_unmap", NEED_IOMMU, vm_iommu_two_maps, op_iommu_unmap, NULL, NULL },
+	{ "iommu_get_state", NEED_IOMMU, vm_iommu_two_maps, op_iommu_get_state,
+	  NULL, NULL },
 	{ "iommu_mirror_slot_create", NEED_IOMMU, vm_iommu_mirror,
 	  op_slot_create, NULL,
 	  check_mirror_created },
