@@ -982,17 +982,16 @@ static int parse_file(struct parser *p, FILE *f)
 	return 0;
 }
 
-const struct vmm_config *config_parse(const char *path)
+/* Parses f (NULL: report that path cannot be opened) as path. */
+static const struct vmm_config *config_parse_file(const char *path, FILE *f)
 {
 	static struct vmm_config cfg;
 	struct parser p = { .c = &cfg };
-	FILE *f;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.path = path;
 	cfg.file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return NULL;
@@ -1000,4 +999,15 @@ const struct vmm_config *config_parse(const char *path)
 	rc = parse_file(&p, f);
 	fclose(f);
 	return rc ? NULL : &cfg;
+}
+
+const struct vmm_config *config_parse(const char *path)
+{
+	return config_parse_file(path, fopen(path, "r"));
+}
+
+const struct vmm_config *config_parse_text(const char *name, const char *text,
+					   size_t len)
+{
+	return config_parse_file(name, fmemopen((void *)text, len, "r"));
 }

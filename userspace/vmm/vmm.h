@@ -205,6 +205,9 @@ struct vmm_config {
  * config is never written again.
  */
 const struct vmm_config *config_parse(const char *path);
+/* The same, of the len bytes at text (a state file's copy), named name. */
+const struct vmm_config *config_parse_text(const char *name, const char *text,
+					   size_t len);
 int parse_pci_addr(const char *s, struct pci_addr *p);
 
 /* ---- device quirks (dev-*.c), chosen by vendor:device ---- */
