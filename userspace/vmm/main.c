@@ -166,7 +166,7 @@ static int cmd_run(const char *path)
 	if (!cfg)
 		return EXIT_USAGE;
 	out_init(cfg->file);
-	failed = vm_setup(&vm, cfg) ||
+	failed = vm_setup(&vm, cfg, 0) ||
 		 (opt_control && control_start(&vm, opt_control)) ||
 		 script_run(&vm);
 	control_stop();

@@ -77,7 +77,7 @@ static int msix_physical(struct vm *vm, struct vfio_rt *d)
 }
 
 /* Where the guest sees the table and PBA; the eventfds hooked. */
-static int msix_hook(struct vm *vm, struct vfio_rt *d)
+int msix_hook(struct vm *vm, struct vfio_rt *d)
 {
 	const struct vfio_cfg *dc = d->cfg;
 	uint64_t table = dc->table_gpa, pba = dc->pba_gpa;
@@ -116,7 +116,8 @@ int msix_setup(struct vm *vm, unsigned int i)
 		return 0;
 	if (msix_attach(vm, d) || msix_physical(vm, d))
 		return -1;
-	return msix_hook(vm, d);
+	/* Restore: the vectors are set before any eventfd is hooked (state-msix.c). */
+	return vm->restore ? 0 : msix_hook(vm, d);
 }
 
 void msix_close(struct vm *vm, unsigned int i)

@@ -164,6 +164,8 @@ int vgic_firmware(struct vm *vm, unsigned int i)
 			return -1;
 	created("GICv3 initialised; each vCPU's CPU interface: PMR 0x%x, group 1 on, "
 		"notify port bound to the vCPU", CPUIF_PMR);
+	if (vm->restore)	/* the state file has the guest's programming */
+		return 0;
 	if (gwrite(vm, c->gic.dist + XVM_GICD_CTLR, 4, XVM_GICD_CTLR_ENABLE_G1))
 		return -1;
 	for (i = 0; i < c->nr_spis; i++)

@@ -169,6 +169,8 @@ static int doorbell_set(struct vm *vm, unsigned int i)
 static int guest_boot(struct vm *vm, unsigned int i)
 {
 	(void)i;
+	if (vm->restore)
+		return 0;
 	section("guest boot (scripted: no CPU emulation; accesses are XVM_MMIO on vCPU 0)");
 	for (i = 0; i < vm->cfg->nr_vfio; i++)
 		if (msix_firmware(vm, i))
@@ -179,7 +181,7 @@ static int guest_boot(struct vm *vm, unsigned int i)
 static int threads_start(struct vm *vm, unsigned int i)
 {
 	(void)i;
-	return vcpus_start(vm);
+	return vm->restore ? 0 : vcpus_start(vm);
 }
 
 static void threads_stop(struct vm *vm, unsigned int i)
@@ -238,12 +240,13 @@ static void vm_init(struct vm *vm, const struct vmm_config *c)
 	pthread_cond_init(&vm->cond, NULL);
 }
 
-int vm_setup(struct vm *vm, const struct vmm_config *c)
+int vm_setup(struct vm *vm, const struct vmm_config *c, unsigned int flags)
 {
 	unsigned int s, i, n;
 
 	_Static_assert(ARRAY_SIZE(setup_steps) <= ARRAY_SIZE(vm->done), "vm->done");
 	vm_init(vm, c);
+	vm->restore = flags & VM_SETUP_RESTORE;
 	for (s = 0; s < ARRAY_SIZE(setup_steps); s++) {
 		n = setup_steps[s].count ? setup_steps[s].count(c) : 1;
 		for (i = 0; i < n; i++) {

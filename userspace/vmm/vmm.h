@@ -304,13 +304,20 @@ struct vm {
 	struct vfio_rt vfio[MAX_VFIO];
 	struct iommu_rt iommu[MAX_IOMMU];
 	unsigned int done[16];		/* instances set up, per setup step */
+	bool restore;			/* VM_SETUP_RESTORE: state.c programs it */
 	bool stop;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* a delivery was seen or a request done */
 };
 
-/* Runs the setup list; on failure, what was set up is torn down. */
-int vm_setup(struct vm *vm, const struct vmm_config *c);
+/*
+ * Runs the setup list; on failure, what was set up is torn down.  With
+ * VM_SETUP_RESTORE the scripted guest's programming (GIC, MSI-X), the MSI-X
+ * hooks and the vCPU threads are left out: a state file restores them
+ * (state.c), then vcpus_start().
+ */
+#define VM_SETUP_RESTORE	(1u << 0)
+int vm_setup(struct vm *vm, const struct vmm_config *c, unsigned int flags);
 /* Tears down, in reverse, what vm_setup() set up. */
 void vm_teardown(struct vm *vm);
 /*
@@ -355,6 +362,8 @@ int vfio_bar_rw(struct vfio_rt *d, unsigned int bar, uint64_t off,
 		uint32_t len, uint64_t *val, bool write);
 
 int msix_setup(struct vm *vm, unsigned int i);
+/* Table and PBA on the bus, the eventfds hooked (the last step of setup). */
+int msix_hook(struct vm *vm, struct vfio_rt *d);
 void msix_close(struct vm *vm, unsigned int i);
 int msix_firmware(struct vm *vm, unsigned int i);
 /* Guest config-space write/read of the device (MSI-X control word forwarded). */
