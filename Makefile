@@ -192,12 +192,23 @@ $(LIBXVM_HOST): $(HOST_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS)
+# xvm-vmm's state files (save/restore) use json-c: Debian's libjson-c-dev
+# (libjson-c.a for the static build; the arm64 lane takes libjson-c-dev:arm64).
+JSONC_CFLAGS ?= -I/usr/include/json-c
+JSONC_LIBS ?= -ljson-c
+$(VMM_OBJS): CPPFLAGS += $(VMM_CPPFLAGS) $(JSONC_CFLAGS) \
+	-DXVM_VERSION_STRING='"$(XVM_VERSION)"'
+$(VMM_OBJS): | jsonc-check
+.PHONY: jsonc-check
+jsonc-check:
+	@echo '#include <json.h>' | $(CC) $(JSONC_CFLAGS) -E -x c - >/dev/null 2>&1 || \
+		{ echo "make: xvm-vmm needs json-c: no json.h for $(CC) with $(JSONC_CFLAGS)" \
+			"(Debian: apt-get install libjson-c-dev)" >&2; exit 1; }
 # The benchmarks build their VMs with the selftests' fixture library.
 $(BENCH_OBJS): CPPFLAGS += -I$(ROOT)/selftests
 $(VMM): $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST) $(VMM_LDFLAGS) $(LDFLAGS)
+	$(LINK) -o $@ $(VMM_OBJS) $(LIBXVM) $(LIBXVM_HOST) $(JSONC_LIBS) $(VMM_LDFLAGS) $(LDFLAGS)
 
 $(FUZZER): $(FUZZ_OBJS) $(LIBXVM_HOST)
 	@mkdir -p $(@D)

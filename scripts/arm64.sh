@@ -7,7 +7,8 @@
 #   scripts/arm64.sh [--build-only] [sandbox.sh options] [-- CMD...]
 #
 # 1. Installs (idempotently, with apt) gcc-aarch64-linux-gnu,
-#    libc6-dev-arm64-cross and qemu-system-arm, and fetches the arm64
+#    libc6-dev-arm64-cross, qemu-system-arm and libjson-c-dev:arm64 (with
+#    the arm64 architecture added to dpkg), and fetches the arm64
 #    Debian kernel of the host kernel's ABI (scripts/fetch-kernel.sh
 #    --arch arm64: image, modules, headers, busybox; cached).
 # 2. Builds every module from a copy of the tree in build/arm64/src
@@ -51,6 +52,16 @@ if ((${#host_pkgs[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	as_root apt-get install -y -qq --no-install-recommends "${host_pkgs[@]}" \
 		>/dev/null || xvm_die "arm64.sh: cannot install ${host_pkgs[*]}"
+fi
+# xvm-vmm links json-c statically: the arm64 libjson-c.a (Debian multiarch).
+if [[ ! -f /usr/lib/aarch64-linux-gnu/libjson-c.a ]]; then
+	xvm_info "arm64.sh: installing libjson-c-dev:arm64 (dpkg --add-architecture arm64)"
+	export DEBIAN_FRONTEND=noninteractive
+	{ dpkg --print-foreign-architectures | grep -qx arm64 ||
+		as_root dpkg --add-architecture arm64; } &&
+		as_root apt-get update -qq >/dev/null &&
+		as_root apt-get install -y -qq --no-install-recommends libjson-c-dev:arm64 \
+			>/dev/null || xvm_die "arm64.sh: cannot install libjson-c-dev:arm64"
 fi
 kenv=$("$XVM_ROOT/scripts/fetch-kernel.sh" --arch arm64) ||
 	xvm_die "arm64.sh: cannot fetch the arm64 kernel (see above)"

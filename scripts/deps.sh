@@ -21,6 +21,7 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	debhelper dh-dkms dpkg-dev fakeroot lintian dwarves systemd udev
 	python3 gnuplot-nox
+	libjson-c-dev
 )
 
 xvm_ensure_pkgs "${PACKAGES[@]}"
