@@ -9,6 +9,11 @@
  *                                      control socket (control.c)
  *   xvm-vmm stat PATH [-i MS] [-n N] [--once] [--json] [-v]
  *                                      live statistics of a running VMM (stat.c)
+ *   xvm-vmm save CONFIG FILE [-v]      run CONFIG's script, write the VM's
+ *                                      state to FILE (state.c)
+ *   xvm-vmm restore FILE [--save FILE2] [--check] [-v]
+ *                                      a fresh VM from FILE; FILE2: its state
+ *                                      saved again; --check: the script runs
  *   xvm-vmm demo                       run the installed examples' demo.conf
  *   xvm-vmm [COMMAND] --help
  *
@@ -99,6 +104,9 @@ static void usage_main(FILE *f)
 		"                             create and run the VM CONFIG describes\n"
 		"  stat PATH [-i MS] [-n N] [--once] [--json] [-v]\n"
 		"                             live statistics of the VMM run with --control PATH\n"
+		"  save CONFIG FILE [-v]      run CONFIG's script, save the VM's state to FILE\n"
+		"  restore FILE [--save FILE2] [--check] [-v]\n"
+		"                             restore a saved VM into a fresh one\n"
 		"  demo [--json] [-v]         run " EXAMPLES_HELP "/" DEMO_CONFIG "\n"
 		"  COMMAND --help             help for a command\n"
 		"exit status: 0 all checks held, 1 a check failed, 2 usage or config error\n");
@@ -230,6 +238,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "save"))
+		return cmd_save(argc - 1, argv + 1);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;

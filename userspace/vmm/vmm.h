@@ -19,6 +19,7 @@
  *   hostdev.c     driver binding: sysfs driver_override, or libvirt
  *   control.c     run --control PATH: the socket handing out stats fds
  *   stat.c        xvm-vmm stat: the live statistics viewer (its client)
+ *   state*.c      xvm-vmm save / restore: the state file (docs/state-file.md)
  *
  * The parsed config (struct vmm_config, kvmtool's struct kvm_config) is
  * const once config_parse() returns; everything that exists while the VM
@@ -411,6 +412,9 @@ int control_start(struct vm *vm, const char *path);
 void control_stop(void);
 /* xvm-vmm stat: argv[0] is "stat"; the exit status. */
 int cmd_stat(int argc, char **argv);
+/* xvm-vmm save / restore (state.c): argv[0] is the command; the exit status. */
+int cmd_save(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* ---- output.c ---- */
 
