@@ -16,6 +16,13 @@
  * not loaded.  /dev/xvm is checked per test: the bad configs and usage
  * errors need no module.
  *
+ * State files (docs/state-file.md): for every example, `save` -> `restore
+ * --save --check` gives the same bytes again and the restored VM passes the
+ * config's checks; truncated, corrupted, wrong-version, incomplete and
+ * hostile files (a valid gic.conf state, edited, its checksum fixed where
+ * the edit is past it) are refused with "FILE: WHERE: message" and exit
+ * status 2, before any ioctl.
+ *
  * `xvm-vmm stat` is run against `xvm-vmm run --control PATH` busy with a
  * script of doorbell rings, sends and MMIO reads: its counters are there
  * and move between two reads; the socket is 0600 and gone after the VMM
@@ -436,6 +443,342 @@ TEST(stat_no_socket)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = run(err, sizeof(err), "caps", "--control", "/tmp/x");
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
+/* ---- state files: save, restore, round trip, bad files ---- */
+
+/* Runs xvm-vmm with argv[] (NULL-terminated); stderr into err[]; wait status. */
+static int run_argv(char *err, size_t errlen, const char *const *argv)
+{
+	char path[] = "/tmp/xvm-vmm-test-err.XXXXXX";
+	int fd = mkstemp(path), status = -1, null;
+	ssize_t n;
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	null = open("/dev/null", O_WRONLY);
+	waitpid(pid = spawn(argv, null, fd), &status, 0);
+	(void)pid;
+	n = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = 0;
+	close(fd);
+	close(null);
+	unlink(path);
+	return status;
+}
+
+/* The whole of path, NUL-terminated, in a malloc()ed buffer; *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fstat(fileno(f), &sb)) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	buf = malloc(sb.st_size + 1);
+	if (buf)
+		buf[fread(buf, 1, sb.st_size, f)] = 0;
+	*len = sb.st_size;
+	fclose(f);
+	return buf;
+}
+
+static int spit(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fwrite(buf, 1, len, f);
+	return fclose(f);
+}
+
+/* save CONFIG FILE; the wait status. */
+static int state_save(const char *conf, const char *file, char *err, size_t errlen)
+{
+	const char *argv[] = { "xvm-vmm", "save", conf, file, NULL };
+
+	return run_argv(err, errlen, argv);
+}
+
+#define ROUNDTRIP_TEST(name, uses)					\
+TEST(state_roundtrip_##name)						\
+{									\
+	const char *a = "/tmp/xvm-state-" #name "-1.state";		\
+	const char *b = "/tmp/xvm-state-" #name "-2.state";		\
+	const char *argv[] = { "xvm-vmm", "restore", a, "--save", b,	\
+			       "--check", NULL };			\
+	char conf[256], err[8192], *one, *two;				\
+	size_t n1 = 0, n2 = 0;						\
+	const char *why;						\
+	int st;								\
+									\
+	snprintf(conf, sizeof(conf), "%s/" #name ".conf", examples());	\
+	if (access(conf, R_OK) || access(vmm(), X_OK))			\
+		SKIP(return, "no %s or no xvm-vmm", conf);		\
+	if (access("/dev/xvm", F_OK))					\
+		SKIP(return, "xvm not loaded");				\
+	why = example_missing(uses);					\
+	if (why)							\
+		SKIP(return, "%s", why);				\
+	st = state_save(conf, a, err, sizeof(err));			\
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)		\
+		TH_LOG("save: status 0x%x: %s", st, err);		\
+	st = run_argv(err, sizeof(err), argv);				\
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)		\
+		TH_LOG("restore: status 0x%x: %s", st, err);		\
+	one = slurp(a, &n1);						\
+	two = slurp(b, &n2);						\
+	ASSERT_TRUE(one && two);					\
+	EXPECT_EQ(n1, n2);						\
+	EXPECT_TRUE(n1 == n2 && !memcmp(one, two, n1))			\
+		TH_LOG("%s and %s differ", a, b);			\
+	if (n1 == n2 && !memcmp(one, two, n1)) {			\
+		unlink(a);						\
+		unlink(b);						\
+	}								\
+	free(one);							\
+	free(two);							\
+}
+
+ROUNDTRIP_TEST(evtchn, 0)
+ROUNDTRIP_TEST(gic, USES_VGIC)
+ROUNDTRIP_TEST(iommu, USES_IOMMU)
+ROUNDTRIP_TEST(msix, USES_MSIX | USES_VGIC)
+ROUNDTRIP_TEST(demo, USES_MSIX | USES_IOMMU | USES_VGIC)
+
+/* The checksum line a state file ends with (docs/state-file.md). */
+#define CSUM_HEAD	"  \"checksum\":\"crc32:"
+#define CSUM_LEN	(sizeof(CSUM_HEAD) - 1 + 8 + 4)
+
+static uint32_t crc32_of(const char *p, size_t len)
+{
+	uint32_t crc = ~0u;
+	int k;
+
+	while (len--) {
+		crc ^= (uint8_t)*p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* Recomputes the checksum of an edited file (buf of len bytes). */
+static void fix_crc(char *buf, size_t len)
+{
+	char hex[9];
+
+	if (len < CSUM_LEN || strncmp(buf + len - CSUM_LEN, CSUM_HEAD, sizeof(CSUM_HEAD) - 1))
+		return;
+	snprintf(hex, sizeof(hex), "%08x", crc32_of(buf, len - CSUM_LEN));
+	memcpy(buf + len - CSUM_LEN + sizeof(CSUM_HEAD) - 1, hex, 8);
+}
+
+/* s with the first from after anchor replaced by to (malloc()ed), or NULL. */
+static char *subst(const char *s, const char *anchor, const char *from, const char *to)
+{
+	const char *a = anchor ? strstr(s, anchor) : s;
+	const char *f = a ? strstr(a, from) : NULL;
+	size_t n = strlen(s) - strlen(from) + strlen(to) + 1;
+	char *out;
+
+	if (!f)
+		return NULL;
+	out = malloc(n);
+	snprintf(out, n, "%.*s%s%s", (int)(f - s), s, to, f + strlen(from));
+	return out;
+}
+
+/* s without its group "name" (from the comma before it to its brace). */
+static char *drop_group(const char *s, const char *name)
+{
+	char key[64], *out;
+	const char *p, *q;
+	int depth = 0;
+
+	snprintf(key, sizeof(key), ",\n    \"%s\":{", name);
+	p = strstr(s, key);
+	if (!p)
+		return NULL;
+	for (q = p + strlen(key) - 1; *q; q++) {
+		depth += (*q == '{') - (*q == '}');
+		if (!depth)
+			break;
+	}
+	out = malloc(strlen(s) + 1);
+	snprintf(out, strlen(s) + 1, "%.*s%s", (int)(p - s), s, q + 1);
+	return out;
+}
+
+/* s with count copies of item, then last, inserted after the first anchor. */
+static char *repeat_after(const char *s, const char *anchor, const char *item, int count,
+			  const char *last)
+{
+	const char *a = strstr(s, anchor);
+	size_t n = strlen(s) + strlen(item) * count + strlen(last) + 1, at;
+	char *out;
+	int i;
+
+	if (!a)
+		return NULL;
+	at = a - s + strlen(anchor);
+	out = malloc(n);
+	memcpy(out, s, at);
+	out[at] = 0;
+	for (i = 0; i < count; i++)
+		strcat(out, item);
+	strcat(out, last);
+	strcat(out, s + at);
+	return out;
+}
+
+struct bad_state {
+	const char *name;
+	const char *anchor, *from, *to;	/* an edit of the good file */
+	bool fix;			/* checksum recomputed after the edit */
+	const char *msg;
+};
+
+static const struct bad_state bad_states[] = {
+	{ "corrupted_byte", "\"nr_irqs\":", "64", "96", false, "checksum: mismatch" },
+	{ "wrong_magic", NULL, "\"xvm-vm-state\"", "\"xvm-vm-statf\"", false,
+	  "not an xvm state file (format 'xvm-vm-statf'" },
+	{ "format_version", NULL, "\"format_version\":1", "\"format_version\":2", false,
+	  "format version 2 is not supported (this xvm-vmm reads version 1)" },
+	{ "group_version", "\"vgic\":{", "\"version\":1", "\"version\":7", true,
+	  "group 'vgic' version 7 is not supported (this xvm-vmm reads version 1)" },
+	{ "unknown_group", NULL, "\"evtchn\":{", "\"evtchx\":{", true,
+	  "unknown group 'evtchx'" },
+	{ "unknown_member", NULL, "\"format_version\":1,", "\"format_version\":1,\"colour\":1,",
+	  true, "unknown member 'colour'" },
+	{ "nr_irqs_range", NULL, "\"nr_irqs\":64", "\"nr_irqs\":4096", true,
+	  "vgic: 'nr_irqs' = 4096 out of range (64..1024)" },
+	{ "nr_irqs_other", NULL, "\"nr_irqs\":64", "\"nr_irqs\":96", true,
+	  "but the saved config's gic line has 64" },
+	{ "negative_size", NULL, "\"size\":1048576", "\"size\":-1048576", true,
+	  "memory.slots[0]: 'size' = -1048576 is negative" },
+	{ "huge_size", NULL, "\"size\":1048576", "\"size\":18446744073709551615", true,
+	  "'size' = 18446744073709551615 out of range" },
+	{ "pmr_range", NULL, "\"pmr\":240", "\"pmr\":4096", true,
+	  "vgic.vcpus[0].cpuif: 'pmr' = 4096 out of range (0..255)" },
+	{ "register_count", "\"dist\":{", "\"igroupr\":[", "\"igroupr\":[0,", true,
+	  "vgic.dist: 'igroupr' has 2 elements (expected 1..1)" },
+	{ "register_type", "\"dist\":{", "\"ctlr\":", "\"ctlr\":\"x\",\"y\":", true,
+	  "unknown member 'y'" },
+	{ "active_priority", NULL, "\"apr\":0", "\"apr\":1", true, "CPU_SYSREGS" },
+	{ "port_range", "\"ports\":[", "\"port\":1,", "\"port\":70000,", true,
+	  "evtchn.ports[0]: 'port' = 70000 out of range (1..4095)" },
+	{ "port_interdomain", "\"ports\":[", "\"state\":\"vcpu\"", "\"state\":\"interdomain\"",
+	  true, "XVM_EVTCHN_SET_STATE" },
+	{ "port_vcpu", "\"ports\":[", "\"vcpu\":0", "\"vcpu\":4", true,
+	  "'vcpu' = 4 out of range (0..3)" },
+	{ "unexpected_group", "\"groups\":{", "{", "{\"msix\":{\"version\":1,\"devices\":[]},",
+	  true, "group 'msix' present, but the saved config has nothing it describes" },
+	{ "config_bad", NULL, "\\ngic dist=", "\\ngic dost=", true,
+	  "the saved config 'gic.conf' does not parse" },
+	{ "name_nul", NULL, "\"name\":\"gic.conf\"", "\"name\":\"gic\\u0000.conf\"", true,
+	  "contains a NUL character" },
+	{ "page_range", "\"pages\":[", "[", "[{\"offset\":1048576,\"data\":\"\"}", true,
+	  "memory.pages[0]: 'offset' = 1048576 out of range" },
+	{ "memory_other", NULL, "\"gpa\":0,", "\"gpa\":4096,", true,
+	  "but the saved config's memory line says" },
+};
+
+/* Writes buf to a bad file, restores it: exit 2, "FILE: ...msg" on stderr. */
+static void expect_refused(struct __test_metadata *_metadata, const char *name,
+			   char *buf, size_t len, bool fix, const char *msg)
+{
+	char path[128], err[8192];
+	const char *argv[] = { "xvm-vmm", "restore", path, NULL };
+	int st;
+
+	snprintf(path, sizeof(path), "/tmp/xvm-state-bad-%s.state", name);
+	if (fix)
+		fix_crc(buf, len);
+	ASSERT_EQ(0, spit(path, buf, len));
+	st = run_argv(err, sizeof(err), argv);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: crashed (status 0x%x)", name, st);
+	EXPECT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s: stderr: %s", name, err);
+	EXPECT_NE(NULL, strstr(err, path)) TH_LOG("%s: want '%s: ', got: %s", name, path, err);
+	EXPECT_NE(NULL, strstr(err, msg)) TH_LOG("%s: want '%s', got: %s", name, msg, err);
+	unlink(path);
+}
+
+TEST(state_bad_files)
+{
+	const char *good = "/tmp/xvm-state-good.state";
+	char conf[256], err[8192], *g, *b;
+	unsigned int i;
+	size_t len;
+	int st;
+
+	snprintf(conf, sizeof(conf), "%s/gic.conf", examples());
+	if (access(conf, R_OK) || access(vmm(), X_OK) || access("/dev/xvm", F_OK))
+		SKIP(return, "no %s, no xvm-vmm or xvm not loaded", conf);
+	if (example_missing(USES_VGIC))
+		SKIP(return, "%s", example_missing(USES_VGIC));
+	st = state_save(conf, good, err, sizeof(err));
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("save: %s", err);
+	g = slurp(good, &len);
+	ASSERT_NE(NULL, g);
+	for (i = 0; i < ARRAY_SIZE(bad_states); i++) {
+		const struct bad_state *bs = &bad_states[i];
+
+		b = subst(g, bs->anchor, bs->from, bs->to);
+		ASSERT_NE(NULL, b) TH_LOG("%s: '%s' not in the saved file", bs->name, bs->from);
+		expect_refused(_metadata, bs->name, b, strlen(b), bs->fix, bs->msg);
+		free(b);
+	}
+	expect_refused(_metadata, "truncated", g, len / 2, false, "truncated");
+	expect_refused(_metadata, "truncated_tail", g, len - 3, false, "truncated");
+	expect_refused(_metadata, "empty", g, 0, false, "truncated");
+	b = drop_group(g, "vgic");
+	ASSERT_NE(NULL, b);
+	expect_refused(_metadata, "missing_group", b, strlen(b), true,
+		       "required group 'vgic' missing");
+	free(b);
+	b = repeat_after(g, "\"pages\":[", "{\"offset\":0,\"data\":\"\"},", 300,
+			 "{\"offset\":0,\"data\":\"\"}");
+	ASSERT_NE(NULL, b);
+	expect_refused(_metadata, "huge_count", b, strlen(b), true,
+		       "'pages' has 301 elements (expected 0..256)");
+	free(b);
+	b = malloc(4096);
+	memset(b, '[', 4096);
+	expect_refused(_metadata, "deep_nesting", b, 4096, false, "nesting too deep");
+	memcpy(b, "\x7f" "ELF\x02\x01\x01", 7);
+	expect_refused(_metadata, "binary", b, 4096, false, "not a state file");
+	free(b);
+	free(g);
+	unlink(good);
+}
+
+TEST(state_usage)
+{
+	char err[4096];
+	int st;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	st = run(err, sizeof(err), "save", "x.conf", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "restore", NULL, NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "restore", "/nonexistent.state", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	EXPECT_NE(NULL, strstr(err, "/nonexistent.state: No such file")) TH_LOG("%s", err);
+	st = run(err, sizeof(err), "restore", "x.state", "--bogus");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "save", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = run(err, sizeof(err), "restore", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 TEST_HARNESS_MAIN
