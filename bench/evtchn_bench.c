@@ -37,6 +37,8 @@
  *
  * Every figure is also printed as an XVM-BENCH record (bench.h), with the
  * samples of XVM_POLL, 1 port and its anchor.
+ *
+ *   evtchn_bench [-s wcshp]	(only the sections named; see main())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -764,8 +766,30 @@ static void hp_curves(int xvm)
 		}
 }
 
-int main(void)
+/*
+ * -s LETTERS: only these sections, in their usual order (default all):
+ * w wake-ups, c control isolation, s send sweep, h halt polling, p the
+ * halt-polling curves.
+ */
+static const char *evtchn_bench_sections(int argc, char **argv)
 {
+	const char *sections = "wcshp";
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+		if (opt == 's' && !optarg[strspn(optarg, "wcshp")]) {
+			sections = optarg;
+			continue;
+		}
+		fprintf(stderr, "usage: %s [-s wcshp]\n", argv[0]);
+		exit(2);
+	}
+	return sections;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sections = evtchn_bench_sections(argc, argv);
 	static uint64_t lat[NR_MECH][ROUNDS];
 	static struct bench b;
 	int xvm, i, blk, m;
@@ -783,18 +807,24 @@ int main(void)
 	}
 
 	pin_to_cpu(0);
-	printf("evtchn_bench: send -> waiter return, %d wake-ups each\n",
-	       ROUNDS);
-	/* Each block starts with the next mechanism: no fixed order. */
-	for (blk = 0; blk < BLOCKS; blk++)
-		for (i = 0; i < NR_MECH; i++) {
-			m = (blk + i) % NR_MECH;
-			run_block(&b, m, &lat[m][blk * PER_BLOCK]);
-		}
-	report_wakeups(lat);
-	control_isolation(xvm);
-	send_sweep(xvm);
-	halt_poll_bench(xvm);
-	hp_curves(xvm);
+	if (strchr(sections, 'w')) {
+		printf("evtchn_bench: send -> waiter return, %d wake-ups each\n",
+		       ROUNDS);
+		/* Each block starts with the next mechanism: no fixed order. */
+		for (blk = 0; blk < BLOCKS; blk++)
+			for (i = 0; i < NR_MECH; i++) {
+				m = (blk + i) % NR_MECH;
+				run_block(&b, m, &lat[m][blk * PER_BLOCK]);
+			}
+		report_wakeups(lat);
+	}
+	if (strchr(sections, 'c'))
+		control_isolation(xvm);
+	if (strchr(sections, 's'))
+		send_sweep(xvm);
+	if (strchr(sections, 'h'))
+		halt_poll_bench(xvm);
+	if (strchr(sections, 'p'))
+		hp_curves(xvm);
 	return 0;
 }
