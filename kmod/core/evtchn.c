@@ -145,6 +145,27 @@ static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port, u32 woken)
 }
 
 /*
+ * Marks p, port of vm, pending; under RCU.  The wake-ups come first: the
+ * trace and the counter are not what a woken poller waits for.
+ */
+static void xvm_evtchn_raise_found(struct xvm_vm *vm, u32 port,
+				   struct xvm_evtchn_port *p,
+				   struct xvm_evtchn_port *from)
+{
+	struct xvm_evtchn_table *t = vm->evtchn;
+	u32 woken = XVM_EVTCHN_NO_VCPU;
+
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
+	if (test_and_set_bit(port, t->pending))
+		return;
+	if (!test_bit(port, t->masked))
+		woken = xvm_evtchn_upcall(vm, p);
+	xvm_evtchn_wake_pollers(vm, port, woken);
+	trace_xvm_evtchn_raise(vm, port, from);
+	atomic64_inc(&vm->stats[XVM_VM_STAT_EVTCHN_RAISES]);
+}
+
+/*
  * Marks a port of vm pending; safe in any context, never sleeps.  With
  * from set (an interdomain send), only if the port is still from's peer:
  * a port closed meanwhile and its number given to a new one is left alone.
@@ -152,23 +173,12 @@ static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port, u32 woken)
 static void xvm_evtchn_raise_from(struct xvm_vm *vm, u32 port,
 				  struct xvm_evtchn_port *from)
 {
-	struct xvm_evtchn_table *t = vm->evtchn;
-	u32 woken = XVM_EVTCHN_NO_VCPU;
 	struct xvm_evtchn_port *p;
 
 	rcu_read_lock();
-	p = xvm_evtchn_port(t, port);
-	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
-	if (!p || (from && READ_ONCE(p->remote) != from))
-		goto out;
-	if (test_and_set_bit(port, t->pending))
-		goto out;
-	trace_xvm_evtchn_raise(vm, port, from);
-	atomic64_inc(&vm->stats[XVM_VM_STAT_EVTCHN_RAISES]);
-	if (!test_bit(port, t->masked))
-		woken = xvm_evtchn_upcall(vm, p);
-	xvm_evtchn_wake_pollers(vm, port, woken);
-out:
+	p = xvm_evtchn_port(vm->evtchn, port);
+	if (p && (!from || READ_ONCE(p->remote) == from))
+		xvm_evtchn_raise_found(vm, port, p, from);
 	rcu_read_unlock();
 }
 
@@ -214,7 +224,8 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 			xvm_evtchn_raise_from(peer, READ_ONCE(p->remote_port),
 					      p);
 	} else if (p) {
-		xvm_evtchn_raise(vm, port);
+		/* Found under this RCU section: no second lookup. */
+		xvm_evtchn_raise_found(vm, port, p, NULL);
 	}
 	rcu_read_unlock();
 	trace_xvm_evtchn_send(vm, port, found);
