@@ -251,6 +251,16 @@ static long xvm_poll_sleep(struct xvm_poll_wait *w)
 			schedule();
 		else
 			schedule_hrtimeout(&w->deadline, HRTIMER_MODE_ABS);
+		/*
+		 * Woken: the wake-up took us off the wq (autoremove), so
+		 * check before queuing again, and an event found needs no
+		 * second pass over the wq lock.  A wake-up that was not ours
+		 * (or a spurious one) queues again before the next check.
+		 */
+		__set_current_state(TASK_RUNNING);
+		r = xvm_poll_check(w);
+		if (r)
+			break;
 	}
 	finish_wait(&w->vcpu->wq, &wait);
 	return r;
