@@ -29,7 +29,9 @@
  * window is the maximum and never adapts.
  *
  * Locking: runs under vcpu->mutex (one poller per vCPU), which also
- * guards vcpu->halt_poll_ns; ports are looked up under RCU.
+ * guards vcpu->halt_poll_ns and serialises the writers of the poll and
+ * halt-polling counters (xvm_poll_stat_add()); ports are looked up under
+ * RCU.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
@@ -266,31 +268,45 @@ static long xvm_poll_sleep(struct xvm_poll_wait *w)
 	return r;
 }
 
+/*
+ * Adds v to a counter of the poll's and halt polling's.  Only XVM_POLL
+ * writes them, under vcpu->mutex: a plain read and set, no locked
+ * instruction, and a stats reader still sees whole values.
+ */
+static void xvm_poll_stat_add(struct xvm_vcpu *vcpu, enum xvm_vcpu_stat i,
+			      s64 v)
+{
+	atomic64_t *st = &vcpu->stats[i];
+
+	lockdep_assert_held(&vcpu->mutex);
+	atomic64_set(st, atomic64_read(st) + v);
+}
+
 /* KVM's update_halt_poll_stats(), and the sleep's. */
 static void xvm_halt_poll_stats(struct xvm_poll_wait *w, bool polled,
 				ktime_t start, ktime_t poll_end, ktime_t end,
 				long r)
 {
-	atomic64_t *st = w->vcpu->stats;
+	struct xvm_vcpu *vcpu = w->vcpu;
 	s64 poll_ns = ktime_to_ns(ktime_sub(poll_end, start));
 	s64 wait_ns = ktime_to_ns(ktime_sub(end, poll_end));
 
 	if (w->waited) {
-		atomic64_add(wait_ns, &st[XVM_VCPU_STAT_HALT_WAIT_NS]);
+		xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_WAIT_NS, wait_ns);
 		if (r > 0)
-			atomic64_inc(&st[XVM_VCPU_STAT_HALT_WAKEUP]);
+			xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_WAKEUP, 1);
 	}
 	if (!polled)
 		return;
-	atomic64_inc(&st[XVM_VCPU_STAT_HALT_ATTEMPTED_POLL]);
+	xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_ATTEMPTED_POLL, 1);
 	if (w->waited) {
-		atomic64_add(poll_ns, &st[XVM_VCPU_STAT_HALT_POLL_FAIL_NS]);
+		xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_POLL_FAIL_NS, poll_ns);
 		return;
 	}
-	atomic64_inc(&st[XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL]);
+	xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_SUCCESSFUL_POLL, 1);
 	if (r <= 0)
-		atomic64_inc(&st[XVM_VCPU_STAT_HALT_POLL_INVALID]);
-	atomic64_add(poll_ns, &st[XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS]);
+		xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_POLL_INVALID, 1);
+	xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_HALT_POLL_SUCCESS_NS, poll_ns);
 }
 
 /*
@@ -330,15 +346,15 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 	};
 	long r;
 
-	atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLLS]);
+	xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_POLLS, 1);
 	xvm_evtchn_poll_begin(vcpu, n == 1 ? ports[0] : -1);
 	r = xvm_poll_halt(&w);
 	xvm_evtchn_poll_end(vcpu);
 	trace_xvm_poll_wake(vcpu, n, r);
 	if (r > 0)
-		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLL_WAKEUPS]);
+		xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_POLL_WAKEUPS, 1);
 	else if (!r)
-		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_POLL_TIMEOUTS]);
+		xvm_poll_stat_add(vcpu, XVM_VCPU_STAT_POLL_TIMEOUTS, 1);
 	return r;
 }
 
