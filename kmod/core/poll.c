@@ -361,6 +361,27 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 /* Short lists, the common case, are copied to the stack: no allocation. */
 #define XVM_POLL_STACK_PORTS	16
 
+/* Copies in req's ports and checks them: 0, -EFAULT or -EINVAL. */
+static int xvm_poll_get_ports(struct xvm_vm *vm, const struct xvm_poll *req,
+			      u32 *ports)
+{
+	const u32 __user *uports = u64_to_user_ptr(req->ports);
+	u32 i;
+
+	/* One port, the common case: a single load, no usercopy checks. */
+	if (req->nr_ports == 1) {
+		if (get_user(ports[0], uports))
+			return -EFAULT;
+	} else if (copy_from_user(ports, uports,
+				  req->nr_ports * sizeof(*ports))) {
+		return -EFAULT;
+	}
+	for (i = 0; i < req->nr_ports; i++)
+		if (!xvm_evtchn_port_valid(vm, ports[i]))
+			return -EINVAL;
+	return 0;
+}
+
 /*
  * req was read and its flags and reserved fields checked (vcpu.c's table);
  * the dispatcher writes it back whatever the result (a port, or the
@@ -368,7 +389,7 @@ static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
  */
 long xvm_poll_ioctl(void *obj, void *data, unsigned long arg)
 {
-	u32 stack_ports[XVM_POLL_STACK_PORTS], *ports = stack_ports, i;
+	u32 stack_ports[XVM_POLL_STACK_PORTS], *ports = stack_ports;
 	struct xvm_vcpu *vcpu = obj;
 	struct xvm_poll *req = data;
 	struct xvm_vm *vm = vcpu->vm;
@@ -389,15 +410,9 @@ long xvm_poll_ioctl(void *obj, void *data, unsigned long arg)
 		if (!ports)
 			return -ENOMEM;
 	}
-	r = -EFAULT;
-	if (copy_from_user(ports, u64_to_user_ptr(req->ports),
-			   req->nr_ports * sizeof(*ports)))
+	r = xvm_poll_get_ports(vm, req, ports);
+	if (r)
 		goto out;
-
-	r = -EINVAL;
-	for (i = 0; i < req->nr_ports; i++)
-		if (!xvm_evtchn_port_valid(vm, ports[i]))
-			goto out;
 
 	r = xvm_poll_wait(vcpu, ports, req->nr_ports, deadline,
 			  req->flags & XVM_POLL_VCPU_EVENTS);
