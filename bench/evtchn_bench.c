@@ -27,8 +27,10 @@
  * with polling off, fixed and adaptive (a VM each per scenario, the
  * window HP_WINDOW), next to eventfd + poll(), in two scenarios: the event
  * comes inside the window (the sender sends HP_IN_DELAY after the waiter
- * said it is about to wait) or well after it (HP_OUT_DELAY).  The four take turns in
- * blocks, as above.  With each, the waiter's CPU time per wake-up
+ * said it is about to wait) or well after it (HP_OUT_DELAY).  Inside the
+ * window the four take turns in blocks, as above; outside it, where the
+ * wake-up of an idle CPU makes the latency and the host's load moves it
+ * from one half second to the next, they take turns wake-up by wake-up.  With each, the waiter's CPU time per wake-up
  * (CLOCK_THREAD_CPUTIME_ID) and the spin time per wake-up (the vCPU's
  * halt_poll_success_ns + halt_poll_fail_ns): what the latency costs.
  * Then two curves, adaptive and inside the window: N ports listed (the
@@ -561,6 +563,42 @@ static uint64_t hp_block(struct hp_waiter *w, uint64_t delay, uint64_t *lat,
 	return r.cpu_ns;
 }
 
+/*
+ * n wake-ups of each of the NR_HP waiters of w, all waiting at once and
+ * woken in turn, one after the other, each delay after the previous
+ * wake-up's waiter is ready again: the modes share the host's load from
+ * one wake-up to the next rather than from one block to the next.  Only
+ * for a delay longer than the window: a waiter spinning after its own
+ * wake-up would otherwise meet the next waiter's.  Adds CPU ns to cpu[].
+ */
+static void hp_turns(struct hp_waiter *w, uint64_t delay,
+		     uint64_t (*lat)[HP_MAX_SAMPLES], int first, int n,
+		     uint64_t *cpu)
+{
+	static struct hp_run r[NR_HP];
+	pthread_t t[NR_HP];
+	int i, k, m;
+
+	for (m = 0; m < NR_HP; m++) {
+		r[m] = (struct hp_run){ .w = &w[m], .lat = &lat[m][first], .n = n };
+		if (pthread_create(&t[m], NULL, hp_waiter_thread, &r[m]))
+			die("halt poll: pthread_create");
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < NR_HP; k++) {
+			m = (i + k) % NR_HP;
+			while (!atomic_exchange(&r[m].ready, 0))
+				sched_yield();
+			hp_delay(now_ns(), delay);
+			atomic_store(&r[m].sent_ns, now_ns());
+			hp_send(&w[m]);
+		}
+	for (m = 0; m < NR_HP; m++) {
+		pthread_join(t[m], NULL);
+		cpu[m] += r[m].cpu_ns;
+	}
+}
+
 /* The vCPU's time spent spinning so far (0 for an eventfd). */
 static uint64_t hp_spin_ns(struct hp_waiter *w)
 {
@@ -695,24 +733,33 @@ static void halt_poll_bench(int xvm)
 	static const uint64_t delay[NR_SCEN] = { HP_IN_DELAY, HP_OUT_DELAY };
 	static struct hp_waiter w[NR_SCEN][NR_HP];
 	static struct hp_results res;
+	uint64_t s0[NR_HP];
 	int blk, sc, m, k, per;
-	uint64_t s0;
 
 	for (sc = 0; sc < NR_SCEN; sc++)
 		hp_waiters_open(w[sc], xvm);
 	printf("evtchn_bench: halt polling, send -> waiter return, window %llu us\n",
 	       HP_WINDOW / 1000);
-	/* As above, each block starts with the next mode. */
+	/*
+	 * Inside the window each block starts with the next mode, as above;
+	 * outside it the modes take turns wake-up by wake-up (hp_turns()).
+	 */
 	for (blk = 0; blk < HP_BLOCKS; blk++)
-		for (sc = 0; sc < NR_SCEN; sc++)
-			for (k = 0; k < NR_HP; k++) {
+		for (sc = 0; sc < NR_SCEN; sc++) {
+			per = hp_per_block[sc];
+			for (m = 0; m < NR_HP; m++)
+				s0[m] = hp_spin_ns(&w[sc][m]);
+			if (sc == HP_OUT)
+				hp_turns(w[sc], delay[sc], res.lat[sc],
+					 blk * per, per, res.cpu[sc]);
+			for (k = 0; sc == HP_IN && k < NR_HP; k++) {
 				m = (blk + k) % NR_HP;
-				per = hp_per_block[sc];
-				s0 = hp_spin_ns(&w[sc][m]);
 				res.cpu[sc][m] += hp_block(&w[sc][m], delay[sc],
 							   &res.lat[sc][m][blk * per], per);
-				res.spin[sc][m] += hp_spin_ns(&w[sc][m]) - s0;
 			}
+			for (m = 0; m < NR_HP; m++)
+				res.spin[sc][m] += hp_spin_ns(&w[sc][m]) - s0[m];
+		}
 	for (sc = 0; sc < NR_SCEN; sc++)
 		hp_report_scen(&res, sc);
 	for (sc = 0; sc < NR_SCEN; sc++)
