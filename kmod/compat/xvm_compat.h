@@ -10,6 +10,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/export.h>
+#include <linux/mm.h>
 
 /*
  * Helpers that are static unless the kernel has KUnit, exported then only
@@ -72,6 +73,17 @@ static inline struct file *xvm_fd_file(struct fd f)
 	return fd_file(f);
 #else
 	return f.file;
+#endif
+}
+
+/* 6.3 made vma->vm_flags read-only: vm_flags_mod() writes it. */
+static inline void xvm_vm_flags_mod(struct vm_area_struct *vma,
+				    vm_flags_t set, vm_flags_t clear)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 #endif
 }
 

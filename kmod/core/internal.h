@@ -20,6 +20,7 @@ struct xvm_vm *xvm_vm_from_file(struct file *file);
 
 int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id);
 void xvm_vcpu_free(struct xvm_vcpu *vcpu);
+long xvm_vcpu_mmap_size(void);
 
 int xvm_set_memory_region(struct xvm_vm *vm,
 			  const struct xvm_userspace_memory_region *mem);

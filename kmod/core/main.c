@@ -30,6 +30,7 @@ static const struct {
 	{ XVM_CAP_POLL_MAX_PORTS,	XVM_POLL_MAX_PORTS },
 	{ XVM_CAP_STATS_FD,		1 },
 	{ XVM_CAP_HALT_POLL,		1 },
+	{ XVM_CAP_VCPU_MMAP,		PAGE_SIZE },
 };
 
 long xvm_check_extension(struct xvm_vm *vm, unsigned long cap)
@@ -57,10 +58,18 @@ static long xvm_dev_check_extension(void *obj, void *data, unsigned long arg)
 	return xvm_check_extension(NULL, arg);
 }
 
+/* As KVM_GET_VCPU_MMAP_SIZE: arg must be 0. */
+static long xvm_dev_get_vcpu_mmap_size(void *obj, void *data,
+				       unsigned long arg)
+{
+	return arg ? -EINVAL : xvm_vcpu_mmap_size();
+}
+
 static const struct xvm_ioctl_desc xvm_dev_ioctls[] = {
 	XVM_IOCTL_NONE(GET_API_VERSION, xvm_dev_get_api_version),
 	XVM_IOCTL_NONE(CREATE_VM, xvm_dev_create_vm),
 	XVM_IOCTL_NONE(CHECK_EXTENSION, xvm_dev_check_extension),
+	XVM_IOCTL_NONE(GET_VCPU_MMAP_SIZE, xvm_dev_get_vcpu_mmap_size),
 };
 
 static long xvm_dev_ioctl(struct file *filp, unsigned int cmd,

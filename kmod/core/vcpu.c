@@ -11,11 +11,21 @@
  * vCPU state but its counters, which are atomic, and the bus is RCU with
  * region ops that may not sleep and take their own locks (they are called
  * from hard IRQ for MSIs too), so nothing on that path needs the mutex.
+ *
+ * The run page (struct xvm_vcpu_run) is allocated with the vCPU and freed
+ * with it; a mapping holds the vCPU file, and so the VM, so the page
+ * outlives every mapping of it.  XVM_MMIO_RUN is unlocked as XVM_MMIO is,
+ * and checked before the table: it reads each field of the page once into
+ * a kernel copy, screens and performs that copy, and writes the outputs
+ * back.  Two threads running it on one vCPU at once race on their own
+ * page only: each access is one that some thread wrote, and no value the
+ * kernel acts on is read twice.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -46,6 +56,7 @@ struct xvm_vcpu *xvm_get_vcpu_by_id(struct xvm_vm *vm, u32 id)
 void xvm_vcpu_free(struct xvm_vcpu *vcpu)
 {
 	mutex_destroy(&vcpu->mutex);
+	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
 }
 
@@ -55,7 +66,10 @@ static u64 xvm_mmio_mask(u32 len)
 	return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
 }
 
-/* Performs one access; returns 0 or -EINVAL for a malformed one. */
+/*
+ * Performs one access, of XVM_MMIO, XVM_MMIO_BATCH or XVM_MMIO_RUN, on a
+ * kernel copy; returns 0 or -EINVAL for a malformed one, untouched then.
+ */
 static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 {
 	bool is_write = m->flags & XVM_MMIO_WRITE;
@@ -85,6 +99,33 @@ static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
 static long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg)
 {
 	return xvm_vcpu_mmio(vcpu, m);
+}
+
+/*
+ * XVM_MMIO_RUN: the access in the run page.  Each in field is read once
+ * into m, which alone is screened and used; only the outputs go back, and
+ * nothing does for a malformed access.
+ */
+static long xvm_vcpu_mmio_run(struct xvm_vcpu *vcpu, unsigned long arg)
+{
+	struct xvm_mmio *p = &vcpu->run->mmio;
+	struct xvm_mmio m;
+	int r;
+
+	if (arg)
+		return -EINVAL;
+	m.addr = READ_ONCE(p->addr);
+	m.data = READ_ONCE(p->data);
+	m.len = READ_ONCE(p->len);
+	m.flags = READ_ONCE(p->flags);
+	m.reserved = READ_ONCE(p->reserved);
+	r = xvm_vcpu_mmio(vcpu, &m);
+	if (r)
+		return r;
+	WRITE_ONCE(p->result, m.result);
+	if (!(m.flags & XVM_MMIO_WRITE))
+		WRITE_ONCE(p->data, m.data);
+	return 0;
 }
 
 static long xvm_vcpu_ioctl_stats_fd(void *vcpu, void *data, unsigned long arg)
@@ -170,6 +211,10 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
 
+	/* The one access a VMM makes per exit: no table, no copy (KVM_RUN). */
+	if (cmd == XVM_MMIO_RUN)
+		return xvm_vcpu_mmio_run(vcpu, arg);
+
 	d = xvm_ioctl_find(xvm_vcpu_ioctls, ARRAY_SIZE(xvm_vcpu_ioctls), cmd);
 	if (d && (d->flags & XVM_IOCTL_UNLOCKED))
 		return xvm_ioctl_run(d, vcpu, arg);
@@ -197,6 +242,46 @@ static __poll_t xvm_vcpu_poll(struct file *filp, poll_table *wait)
 	return xvm_evtchn_vcpu_poll(vcpu);
 }
 
+static vm_fault_t xvm_vcpu_fault(struct vm_fault *vmf)
+{
+	struct xvm_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	/* xvm_vcpu_mmap() admits offset 0 only; this guards mremap(). */
+	if (vmf->pgoff)
+		return VM_FAULT_SIGBUS;
+	page = virt_to_page(vcpu->run);
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct xvm_vcpu_vm_ops = {
+	.fault = xvm_vcpu_fault,
+};
+
+/*
+ * The run page, as kvm_vcpu_mmap(): one page at offset 0, shared (a
+ * private copy would never see an access's outputs), never executable.
+ */
+static int xvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+	xvm_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
+	vma->vm_ops = &xvm_vcpu_vm_ops;
+	return 0;
+}
+
+/* XVM_GET_VCPU_MMAP_SIZE and XVM_CAP_VCPU_MMAP: the run page's length. */
+long xvm_vcpu_mmap_size(void)
+{
+	BUILD_BUG_ON(sizeof(struct xvm_vcpu_run) > PAGE_SIZE);
+	return PAGE_SIZE;
+}
+
 static int xvm_vcpu_release(struct inode *inode, struct file *filp)
 {
 	struct xvm_vcpu *vcpu = filp->private_data;
@@ -211,6 +296,7 @@ static const struct file_operations xvm_vcpu_fops = {
 	.unlocked_ioctl	= xvm_vcpu_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.poll		= xvm_vcpu_poll,
+	.mmap		= xvm_vcpu_mmap,
 	.llseek		= noop_llseek,
 };
 
@@ -262,6 +348,12 @@ static struct xvm_vcpu *xvm_vcpu_alloc(struct xvm_vm *vm, u32 id)
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
 		return NULL;
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run) {
+		kfree(vcpu);
+		return NULL;
+	}
+	vcpu->run->size = sizeof(*vcpu->run);
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->poll_port = -1;

@@ -240,6 +240,43 @@ struct xvm_mmio_batch {
 #define XVM_MMIO_BATCH		_IOWR(XVMIO, 0x81, struct xvm_mmio_batch)
 
 /*
+ * The vCPU run page (KVM's struct kvm_run): one page per vCPU, allocated
+ * with it, that mmap() of the vCPU fd at offset 0 maps shared.  An access
+ * through it needs no copy: the VMM fills @mmio, calls XVM_MMIO_RUN and
+ * reads @mmio.result and, for a read, @mmio.data from the page.
+ * XVM_GET_VCPU_MMAP_SIZE on /dev/xvm and %XVM_CAP_VCPU_MMAP give the
+ * length to map.
+ */
+#define XVM_CAP_VCPU_MMAP	13	/* the vCPU mmap size: XVM_MMIO_RUN exists */
+#define XVM_GET_VCPU_MMAP_SIZE	_IO(XVMIO, 0x04)	/* on /dev/xvm; arg: 0 */
+
+/**
+ * struct xvm_vcpu_run - the vCPU run page, mapped from the vCPU fd
+ * @size: sizeof(struct xvm_vcpu_run), set when the vCPU is created; the
+ *	kernel never reads it back
+ * @pad: zero when the vCPU is created; ignored
+ * @mmio: the access of XVM_MMIO_RUN, with the fields and rules of
+ *	&struct xvm_mmio: @mmio.addr, @mmio.len, @mmio.flags and, for a
+ *	write, @mmio.data are in; @mmio.reserved must be zero; @mmio.result
+ *	and, for a read, @mmio.data are out
+ * @reserved: zero when the vCPU is created; ignored
+ *
+ * XVM_MMIO_RUN reads each in field of @mmio once, so a change the VMM makes
+ * while the call runs takes effect entirely or not at all for that field.
+ * A later use of @pad or @reserved will be requested through a flag of
+ * @mmio.flags, which is checked, so the kernel need not read them.
+ */
+struct xvm_vcpu_run {
+	__u32 size;
+	__u32 pad;
+	struct xvm_mmio mmio;
+	__u8 reserved[4096 - 8 - sizeof(struct xvm_mmio)];
+};
+
+/* arg: 0.  Performs the access in the run page's mmio, as XVM_MMIO does. */
+#define XVM_MMIO_RUN		_IO(XVMIO, 0x82)
+
+/*
  * Event channels (on a VM fd).  Ports are numbered 1 .. XVM_EVTCHN_MAX_PORTS-1
  * (Xen's 2-level ABI size on 64-bit); port 0 is never valid.
  */

@@ -150,6 +150,7 @@ struct xvm_vcpu {
 	int poll_port;			/* see evtchn.c */
 	u32 halt_poll_ns;		/* XVM_POLL's spin window, poll.c */
 	atomic64_t stats[XVM_VCPU_NR_STATS];	/* enum xvm_vcpu_stat */
+	struct xvm_vcpu_run *run;	/* the run page, mapped by userspace */
 };
 
 struct xvm_vm {
