@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "libxvm.h"
 
@@ -186,6 +187,76 @@ int xvm_mmio_batch(int vcpufd, struct xvm_mmio *acc, uint32_t count,
 	if (done)
 		*done = b.done;
 	return ret;
+}
+
+/* XVM_GET_VCPU_MMAP_SIZE. */
+int xvm_get_vcpu_mmap_size(int xvmfd)
+{
+	return ioctl(xvmfd, XVM_GET_VCPU_MMAP_SIZE, 0);
+}
+
+/* mmap() of the run page at offset 0. */
+struct xvm_vcpu_run *xvm_vcpu_map_run(int vcpufd, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vcpufd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* munmap() of the run page. */
+int xvm_vcpu_unmap_run(struct xvm_vcpu_run *run, size_t size)
+{
+	return munmap(run, size);
+}
+
+/* XVM_MMIO_RUN. */
+int xvm_mmio_run(int vcpufd)
+{
+	return ioctl(vcpufd, XVM_MMIO_RUN, 0);
+}
+
+/* Fills run->mmio, XVM_MMIO_RUN; *data is the value written, or read back. */
+static int xvm_mmio_run_access(int vcpufd, struct xvm_vcpu_run *run,
+			       uint64_t addr, uint32_t len, uint32_t flags,
+			       uint64_t *data, int *handled)
+{
+	struct xvm_mmio *m = &run->mmio;
+	int ret;
+
+	m->addr = addr;
+	m->data = *data;
+	m->len = len;
+	m->flags = flags;
+	m->reserved = 0;
+	ret = ioctl(vcpufd, XVM_MMIO_RUN, 0);
+	if (ret == 0) {
+		*data = m->data;
+		if (handled)
+			*handled = m->result == XVM_MMIO_HANDLED;
+	}
+	return ret;
+}
+
+/* XVM_MMIO_RUN read. */
+int xvm_mmio_run_read(int vcpufd, struct xvm_vcpu_run *run, uint64_t addr,
+		      uint32_t len, uint64_t *val, int *handled)
+{
+	uint64_t data = 0;
+	int ret;
+
+	ret = xvm_mmio_run_access(vcpufd, run, addr, len, 0, &data, handled);
+	if (ret == 0 && val)
+		*val = data;
+	return ret;
+}
+
+/* XVM_MMIO_RUN write. */
+int xvm_mmio_run_write(int vcpufd, struct xvm_vcpu_run *run, uint64_t addr,
+		       uint32_t len, uint64_t val, int *handled)
+{
+	return xvm_mmio_run_access(vcpufd, run, addr, len, XVM_MMIO_WRITE,
+				   &val, handled);
 }
 
 /* One event-channel op on a VM fd, with port and the other fields zero. */

@@ -10,6 +10,7 @@
 #ifndef _LIBXVM_H
 #define _LIBXVM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/xvm.h>
 
@@ -72,6 +73,23 @@ int xvm_mmio_write(int vcpufd, uint64_t addr, uint32_t len, uint64_t val,
 /* XVM_MMIO_BATCH of count accesses; *done (if non-NULL) = accesses performed. */
 int xvm_mmio_batch(int vcpufd, struct xvm_mmio *acc, uint32_t count,
 		   uint32_t *done);
+
+/* vCPU: the run page (XVM_MMIO_RUN) */
+
+/* XVM_GET_VCPU_MMAP_SIZE on /dev/xvm: the length of a vCPU's mapping. */
+int xvm_get_vcpu_mmap_size(int xvmfd);
+/* mmap() of the vCPU's run page, size bytes, shared read-write; NULL with errno on failure. */
+struct xvm_vcpu_run *xvm_vcpu_map_run(int vcpufd, size_t size);
+/* munmap() of what xvm_vcpu_map_run() mapped. */
+int xvm_vcpu_unmap_run(struct xvm_vcpu_run *run, size_t size);
+/* XVM_MMIO_RUN: the access already in run->mmio; the outputs land there. */
+int xvm_mmio_run(int vcpufd);
+/* XVM_MMIO_RUN read through run; *val and *handled as for xvm_mmio_read(). */
+int xvm_mmio_run_read(int vcpufd, struct xvm_vcpu_run *run, uint64_t addr,
+		      uint32_t len, uint64_t *val, int *handled);
+/* XVM_MMIO_RUN write through run; *handled as for xvm_mmio_read(). */
+int xvm_mmio_run_write(int vcpufd, struct xvm_vcpu_run *run, uint64_t addr,
+		       uint32_t len, uint64_t val, int *handled);
 
 /* VM: event channels */
 
