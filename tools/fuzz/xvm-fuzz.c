@@ -729,8 +729,8 @@ static void op_api_version(struct ctx *c)
 }
 
 static const long cap_values[] = { 0, 1024, 1024, 1024, 256, 52, 1024,
-				   4096, 1, 4096, 1024, 1, 1 };
-#define CAP_LAST	XVM_CAP_HALT_POLL
+				   4096, 1, 4096, 1024, 1, 1, PAGE };
+#define CAP_LAST	XVM_CAP_VCPU_MMAP
 
 static void op_check_extension(struct ctx *c)
 {
@@ -989,6 +989,80 @@ static void op_mmio(struct ctx *c)
 	xioctl(c, "MMIO", res[x].fd, XVM_MMIO, argp(c, &m, sizeof(m)),
 	       ERRS(EINVAL));
 	res_put(x);
+}
+
+/* XVM_GET_VCPU_MMAP_SIZE on /dev/xvm (or, rarely, another fd). */
+static void op_vcpu_mmap_size(struct ctx *c)
+{
+	int x = one_in(&c->r, 8) ? res_pick_any(&c->r) : res_pick(&c->r, R_XVM, 0);
+	unsigned long arg = one_in(&c->r, 8) ? boundary(&c->r, 1) : 0;
+	long v;
+
+	if (x < 0)
+		return;
+	v = xioctl(c, "GET_VCPU_MMAP_SIZE", res[x].fd, XVM_GET_VCPU_MMAP_SIZE,
+		   (void *)arg, ERRS(EINVAL, ENOTTY));
+	if (res[x].kind == R_XVM && !arg && v != (long)PAGE)
+		report("XVM_GET_VCPU_MMAP_SIZE: %ld (errno %d), not %llu", v,
+		       errno, PAGE);
+	res_put(x);
+}
+
+/* An mmap of the run page that xvm must refuse: offset, length, flags. */
+static bool run_map_bad(size_t len, off_t off, int prot, int flags)
+{
+	return off || len > PAGE || (prot & PROT_EXEC) || !(flags & MAP_SHARED);
+}
+
+/*
+ * The run page: map it (mostly as documented, sometimes not), write an
+ * access into it and XVM_MMIO_RUN; the mapping is kept as a memory area
+ * now and then, for slots and the other ops to meet.
+ */
+static void op_mmio_run(struct ctx *c)
+{
+	int x = res_pick_rich(&c->r, R_VCPU), i;
+	size_t len = PAGE;
+	off_t off = 0;
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
+	unsigned long arg = one_in(&c->r, 16) ? boundary(&c->r, 1) : 0;
+	struct xvm_vcpu_run *run;
+
+	if (x < 0)
+		return;
+	if (one_in(&c->r, 6))
+		len = PAGE * (1 + below(&c->r, 3)) - (one_in(&c->r, 2) ? 1 : 0);
+	if (one_in(&c->r, 8))
+		off = (off_t)(PAGE * below(&c->r, 3));
+	if (one_in(&c->r, 10))
+		prot |= PROT_EXEC;
+	if (one_in(&c->r, 10))
+		flags = MAP_PRIVATE;
+	c->op = "mmap (run page)";
+	run = mmap(NULL, len, prot, flags, res[x].fd, off);
+	if (run != MAP_FAILED && run_map_bad(len, off, prot, flags))
+		report("mmap of the run page: len %zu off %lld prot %#x flags %#x mapped",
+		       len, (long long)off, prot, flags);
+	if (run == MAP_FAILED) {
+		if (!run_map_bad(len, off, prot, flags) && errno != ENOMEM)
+			report("mmap of the run page: %s", strerror(errno));
+		res_put(x);
+		return;
+	}
+	gen_mmio(c, &run->mmio);
+	xioctl(c, "MMIO_RUN", res[x].fd, XVM_MMIO_RUN, (void *)arg, ERRS(EINVAL));
+	res_put(x);
+	pthread_mutex_lock(&tab_lock);
+	for (i = 0; i < MAX_AREAS && one_in(&c->r, 4); i++)
+		if (!areas[i].used) {
+			areas[i] = (struct area){ .used = true, .p = (void *)run,
+						  .len = len };
+			run = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&tab_lock);
+	if (run)
+		munmap(run, len);
 }
 
 static void op_mmio_batch(struct ctx *c)
@@ -1607,6 +1681,7 @@ static void op_bogus_ioctl(struct ctx *c)
 		XVM_EVTCHN_SEND, XVM_EVTCHN_STATUS, XVM_VGIC_ACK, XVM_IOMMU_MAP,
 		XVM_IOMMU_TRANSLATE, XVM_VGIC_IRQ_LINE, XVM_EVTCHN_RESET,
 		XVM_IOMMU_GET_STATE,
+		XVM_MMIO_RUN, XVM_GET_VCPU_MMAP_SIZE,
 	};
 	static uint8_t buf[MAX_THREADS][256];
 	int x = res_pick_any(&c->r);
@@ -1693,7 +1768,7 @@ static void op_eventfd(struct ctx *c)
 
 /*
  * fork: the child issues one ioctl on each of the inherited VM, vCPU and
- * device fds; each must fail with EIO (the child is another mm).  It may
+ * device fds (and XVM_MMIO_RUN on the vCPU's); each must fail with EIO (the child is another mm).  It may
  * outlive the parent's copies (then its exit drops the last reference).
  */
 /*
@@ -1722,6 +1797,10 @@ static void __attribute__((noreturn)) fork_child(const int *held, int n,
 		else
 			ret = ioctl(r->fd, XVM_HAS_DEVICE_ATTR, &da);
 		if (ret != -1 || errno != EIO)
+			_exit(10 + i * 40 + (errno & 31));
+		/* the run page's access, with no struct to copy, too */
+		if (r->kind == R_VCPU &&
+		    (ioctl(r->fd, XVM_MMIO_RUN, 0) != -1 || errno != EIO))
 			_exit(10 + i * 40 + (errno & 31));
 	}
 	if (xfd >= 0) {
@@ -2234,6 +2313,8 @@ static struct op ops[] = {
 	{ "doorbell", op_doorbell, 3, false },
 	{ "mmio", op_mmio, 16, false },
 	{ "mmio-batch", op_mmio_batch, 4, false },
+	{ "mmio-run", op_mmio_run, 8, false },
+	{ "vcpu-mmap-size", op_vcpu_mmap_size, 1, false },
 	{ "poll", op_poll, 8, false },
 	{ "stats-fd", op_stats_fd, 2, false },
 	{ "fd-poll", op_fd_poll, 2, false },
