@@ -54,13 +54,14 @@
 #define XVM_CAP_POLL_MAX_PORTS		10	/* ports per XVM_POLL call */
 #define XVM_CAP_STATS_FD		11	/* XVM_GET_STATS_FD exists */
 #define XVM_CAP_HALT_POLL		12	/* XVM_ENABLE_CAP of it exists */
+#define XVM_CAP_VM_ID			14	/* XVM_ENABLE_CAP: the VMM's id of a VM */
 
 /* ioctls on a VM fd */
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
 
 /**
  * struct xvm_enable_cap - argument of XVM_ENABLE_CAP (KVM_ENABLE_CAP's shape)
- * @cap: the capability, %XVM_CAP_HALT_POLL
+ * @cap: the capability, %XVM_CAP_HALT_POLL or %XVM_CAP_VM_ID
  * @flags: must be zero
  * @args: the capability's arguments; those it does not use must be zero
  * @pad: must be zero
@@ -70,6 +71,10 @@
  * KVM_CAP_HALT_POLL; 0 disables polling); from then on the module
  * parameter xvm.halt_poll_ns no longer applies to the VM.  @args[1] is 0
  * (adaptive, as KVM) or %XVM_HALT_POLL_FIXED.
+ *
+ * %XVM_CAP_VM_ID gives the VM an id of the VMM's choosing, @args[0] (not
+ * 0), the name event-channel state gives the VM (XVM_EVTCHN_GET_STATE);
+ * set once: another value later fails with -EBUSY.
  */
 struct xvm_enable_cap {
 	__u32 cap;
@@ -376,6 +381,98 @@ struct xvm_evtchn_doorbell {
 
 #define XVM_EVTCHN_DOORBELL_DISABLE	(1U << 0)
 #define XVM_EVTCHN_SET_DOORBELL	_IOW(XVMIO, 0xab, struct xvm_evtchn_doorbell)
+
+/*
+ * Event-channel state (save and restore, migration): the whole port table
+ * of a VM, versioned.  Interdomain peers are named by the VM id the VMM
+ * gave each VM (XVM_ENABLE_CAP of %XVM_CAP_VM_ID), since the kernel's own
+ * ids do not survive a migration.  docs/api.md, "Event-channel state".
+ */
+#define XVM_EVTCHN_STATE_VERSION	1
+
+/**
+ * struct xvm_evtchn_port_state - one allocated port in an event-channel state
+ * @port: the port, 1 .. %XVM_EVTCHN_MAX_PORTS - 1, each once
+ * @state: &enum xvm_evtchn_state, never %XVM_EVTCHN_STATE_FREE
+ * @vcpu_id: with %XVM_EVTCHN_PORT_VCPU: the id of the vCPU the port
+ *	notifies (its binding); else 0
+ * @flags: ``XVM_EVTCHN_PORT_*`` bits
+ * @peer_id: the VM id (%XVM_CAP_VM_ID) of the interdomain peer
+ *	(%XVM_EVTCHN_STATE_INTERDOMAIN) or of the VM the port is named to
+ *	(%XVM_EVTCHN_PORT_REMOTE_NAMED; the same VM if both); else 0
+ * @peer_port: %XVM_EVTCHN_STATE_INTERDOMAIN: the peer's port; else 0
+ * @pad: must be zero
+ * @reserved: must be zero
+ */
+struct xvm_evtchn_port_state {
+	__u32 port;
+	__u32 state;
+	__u32 vcpu_id;
+	__u32 flags;
+	__u64 peer_id;
+	__u32 peer_port;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+#define XVM_EVTCHN_PORT_MASKED		(1U << 0)
+#define XVM_EVTCHN_PORT_PENDING		(1U << 1)
+#define XVM_EVTCHN_PORT_VCPU		(1U << 2)	/* vcpu_id is valid */
+#define XVM_EVTCHN_PORT_REMOTE_NAMED	(1U << 3)	/* only peer_id may bind it */
+/* Reported by GET, ignored by SET: */
+#define XVM_EVTCHN_PORT_AWAITING	(1U << 4)	/* restored, not relinked yet */
+#define XVM_EVTCHN_PORT_EVENTFD_IN	(1U << 5)	/* had an eventfd -> port bridge */
+#define XVM_EVTCHN_PORT_EVENTFD_OUT	(1U << 6)	/* had a NOTIFY bridge */
+#define XVM_EVTCHN_PORT_FLAGS_ALL	0x7fU
+
+/**
+ * struct xvm_evtchn_table_state - argument of XVM_EVTCHN_GET_STATE and
+ *	XVM_EVTCHN_SET_STATE
+ * @version: %XVM_EVTCHN_STATE_VERSION (GET: in, the format asked for)
+ * @nr_ports: GET: in, the capacity of @ports; out, the number of ports
+ *	(also on -E2BIG).  SET: the number of records
+ * @flags: %XVM_EVTCHN_STATE_DOORBELL or 0 (GET: out; zero on input)
+ * @pad: must be zero
+ * @ports: userspace address of struct xvm_evtchn_port_state[@nr_ports]
+ * @doorbell_addr: with %XVM_EVTCHN_STATE_DOORBELL: the doorbell's guest
+ *	physical address; else 0 (GET: out)
+ * @vm_id: the VM's id (%XVM_CAP_VM_ID), 0 if it has none (GET: out; SET:
+ *	0, or the target's id)
+ * @reserved: must be zero
+ */
+struct xvm_evtchn_table_state {
+	__u32 version;
+	__u32 nr_ports;
+	__u32 flags;
+	__u32 pad;
+	__u64 ports;
+	__u64 doorbell_addr;
+	__u64 vm_id;
+	__u64 reserved[4];
+};
+
+#define XVM_EVTCHN_STATE_DOORBELL	(1U << 0)	/* the VM has a doorbell */
+
+/**
+ * struct xvm_evtchn_relink - argument of XVM_EVTCHN_RELINK
+ * @fd: in: the fd of a VM whose ports this VM's restored ports await
+ * @flags: must be zero
+ * @nr_done: out: this VM's ports the call linked to the peer or whose
+ *	grant (%XVM_EVTCHN_PORT_REMOTE_NAMED) it resolved to the peer
+ * @nr_awaiting: out: this VM's ports still awaiting a peer, any peer
+ * @reserved: must be zero
+ */
+struct xvm_evtchn_relink {
+	__s32 fd;
+	__u32 flags;
+	__u32 nr_done;
+	__u32 nr_awaiting;
+	__u64 reserved[2];
+};
+
+#define XVM_EVTCHN_GET_STATE	_IOWR(XVMIO, 0xac, struct xvm_evtchn_table_state)
+#define XVM_EVTCHN_SET_STATE	_IOW(XVMIO, 0xad, struct xvm_evtchn_table_state)
+#define XVM_EVTCHN_RELINK	_IOWR(XVMIO, 0xae, struct xvm_evtchn_relink)
 
 /**
  * struct xvm_poll - argument of XVM_POLL
