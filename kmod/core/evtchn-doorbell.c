@@ -111,3 +111,12 @@ int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
 	xvm_evtchn_doorbell_free(vm, old);
 	return 0;
 }
+
+bool xvm_evtchn_doorbell_addr(struct xvm_evtchn_table *t, u64 *addr)
+{
+	lockdep_assert_held(&t->lock);
+	if (!t->doorbell)
+		return false;
+	*addr = t->doorbell->mmio.base;
+	return true;
+}

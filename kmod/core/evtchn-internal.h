@@ -3,7 +3,8 @@
  * Private to the event channels: the port table and the ports, shared by
  * evtchn.c (ports, links, raise, ioctls, lifetime), evtchn-bridge.c (the
  * eventfd bridges) and evtchn-doorbell.c (the doorbell).  The locking
- * rules are at the top of evtchn.c.
+ * rules are at the top of evtchn.c; save and restore (evtchn-state.c) add
+ * theirs.
  */
 #ifndef _XVM_CORE_EVTCHN_INTERNAL_H
 #define _XVM_CORE_EVTCHN_INTERNAL_H
@@ -33,6 +34,10 @@ struct xvm_evtchn_port {
 	struct xvm_evtchn_notify __rcu *notify;	/* raise -> eventfd */
 	struct xvm_evtchn_irqfd *irqfd;		/* eventfd -> raise */
 	struct rcu_head rcu;
+	/* Save and restore (evtchn-state.c); under the table's link_lock. */
+	u64 remote_vmm_id;			/* remote_id's XVM_CAP_VM_ID */
+	u64 await_id;				/* restored: the peer's VM id */
+	u64 consent;				/* restored: RELINK's peer (id) */
 };
 
 struct xvm_evtchn_table {
@@ -45,12 +50,26 @@ struct xvm_evtchn_table {
 	DECLARE_BITMAP(masked, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(polling, XVM_MAX_VCPUS);	/* vCPUs in XVM_POLL */
 	struct xvm_evtchn_doorbell_region *doorbell;	/* or NULL */
+	u64 vmm_id;				/* XVM_CAP_VM_ID, or 0 */
 };
+
+/* remote_id of a restored port named to a VM not yet known: binds none. */
+#define XVM_EVTCHN_ID_UNRESOLVED	U64_MAX
 
 /* evtchn.c */
 
 /* Marks a port of vm pending; safe in any context, never sleeps. */
 void xvm_evtchn_raise(struct xvm_vm *vm, u32 port);
+/* The link locks of two VMs, in address order; a link, pair locked. */
+void xvm_evtchn_lock_pair(struct xvm_evtchn_table *a,
+			  struct xvm_evtchn_table *b)
+	__acquires(&a->link_lock) __acquires(&b->link_lock);
+void xvm_evtchn_unlock_pair(struct xvm_evtchn_table *a,
+			    struct xvm_evtchn_table *b)
+	__releases(&a->link_lock) __releases(&b->link_lock);
+void xvm_evtchn_link(struct xvm_evtchn_table *t, struct xvm_evtchn_port *p,
+		     u32 port, struct xvm_evtchn_table *rt,
+		     struct xvm_evtchn_port *rp, u32 rport);
 
 /* evtchn-bridge.c */
 
@@ -77,5 +96,13 @@ void xvm_evtchn_doorbell_free(struct xvm_vm *vm,
 /* XVM_EVTCHN_SET_DOORBELL; under t->lock. */
 int xvm_evtchn_set_doorbell(struct xvm_vm *vm,
 			    const struct xvm_evtchn_doorbell *req);
+/* The doorbell's address in *addr, if the VM has one; under t->lock. */
+bool xvm_evtchn_doorbell_addr(struct xvm_evtchn_table *t, u64 *addr);
+
+/* evtchn-state.c: the ioctl handlers (xvm_evtchn_ioctls[]), under t->lock */
+
+long xvm_evtchn_ioctl_get_state(void *vm, void *data, unsigned long arg);
+long xvm_evtchn_ioctl_set_state(void *vm, void *data, unsigned long arg);
+long xvm_evtchn_ioctl_relink(void *vm, void *data, unsigned long arg);
 
 #endif /* _XVM_CORE_EVTCHN_INTERNAL_H */

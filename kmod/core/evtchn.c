@@ -5,7 +5,8 @@
  * directions (evtchn-bridge.c), and a doorbell register on the MMIO bus
  * (evtchn-doorbell.c).  This file holds the ports: the table, raise and
  * send, links, alloc, bind, close, status, the ioctls and lifetime; the
- * table and port structures are in evtchn-internal.h.
+ * table and port structures are in evtchn-internal.h.  Save and restore
+ * of the table, and the relink of restored ports, are evtchn-state.c's.
  *
  * Raising a port (xvm_evtchn_raise()) is lock-free: it runs from
  * ioctls, from MMIO handlers (the doorbell, possibly in hard-IRQ context
@@ -236,8 +237,8 @@ static bool xvm_evtchn_send(struct xvm_vm *vm, u32 port)
 /* Interdomain links */
 
 /* Takes the link locks of two VMs in address order (once if the same). */
-static void xvm_evtchn_lock_pair(struct xvm_evtchn_table *a,
-				 struct xvm_evtchn_table *b)
+void xvm_evtchn_lock_pair(struct xvm_evtchn_table *a,
+			  struct xvm_evtchn_table *b)
 	__acquires(&a->link_lock) __acquires(&b->link_lock)
 {
 	if (a == b) {
@@ -251,8 +252,8 @@ static void xvm_evtchn_lock_pair(struct xvm_evtchn_table *a,
 	spin_lock_nested(&b->link_lock, SINGLE_DEPTH_NESTING);
 }
 
-static void xvm_evtchn_unlock_pair(struct xvm_evtchn_table *a,
-				   struct xvm_evtchn_table *b)
+void xvm_evtchn_unlock_pair(struct xvm_evtchn_table *a,
+			    struct xvm_evtchn_table *b)
 	__releases(&a->link_lock) __releases(&b->link_lock)
 {
 	if (a == b)
@@ -263,10 +264,9 @@ static void xvm_evtchn_unlock_pair(struct xvm_evtchn_table *a,
 }
 
 /* Points p (port of t) and rp (rport of rt) at each other; pair locked. */
-static void xvm_evtchn_link(struct xvm_evtchn_table *t,
-			    struct xvm_evtchn_port *p, u32 port,
-			    struct xvm_evtchn_table *rt,
-			    struct xvm_evtchn_port *rp, u32 rport)
+void xvm_evtchn_link(struct xvm_evtchn_table *t, struct xvm_evtchn_port *p,
+		     u32 port, struct xvm_evtchn_table *rt,
+		     struct xvm_evtchn_port *rp, u32 rport)
 {
 	t->reachable = true;
 	rt->reachable = true;
@@ -374,8 +374,8 @@ static int xvm_evtchn_insert(struct xvm_evtchn_table *t,
 	return 0;
 }
 
-/* The id of the VM behind fd. */
-static int xvm_evtchn_vm_id(int fd, u64 *id)
+/* The id of the VM behind fd, and its XVM_CAP_VM_ID (0 if none). */
+static int xvm_evtchn_vm_id(int fd, u64 *id, u64 *vmm_id)
 {
 	struct xvm_vm *remote;
 	struct fd f;
@@ -384,8 +384,10 @@ static int xvm_evtchn_vm_id(int fd, u64 *id)
 	if (!xvm_fd_file(f))
 		return -EBADF;
 	remote = xvm_vm_from_file(xvm_fd_file(f));
-	if (remote)
+	if (remote) {
 		*id = remote->id;
+		*vmm_id = READ_ONCE(remote->evtchn->vmm_id);
+	}
 	fdput(f);
 	return remote ? 0 : -EINVAL;
 }
@@ -394,17 +396,18 @@ static int xvm_evtchn_alloc_unbound(struct xvm_vm *vm,
 				    struct xvm_evtchn_op *op)
 {
 	struct xvm_evtchn_port *p;
-	u64 remote_id = 0;
+	u64 remote_id = 0, vmm_id = 0;
 	int r;
 
 	if (op->flags & XVM_EVTCHN_ALLOC_REMOTE) {
-		r = xvm_evtchn_vm_id(op->fd, &remote_id);
+		r = xvm_evtchn_vm_id(op->fd, &remote_id, &vmm_id);
 		if (r)
 			return r;
 	}
 	p = xvm_evtchn_new_port(remote_id);
 	if (!p)
 		return -ENOMEM;
+	p->remote_vmm_id = vmm_id;
 	r = xvm_evtchn_insert(vm->evtchn, p, &op->port);
 	if (r)
 		kfree(p);
@@ -775,6 +778,29 @@ const struct xvm_ioctl_desc xvm_evtchn_ioctls[] = {
 		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_doorbell, pad, pad) },
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_doorbell, flags,
 						 XVM_EVTCHN_DOORBELL_DISABLE)),
+	/* Save and restore: evtchn-state.c */
+	XVM_IOCTL(EVTCHN_GET_STATE, struct xvm_evtchn_table_state,
+		  xvm_evtchn_ioctl_get_state, .lock = xvm_evtchn_ioctl_lock,
+		  .flags = XVM_IOCTL_OUT_ON_ERROR,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_table_state, pad, pad),
+			    XVM_IOCTL_ZERO(struct xvm_evtchn_table_state,
+					   reserved, reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_table_state,
+						 flags, 0)),
+	XVM_IOCTL(EVTCHN_SET_STATE, struct xvm_evtchn_table_state,
+		  xvm_evtchn_ioctl_set_state, .lock = xvm_evtchn_ioctl_lock,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_table_state, pad, pad),
+			    XVM_IOCTL_ZERO(struct xvm_evtchn_table_state,
+					   reserved, reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_table_state,
+						 flags, XVM_EVTCHN_STATE_DOORBELL)),
+	XVM_IOCTL(EVTCHN_RELINK, struct xvm_evtchn_relink,
+		  xvm_evtchn_ioctl_relink, .lock = xvm_evtchn_ioctl_lock,
+		  XVM_IOCTL_OUT(struct xvm_evtchn_relink, nr_done, nr_awaiting),
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_evtchn_relink,
+					   reserved, reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_evtchn_relink,
+						 flags, 0)),
 };
 
 const size_t xvm_evtchn_nr_ioctls = ARRAY_SIZE(xvm_evtchn_ioctls);

@@ -39,6 +39,8 @@ long xvm_poll_ioctl(void *vcpu, void *req, unsigned long arg);
 int xvm_halt_poll_enable_cap(struct xvm_vm *vm,
 			     const struct xvm_enable_cap *cap);
 __poll_t xvm_evtchn_vcpu_poll(struct xvm_vcpu *vcpu);
+int xvm_evtchn_enable_vm_id(struct xvm_vm *vm,
+			    const struct xvm_enable_cap *cap);
 
 int xvm_vm_stats_fd(struct xvm_vm *vm);
 int xvm_vcpu_stats_fd(struct xvm_vcpu *vcpu);

@@ -97,6 +97,8 @@ static long xvm_vm_enable_cap(void *vm, void *data, unsigned long arg)
 	switch (cap->cap) {
 	case XVM_CAP_HALT_POLL:
 		return xvm_halt_poll_enable_cap(vm, cap);
+	case XVM_CAP_VM_ID:
+		return xvm_evtchn_enable_vm_id(vm, cap);
 	default:
 		return -EINVAL;
 	}
