@@ -378,6 +378,82 @@ int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags)
 	return ioctl(vmfd, XVM_EVTCHN_SET_DOORBELL, &db);
 }
 
+/* XVM_ENABLE_CAP of XVM_CAP_VM_ID. */
+int xvm_set_vm_id(int vmfd, uint64_t id)
+{
+	struct xvm_enable_cap cap = { .cap = XVM_CAP_VM_ID, .args = { id } };
+
+	return ioctl(vmfd, XVM_ENABLE_CAP, &cap);
+}
+
+/* XVM_EVTCHN_GET_STATE. */
+int xvm_evtchn_get_state(int vmfd, struct xvm_evtchn_table_state *hdr,
+			 struct xvm_evtchn_port_state *ports,
+			 uint32_t capacity)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = XVM_EVTCHN_STATE_VERSION;
+	hdr->nr_ports = capacity;
+	hdr->ports = (uint64_t)(uintptr_t)ports;
+	return ioctl(vmfd, XVM_EVTCHN_GET_STATE, hdr);
+}
+
+/* XVM_EVTCHN_GET_STATE into an array of the size it needs. */
+int xvm_evtchn_save(int vmfd, struct xvm_evtchn_table_state *hdr,
+		    struct xvm_evtchn_port_state **ports)
+{
+	struct xvm_evtchn_port_state *p = NULL, *n;
+	uint32_t cap = 0;
+
+	for (;;) {
+		if (!xvm_evtchn_get_state(vmfd, hdr, p, cap))
+			break;
+		if (errno != E2BIG) {
+			free(p);
+			return -1;
+		}
+		cap = hdr->nr_ports;
+		n = realloc(p, (size_t)cap * sizeof(*p));
+		if (!n) {
+			free(p);
+			errno = ENOMEM;
+			return -1;
+		}
+		p = n;
+	}
+	if (!hdr->nr_ports) {
+		free(p);
+		p = NULL;
+	}
+	*ports = p;
+	return 0;
+}
+
+/* XVM_EVTCHN_SET_STATE. */
+int xvm_evtchn_set_state(int vmfd, const struct xvm_evtchn_table_state *hdr,
+			 const struct xvm_evtchn_port_state *ports)
+{
+	struct xvm_evtchn_table_state h = *hdr;
+
+	h.ports = (uint64_t)(uintptr_t)ports;
+	return ioctl(vmfd, XVM_EVTCHN_SET_STATE, &h);
+}
+
+/* XVM_EVTCHN_RELINK. */
+int xvm_evtchn_relink(int vmfd, int peer_vmfd, uint32_t *done,
+		      uint32_t *awaiting)
+{
+	struct xvm_evtchn_relink rl = { .fd = peer_vmfd };
+
+	if (ioctl(vmfd, XVM_EVTCHN_RELINK, &rl))
+		return -1;
+	if (done)
+		*done = rl.nr_done;
+	if (awaiting)
+		*awaiting = rl.nr_awaiting;
+	return 0;
+}
+
 /* XVM_POLL. */
 int xvm_poll(int vcpufd, const uint32_t *ports, uint32_t n,
 	     uint64_t timeout_ns, uint32_t flags, uint32_t *port)

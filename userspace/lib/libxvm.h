@@ -120,6 +120,37 @@ int xvm_evtchn_eventfd(int vmfd, uint32_t port, int fd, uint32_t flags);
 /* XVM_EVTCHN_SET_DOORBELL: place (or with DISABLE remove) the doorbell at addr. */
 int xvm_set_doorbell(int vmfd, uint64_t addr, uint32_t flags);
 
+/* VM: event-channel state (save and restore), docs/api.md section 4.10 */
+
+/* XVM_ENABLE_CAP(XVM_CAP_VM_ID): the VM's id in saved state (not 0; once). */
+int xvm_set_vm_id(int vmfd, uint64_t id);
+/*
+ * XVM_EVTCHN_GET_STATE into ports[capacity]: *hdr = the header (version,
+ * nr_ports = the count, also on E2BIG, doorbell, vm_id).
+ */
+int xvm_evtchn_get_state(int vmfd, struct xvm_evtchn_table_state *hdr,
+			 struct xvm_evtchn_port_state *ports,
+			 uint32_t capacity);
+/*
+ * The same into a malloc()ed array, sized by the kernel (retried while
+ * ports are added meanwhile): *ports = the records (free() them; NULL if
+ * none), hdr->nr_ports = their count.
+ */
+int xvm_evtchn_save(int vmfd, struct xvm_evtchn_table_state *hdr,
+		    struct xvm_evtchn_port_state **ports);
+/*
+ * XVM_EVTCHN_SET_STATE of hdr (as get gave it) with hdr->nr_ports records
+ * at ports, into a VM whose table is empty.
+ */
+int xvm_evtchn_set_state(int vmfd, const struct xvm_evtchn_table_state *hdr,
+			 const struct xvm_evtchn_port_state *ports);
+/*
+ * XVM_EVTCHN_RELINK with peer_vmfd: *done = ports it linked or resolved,
+ * *awaiting = ports still awaiting a peer (either may be NULL).
+ */
+int xvm_evtchn_relink(int vmfd, int peer_vmfd, uint32_t *done,
+		      uint32_t *awaiting);
+
 /* vCPU: poll */
 
 /* XVM_POLL on ports[n]; returns 1 with *port set, 0 on timeout, -1/EINTR on a signal. */
