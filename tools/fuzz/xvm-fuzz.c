@@ -747,8 +747,10 @@ static void op_check_extension(struct ctx *c)
 	if (cap >= 1 && cap <= CAP_LAST && v != cap_values[cap])
 		report("XVM_CHECK_EXTENSION(%ld) on a %s fd: %ld, documented %ld",
 		       cap, kind_name[res[x].kind], v, cap_values[cap]);
-	else if ((cap < 1 || cap > CAP_LAST) && v != 0)
+	else if ((cap < 1 || cap > CAP_LAST) && cap != XVM_CAP_VM_ID && v != 0)
 		report("XVM_CHECK_EXTENSION(unknown %ld): %ld, not 0", cap, v);
+	if (cap == XVM_CAP_VM_ID && v != 1)
+		report("XVM_CHECK_EXTENSION(XVM_CAP_VM_ID): %ld, documented 1", v);
 	res_put(x);
 }
 
@@ -771,7 +773,7 @@ static void op_enable_cap(struct ctx *c)
 	maybe_dirty(c, &cap.args[2], 2 * sizeof(cap.args[2]));
 	maybe_dirty(c, cap.pad, sizeof(cap.pad));
 	xioctl(c, "ENABLE_CAP", res[x].fd, XVM_ENABLE_CAP,
-	       argp(c, &cap, sizeof(cap)), ERRS(EINVAL));
+	       argp(c, &cap, sizeof(cap)), ERRS(EINVAL, EBUSY));
 	res_put(x);
 }
 
@@ -924,7 +926,7 @@ static void op_evtchn(struct ctx *c)
 	maybe_dirty(c, &op.pad, sizeof(op.pad));
 	maybe_dirty(c, op.reserved, sizeof(op.reserved));
 	if (!xioctl(c, ops[o].name, res[x].fd, req, argp(c, &op, sizeof(op)),
-		    ERRS(EINVAL, ENOENT, ENOSPC, EBADF, EBUSY)) &&
+		    ERRS(EINVAL, ENOENT, ENOSPC, EBADF, EBUSY, EACCES)) &&
 	    (req == XVM_EVTCHN_ALLOC_UNBOUND || req == XVM_EVTCHN_BIND_INTERDOMAIN))
 		vm_hint_port(res[x].vm, op.port);
 	res_put(other);
@@ -938,6 +940,157 @@ static void op_evtchn_reset(struct ctx *c)
 	if (x < 0)
 		return;
 	xioctl(c, "EVTCHN_RESET", res[x].fd, XVM_EVTCHN_RESET, NULL, NULL);
+	res_put(x);
+}
+
+/* Event-channel state: GET_STATE, SET_STATE with hostile records, RELINK */
+
+#define EVST_RECS	16
+
+static struct xvm_evtchn_port_state evst_recs[MAX_THREADS][EVST_RECS];
+
+/* What a record GET_STATE gives can never be. */
+static bool evst_bad_record(const struct xvm_evtchn_port_state *r,
+			    uint32_t prev_port)
+{
+	bool linked = r->state == XVM_EVTCHN_STATE_INTERDOMAIN;
+	bool peered = linked || (r->flags & XVM_EVTCHN_PORT_REMOTE_NAMED);
+
+	return r->port <= prev_port || r->port >= XVM_EVTCHN_MAX_PORTS ||
+	       r->state < XVM_EVTCHN_STATE_UNBOUND || r->state > XVM_EVTCHN_STATE_INTERDOMAIN ||
+	       (r->flags & ~XVM_EVTCHN_PORT_FLAGS_ALL) || r->pad ||
+	       r->reserved[0] || r->reserved[1] || r->reserved[2] || r->reserved[3] ||
+	       peered != !!r->peer_id || linked != !!r->peer_port ||
+	       (!(r->flags & XVM_EVTCHN_PORT_VCPU) && r->vcpu_id) ||
+	       (r->state == XVM_EVTCHN_STATE_VCPU && !(r->flags & XVM_EVTCHN_PORT_VCPU));
+}
+
+static void evst_get(struct ctx *c, int x, struct xvm_evtchn_port_state *rec)
+{
+	struct xvm_evtchn_table_state h = { 0 };
+	uint32_t i, room = (uint32_t)below(&c->r, EVST_RECS + 1);
+
+	h.version = (uint32_t)mostly(&c->r, XVM_EVTCHN_STATE_VERSION, 2);
+	h.nr_ports = room;
+	h.ports = (uintptr_t)rec;
+	if (one_in(&c->r, 8)) {
+		h.nr_ports = (uint32_t)boundary(&c->r, XVM_EVTCHN_MAX_PORTS);
+		h.ports = (uintptr_t)(c->guard + PAGE);	/* only a guard page */
+	} else if (one_in(&c->r, 8)) {
+		h.ports = (uintptr_t)argp(c, rec, sizeof(*rec));
+	}
+	maybe_dirty(c, &h.flags, sizeof(h.flags));
+	maybe_dirty(c, &h.pad, sizeof(h.pad));
+	maybe_dirty(c, h.reserved, sizeof(h.reserved));
+	if (xioctl(c, "EVTCHN_GET_STATE", res[x].fd, XVM_EVTCHN_GET_STATE,
+		   argp(c, &h, sizeof(h)), ERRS(EINVAL, E2BIG, ENXIO)) ||
+	    h.ports != (uintptr_t)rec || h.nr_ports > room)
+		return;
+	if ((h.flags & ~XVM_EVTCHN_STATE_DOORBELL) ||
+	    (!(h.flags & XVM_EVTCHN_STATE_DOORBELL) && h.doorbell_addr))
+		report("EVTCHN_GET_STATE: flags %#x doorbell %#llx", h.flags,
+		       (unsigned long long)h.doorbell_addr);
+	for (i = 0; i < h.nr_ports; i++)
+		if (evst_bad_record(&rec[i], i ? rec[i - 1].port : 0))
+			report("EVTCHN_GET_STATE record %u of %u: port %u state %u flags %#x peer %#llx:%u",
+			       i, h.nr_ports, rec[i].port, rec[i].state, rec[i].flags,
+			       (unsigned long long)rec[i].peer_id, rec[i].peer_port);
+}
+
+/* A record, mostly plausible, often subtly wrong. */
+static void evst_gen_record(struct ctx *c, int vm,
+			    struct xvm_evtchn_port_state *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->port = gen_port(&c->r, vm);
+	r->state = (uint32_t)mostly(&c->r, 1 + below(&c->r, 3), 3);
+	r->flags = (uint32_t)mostly(&c->r, below(&c->r, 16),
+				    XVM_EVTCHN_PORT_FLAGS_ALL);
+	if (r->flags & XVM_EVTCHN_PORT_VCPU || one_in(&c->r, 8))
+		r->vcpu_id = gen_vcpu_id(&c->r, vm);
+	if (r->state == XVM_EVTCHN_STATE_INTERDOMAIN ||
+	    (r->flags & XVM_EVTCHN_PORT_REMOTE_NAMED) || one_in(&c->r, 8))
+		r->peer_id = mostly(&c->r, 1 + below(&c->r, 4), ~0ULL);
+	if (r->state == XVM_EVTCHN_STATE_INTERDOMAIN || one_in(&c->r, 8))
+		r->peer_port = gen_port(&c->r, vm);
+	maybe_dirty(c, &r->pad, sizeof(r->pad));
+	maybe_dirty(c, r->reserved, sizeof(r->reserved));
+}
+
+static void evst_set(struct ctx *c, int x, struct xvm_evtchn_port_state *rec)
+{
+	struct xvm_evtchn_table_state h = { 0 };
+	uint32_t i, n = (uint32_t)below(&c->r, EVST_RECS + 1);
+
+	if (one_in(&c->r, 3))
+		xioctl(c, "EVTCHN_RESET", res[x].fd, XVM_EVTCHN_RESET, NULL, NULL);
+	for (i = 0; i < n; i++)
+		evst_gen_record(c, res[x].vm, &rec[i]);
+	h.version = (uint32_t)mostly(&c->r, XVM_EVTCHN_STATE_VERSION, 2);
+	h.nr_ports = (uint32_t)mostly(&c->r, n, XVM_EVTCHN_MAX_PORTS);
+	h.ports = (uintptr_t)rec;
+	if (h.nr_ports > EVST_RECS)	/* never read past rec[] */
+		h.ports = (uintptr_t)(c->guard + PAGE);
+	else if (one_in(&c->r, 8))
+		h.ports = (uintptr_t)argp(c, rec, n * sizeof(*rec));
+	if (one_in(&c->r, 3)) {
+		h.flags = XVM_EVTCHN_STATE_DOORBELL;
+		h.doorbell_addr = GPA_DOORBELL + 4 * below(&c->r, 4);
+		if (one_in(&c->r, 6))
+			h.doorbell_addr = gen_gpa(c, 4);
+	}
+	if (one_in(&c->r, 8))
+		h.vm_id = 1 + below(&c->r, 4);
+	maybe_dirty(c, &h.flags, sizeof(h.flags));
+	maybe_dirty(c, &h.pad, sizeof(h.pad));
+	maybe_dirty(c, h.reserved, sizeof(h.reserved));
+	if (xioctl(c, "EVTCHN_SET_STATE", res[x].fd, XVM_EVTCHN_SET_STATE,
+		   argp(c, &h, sizeof(h)),
+		   ERRS(EINVAL, EBUSY, ENOENT, ENXIO, EEXIST, ENOSPC)))
+		return;
+	for (i = 0; i < n && h.ports == (uintptr_t)rec; i++)
+		vm_hint_port(res[x].vm, rec[i].port);
+}
+
+static void evst_relink(struct ctx *c, int x)
+{
+	struct xvm_evtchn_relink rl = { 0 };
+	int other = res_pick(&c->r, one_in(&c->r, 8) ? R_EVENTFD : R_VM, 0);
+
+	rl.fd = other >= 0 ? res[other].fd : (int)boundary(&c->r, 1024);
+	maybe_dirty(c, &rl.flags, sizeof(rl.flags));
+	maybe_dirty(c, rl.reserved, sizeof(rl.reserved));
+	if (!xioctl(c, "EVTCHN_RELINK", res[x].fd, XVM_EVTCHN_RELINK,
+		    argp(c, &rl, sizeof(rl)), ERRS(EBADF, EINVAL, ENXIO)) &&
+	    rl.nr_done > XVM_EVTCHN_MAX_PORTS - 1)
+		report("EVTCHN_RELINK: done %u", rl.nr_done);
+	res_put(other);
+}
+
+/* The VM's id, one of a few so that records name real VMs. */
+static void evst_vm_id(struct ctx *c, int x)
+{
+	struct xvm_enable_cap cap = { .cap = XVM_CAP_VM_ID };
+
+	cap.args[0] = mostly(&c->r, 1 + below(&c->r, 4), ~0ULL);
+	maybe_dirty(c, &cap.args[1], 3 * sizeof(cap.args[1]));
+	xioctl(c, "ENABLE_CAP(VM_ID)", res[x].fd, XVM_ENABLE_CAP,
+	       argp(c, &cap, sizeof(cap)), ERRS(EINVAL, EBUSY));
+}
+
+static void op_evtchn_state(struct ctx *c)
+{
+	struct xvm_evtchn_port_state *rec = evst_recs[c->id];
+	int x = res_pick_rich(&c->r, R_VM);
+
+	if (x < 0)
+		return;
+	switch (below(&c->r, 8)) {
+	case 0: case 1: case 2: evst_get(c, x, rec); break;
+	case 3: case 4: case 5: evst_set(c, x, rec); break;
+	case 6: evst_relink(c, x); break;
+	default: evst_vm_id(c, x); break;
+	}
 	res_put(x);
 }
 
@@ -2311,6 +2464,7 @@ static struct op ops[] = {
 	{ "evtchn", op_evtchn, 20, false },
 	{ "evtchn-reset", op_evtchn_reset, 1, false },
 	{ "doorbell", op_doorbell, 3, false },
+	{ "evtchn-state", op_evtchn_state, 4, false },
 	{ "mmio", op_mmio, 16, false },
 	{ "mmio-batch", op_mmio_batch, 4, false },
 	{ "mmio-run", op_mmio_run, 8, false },
