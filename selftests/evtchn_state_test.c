@@ -28,6 +28,7 @@
 #include "xvm_harness.h"
 #include "xvm_fixture.h"
 #include "libxvm.h"
+#include "host/fdpass.h"
 
 #define ID_A		0xa1a1a1a1a1a1a1a1ULL
 #define ID_B		0xb2ULL
@@ -133,45 +134,6 @@ static int diff_records(const rec_t *a, uint32_t na, const rec_t *b,
 			return i;
 	}
 	return -1;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 /* poll() revents of fd, at once. */
@@ -852,7 +814,7 @@ static int consent_child(FIXTURE_DATA(st) *self, int sock)
 	if (xvm_evtchn_relink(h, self->a2, &done, &awaiting) || done ||
 	    awaiting != 2)
 		return 3;
-	if (send_fd(sock, b2))
+	if (fdpass_send_one(sock, b2))
 		return 4;
 	if (read(sock, &c, 1) != 1)	/* the parent consented to B' */
 		return 5;
@@ -894,7 +856,7 @@ TEST_F(st, relink_needs_both_owners)
 		_exit(consent_child(self, sv[1]));
 	}
 	close(sv[1]);
-	b2 = recv_fd(sv[0]);
+	b2 = fdpass_recv_one(sv[0]);
 	if (b2 < 0) {
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		ASSERT_LE(0, b2) TH_LOG("child failed at step %d",

@@ -33,6 +33,7 @@
 #include "xvm_harness.h"
 #include "xvm_fixture.h"
 #include "libxvm.h"
+#include "host/fdpass.h"
 
 #define NPORTS		XVM_EVTCHN_MAX_PORTS		/* 4096: ports 1..4095 */
 #define BAD_PTR		((void *)1)
@@ -614,47 +615,6 @@ static int alloc_for(int vm, int remote_fd, uint32_t *port)
 	return 0;
 }
 
-/* Passes fd over a unix socket (SCM_RIGHTS); 0 or -1. */
-static int send_fd(int sock, int fd)
-{
-	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-/* The fd passed by send_fd(), or -1. */
-static int recv_fd(int sock)
-{
-	char byte, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* errno of a bind that must fail, or 0 if it succeeded. */
 static int bind_err(int vm, int remote_vm, uint32_t remote_port)
 {
@@ -691,7 +651,7 @@ static int grant_child(int xvm, int pvm, int sock, const uint32_t *ports)
 	if (bind_err(cvm, pvm, NPORTS - 1) != EACCES)
 		return 6;
 	/* the parent names this VM, then tells the port */
-	if (send_fd(sock, cvm))
+	if (fdpass_send_one(sock, cvm))
 		return 7;
 	if (read(sock, &pg, sizeof(pg)) != sizeof(pg))
 		return 8;
@@ -741,7 +701,7 @@ TEST_F(ev, interdomain_grant_across_fork)
 		_exit(grant_child(self->xvm, self->vm, sv[1], ports));
 	}
 	close(sv[1]);
-	cfd = recv_fd(sv[0]);
+	cfd = fdpass_recv_one(sv[0]);
 	if (cfd < 0) {		/* the child gave up before sending it */
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		ASSERT_LE(0, cfd) TH_LOG("child failed at step %d",

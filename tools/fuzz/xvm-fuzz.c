@@ -54,6 +54,7 @@
 #include <linux/xvm.h>
 
 #include "host/env.h"
+#include "host/fdpass.h"
 #include "host/pci.h"
 #include "host/vfio.h"
 
@@ -2014,44 +2015,6 @@ static void op_fork(struct ctx *c)
 	fork_report(status);
 }
 
-static int send_fds(int sock, const int *fds, int n)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = { 0 };
-	char byte = 'x';
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-static int recv_fds(int sock, int *fds, int max)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = { 0 };
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int n;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return 0;
-	n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-	n = n > max ? max : n;
-	memcpy(fds, CMSG_DATA(cm), sizeof(int) * n);
-	return n;
-}
-
 /*
  * SCM_RIGHTS over a socketpair: the received fds are the same files (and
  * work: same mm); or the pair is closed with the fds in flight (the unix
@@ -2060,6 +2023,8 @@ static int recv_fds(int sock, int *fds, int max)
 static void op_scm_rights(struct ctx *c)
 {
 	int sv[2], held[3], fds[4], got[4], n = 0, i, k;
+	unsigned int nr;
+	char byte;
 
 	c->op = "SCM_RIGHTS";
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
@@ -2076,11 +2041,11 @@ static void op_scm_rights(struct ctx *c)
 	k = n;
 	if (one_in(&c->r, 6))
 		fds[k++] = sv[0];	/* a reference cycle for the GC */
-	if (send_fds(sv[1], fds, k))
+	if (fdpass_send(sv[1], "x", 1, fds, k))
 		goto out;
 	if (one_in(&c->r, 4))
 		goto out;		/* in flight at close */
-	k = recv_fds(sv[0], got, 4);
+	k = fdpass_recv(sv[0], &byte, 1, got, 4, &nr, MSG_DONTWAIT) < 0 ? 0 : nr;
 	for (i = 0; i < k; i++) {
 		if (i >= n) {
 			close(got[i]);

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "vmm.h"
+#include "host/fdpass.h"
 
 static struct {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -64,21 +65,7 @@ static void reply_init(struct vmm_ctl_reply *r, int status)
 /* The reply and its fds, in one message. */
 static int send_reply(int conn, const struct vmm_ctl_reply *r, const int *fds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * VMM_CTL_MAX_FDS)] = { 0 };
-	struct iovec iov = { .iov_base = (void *)r, .iov_len = sizeof(*r) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-
-	if (r->nr_fds) {
-		msg.msg_control = cbuf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * r->nr_fds);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * r->nr_fds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * r->nr_fds);
-	}
-	return sendmsg(conn, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*r) ? 0 : -1;
+	return fdpass_send(conn, r, sizeof(*r), fds, r->nr_fds);
 }
 
 /* "STAT": a fresh stats fd of the VM and of each vCPU, sent, then closed. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "vmm.h"
+#include "host/fdpass.h"
 
 /* One stats fd (the VM's or a vCPU's): what it describes, two samples. */
 struct source {
@@ -102,33 +103,44 @@ bad:
 	return EXIT_USAGE;
 }
 
+/* What is wrong with a reply that came with nr fds, or NULL. */
+static const char *reply_error(const struct vmm_ctl_reply *r, unsigned int nr,
+			       int *err)
+{
+	*err = EPROTO;
+	if (memcmp(r->magic, VMM_CTL_MAGIC, 4) || r->version != VMM_CTL_VERSION)
+		return "not an xvm-vmm control socket";
+	if (r->status) {
+		*err = r->status;
+		return "the VMM refused";
+	}
+	if (nr < 1 || nr != r->nr_fds)
+		return "reply without its fds";
+	return NULL;
+}
+
 /* The fds of the reply into v->src; 0, or the exit status (printed). */
 static int receive_fds(struct view *v, int sock)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * VMM_CTL_MAX_FDS)];
+	int fds[VMM_CTL_MAX_FDS], err = EPROTO;
+	const char *what = "no reply";
 	struct vmm_ctl_reply r;
-	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	unsigned int i;
+	unsigned int i, nr;
+	ssize_t n;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(r))
-		return stat_error(v, "no reply", errno ? errno : EPROTO);
-	if (memcmp(r.magic, VMM_CTL_MAGIC, 4) || r.version != VMM_CTL_VERSION)
-		return stat_error(v, "not an xvm-vmm control socket", EPROTO);
-	if (r.status)
-		return stat_error(v, "the VMM refused", r.status);
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || (msg.msg_flags & MSG_CTRUNC) ||
-	    r.nr_fds < 1 || r.nr_fds > VMM_CTL_MAX_FDS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int) * r.nr_fds))
-		return stat_error(v, "reply without its fds", EPROTO);
-	v->nr_src = r.nr_fds;
-	for (i = 0; i < v->nr_src; i++)
-		memcpy(&v->src[i].fd, CMSG_DATA(cm) + i * sizeof(int),
-		       sizeof(int));
+	n = fdpass_recv(sock, &r, sizeof(r), fds, VMM_CTL_MAX_FDS, &nr, 0);
+	if (n < 0 && errno)
+		err = errno;
+	if (n == sizeof(r))
+		what = reply_error(&r, nr, &err);
+	if (what) {
+		for (i = 0; i < nr; i++)
+			close(fds[i]);
+		return stat_error(v, what, err);
+	}
+	v->nr_src = nr;
+	for (i = 0; i < nr; i++)
+		v->src[i].fd = fds[i];
 	return 0;
 }
 
