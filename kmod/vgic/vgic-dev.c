@@ -368,9 +368,9 @@ static int vgic_regs_access(struct xvm_vgic *vgic,
 	if (!ret && !vgic->initialized)
 		ret = -EBUSY;
 	if (!ret)
-		ret = xvm_vgic_dispatch(t, vgic, c,
-					attr->attr & XVM_DEV_ARM_VGIC_OFFSET_MASK,
-					4, write, &val);
+		ret = xvm_vgic_uaccess(t, vgic, c,
+				       attr->attr & XVM_DEV_ARM_VGIC_OFFSET_MASK,
+				       write, &val);
 	mutex_unlock(&vgic->config_lock);
 	*val32 = val;
 	return ret;

@@ -8,7 +8,7 @@
  * offset, length, bits per INTID, legal access widths, read and write
  * handlers.  Each table has an index, built once at module init
  * (xvm_vgic_regs_init()): for every 4-byte word of the frame, which
- * register holds it, so xvm_vgic_dispatch() finds the register with one
+ * register holds it, so vgic_dispatch() finds the register with one
  * load, and applies the architecture's rules:
  *  - an access to no register (reserved space) reads as zero and writes
  *    are ignored;
@@ -118,7 +118,8 @@ vgic_access_reg(const struct xvm_vgic_regs *t, u32 offset, u32 len)
 static __always_inline int vgic_dispatch(const struct xvm_vgic_regs *t,
 					 struct xvm_vgic *vgic,
 					 struct xvm_vgic_cpu *rd, u32 offset,
-					 u32 len, bool is_write, u64 *val)
+					 u32 len, bool is_write, u64 *val,
+					 bool user)
 {
 	const struct xvm_vgic_reg *reg = vgic_access_reg(t, offset, len);
 	struct xvm_vgic_access a;
@@ -138,7 +139,11 @@ static __always_inline int vgic_dispatch(const struct xvm_vgic_regs *t,
 		if (!rd && a.intid >= vgic->nr_irqs)
 			goto raz_wi;
 	}
-	if (is_write)
+	if (user && is_write && reg->uwrite)
+		reg->uwrite(&a, *val);
+	else if (user && !is_write && reg->uread)
+		*val = reg->uread(&a);
+	else if (is_write)
 		reg->write(&a, *val);
 	else
 		*val = INDIRECT_CALL_2(reg->read, xvm_vgic_read_rd_typer,
@@ -151,11 +156,15 @@ raz_wi:
 	return 0;
 }
 
-int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
-		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
-		      bool is_write, u64 *val)
+/*
+ * A 32-bit DIST_REGS / REDIST_REGS access: the guest's, but for the
+ * registers with user handlers (KVM's uaccess: the pending latch).
+ */
+int xvm_vgic_uaccess(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
+		     struct xvm_vgic_cpu *rd, u32 offset, bool is_write,
+		     u64 *val)
 {
-	return vgic_dispatch(t, vgic, rd, offset, len, is_write, val);
+	return vgic_dispatch(t, vgic, rd, offset, 4, is_write, val, true);
 }
 
 /*
@@ -170,7 +179,7 @@ static int vgic_dist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 	if (!xvm_vgic_initialized(vgic))
 		return -EBUSY;
 	return vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
-			     false, val);
+			     false, val, false);
 }
 
 static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
@@ -181,7 +190,7 @@ static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 	if (!xvm_vgic_initialized(vgic))
 		return -EBUSY;
 	return vgic_dispatch(&xvm_vgic_dist_regs, vgic, NULL, offset, len,
-			     true, &val);
+			     true, &val, false);
 }
 
 static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
@@ -190,7 +199,7 @@ static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
 
 	return vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
-			     false, val);
+			     false, val, false);
 }
 
 static int vgic_rdist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
@@ -199,7 +208,7 @@ static int vgic_rdist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
 
 	return vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
-			     true, &val);
+			     true, &val, false);
 }
 
 const struct xvm_mmio_ops xvm_vgic_dist_ops = {
@@ -519,6 +528,42 @@ void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val)
 void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val)
 {
 	vgic_write_bits(a, val, vgic_clear_pending);
+}
+
+/*
+ * ISPENDR from the attributes, as KVM's vgic_uaccess_read_pending() and
+ * vgic_v3_uaccess_write_pending(): the pending latch alone, so that a VMM
+ * saves and restores it apart from the line and message levels
+ * (LEVEL_INFO); a write sets every covered latch to its bit, whatever the
+ * INTID's configuration.
+ */
+static bool vgic_get_latch(const struct xvm_vgic_irq *irq)
+{
+	return irq->pending_latch;
+}
+
+u64 xvm_vgic_uread_pending(const struct xvm_vgic_access *a)
+{
+	return vgic_read_bits(a, vgic_get_latch, true);
+}
+
+void xvm_vgic_uwrite_pending(const struct xvm_vgic_access *a, u64 val)
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u32 i, n;
+
+	n = vgic_acc_irqs(a, a->len * 8, &irq);
+	if (!n)
+		return;
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < n; i++) {
+		irq[i].pending_latch = val & BIT_ULL(i);
+		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
+	}
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, val & GENMASK_ULL(n - 1, 0));
 }
 
 u64 xvm_vgic_read_active(const struct xvm_vgic_access *a)

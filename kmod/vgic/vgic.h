@@ -244,6 +244,9 @@ struct xvm_vgic_reg {
 	u8 access;			/* VGIC_ACC_*: legal widths */
 	u64 (*read)(const struct xvm_vgic_access *a);
 	void (*write)(const struct xvm_vgic_access *a, u64 val);
+	/* DIST_REGS / REDIST_REGS, if they differ (KVM's uaccess_*) */
+	u64 (*uread)(const struct xvm_vgic_access *a);
+	void (*uwrite)(const struct xvm_vgic_access *a, u64 val);
 };
 
 /*
@@ -278,6 +281,17 @@ struct xvm_vgic_regs {
 	VGIC_REG_BITS_PER_IRQ(off, VGIC_DIST_INTIDS, bpi, acc, rd, wr)
 #define VGIC_REG_PRIVATE_IRQ(off, bpi, acc, rd, wr)			\
 	VGIC_REG_BITS_PER_IRQ(off, VGIC_NR_PRIVATE, bpi, acc, rd, wr)
+/* The same, with other handlers for the attribute (user) accesses. */
+#define VGIC_REG_BITS_PER_IRQ_U(off, nr_intids, bpi, acc, rd, wr, urd, uwr) \
+	{ .offset = (off), .len = (nr_intids), .per_irq = true,		\
+	  .intid_shift = ilog2(bpi), .access = (acc),			\
+	  .read = (rd), .write = (wr), .uread = (urd), .uwrite = (uwr) }
+#define VGIC_REG_DIST_IRQ_U(off, bpi, acc, rd, wr, urd, uwr)		\
+	VGIC_REG_BITS_PER_IRQ_U(off, VGIC_DIST_INTIDS, bpi, acc, rd, wr,	\
+				urd, uwr)
+#define VGIC_REG_PRIVATE_IRQ_U(off, bpi, acc, rd, wr, urd, uwr)	\
+	VGIC_REG_BITS_PER_IRQ_U(off, VGIC_NR_PRIVATE, bpi, acc, rd, wr,	\
+				urd, uwr)
 
 /* Bytes a register table entry covers. */
 static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
@@ -286,9 +300,9 @@ static inline u32 xvm_vgic_reg_len(const struct xvm_vgic_reg *reg)
 }
 
 int xvm_vgic_regs_init(const struct xvm_vgic_regs *t);
-int xvm_vgic_dispatch(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
-		      struct xvm_vgic_cpu *rd, u32 offset, u32 len,
-		      bool is_write, u64 *val);
+int xvm_vgic_uaccess(const struct xvm_vgic_regs *t, struct xvm_vgic *vgic,
+		     struct xvm_vgic_cpu *rd, u32 offset, bool is_write,
+		     u64 *val);
 extern const struct xvm_mmio_ops xvm_vgic_dist_ops;
 extern const struct xvm_mmio_ops xvm_vgic_rdist_ops;
 bool xvm_vgic_uaccess_valid(const struct xvm_vgic_regs *t, u32 offset);
@@ -303,6 +317,8 @@ void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val);
 u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a);
 void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val);
 void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val);
+u64 xvm_vgic_uread_pending(const struct xvm_vgic_access *a);
+void xvm_vgic_uwrite_pending(const struct xvm_vgic_access *a, u64 val);
 u64 xvm_vgic_read_active(const struct xvm_vgic_access *a);
 void xvm_vgic_write_sactive(const struct xvm_vgic_access *a, u64 val);
 void xvm_vgic_write_cactive(const struct xvm_vgic_access *a, u64 val);
