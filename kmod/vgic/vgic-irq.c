@@ -176,12 +176,15 @@ void xvm_vgic_kick_all(struct xvm_vgic *vgic)
 		xvm_vgic_kick(vgic->cpus[i]);
 }
 
-/* A wire: level-sensitive follows level, edge-triggered latches a rise. */
+/*
+ * A wire: line_level is its input level, whatever the configuration
+ * (LEVEL_INFO saves it); a level-sensitive interrupt is pending while it
+ * is high, an edge-triggered one latches each level 1.
+ */
 static void vgic_set_line(struct xvm_vgic_irq *irq, bool level)
 {
-	if (!irq->edge)
-		irq->line_level = level;
-	else if (level)
+	irq->line_level = level;
+	if (irq->edge && level)
 		irq->pending_latch = true;
 }
 
