@@ -24,7 +24,7 @@ static void vgic_get_cpuif(struct xvm_vgic_cpu *c, struct xvm_vgic_cpuif *s)
 	s->pmr = c->pmr;
 	s->ctlr = c->ctlr;
 	s->rpr = xvm_vgic_rpr(c);
-	s->apr = c->apr;
+	s->apr = c->ap0r | c->ap1r;
 	raw_spin_unlock_irqrestore(&c->lock, flags);
 	s->notify_port = READ_ONCE(c->notify_port);
 }

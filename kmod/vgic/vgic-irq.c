@@ -8,9 +8,10 @@
  * PPIs, spi_ready for the SPIs routed there), so finding the best one
  * scans at most NR_IRQS / BITS_PER_LONG words.  It is deliverable when,
  * besides, its group is enabled in GICD_CTLR and in the CPU interface and
- * its priority is higher (numerically lower) than both the priority mask
- * and the running priority.  Among ready interrupts the highest priority
- * wins, then the lowest INTID.
+ * its priority is higher (numerically lower) than the priority mask and
+ * its group priority (vgic_group_prio(): the binary points) higher than
+ * the running priority.  Among ready interrupts the highest priority wins,
+ * then the lowest INTID.
  *
  * Notification: whenever something may have made an interrupt deliverable
  * for a vCPU (a line, a message, an SGI, a register write, an EOI, a CPU
@@ -49,8 +50,12 @@ void xvm_vgic_irq_reset_private(struct xvm_vgic_cpu *c)
 	c->priv_enabled = GENMASK(VGIC_NR_SGIS - 1, 0);
 	c->waker = XVM_GICR_WAKER_SLEEP | XVM_GICR_WAKER_ASLEEP;
 	c->pmr = 0;
+	c->bpr0 = VGIC_BPR0_MIN;
+	c->bpr1 = VGIC_BPR1_MIN;
+	c->cbpr = false;
 	c->ctlr = 0;
-	c->apr = 0;
+	c->ap0r = 0;
+	c->ap1r = 0;
 }
 
 /* Reset state of the SPIs: group 1, level, routed to MPIDR 0. */
@@ -104,9 +109,30 @@ void xvm_vgic_set_target(struct xvm_vgic *vgic, struct xvm_vgic_irq *irq,
 	xvm_vgic_irq_sync(vgic, NULL, irq);
 }
 
+/*
+ * ICC_RPR_EL1: the highest active (group) priority of either group, 0xff
+ * when idle.  Bit n of ICC_AP<g>R0_EL1 stands for group priority n << 3.
+ */
 u32 xvm_vgic_rpr(const struct xvm_vgic_cpu *c)
 {
-	return c->apr ? __ffs(c->apr) << VGIC_PRI_SHIFT : VGIC_PRI_IDLE;
+	u32 ap = c->ap0r | c->ap1r;
+
+	return ap ? __ffs(ap) << VGIC_PRI_SHIFT : VGIC_PRI_IDLE;
+}
+
+/*
+ * The group priority of irq: its priority without the subpriority bits of
+ * the binary point of its group (ICC_BPR0_EL1 for group 0, and for group 1
+ * when ICC_CTLR_EL1.CBPR is set; else ICC_BPR1_EL1, whose field is one
+ * bit lower).  BPR0 n: group priority [7:n+1]; BPR1 n: [7:n].  At the
+ * minimum binary points (the reset values) it is the whole priority.
+ */
+static u32 vgic_group_prio(const struct xvm_vgic_cpu *c,
+			   const struct xvm_vgic_irq *irq)
+{
+	u32 low = irq->group1 && !c->cbpr ? c->bpr1 : c->bpr0 + 1;
+
+	return low > 7 ? 0 : irq->priority & GENMASK(7, low);
 }
 
 /*
@@ -146,9 +172,11 @@ static struct xvm_vgic_irq *vgic_best(struct xvm_vgic_cpu *c)
 	return best;
 }
 
+/* Preemption compares the group priority with the running priority. */
 static bool vgic_deliverable(struct xvm_vgic_cpu *c, struct xvm_vgic_irq *irq)
 {
-	return irq && irq->priority < c->pmr && irq->priority < xvm_vgic_rpr(c);
+	return irq && irq->priority < c->pmr &&
+	       vgic_group_prio(c, irq) < xvm_vgic_rpr(c);
 }
 
 void xvm_vgic_kick(struct xvm_vgic_cpu *c)
@@ -275,7 +303,12 @@ u32 xvm_vgic_ack(struct xvm_vgic_cpu *c, u32 group, bool acknowledge,
 			irq->active = true;
 			irq->pending_latch = false;
 			xvm_vgic_irq_sync(vgic, c, irq);
-			c->apr |= BIT(irq->priority >> VGIC_PRI_SHIFT);
+			if (irq->group1)
+				c->ap1r |= BIT(vgic_group_prio(c, irq) >>
+					       VGIC_PRI_SHIFT);
+			else
+				c->ap0r |= BIT(vgic_group_prio(c, irq) >>
+					       VGIC_PRI_SHIFT);
 		}
 	}
 	raw_spin_unlock(&vgic->lock);
@@ -286,7 +319,8 @@ u32 xvm_vgic_ack(struct xvm_vgic_cpu *c, u32 group, bool acknowledge,
 
 /*
  * ICC_EOIR (drop, and deactivate unless EOImode) or ICC_DIR (deactivate).
- * The priority drop clears the highest active priority; deactivating an
+ * The priority drop clears the highest active priority (of group 0 if
+ * both groups have it, which only a restore can make); deactivating an
  * INTID that does not exist does nothing.
  */
 void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
@@ -299,8 +333,14 @@ void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
 
 	trace_xvm_vgic_eoi(c, intid, drop, deactivate);
 	raw_spin_lock_irqsave(&c->lock, flags);
-	if (drop && c->apr)
-		c->apr &= c->apr - 1;
+	if (drop && (c->ap0r | c->ap1r)) {
+		u32 ap = c->ap0r | c->ap1r, top = ap & -ap;
+
+		if (c->ap0r & top)
+			c->ap0r &= ~top;
+		else
+			c->ap1r &= ~top;
+	}
 	if (deactivate && intid < VGIC_NR_PRIVATE) {
 		irq = xvm_vgic_priv(c, intid);
 		irq->active = false;

@@ -57,6 +57,10 @@
 #define VGIC_PRI_MASK		0xf8	/* 5 priority bits, as KVM */
 #define VGIC_PRI_SHIFT		3
 #define VGIC_PRI_IDLE		0xff
+#define VGIC_PRI_BITS		5
+/* The binary points' minimum with 5 priority bits (GICv3 ICC_BPR<n>). */
+#define VGIC_BPR0_MIN		(7 - VGIC_PRI_BITS)
+#define VGIC_BPR1_MIN		(VGIC_BPR0_MIN + 1)
 #define VGIC_ADDR_UNDEF		(~0ULL)
 #define VGIC_IIDR		((0x58U << 24) | 0x43b)	/* 'X', implementer ARM */
 #define VGIC_DIST_INTIDS	1024
@@ -113,8 +117,12 @@ struct xvm_vgic_cpu {
 	u32 priv_enabled;		/* GICR_ISENABLER0: priv[i].enabled */
 	u32 waker;			/* GICR_WAKER */
 	u8 pmr;				/* CPU interface ... */
+	u8 bpr0;			/* ICC_BPR0_EL1, >= VGIC_BPR0_MIN */
+	u8 bpr1;			/* ICC_BPR1_EL1, >= VGIC_BPR1_MIN */
+	bool cbpr;			/* ICC_CTLR_EL1.CBPR */
 	u32 ctlr;			/* XVM_VGIC_CPUIF_* */
-	u32 apr;			/* active priorities */
+	u32 ap0r;			/* active priorities: ICC_AP0R0_EL1 */
+	u32 ap1r;			/* ICC_AP1R0_EL1 */
 	u32 notify_port;		/* READ_ONCE; 0: none */
 
 	/* SPIs routed here that are ready, by INTID; under vgic->lock. */
