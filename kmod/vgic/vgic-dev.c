@@ -425,12 +425,33 @@ static const struct xvm_attr_desc xvm_vgic_attrs[] = {
 		.attr_last = XVM_DEV_ARM_VGIC_CTRL_INIT,	/* no value */
 		.set = vgic_init,
 	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_CTRL,
+		.attr_first = XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION,
+		.attr_last = XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION,
+		.size = sizeof(u64),
+		.get = xvm_vgic_get_state_version,
+	}, {
 		.group = XVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
 		.attr_last = U64_MAX,		/* vgic_regs_has() */
 		.size = sizeof(u32),
 		.has = vgic_regs_has,
 		.get = vgic_get_reg,
 		.set = vgic_set_reg,
+	}, {
+		/* vgic-state.c: save and restore */
+		.group = XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+		.attr_last = U64_MAX,		/* xvm_vgic_sysreg_has() */
+		.size = sizeof(u64),
+		.has = xvm_vgic_sysreg_has,
+		.get = xvm_vgic_sysreg_get,
+		.set = xvm_vgic_sysreg_set,
+	}, {
+		.group = XVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
+		.attr_last = U64_MAX,		/* xvm_vgic_level_has() */
+		.size = sizeof(u32),
+		.has = xvm_vgic_level_has,
+		.get = xvm_vgic_level_get,
+		.set = xvm_vgic_level_set,
 	},
 };
 

@@ -10,6 +10,8 @@
  *   vgic-mmio-v3.c  the distributor and redistributor register tables
  *   vgic-irq.c      interrupt state, lines, delivery, the CPU interface
  *   vgic-cpuif.c    the vCPU ioctls and the device-fd line ioctl
+ *   vgic-state.c    save/restore attributes: CPU_SYSREGS, LEVEL_INFO,
+ *                   the state version
  *
  * Locking, outermost first:
  *   vm->lock (core)            held around the vCPU hooks; INIT, ADDR take it
@@ -359,6 +361,22 @@ void xvm_vgic_eoi(struct xvm_vgic_cpu *c, u32 intid, bool drop,
 		  bool deactivate);
 void xvm_vgic_sgi(struct xvm_vgic_cpu *c, u64 value, bool group1);
 u32 xvm_vgic_rpr(const struct xvm_vgic_cpu *c);
+
+/* vgic-state.c: save and restore (CPU_SYSREGS, LEVEL_INFO, the version) */
+int xvm_vgic_sysreg_has(struct xvm_device *dev,
+			const struct xvm_device_attr *attr);
+int xvm_vgic_sysreg_get(struct xvm_device *dev,
+			const struct xvm_device_attr *attr, void *val);
+int xvm_vgic_sysreg_set(struct xvm_device *dev,
+			const struct xvm_device_attr *attr, const void *val);
+int xvm_vgic_level_has(struct xvm_device *dev,
+		       const struct xvm_device_attr *attr);
+int xvm_vgic_level_get(struct xvm_device *dev,
+		       const struct xvm_device_attr *attr, void *val);
+int xvm_vgic_level_set(struct xvm_device *dev,
+		       const struct xvm_device_attr *attr, const void *val);
+int xvm_vgic_get_state_version(struct xvm_device *dev,
+			       const struct xvm_device_attr *attr, void *val);
 
 /* vgic-cpuif.c */
 long xvm_vgic_vcpu_ioctl(struct xvm_device *dev, struct xvm_vcpu *vcpu,

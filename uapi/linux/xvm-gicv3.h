@@ -79,4 +79,42 @@
 #define XVM_GICR_IGRPMODR0		(XVM_GICR_SGI_BASE + 0x0d00)
 #define XVM_GICR_NSACR			(XVM_GICR_SGI_BASE + 0x0e00)
 
+/*
+ * CPU interface system registers (ICC_*_EL1), as the instr field of
+ * XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS names them: the A64 MRS/MSR encoding
+ * Op0 [15:14] Op1 [13:11] CRn [10:7] CRm [6:3] Op2 [2:0], KVM's layout.
+ */
+#define XVM_ICC_SYSREG(op0, op1, crn, crm, op2)				\
+	(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2))
+#define XVM_ICC_PMR_EL1			XVM_ICC_SYSREG(3, 0, 4, 6, 0)
+#define XVM_ICC_BPR0_EL1		XVM_ICC_SYSREG(3, 0, 12, 8, 3)
+#define XVM_ICC_AP0R_EL1(n)		XVM_ICC_SYSREG(3, 0, 12, 8, 4 | (n))
+#define XVM_ICC_AP1R_EL1(n)		XVM_ICC_SYSREG(3, 0, 12, 9, (n))
+#define XVM_ICC_RPR_EL1			XVM_ICC_SYSREG(3, 0, 12, 11, 3)
+#define XVM_ICC_BPR1_EL1		XVM_ICC_SYSREG(3, 0, 12, 12, 3)
+#define XVM_ICC_CTLR_EL1		XVM_ICC_SYSREG(3, 0, 12, 12, 4)
+#define XVM_ICC_SRE_EL1			XVM_ICC_SYSREG(3, 0, 12, 12, 5)
+#define XVM_ICC_IGRPEN0_EL1		XVM_ICC_SYSREG(3, 0, 12, 12, 6)
+#define XVM_ICC_IGRPEN1_EL1		XVM_ICC_SYSREG(3, 0, 12, 12, 7)
+
+#define XVM_ICC_PMR_MASK		0xffU
+#define XVM_ICC_BPR_MASK		0x7U
+#define XVM_ICC_IGRPEN_ENABLE		(1U << 0)
+
+#define XVM_ICC_CTLR_CBPR		(1U << 0)
+#define XVM_ICC_CTLR_EOIMODE		(1U << 1)
+#define XVM_ICC_CTLR_PMHE		(1U << 6)
+#define XVM_ICC_CTLR_PRIBITS_SHIFT	8	/* priority bits - 1, RO */
+#define XVM_ICC_CTLR_PRIBITS_MASK	(7U << 8)
+#define XVM_ICC_CTLR_IDBITS_SHIFT	11	/* 0: 16-bit INTIDs, RO */
+#define XVM_ICC_CTLR_IDBITS_MASK	(7U << 11)
+#define XVM_ICC_CTLR_SEIS		(1U << 14)
+#define XVM_ICC_CTLR_A3V		(1U << 15)
+#define XVM_ICC_CTLR_RSS		(1U << 18)
+#define XVM_ICC_CTLR_EXTRANGE		(1U << 19)
+
+#define XVM_ICC_SRE_SRE			(1U << 0)
+#define XVM_ICC_SRE_DFB			(1U << 1)
+#define XVM_ICC_SRE_DIB			(1U << 2)
+
 #endif /* _UAPI_LINUX_XVM_GICV3_H */

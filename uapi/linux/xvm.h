@@ -522,6 +522,8 @@ struct xvm_poll {
 #define XVM_DEV_ARM_VGIC_GRP_NR_IRQS		3
 #define XVM_DEV_ARM_VGIC_GRP_CTRL		4
 #define XVM_DEV_ARM_VGIC_GRP_REDIST_REGS	5
+#define XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS	6
+#define XVM_DEV_ARM_VGIC_GRP_LEVEL_INFO		7
 
 /* DIST_REGS / REDIST_REGS attribute: MPIDR affinity [63:32] | offset [31:0] */
 #define XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT		32
@@ -534,6 +536,32 @@ struct xvm_poll {
 
 /* CTRL attributes */
 #define XVM_DEV_ARM_VGIC_CTRL_INIT		0
+/* get, __u64: XVM_VGIC_STATE_VERSION (xvm's; clear of KVM's CTRL numbers) */
+#define XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION	0x100
+/* The format of the state the groups below save and restore. */
+#define XVM_VGIC_STATE_VERSION			1
+
+/*
+ * CPU_SYSREGS attribute: MPIDR affinity [63:32] | instr [15:0], an
+ * XVM_ICC_*_EL1 encoding (<linux/xvm-gicv3.h>), as KVM; bits [31:16] are
+ * zero but for xvm's own registers.  Value: __u64.
+ */
+#define XVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK	0xffffULL
+#define XVM_VGIC_V3_SYSREG_ATTR(aff, instr) \
+	((((__u64)(aff)) << XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT) | (__u32)(instr))
+/* xvm's own: the vCPU's notify port (struct xvm_vgic_cpuif.notify_port) */
+#define XVM_VGIC_SYSREG_NOTIFY_PORT		0x10000
+
+/* LEVEL_INFO attribute: MPIDR [63:32] | info [31:10] | INTID [9:0], as KVM */
+#define XVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT	10
+#define XVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_MASK	(0x3fffffULL << 10)
+#define XVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK	0x3ffULL
+#define XVM_VGIC_LEVEL_INFO_LINE_LEVEL		0	/* KVM's: the wires */
+#define XVM_VGIC_LEVEL_INFO_MSI_LEVEL		1	/* xvm's: SETSPI_NSR */
+#define XVM_VGIC_V3_LEVEL_ATTR(aff, info, intid)			\
+	((((__u64)(aff)) << XVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT) |		\
+	 ((__u64)(info) << XVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT) |	\
+	 ((__u64)(intid) & XVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK))
 
 /* ADDR attributes (value: __u64) */
 #define XVM_VGIC_V3_ADDR_TYPE_DIST		2
