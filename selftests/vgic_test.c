@@ -232,7 +232,12 @@ static int port_pending(struct gic *g, uint32_t port)
  * DIST, the legacy region at REDIST, INIT, both groups enabled in XVM_GICD_CTLR
  * and in every CPU interface, PMR 0xf8, one notify port per vCPU.
  */
-static struct gic *gic_running(int n, uint32_t nr_irqs)
+/*
+ * A GIC just initialised, as a restore finds it: n vCPUs (ids 0..n-1),
+ * NR_IRQS nr_irqs, the distributor at DIST, the legacy region at REDIST,
+ * INIT, one port per vCPU; no CPU-interface ioctl yet (no first run).
+ */
+static struct gic *gic_fresh(int n, uint32_t nr_irqs)
 {
 	struct gic *g = gic_new();
 	int i;
@@ -244,9 +249,19 @@ static struct gic *gic_running(int n, uint32_t nr_irqs)
 			return NULL;
 	if (fixture_gic_legacy(g->dev, nr_irqs, DIST, REDIST))
 		return NULL;
-	if (wr(g->fd[0], DIST + XVM_GICD_CTLR, 4, 3) != 1)
-		return NULL;
 	if (fixture_ports(g->vm, g->port, n))
+		return NULL;
+	return g;
+}
+
+static struct gic *gic_running(int n, uint32_t nr_irqs)
+{
+	struct gic *g = gic_fresh(n, nr_irqs);
+	int i;
+
+	if (!g)
+		return NULL;
+	if (wr(g->fd[0], DIST + XVM_GICD_CTLR, 4, 3) != 1)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (cpuif_set(g->fd[i], 0xf8, XVM_VGIC_CPUIF_IGRPEN0 |
@@ -1837,6 +1852,732 @@ TEST(eoi_ack_first_run)
 	ASSERT_OK(xvm_vgic_eoi_ack(g->fd[0], &ea));
 	ASSERT_EQ(XVM_VGIC_SPURIOUS, ea.ack.intid);
 	ASSERT_EQ(0xff, ea.ack.priority);
+	gic_free(g);
+}
+
+/* ------------------------------------------------------------------ */
+/* State: save and restore (CPU_SYSREGS, LEVEL_INFO, the version)      */
+
+#define GRP_SYSREGS	XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS
+#define GRP_LEVEL	XVM_DEV_ARM_VGIC_GRP_LEVEL_INFO
+#define LINE_LEVEL	XVM_VGIC_LEVEL_INFO_LINE_LEVEL
+#define MSI_LEVEL	XVM_VGIC_LEVEL_INFO_MSI_LEVEL
+#define NOTIFY_PORT	XVM_VGIC_SYSREG_NOTIFY_PORT
+#define ST_NR_IRQS	128
+
+static uint64_t sysreg_attr(uint32_t id, uint32_t reg)
+{
+	return XVM_VGIC_V3_SYSREG_ATTR(aff(id), reg);
+}
+
+static int sysreg_set(int dev, uint32_t id, uint32_t reg, uint64_t v)
+{
+	return xvm_set_attr(dev, GRP_SYSREGS, sysreg_attr(id, reg), &v);
+}
+
+/* CPU_SYSREGS get of vCPU id's reg; ~0 on error. */
+static uint64_t sysreg(int dev, uint32_t id, uint32_t reg)
+{
+	uint64_t v = 0;
+
+	if (xvm_get_attr(dev, GRP_SYSREGS, sysreg_attr(id, reg), &v))
+		return ~0ULL;
+	return v;
+}
+
+static int level_set(int dev, uint32_t id, uint32_t info, uint32_t intid,
+		     uint32_t v)
+{
+	return xvm_set_attr(dev, GRP_LEVEL,
+			    XVM_VGIC_V3_LEVEL_ATTR(aff(id), info, intid), &v);
+}
+
+static uint32_t level(int dev, uint32_t id, uint32_t info, uint32_t intid)
+{
+	uint32_t v = 0;
+
+	if (xvm_get_attr(dev, GRP_LEVEL,
+			 XVM_VGIC_V3_LEVEL_ATTR(aff(id), info, intid), &v))
+		return ~0U;
+	return v;
+}
+
+/*
+ * One piece of the saved state: an attribute of size bytes; for a
+ * set/clear register pair, the clear register, written with the
+ * complement before the set one; restore 0 for a read-only one (compared,
+ * never written).
+ */
+struct st_item {
+	uint32_t group;
+	uint64_t attr;
+	uint64_t clear;
+	int restore;
+	uint64_t val;
+};
+
+struct st {
+	unsigned int n;
+	struct st_item it[512];
+};
+
+static void st_add(struct st *s, uint32_t group, uint64_t attr,
+		   uint64_t clear, int restore)
+{
+	if (s->n < sizeof(s->it) / sizeof(s->it[0]))
+		s->it[s->n++] = (struct st_item){ .group = group, .attr = attr,
+						  .clear = clear,
+						  .restore = restore };
+}
+
+/* The distributor, in restore order (its CTLR comes last: st_list()). */
+static void st_dist(struct st *s)
+{
+	uint32_t i;
+
+	for (i = 4; i < ST_NR_IRQS / 8; i += 4) {
+		st_add(s, GRP_DIST, XVM_GICD_IGROUPR + i, 0, 1);
+		st_add(s, GRP_DIST, XVM_GICD_ISENABLER + i,
+		       XVM_GICD_ICENABLER + i, 1);
+		st_add(s, GRP_DIST, XVM_GICD_ISACTIVER + i,
+		       XVM_GICD_ICACTIVER + i, 1);
+		st_add(s, GRP_DIST, XVM_GICD_ISPENDR + i, 0, 1);
+	}
+	for (i = 8; i < ST_NR_IRQS / 4; i += 4)
+		st_add(s, GRP_DIST, XVM_GICD_ICFGR + i, 0, 1);
+	for (i = 32; i < ST_NR_IRQS; i += 4)
+		st_add(s, GRP_DIST, XVM_GICD_IPRIORITYR + i, 0, 1);
+	for (i = 32; i < ST_NR_IRQS; i++)
+		st_add(s, GRP_DIST, XVM_GICD_IROUTER + 8 * i, 0, 1);
+}
+
+/* vCPU id's redistributor, line levels and CPU interface. */
+static void st_vcpu(struct st *s, uint32_t id)
+{
+	static const uint32_t regs[] = {
+		XVM_ICC_SRE_EL1, XVM_ICC_PMR_EL1, XVM_ICC_BPR0_EL1,
+		XVM_ICC_BPR1_EL1, XVM_ICC_CTLR_EL1, XVM_ICC_AP0R_EL1(0),
+		XVM_ICC_AP1R_EL1(0), XVM_ICC_IGRPEN0_EL1,
+		XVM_ICC_IGRPEN1_EL1, NOTIFY_PORT,
+	};
+	uint64_t a = (uint64_t)aff(id) << 32;
+	uint32_t i;
+
+	st_add(s, GRP_REDIST, a | XVM_GICR_IGROUPR0, 0, 1);
+	st_add(s, GRP_REDIST, a | XVM_GICR_ICFGR0, 0, 1);
+	st_add(s, GRP_REDIST, a | (XVM_GICR_ICFGR0 + 4), 0, 1);
+	for (i = 0; i < 32; i += 4)
+		st_add(s, GRP_REDIST, a | (XVM_GICR_IPRIORITYR0 + i), 0, 1);
+	st_add(s, GRP_REDIST, a | XVM_GICR_ISENABLER0,
+	       a | XVM_GICR_ICENABLER0, 1);
+	st_add(s, GRP_REDIST, a | XVM_GICR_ISACTIVER0,
+	       a | XVM_GICR_ICACTIVER0, 1);
+	st_add(s, GRP_REDIST, a | XVM_GICR_ISPENDR0, 0, 1);
+	st_add(s, GRP_REDIST, a | XVM_GICR_WAKER, 0, 1);
+	for (i = 0; i < ST_NR_IRQS; i += 32) {
+		st_add(s, GRP_LEVEL, XVM_VGIC_V3_LEVEL_ATTR(aff(id), LINE_LEVEL,
+							   i), 0, 1);
+		st_add(s, GRP_LEVEL, XVM_VGIC_V3_LEVEL_ATTR(aff(id), MSI_LEVEL,
+							   i), 0, 1);
+	}
+	/* BPR1 before CTLR: with CBPR set, BPR1 ignores writes. */
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		st_add(s, GRP_SYSREGS, sysreg_attr(id, regs[i]), 0, 1);
+	st_add(s, GRP_SYSREGS, sysreg_attr(id, XVM_ICC_RPR_EL1), 0, 0);
+}
+
+/* Every state group of a GIC of n vCPUs, in the order of a restore. */
+static void st_list(struct st *s, int n)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	st_dist(s);
+	for (i = 0; i < n; i++)
+		st_vcpu(s, i);
+	st_add(s, GRP_DIST, XVM_GICD_CTLR, 0, 1);
+}
+
+static void st_save(struct __test_metadata *_metadata, int dev, struct st *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		s->it[i].val = 0;
+		ASSERT_OK(xvm_get_attr(dev, s->it[i].group, s->it[i].attr,
+				       &s->it[i].val));
+	}
+}
+
+static void st_restore(struct __test_metadata *_metadata, int dev,
+		       const struct st *s)
+{
+	const struct st_item *it;
+	uint64_t v;
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		it = &s->it[i];
+		if (!it->restore)
+			continue;
+		v = ~it->val & 0xffffffff;
+		if (it->clear)
+			ASSERT_OK(xvm_set_attr(dev, it->group, it->clear, &v));
+		ASSERT_OK(xvm_set_attr(dev, it->group, it->attr, &it->val));
+	}
+}
+
+/* The same values, and the same guest view of the pending state. */
+static void st_compare(struct __test_metadata *_metadata, struct gic **g)
+{
+	struct st *a = calloc(2, sizeof(*a)), *b = a + 1;
+	struct xvm_vgic_cpuif ca, cb;
+	uint32_t i;
+
+	ASSERT_NE(NULL, a);
+	st_list(a, 2);
+	st_list(b, 2);
+	st_save(_metadata, g[0]->dev, a);
+	st_save(_metadata, g[1]->dev, b);
+	for (i = 0; i < a->n; i++) {
+		EXPECT_EQ(a->it[i].val, b->it[i].val)
+			TH_LOG("group %u attr %#llx", a->it[i].group,
+			       (unsigned long long)a->it[i].attr);
+	}
+	for (i = 4; i < ST_NR_IRQS / 8; i += 4)
+		EXPECT_EQ(rd(g[0]->fd[0], DIST + XVM_GICD_ISPENDR + i, 4),
+			  rd(g[1]->fd[0], DIST + XVM_GICD_ISPENDR + i, 4));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(rd(g[0]->fd[0], REDIST + i * RD_SIZE +
+			     XVM_GICR_ISPENDR0, 4),
+			  rd(g[1]->fd[0], REDIST + i * RD_SIZE +
+			     XVM_GICR_ISPENDR0, 4));
+		ASSERT_OK(cpuif_get(g[0]->fd[i], &ca));
+		ASSERT_OK(cpuif_get(g[1]->fd[i], &cb));
+		EXPECT_EQ(0, memcmp(&ca, &cb, sizeof(ca)));
+	}
+	free(a);
+}
+
+/*
+ * vCPU 0: BPR1 4 (group priorities [7:4]), PMR 0xf0; SPI 32 (0x80, level,
+ * line high), 33 (0x40, edge) and 34 (0x20, group 0) acknowledged in that
+ * order, so both AP0R0 and AP1R0 are set; SPI 35 (0x60, level, pending by
+ * ISPENDR only), SPI 36 (0x60, level, asserted by SETSPI_NSR), SGI 3
+ * (0x30) pending, PPI 20 (0x10, level, line high) disabled.
+ * vCPU 1: awake, EOImode and CBPR, BPR0 3; SPI 40 (0xa0, level, line high)
+ * acknowledged and EOIed (dropped, still active); SPI 41 (0x90, edge)
+ * pending; SPI 42 (0x50, edge) pending, disabled.  The lines of the edge
+ * SPIs 34, 41 and 42 stay high.
+ */
+static void st_setup(struct __test_metadata *_metadata, struct gic *g)
+{
+	int v0 = g->fd[0], v1 = g->fd[1], dev = g->dev;
+
+	ASSERT_OK(sysreg_set(dev, 0, XVM_ICC_BPR1_EL1, 4));
+	ASSERT_OK(sysreg_set(dev, 0, XVM_ICC_PMR_EL1, 0xf0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x60204080));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 36, 4, 0x60));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IPRIORITYR + 40, 4, 0x5090a0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ICFGR + 8, 4, 0x28 << 16 | 0x28));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IGROUPR + 4, 4, ~(1U << 2)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 40, 8, aff(1)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 41, 8, aff(1)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_IROUTER + 8 * 42, 8, aff(1)));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISENABLER + 4, 4, 0x37f));
+	ASSERT_EQ(1, wr(v0, REDIST + XVM_GICR_IPRIORITYR0, 4, 0x30000000));
+	ASSERT_EQ(1, wr(v0, REDIST + XVM_GICR_IPRIORITYR0 + 20, 1, 0x10));
+	ASSERT_OK(line(dev, 32, 1, 0));
+	ASSERT_EQ(32, ack(v0));
+	ASSERT_OK(line(dev, 33, 1, 0));
+	ASSERT_OK(line(dev, 33, 0, 0));
+	ASSERT_EQ(33, ack(v0));
+	ASSERT_OK(line(dev, 34, 1, 0));
+	ASSERT_EQ(34, ack_grp(v0, 0, 0));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_ISPENDR + 4, 4, 1 << 3));
+	ASSERT_EQ(1, wr(v0, DIST + XVM_GICD_SETSPI_NSR, 4, 36));
+	ASSERT_OK(sgi(v1, sgi1r(3, 0, 1), 1));
+	ASSERT_OK(line(dev, 20, 1, 0));
+
+	ASSERT_EQ(1, wr(v0, REDIST + RD_SIZE + XVM_GICR_WAKER, 4, 0));
+	ASSERT_OK(sysreg_set(dev, 1, XVM_ICC_BPR0_EL1, 3));
+	ASSERT_OK(sysreg_set(dev, 1, XVM_ICC_CTLR_EL1, 0x400 |
+			     XVM_ICC_CTLR_EOIMODE | XVM_ICC_CTLR_CBPR));
+	ASSERT_OK(line(dev, 40, 1, 0));
+	ASSERT_EQ(40, ack(v1));
+	ASSERT_OK(eoi(v1, 40));
+	ASSERT_OK(line(dev, 41, 1, 0));
+	ASSERT_OK(line(dev, 42, 1, 0));
+	ASSERT_EQ(0, sysreg(dev, 1, XVM_ICC_AP1R_EL1(0)));
+}
+
+/* One vCPU's acknowledges, both groups, on both GICs: the same INTIDs. */
+static void st_ack_both(struct __test_metadata *_metadata, struct gic **g,
+			int v, uint32_t *stack, int *depth, int *acked)
+{
+	int grp, a, b;
+
+	for (grp = 0; grp < 2; grp++) {
+		a = ack_grp(g[0]->fd[v], grp, 0);
+		b = ack_grp(g[1]->fd[v], grp, 0);
+		ASSERT_EQ(a, b) TH_LOG("vCPU %d group %d", v, grp);
+		if (a != XVM_VGIC_SPURIOUS) {
+			stack[(*depth)++] = a;
+			(*acked)++;
+		}
+		EXPECT_EQ(port_pending(g[0], g[0]->port[v]),
+			  port_pending(g[1], g[1]->port[v]));
+	}
+}
+
+/* Completes the last interrupt vCPU v took, on both (DIR with EOImode). */
+static void st_eoi_both(struct __test_metadata *_metadata, struct gic **g,
+			int v, uint32_t *stack, int *depth)
+{
+	struct xvm_vgic_eoi dir = { .flags = XVM_VGIC_EOI_DIR };
+	int i;
+
+	if (!*depth)
+		return;
+	dir.intid = stack[--(*depth)];
+	for (i = 0; i < 2; i++) {
+		ASSERT_OK(eoi(g[i]->fd[v], dir.intid));
+		if (v == 1)
+			ASSERT_OK(ioctl(g[i]->fd[v], XVM_VGIC_EOI, &dir));
+	}
+}
+
+/*
+ * The same acknowledges and EOIs on both GICs give the same INTIDs and
+ * port raises: the interrupts in progress complete (vCPU 0: 34, 33, 32),
+ * the pending ones are taken in priority order, the lines go down.
+ */
+static void st_same_behaviour(struct __test_metadata *_metadata,
+			      struct gic **g)
+{
+	struct xvm_vgic_eoi dir = { .intid = 40, .flags = XVM_VGIC_EOI_DIR };
+	uint32_t stack[2][64] = { { 32, 33, 34 } };
+	int depth[2] = { 3, 0 }, acked = 0, round, v, i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_OK(xvm_evtchn_clear(g[i]->vm, g[i]->port[0]));
+		ASSERT_OK(xvm_evtchn_clear(g[i]->vm, g[i]->port[1]));
+	}
+	for (round = 0; round < 12; round++) {
+		for (v = 0; v < 2; v++)
+			st_ack_both(_metadata, g, v, stack[v], &depth[v],
+				    &acked);
+		for (v = 0; v < 2; v++)
+			st_eoi_both(_metadata, g, v, stack[v], &depth[v]);
+		for (i = 0; i < 2 && round == 2; i++) {
+			ASSERT_OK(line(g[i]->dev, 32, 0, 0));
+			ASSERT_OK(line(g[i]->dev, 40, 0, 0));
+			ASSERT_OK(ioctl(g[i]->fd[1], XVM_VGIC_EOI, &dir));
+			ASSERT_EQ(1, wr(g[i]->fd[0], REDIST +
+					XVM_GICR_ISENABLER0, 4, 1 << 20));
+			ASSERT_EQ(1, wr(g[i]->fd[0], DIST +
+					XVM_GICD_CLRSPI_NSR, 4, 36));
+		}
+		for (i = 0; i < 2 && round == 5; i++)
+			ASSERT_OK(line(g[i]->dev, 20, 0, 0));
+	}
+	/* 41 (vCPU 1); 3, PPI 20 three times (level, line high), 35. */
+	EXPECT_EQ(6, acked);
+	EXPECT_EQ(0, depth[0]);
+	st_compare(_metadata, g);
+}
+
+/* Save every group, restore into a new VM before its first run: same. */
+TEST(state_round_trip)
+{
+	struct gic *g[2] = { gic_running(2, ST_NR_IRQS),
+			     gic_fresh(2, ST_NR_IRQS) };
+	struct st *s = calloc(1, sizeof(*s));
+	uint64_t ver = 0;
+
+	ASSERT_NE(NULL, g[0]);
+	ASSERT_NE(NULL, g[1]);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(g[0]->port[0], g[1]->port[0]);
+	ASSERT_EQ(g[0]->port[1], g[1]->port[1]);
+	st_setup(_metadata, g[0]);
+	/* The save reads nothing that changes the state. */
+	ASSERT_OK(xvm_get_attr(g[0]->dev, GRP_CTRL,
+			       XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION, &ver));
+	ASSERT_EQ(XVM_VGIC_STATE_VERSION, ver);
+	st_list(s, 2);
+	st_save(_metadata, g[0]->dev, s);
+	ASSERT_OK(xvm_get_attr(g[1]->dev, GRP_CTRL,
+			       XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION, &ver));
+	ASSERT_EQ(XVM_VGIC_STATE_VERSION, ver);
+	st_restore(_metadata, g[1]->dev, s);
+	st_compare(_metadata, g);
+	/* Spot checks of what the save holds. */
+	ASSERT_EQ(1U << 4, sysreg(g[1]->dev, 0, XVM_ICC_AP0R_EL1(0)));
+	ASSERT_EQ((1U << 16) | (1U << 8),
+		  sysreg(g[1]->dev, 0, XVM_ICC_AP1R_EL1(0)));
+	ASSERT_EQ(0x20, sysreg(g[1]->dev, 0, XVM_ICC_RPR_EL1));
+	ASSERT_EQ(1U << 20, level(g[1]->dev, 0, LINE_LEVEL, 0));
+	/* 32 and 40 (level), 34, 41 and 42 (edge) high: every line kept. */
+	ASSERT_EQ(0x705, level(g[1]->dev, 1, LINE_LEVEL, 32));
+	ASSERT_EQ(1U << 4, level(g[1]->dev, 1, MSI_LEVEL, 32));
+	ASSERT_EQ(g[0]->port[1], sysreg(g[1]->dev, 1, NOTIFY_PORT));
+	st_same_behaviour(_metadata, g);
+	free(s);
+	gic_free(g[0]);
+	gic_free(g[1]);
+}
+
+/* Every CPU_SYSREGS register of vCPU id, in the order of st_vcpu(). */
+static void sysregs_of(struct __test_metadata *_metadata, int dev,
+		       uint32_t id, uint64_t *v)
+{
+	struct st s;
+	unsigned int i;
+
+	memset(&s, 0, sizeof(s));
+	st_vcpu(&s, id);
+	st_save(_metadata, dev, &s);
+	for (i = 0; i < s.n; i++)
+		v[i] = s.it[i].val;
+}
+
+/* A set that fails with err and changes nothing of vCPU 0's state. */
+#define SET_FAILS(g, reg, val, err) do {				\
+	uint64_t before_[64] = { 0 }, after_[64] = { 0 };		\
+	sysregs_of(_metadata, (g)->dev, 0, before_);			\
+	ASSERT_ERR(sysreg_set((g)->dev, 0, (reg), (val)), err);	\
+	sysregs_of(_metadata, (g)->dev, 0, after_);			\
+	ASSERT_EQ(0, memcmp(before_, after_, sizeof(before_)));	\
+} while (0)
+
+/* CPU_SYSREGS: KVM's encodings, reset values, reads and sets. */
+TEST(state_sysregs)
+{
+	struct gic *g = gic_running(2, 64);
+
+	ASSERT_NE(NULL, g);
+	/* As KVM: SRE reads DIB|DFB|SRE; CTLR PRIbits 4 (5 bits). */
+	ASSERT_EQ(7, sysreg(g->dev, 0, XVM_ICC_SRE_EL1));
+	ASSERT_EQ(0x400, sysreg(g->dev, 0, XVM_ICC_CTLR_EL1));
+	ASSERT_EQ(0xf8, sysreg(g->dev, 0, XVM_ICC_PMR_EL1));
+	ASSERT_EQ(2, sysreg(g->dev, 0, XVM_ICC_BPR0_EL1));
+	ASSERT_EQ(3, sysreg(g->dev, 0, XVM_ICC_BPR1_EL1));
+	ASSERT_EQ(1, sysreg(g->dev, 0, XVM_ICC_IGRPEN0_EL1));
+	ASSERT_EQ(1, sysreg(g->dev, 0, XVM_ICC_IGRPEN1_EL1));
+	ASSERT_EQ(0xff, sysreg(g->dev, 0, XVM_ICC_RPR_EL1));
+	ASSERT_EQ(g->port[1], sysreg(g->dev, 1, NOTIFY_PORT));
+	/* The same state as XVM_VGIC_GET_CPUIF, both ways. */
+	ASSERT_OK(sysreg_set(g->dev, 1, XVM_ICC_PMR_EL1, 0x47));
+	ASSERT_OK(sysreg_set(g->dev, 1, XVM_ICC_IGRPEN0_EL1, 0));
+	ASSERT_OK(sysreg_set(g->dev, 1, XVM_ICC_CTLR_EL1,
+			     0x400 | XVM_ICC_CTLR_EOIMODE));
+	ASSERT_OK(sysreg_set(g->dev, 1, NOTIFY_PORT, g->port[0]));
+	ASSERT_OK(sysreg_set(g->dev, 1, XVM_ICC_AP1R_EL1(0), 1U << 9));
+	{
+		struct xvm_vgic_cpuif c;
+
+		ASSERT_OK(cpuif_get(g->fd[1], &c));
+		ASSERT_EQ(0x40, c.pmr);
+		ASSERT_EQ(XVM_VGIC_CPUIF_IGRPEN1 | XVM_VGIC_CPUIF_EOIMODE,
+			  c.ctlr);
+		ASSERT_EQ(g->port[0], c.notify_port);
+		ASSERT_EQ(1U << 9, c.apr);
+		ASSERT_EQ(0x48, c.rpr);
+	}
+	ASSERT_EQ(0x48, sysreg(g->dev, 1, XVM_ICC_RPR_EL1));
+	/* Binary points: the minimum for a smaller value; CBPR shares BPR0. */
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR0_EL1, 0));
+	ASSERT_EQ(2, sysreg(g->dev, 0, XVM_ICC_BPR0_EL1));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR1_EL1, 1));
+	ASSERT_EQ(3, sysreg(g->dev, 0, XVM_ICC_BPR1_EL1));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR0_EL1, 6));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR1_EL1, 5));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_CTLR_EL1,
+			     0x400 | XVM_ICC_CTLR_CBPR));
+	ASSERT_EQ(0x401, sysreg(g->dev, 0, XVM_ICC_CTLR_EL1));
+	ASSERT_EQ(7, sysreg(g->dev, 0, XVM_ICC_BPR1_EL1));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR1_EL1, 4));	/* ignored */
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_CTLR_EL1, 0x400));
+	ASSERT_EQ(5, sysreg(g->dev, 0, XVM_ICC_BPR1_EL1));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_SRE_EL1, 1));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_SRE_EL1, 7));
+	gic_free(g);
+}
+
+/* CPU_SYSREGS: bad values are EINVAL (ENXIO: read-only) and change nothing. */
+TEST(state_sysregs_bad_values)
+{
+	struct gic *g = gic_running(2, 64);
+	uint64_t v = 0;
+
+	ASSERT_NE(NULL, g);
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_AP1R_EL1(0), 1U << 9));
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR1_EL1, 5));
+	SET_FAILS(g, XVM_ICC_PMR_EL1, 0x100, EINVAL);
+	SET_FAILS(g, XVM_ICC_BPR0_EL1, 8, EINVAL);
+	SET_FAILS(g, XVM_ICC_BPR1_EL1, 1ULL << 32, EINVAL);
+	SET_FAILS(g, XVM_ICC_IGRPEN1_EL1, 2, EINVAL);
+	SET_FAILS(g, XVM_ICC_CTLR_EL1, 0x300 | XVM_ICC_CTLR_EOIMODE, EINVAL);
+	SET_FAILS(g, XVM_ICC_CTLR_EL1, 0x400 | XVM_ICC_CTLR_PMHE, EINVAL);
+	SET_FAILS(g, XVM_ICC_CTLR_EL1, 0x400 | XVM_ICC_CTLR_A3V, EINVAL);
+	SET_FAILS(g, XVM_ICC_CTLR_EL1, 0x400 | (1ULL << 20), EINVAL);
+	SET_FAILS(g, XVM_ICC_SRE_EL1, 6, EINVAL);
+	SET_FAILS(g, XVM_ICC_SRE_EL1, 0xf, EINVAL);
+	SET_FAILS(g, XVM_ICC_AP0R_EL1(0), 1ULL << 32, EINVAL);
+	SET_FAILS(g, XVM_ICC_AP1R_EL1(1), 1, EINVAL);
+	SET_FAILS(g, XVM_ICC_AP0R_EL1(3), 0, EINVAL);
+	SET_FAILS(g, NOTIFY_PORT, XVM_EVTCHN_MAX_PORTS, EINVAL);
+	/* KVM: 5 priority bits implement AP<n>R0 only (EINVAL beyond). */
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_SYSREGS,
+			       sysreg_attr(0, XVM_ICC_AP1R_EL1(3)), NULL));
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_SYSREGS,
+				sysreg_attr(0, XVM_ICC_AP1R_EL1(3)), &v),
+		   EINVAL);
+	/* RPR is read-only: the operation does not exist. */
+	SET_FAILS(g, XVM_ICC_RPR_EL1, 0xff, ENXIO);
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_SYSREGS,
+			       sysreg_attr(0, XVM_ICC_RPR_EL1), NULL));
+	gic_free(g);
+}
+
+/* CPU_SYSREGS: unknown registers ENXIO, unknown vCPUs EINVAL, INIT. */
+TEST(state_sysregs_errnos)
+{
+	static const uint64_t unknown[] = {
+		XVM_ICC_SYSREG(3, 0, 12, 12, 0),	/* ICC_IAR1_EL1 */
+		XVM_ICC_SYSREG(3, 0, 12, 11, 5),	/* ICC_SGI1R_EL1 */
+		XVM_ICC_SYSREG(3, 4, 12, 9, 5),		/* ICC_SRE_EL2 */
+		0, NOTIFY_PORT | 1, 1ULL << 17, XVM_ICC_PMR_EL1 | (1 << 20),
+	};
+	struct gic *g = gic_new();
+	uint64_t v = 0;
+	unsigned int i;
+
+	ASSERT_NE(-1, gic_vcpu(g, 0));
+	ASSERT_NE(-1, gic_vcpu(g, 17));
+	ASSERT_OK(gic_device(g));
+	/* Before INIT: has works, get and set are EBUSY (KVM). */
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_SYSREGS,
+			       sysreg_attr(17, XVM_ICC_PMR_EL1), NULL));
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_SYSREGS,
+				sysreg_attr(17, XVM_ICC_PMR_EL1), &v), EBUSY);
+	ASSERT_ERR(sysreg_set(g->dev, 17, XVM_ICC_PMR_EL1, 0), EBUSY);
+	ASSERT_OK(fixture_gic_legacy(g->dev, 64, DIST, REDIST));
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		ASSERT_ERR(xvm_has_attr(g->dev, GRP_SYSREGS,
+					sysreg_attr(17, unknown[i]), NULL),
+			   ENXIO);
+		ASSERT_ERR(xvm_get_attr(g->dev, GRP_SYSREGS,
+					sysreg_attr(17, unknown[i]), &v),
+			   ENXIO);
+		ASSERT_ERR(sysreg_set(g->dev, 17, unknown[i], 0), ENXIO);
+	}
+	/* An affinity that names no vCPU: EINVAL, has too (KVM). */
+	ASSERT_ERR(xvm_has_attr(g->dev, GRP_SYSREGS,
+				XVM_VGIC_V3_SYSREG_ATTR(1, XVM_ICC_PMR_EL1),
+				NULL), EINVAL);
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_SYSREGS,
+				XVM_VGIC_V3_SYSREG_ATTR(0x1000000,
+							XVM_ICC_PMR_EL1), &v),
+		   EINVAL);
+	v = 0;
+	ASSERT_ERR(xvm_set_attr(g->dev, GRP_SYSREGS,
+				XVM_VGIC_V3_SYSREG_ATTR(0x10, XVM_ICC_PMR_EL1),
+				&v), EINVAL);
+	/* Works before the first run, and without it. */
+	ASSERT_OK(sysreg_set(g->dev, 17, XVM_ICC_PMR_EL1, 0x80));
+	ASSERT_EQ(0x80, sysreg(g->dev, 17, XVM_ICC_PMR_EL1));
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_SYSREGS,
+				sysreg_attr(17, XVM_ICC_PMR_EL1), NULL),
+		   EFAULT);
+	gic_free(g);
+}
+
+/* Binary points group priorities: what preempts a running interrupt. */
+TEST(state_binary_point_preemption)
+{
+	struct gic *g = gic_running(1, 64);
+	int v;
+
+	ASSERT_NE(NULL, g);
+	v = g->fd[0];
+	/* SPI 32 at 0x48, SPI 33 at 0x40: 33 preempts 32 at the minimum. */
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_IPRIORITYR + 32, 4, 0x4048));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ICFGR + 8, 4, 0xa));
+	ASSERT_EQ(1, wr(v, DIST + XVM_GICD_ISENABLER + 4, 4, 3));
+	ASSERT_OK(line(g->dev, 32, 1, 0));
+	ASSERT_EQ(32, ack(v));
+	ASSERT_OK(line(g->dev, 33, 1, 0));
+	ASSERT_EQ(33, ack(v));
+	ASSERT_OK(eoi(v, 33));
+	ASSERT_OK(eoi(v, 32));
+	/* BPR1 4: group priority [7:4], both 0x40: no preemption. */
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_BPR1_EL1, 4));
+	ASSERT_OK(line(g->dev, 32, 1, 0));
+	ASSERT_EQ(32, ack(v));
+	ASSERT_EQ(1U << 8, sysreg(g->dev, 0, XVM_ICC_AP1R_EL1(0)));
+	ASSERT_EQ(0x40, sysreg(g->dev, 0, XVM_ICC_RPR_EL1));
+	ASSERT_OK(line(g->dev, 33, 1, 0));
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v));
+	ASSERT_EQ(33, ack_grp(v, 1, 1));	/* HPPIR: full priority */
+	ASSERT_OK(eoi(v, 32));
+	ASSERT_EQ(33, ack(v));
+	ASSERT_OK(eoi(v, 33));
+	/* CBPR: group 1 uses BPR0 (2: the whole priority): 33 preempts. */
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_CTLR_EL1,
+			     0x400 | XVM_ICC_CTLR_CBPR));
+	ASSERT_OK(line(g->dev, 32, 1, 0));
+	ASSERT_EQ(32, ack(v));
+	ASSERT_EQ(0x48, sysreg(g->dev, 0, XVM_ICC_RPR_EL1));
+	ASSERT_OK(line(g->dev, 33, 1, 0));
+	ASSERT_EQ(33, ack(v));
+	ASSERT_EQ(0x40, sysreg(g->dev, 0, XVM_ICC_RPR_EL1));
+	ASSERT_OK(eoi(v, 33));
+	ASSERT_OK(eoi(v, 32));
+	ASSERT_EQ(0xff, sysreg(g->dev, 0, XVM_ICC_RPR_EL1));
+	/* An active priority set by a restore holds back what it covers. */
+	ASSERT_OK(sysreg_set(g->dev, 0, XVM_ICC_AP0R_EL1(0), 1U << 8));
+	ASSERT_OK(line(g->dev, 32, 1, 0));
+	ASSERT_EQ(XVM_VGIC_SPURIOUS, ack(v));
+	ASSERT_OK(eoi(v, 1023));		/* drops the restored one */
+	ASSERT_EQ(0, sysreg(g->dev, 0, XVM_ICC_AP0R_EL1(0)));
+	ASSERT_EQ(32, ack(v));
+	gic_free(g);
+}
+
+/* LEVEL_INFO errnos, before and after INIT (which this does). */
+static void level_info_errnos(struct __test_metadata *_metadata,
+			      struct gic *g)
+{
+	uint32_t v = 0;
+
+	/* has: the info only, as KVM; unknown info: ENXIO everywhere. */
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_LEVEL, 0, NULL));
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_LEVEL,
+			       XVM_VGIC_V3_LEVEL_ATTR(7, LINE_LEVEL, 33), NULL));
+	ASSERT_ERR(xvm_has_attr(g->dev, GRP_LEVEL,
+				XVM_VGIC_V3_LEVEL_ATTR(0, 2, 32), NULL),
+		   ENXIO);
+	ASSERT_ERR(level_set(g->dev, 0, 2, 32, 0), ENXIO);
+	ASSERT_ERR(level_set(g->dev, 0, 0x3fffff, 32, 0), ENXIO);
+	ASSERT_ERR(level_set(g->dev, 0, LINE_LEVEL, 32, 0), EBUSY);
+	ASSERT_OK(fixture_gic_legacy(g->dev, 64, DIST, REDIST));
+	ASSERT_ERR(level_set(g->dev, 0, LINE_LEVEL, 33, 0), EINVAL);
+	ASSERT_ERR(level_set(g->dev, 2, LINE_LEVEL, 32, 0), EINVAL);
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_LEVEL,
+				XVM_VGIC_V3_LEVEL_ATTR(0x10, LINE_LEVEL, 0),
+				&v), EINVAL);
+}
+
+/* LEVEL_INFO: KVM's encoding, the input levels, errnos. */
+TEST(state_level_info)
+{
+	struct gic *g = gic_new();
+
+	ASSERT_NE(-1, gic_vcpu(g, 0));
+	ASSERT_NE(-1, gic_vcpu(g, 1));
+	ASSERT_OK(gic_device(g));
+	level_info_errnos(_metadata, g);
+
+	/* A level SPI whose line is set high is pending, with no latch. */
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_ISENABLER + 4, 4, 3));
+	ASSERT_OK(level_set(g->dev, 1, LINE_LEVEL, 32, 0x80000001));
+	ASSERT_EQ(0x80000001, level(g->dev, 0, LINE_LEVEL, 32));
+	ASSERT_EQ(0x80000001, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_ISPENDR + 4));
+	/* SGIs and INTIDs at or above NR_IRQS: RAZ/WI; PPIs per vCPU. */
+	ASSERT_OK(level_set(g->dev, 1, LINE_LEVEL, 0, ~0U));
+	ASSERT_EQ(0xffff0000, level(g->dev, 1, LINE_LEVEL, 0));
+	ASSERT_EQ(0, level(g->dev, 0, LINE_LEVEL, 0));
+	ASSERT_EQ(0xffff0000, rd(g->fd[0], REDIST + RD_SIZE +
+				 XVM_GICR_ISPENDR0, 4));
+	ASSERT_OK(level_set(g->dev, 0, LINE_LEVEL, 64, ~0U));
+	ASSERT_EQ(0, level(g->dev, 0, LINE_LEVEL, 64));
+	ASSERT_EQ(0, level(g->dev, 0, LINE_LEVEL, 992));
+	/* Lowered: no longer pending. */
+	ASSERT_OK(level_set(g->dev, 0, LINE_LEVEL, 32, 0));
+	ASSERT_EQ(0, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	/* Messages: SPIs only, the level SETSPI_NSR set. */
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_SETSPI_NSR, 4, 33));
+	ASSERT_EQ(2, level(g->dev, 1, MSI_LEVEL, 32));
+	ASSERT_EQ(0, level(g->dev, 1, LINE_LEVEL, 32));
+	ASSERT_OK(level_set(g->dev, 0, MSI_LEVEL, 0, ~0U));
+	ASSERT_EQ(0, level(g->dev, 0, MSI_LEVEL, 0));
+	ASSERT_OK(level_set(g->dev, 0, MSI_LEVEL, 32, 1));
+	ASSERT_EQ(1, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_CLRSPI_NSR, 4, 32));
+	ASSERT_EQ(0, level(g->dev, 0, MSI_LEVEL, 32));
+	/* An edge line's level is kept: reconfigured level, it pends. */
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_ICFGR + 8, 4, 2 << 4));
+	ASSERT_OK(line(g->dev, 34, 1, 0));
+	ASSERT_EQ(1U << 2, level(g->dev, 0, LINE_LEVEL, 32));
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_ICPENDR + 4, 4, 1 << 2));
+	ASSERT_EQ(0, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(1, wr(g->fd[0], DIST + XVM_GICD_ICFGR + 8, 4, 0));
+	ASSERT_EQ(1U << 2, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	gic_free(g);
+}
+
+/* ISPENDR/ICPENDR through the attributes: the latch (KVM's uaccess). */
+TEST(state_pending_latch)
+{
+	struct gic *g = gic_running(2, 64);
+	uint64_t a = XVM_VGIC_V3_REG_ATTR(aff(1), XVM_GICR_ISPENDR0);
+	uint32_t v;
+
+	ASSERT_NE(NULL, g);
+	/* A level SPI with its line high and no latch: guest 1, latch 0. */
+	ASSERT_OK(line(g->dev, 40, 1, 0));
+	ASSERT_EQ(1U << 8, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_ISPENDR + 4));
+	ASSERT_EQ(0, dist_reg(g->dev, XVM_GICD_ICPENDR + 4));
+	/* A set writes the latches, both ways; the line stays. */
+	v = 1U << 9;
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_ISPENDR + 4, &v));
+	ASSERT_EQ(1U << 9, dist_reg(g->dev, XVM_GICD_ISPENDR + 4));
+	ASSERT_EQ(3U << 8, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	v = 0;
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_ISPENDR + 4, &v));
+	ASSERT_EQ(1U << 8, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	ASSERT_OK(line(g->dev, 40, 0, 0));
+	ASSERT_EQ(0, rd(g->fd[0], DIST + XVM_GICD_ISPENDR + 4, 4));
+	/* ICPENDR is RAZ/WI there. */
+	v = 1U << 9;
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_ISPENDR + 4, &v));
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_DIST, XVM_GICD_ICPENDR + 4, &v));
+	ASSERT_EQ(1U << 9, dist_reg(g->dev, XVM_GICD_ISPENDR + 4));
+	/* The redistributor's, per vCPU; a latched PPI is delivered. */
+	ASSERT_EQ(1, wr(g->fd[0], REDIST + RD_SIZE + XVM_GICR_ISENABLER0, 4,
+			1U << 21));
+	v = 1U << 21;
+	ASSERT_OK(xvm_set_attr(g->dev, GRP_REDIST, a, &v));
+	ASSERT_EQ(1U << 21, rd_reg(g->dev, 1, XVM_GICR_ISPENDR0));
+	ASSERT_EQ(0, rd_reg(g->dev, 0, XVM_GICR_ISPENDR0));
+	ASSERT_EQ(1, port_pending(g, g->port[1]));
+	ASSERT_EQ(21, ack(g->fd[1]));
+	ASSERT_EQ(0, rd_reg(g->dev, 1, XVM_GICR_ISPENDR0));
+	gic_free(g);
+}
+
+/* CTRL/STATE_VERSION: get-only, any time. */
+TEST(state_version)
+{
+	struct gic *g = gic_new();
+	uint64_t v = 0;
+
+	ASSERT_OK(gic_device(g));
+	ASSERT_OK(xvm_has_attr(g->dev, GRP_CTRL,
+			       XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION, NULL));
+	ASSERT_OK(xvm_get_attr(g->dev, GRP_CTRL,
+			       XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_ERR(xvm_set_attr(g->dev, GRP_CTRL,
+				XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION, &v),
+		   ENXIO);
+	ASSERT_ERR(xvm_get_attr(g->dev, GRP_CTRL,
+				XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION + 1, &v),
+		   ENXIO);
 	gic_free(g);
 }
 
