@@ -52,6 +52,7 @@
 #include <sys/wait.h>
 
 #include <linux/xvm.h>
+#include <linux/xvm-gicv3.h>
 
 #include "host/env.h"
 #include "host/fdpass.h"
@@ -1444,15 +1445,67 @@ static void dev_testdev(struct ctx *c, int fd)
 		 &reg, sizeof(reg), ERRS(ENXIO, EINVAL, EEXIST, ENOSPC, ENOENT));
 }
 
+/* The CPU_SYSREGS registers (KVM's, RPR, xvm's notify port). */
+static const uint32_t vgic_sysregs[] = {
+	XVM_ICC_PMR_EL1, XVM_ICC_BPR0_EL1, XVM_ICC_AP0R_EL1(0),
+	XVM_ICC_AP0R_EL1(3), XVM_ICC_AP1R_EL1(0), XVM_ICC_AP1R_EL1(2),
+	XVM_ICC_RPR_EL1, XVM_ICC_BPR1_EL1, XVM_ICC_CTLR_EL1, XVM_ICC_SRE_EL1,
+	XVM_ICC_IGRPEN0_EL1, XVM_ICC_IGRPEN1_EL1, XVM_VGIC_SYSREG_NOTIFY_PORT,
+};
+
+/* CPU_SYSREGS and LEVEL_INFO attributes of a vCPU of vm (or none). */
+static uint64_t gen_vgic_state_attr(struct ctx *c, int vm, uint32_t group)
+{
+	uint32_t aff = gen_vcpu_id(&c->r, vm);
+
+	aff = (aff & 0xf) | ((aff >> 4) << 8);
+	if (group == XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS)
+		return XVM_VGIC_V3_SYSREG_ATTR(aff,
+			mostly(&c->r, vgic_sysregs[below(&c->r,
+				sizeof(vgic_sysregs) / sizeof(vgic_sysregs[0]))],
+			       rnd(&c->r) & 0x1ffff));
+	return XVM_VGIC_V3_LEVEL_ATTR(aff, mostly(&c->r, below(&c->r, 2), 2),
+				      mostly(&c->r, 32 * below(&c->r, 32),
+					     below(&c->r, 1024)));
+}
+
+/*
+ * The state groups, a register attribute and a value: DIST_REGS,
+ * REDIST_REGS, and for save/restore CPU_SYSREGS and LEVEL_INFO.
+ */
+static uint32_t gen_vgic_state(struct ctx *c, int vm, uint64_t *attr,
+			       uint64_t *v)
+{
+	uint32_t group = (uint32_t)below(&c->r, 4), aff;
+
+	if (group >= 2) {
+		group = group == 2 ? XVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS :
+			XVM_DEV_ARM_VGIC_GRP_LEVEL_INFO;
+		*attr = mostly(&c->r, gen_vgic_state_attr(c, vm, group), ~0ULL);
+		v[0] = one_in(&c->r, 2) ? below(&c->r, 0x100) : rnd(&c->r);
+		return group;
+	}
+	group = group ? XVM_DEV_ARM_VGIC_GRP_DIST_REGS :
+		XVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
+	aff = gen_vcpu_id(&c->r, vm);
+	aff = (aff & 0xf) | ((aff >> 4) << 8);
+	*attr = XVM_VGIC_V3_REG_ATTR(aff, (group == XVM_DEV_ARM_VGIC_GRP_REDIST_REGS &&
+					   one_in(&c->r, 2) ? 0x10000 : 0) +
+				     4 * below(&c->r, 0x800));
+	*attr = mostly(&c->r, *attr, ~0ULL);
+	v[0] = rnd(&c->r);
+	return group;
+}
+
 static void dev_vgic(struct ctx *c, int fd, int vm)
 {
 	const int *errs = ERRS(ENXIO, EINVAL, EEXIST, E2BIG, EBUSY, ENOSPC,
 			       ENOENT, ENODEV);
 	uint64_t v[8] = { 0 };
-	uint32_t group = 0, aff;
+	uint32_t group = 0;
 	uint64_t attr = 0;
 
-	switch (below(&c->r, 8)) {
+	switch (below(&c->r, 10)) {
 	case 0:
 		v[0] = mostly(&c->r, GPA_GICD, 1ULL << 40);
 		attr = XVM_VGIC_V3_ADDR_TYPE_DIST;
@@ -1477,18 +1530,14 @@ static void dev_vgic(struct ctx *c, int fd, int vm)
 	case 4:
 		group = XVM_DEV_ARM_VGIC_GRP_CTRL;
 		attr = mostly(&c->r, XVM_DEV_ARM_VGIC_CTRL_INIT, 1);
+		if (one_in(&c->r, 4))
+			attr = XVM_DEV_ARM_VGIC_CTRL_STATE_VERSION;
 		break;
 	case 5:
 	case 6:
-		group = one_in(&c->r, 2) ? XVM_DEV_ARM_VGIC_GRP_DIST_REGS :
-			XVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
-		aff = gen_vcpu_id(&c->r, vm);
-		aff = (aff & 0xf) | ((aff >> 4) << 8);
-		attr = XVM_VGIC_V3_REG_ATTR(aff, (group == XVM_DEV_ARM_VGIC_GRP_REDIST_REGS &&
-						  one_in(&c->r, 2) ? 0x10000 : 0) +
-					    4 * below(&c->r, 0x800));
-		attr = mostly(&c->r, attr, ~0ULL);
-		v[0] = rnd(&c->r);
+	case 7:
+	case 8:
+		group = gen_vgic_state(c, vm, &attr, v);
 		break;
 	default: {
 		struct xvm_vgic_irq_line l = { 0 };
