@@ -100,32 +100,67 @@ static const char *examples(void)
 	return p ? p : "/opt/xvm/examples";
 }
 
-/* Runs xvm-vmm with argv; its stderr into err[]; returns the wait status. */
-static int run(char *err, size_t errlen, const char *a1, const char *a2,
-	       const char *a3)
+/* Starts xvm-vmm with argv[] (NULL-terminated), stdout/stderr to out/err. */
+static pid_t spawn(const char *const *argv, int out, int err)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(vmm(), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Runs xvm-vmm with argv[] (NULL-terminated); stderr into err[]; wait status. */
+static int run_argv(char *err, size_t errlen, const char *const *argv)
 {
 	char path[] = "/tmp/xvm-vmm-test-err.XXXXXX";
-	int fd = mkstemp(path), status = -1;
+	int fd = mkstemp(path), status = -1, null;
 	ssize_t n;
 	pid_t pid;
 
 	if (fd < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(fd, 2);
-		execl(vmm(), "xvm-vmm", a1, a2, a3, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
+	null = open("/dev/null", O_WRONLY);
+	waitpid(pid = spawn(argv, null, fd), &status, 0);
+	(void)pid;
 	n = pread(fd, err, errlen - 1, 0);
 	err[n > 0 ? n : 0] = 0;
 	close(fd);
+	close(null);
 	unlink(path);
 	return status;
+}
+
+/* Runs xvm-vmm with up to three arguments: run_argv(). */
+static int run(char *err, size_t errlen, const char *a1, const char *a2,
+	       const char *a3)
+{
+	const char *argv[] = { "xvm-vmm", a1, a2, a3, NULL };
+
+	return run_argv(err, errlen, argv);
+}
+
+/*
+ * The config of example name into conf; why it cannot run here (no such
+ * file, no xvm-vmm, a module or device it uses missing), or NULL.
+ */
+static const char *example_conf(char *conf, size_t size, const char *name,
+				unsigned int uses)
+{
+	static char why[320];
+
+	snprintf(conf, size, "%s/%s.conf", examples(), name);
+	if (access(conf, R_OK) || access(vmm(), X_OK)) {
+		snprintf(why, sizeof(why), "no %s or no xvm-vmm", conf);
+		return why;
+	}
+	if (access("/dev/xvm", F_OK))
+		return "xvm not loaded";
+	return example_missing(uses);
 }
 
 #define EXAMPLE_TEST(name, uses)					\
@@ -135,12 +170,7 @@ TEST(example_##name)							\
 	const char *why;						\
 	int st;								\
 									\
-	snprintf(conf, sizeof(conf), "%s/" #name ".conf", examples());	\
-	if (access(conf, R_OK) || access(vmm(), X_OK))			\
-		SKIP(return, "no %s or no xvm-vmm", conf);		\
-	if (access("/dev/xvm", F_OK))					\
-		SKIP(return, "xvm not loaded");				\
-	why = example_missing(uses);					\
+	why = example_conf(conf, sizeof(conf), #name, uses);		\
 	if (why)							\
 		SKIP(return, "%s", why);				\
 	st = run(err, sizeof(err), "run", conf, NULL);			\
@@ -304,20 +334,6 @@ TEST(usage)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-/* Starts xvm-vmm with argv[] (NULL-terminated), stdout/stderr to out/err. */
-static pid_t spawn(const char *const *argv, int out, int err)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		dup2(out, 1);
-		dup2(err, 2);
-		execv(vmm(), (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 #define CTL_PATH	"/tmp/xvm-vmm-test.ctl"
 #define CTL_CONF	"/tmp/xvm-vmm-test-ctl.conf"
 #define CTL_ROUNDS	40
@@ -447,27 +463,6 @@ TEST(stat_no_socket)
 
 /* ---- state files: save, restore, round trip, bad files ---- */
 
-/* Runs xvm-vmm with argv[] (NULL-terminated); stderr into err[]; wait status. */
-static int run_argv(char *err, size_t errlen, const char *const *argv)
-{
-	char path[] = "/tmp/xvm-vmm-test-err.XXXXXX";
-	int fd = mkstemp(path), status = -1, null;
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0)
-		return -1;
-	null = open("/dev/null", O_WRONLY);
-	waitpid(pid = spawn(argv, null, fd), &status, 0);
-	(void)pid;
-	n = pread(fd, err, errlen - 1, 0);
-	err[n > 0 ? n : 0] = 0;
-	close(fd);
-	close(null);
-	unlink(path);
-	return status;
-}
-
 /* The whole of path, NUL-terminated, in a malloc()ed buffer; *len its size. */
 static char *slurp(const char *path, size_t *len)
 {
@@ -518,12 +513,7 @@ TEST(state_roundtrip_##name)						\
 	const char *why;						\
 	int st;								\
 									\
-	snprintf(conf, sizeof(conf), "%s/" #name ".conf", examples());	\
-	if (access(conf, R_OK) || access(vmm(), X_OK))			\
-		SKIP(return, "no %s or no xvm-vmm", conf);		\
-	if (access("/dev/xvm", F_OK))					\
-		SKIP(return, "xvm not loaded");				\
-	why = example_missing(uses);					\
+	why = example_conf(conf, sizeof(conf), #name, uses);		\
 	if (why)							\
 		SKIP(return, "%s", why);				\
 	st = state_save(conf, a, err, sizeof(err));			\
