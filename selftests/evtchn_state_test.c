@@ -74,20 +74,6 @@ static int is_pending(int vm, uint32_t port)
 	return (st_status(vm, port) & XVM_EVTCHN_STATUS_PENDING) != 0;
 }
 
-/* A port of vm that only the VM of remote_fd may bind. */
-static int alloc_for(int vm, int remote_fd, uint32_t *port)
-{
-	struct xvm_evtchn_op op;
-
-	memset(&op, 0, sizeof(op));
-	op.flags = XVM_EVTCHN_ALLOC_REMOTE;
-	op.fd = remote_fd;
-	if (ioctl(vm, XVM_EVTCHN_ALLOC_UNBOUND, &op))
-		return -1;
-	*port = op.port;
-	return 0;
-}
-
 /* A VM with id (0: none) and the vCPUs ids[n], fds in fd[]. */
 static int make_vm(int xvm, uint64_t id, const uint32_t *ids, int n, int *fd)
 {
@@ -208,8 +194,8 @@ static int build_source(FIXTURE_DATA(st) *self)
 	    fixture_vcpu_port(a, 0, &s->mpend) || xvm_evtchn_mask(a, s->mpend) ||
 	    xvm_evtchn_send(a, s->mpend) ||
 	    fixture_port_pair(a, b, &s->ia, &s->ib) ||
-	    alloc_for(a, b, &s->named) ||
-	    alloc_for(b, a, &s->nb) ||
+	    fixture_port_for(a, b, &s->named) ||
+	    fixture_port_for(b, a, &s->nb) ||
 	    xvm_evtchn_bind_interdomain(a, b, s->nb, &s->ia2) ||
 	    xvm_evtchn_bind_vcpu(a, s->ia2, 5) ||
 	    xvm_evtchn_alloc_unbound(a, &s->lp1) ||
@@ -687,7 +673,7 @@ TEST_F(st, get_errors)
 	ASSERT_OK(xvm_evtchn_get_state(self->a, &h, r, 4));
 	EXPECT_EQ(3, h.nr_ports);
 	/* a grant to a VM that had no id at the time */
-	ASSERT_OK(alloc_for(self->a, noid, &p));
+	ASSERT_OK(fixture_port_for(self->a, noid, &p));
 	EXPECT_ERR(xvm_evtchn_get_state(self->a, &h, r, 4), ENXIO);
 	close(noid);
 }

@@ -601,20 +601,6 @@ TEST_F(ev, reset_unbinds_remote)
 /* ------------------------------------------------------------------ */
 /* Who may bind: XVM_EVTCHN_ALLOC_REMOTE and the owner rule            */
 
-/* XVM_EVTCHN_ALLOC_UNBOUND naming the VM of remote_fd as the one binder. */
-static int alloc_for(int vm, int remote_fd, uint32_t *port)
-{
-	struct xvm_evtchn_op op;
-
-	memset(&op, 0, sizeof(op));
-	op.flags = XVM_EVTCHN_ALLOC_REMOTE;
-	op.fd = remote_fd;
-	if (ioctl_op(vm, XVM_EVTCHN_ALLOC_UNBOUND, &op))
-		return -1;
-	*port = op.port;
-	return 0;
-}
-
 /* errno of a bind that must fail, or 0 if it succeeded. */
 static int bind_err(int vm, int remote_vm, uint32_t remote_port)
 {
@@ -713,7 +699,7 @@ TEST_F(ev, interdomain_grant_across_fork)
 	ASSERT_OK(xvm_evtchn_status(self->vm, ports[2], &state, NULL));
 	EXPECT_EQ(XVM_EVTCHN_STATE_INTERDOMAIN, state);
 	/* naming a VM needs only its fd, not its ownership */
-	ASSERT_OK(alloc_for(self->vm, cfd, &pg));
+	ASSERT_OK(fixture_port_for(self->vm, cfd, &pg));
 	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pg));
 	EXPECT_EQ(XVM_EVTCHN_STATUS_REMOTE_NAMED, st_status(self->vm, pg));
 	ASSERT_EQ(sizeof(pg), write(sv[0], &pg, sizeof(pg)));
@@ -745,7 +731,7 @@ TEST_F(ev, interdomain_named_port_only_named_vm)
 
 	ASSERT_LE(0, b);
 	ASSERT_LE(0, c);
-	ASSERT_OK(alloc_for(self->vm, b, &pa));
+	ASSERT_OK(fixture_port_for(self->vm, b, &pa));
 	EXPECT_EQ(EACCES, bind_err(c, self->vm, pa));
 	EXPECT_EQ(EACCES, bind_err(self->vm, self->vm, pa));
 	EXPECT_EQ(XVM_EVTCHN_STATE_UNBOUND, st_state(self->vm, pa));
@@ -763,7 +749,7 @@ TEST_F(ev, interdomain_named_port_only_named_vm)
 	EXPECT_EQ(EACCES, bind_err(c, self->vm, pa));
 	ASSERT_OK(xvm_evtchn_bind_interdomain(b, self->vm, pa, &pb2));
 	/* a VM may name itself: a loopback only it can make */
-	ASSERT_OK(alloc_for(self->vm, self->vm, &self_port));
+	ASSERT_OK(fixture_port_for(self->vm, self->vm, &self_port));
 	EXPECT_EQ(EACCES, bind_err(b, self->vm, self_port));
 	ASSERT_OK(xvm_evtchn_bind_interdomain(self->vm, self->vm, self_port,
 					      &loop));
@@ -781,7 +767,7 @@ TEST_F(ev, interdomain_named_vm_gone)
 
 	x = xvm_create_vm(self->xvm, 0);
 	ASSERT_LE(0, x);
-	ASSERT_OK(alloc_for(self->vm, x, &pa));
+	ASSERT_OK(fixture_port_for(self->vm, x, &pa));
 	close(x);
 	/* new VMs, likely at x's address: none of them is x */
 	for (i = 0; i < 8; i++) {
@@ -800,10 +786,10 @@ TEST_F(ev, alloc_remote_errors)
 	uint32_t p;
 
 	ASSERT_LE(0, efd);
-	EXPECT_ERR(alloc_for(self->vm, -1, &p), EBADF);
-	EXPECT_ERR(alloc_for(self->vm, efd, &p), EINVAL);
-	EXPECT_ERR(alloc_for(self->vm, self->vcpu[0], &p), EINVAL);
-	EXPECT_ERR(alloc_for(self->vm, self->xvm, &p), EINVAL);
+	EXPECT_ERR(fixture_port_for(self->vm, -1, &p), EBADF);
+	EXPECT_ERR(fixture_port_for(self->vm, efd, &p), EINVAL);
+	EXPECT_ERR(fixture_port_for(self->vm, self->vcpu[0], &p), EINVAL);
+	EXPECT_ERR(fixture_port_for(self->vm, self->xvm, &p), EINVAL);
 	memset(&op, 0, sizeof(op));
 	op.flags = XVM_EVTCHN_ALLOC_REMOTE | 2;
 	op.fd = self->vm;

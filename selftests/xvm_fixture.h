@@ -16,6 +16,8 @@
 #define _XVM_FIXTURE_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "libxvm.h"
@@ -135,6 +137,20 @@ static inline int fixture_vcpu_port(int vm, uint32_t vcpu_id, uint32_t *port)
 	if (xvm_evtchn_alloc_unbound(vm, port))
 		return -1;
 	return xvm_evtchn_bind_vcpu(vm, *port, vcpu_id);
+}
+
+/* An unbound port of vm that only the VM of remote_fd may bind, in *port. */
+static inline int fixture_port_for(int vm, int remote_fd, uint32_t *port)
+{
+	struct xvm_evtchn_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.flags = XVM_EVTCHN_ALLOC_REMOTE;
+	op.fd = remote_fd;
+	if (ioctl(vm, XVM_EVTCHN_ALLOC_UNBOUND, &op))
+		return -1;
+	*port = op.port;
+	return 0;
 }
 
 /*
