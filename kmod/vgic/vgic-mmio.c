@@ -21,7 +21,7 @@
  * Locking: a per-IRQ handler takes the lock of the INTIDs it covers (one
  * 32-INTID access never mixes private INTIDs and SPIs): the redistributor's
  * vgic_cpu->lock or vgic->lock; reads of the enable and group bits take
- * none (vgic_read_bits(), as KVM's; the enable bits are also kept as
+ * none (vgic_read_fields(), as KVM's; the enable bits are also kept as
  * register words, read with one load), their writers use WRITE_ONCE().
  * After unlocking, a writer kicks the vCPUs that may have gained a
  * deliverable interrupt.  Nothing here sleeps.
@@ -317,17 +317,17 @@ static void vgic_acc_kick(const struct xvm_vgic_access *a, u64 mask)
 }
 
 /*
- * A 1-bit-per-INTID register: bit i is get(INTID a->intid + i).  Always
- * inlined, so that get is a direct (inlined) test, not a call per INTID.
- * With locked false the INTIDs' lock is not taken, as KVM's
- * vgic_mmio_read_enable(): for a bit that is one field of the INTID's
- * state (enabled, group), read with READ_ONCE() and written with
- * WRITE_ONCE() under the lock, each bit is its INTID's value at some
- * moment during the access.
+ * A register of bits-wide fields, one per INTID: field i is
+ * get(INTID a->intid + i).  Always inlined, so that get is a direct
+ * (inlined) load, not a call per INTID.  With locked false the INTIDs'
+ * lock is not taken, as KVM's vgic_mmio_read_enable(): for a field that is
+ * one member of the INTID's state (enabled, group), read with READ_ONCE()
+ * and written with WRITE_ONCE() under the lock, each field is its INTID's
+ * value at some moment during the access.
  */
 static __always_inline u64
-vgic_read_bits(const struct xvm_vgic_access *a,
-	       bool (*get)(const struct xvm_vgic_irq *irq), bool locked)
+vgic_read_fields(const struct xvm_vgic_access *a, u32 bits,
+		 u64 (*get)(const struct xvm_vgic_irq *irq), bool locked)
 {
 	raw_spinlock_t *lock = vgic_acc_lock(a);
 	struct xvm_vgic_irq *irq;
@@ -335,16 +335,46 @@ vgic_read_bits(const struct xvm_vgic_access *a,
 	u64 val = 0;
 	u32 i, n;
 
-	n = vgic_acc_irqs(a, a->len * 8, &irq);
+	n = vgic_acc_irqs(a, a->len * 8 / bits, &irq);
 	if (!n)
 		return 0;
 	if (locked)
 		raw_spin_lock_irqsave(lock, flags);
 	for (i = 0; i < n; i++)
-		val |= (u64)get(&irq[i]) << i;
+		val |= get(&irq[i]) << (i * bits);
 	if (locked)
 		raw_spin_unlock_irqrestore(lock, flags);
 	return val;
+}
+
+/*
+ * The writer of such a register: under the INTIDs' lock, set(a, irq,
+ * field) for every INTID the access reaches, with its field of val.  set
+ * returns true when the change may make the interrupt deliverable (it
+ * syncs the INTID's delivery state itself if the change affects it); the
+ * vCPUs owning those INTIDs are kicked once the lock is dropped.
+ */
+static __always_inline void
+vgic_write_fields(const struct xvm_vgic_access *a, u64 val, u32 bits,
+		  bool (*set)(const struct xvm_vgic_access *a,
+			      struct xvm_vgic_irq *irq, u64 field))
+{
+	raw_spinlock_t *lock = vgic_acc_lock(a);
+	u64 mask = GENMASK_ULL(bits - 1, 0);
+	struct xvm_vgic_irq *irq;
+	unsigned long flags;
+	u64 kick = 0;
+	u32 i, n;
+
+	n = vgic_acc_irqs(a, a->len * 8 / bits, &irq);
+	if (!n)
+		return;
+	raw_spin_lock_irqsave(lock, flags);
+	for (i = 0; i < n; i++)
+		if (set(a, &irq[i], (val >> (i * bits)) & mask))
+			kick |= BIT_ULL(i);
+	raw_spin_unlock_irqrestore(lock, flags);
+	vgic_acc_kick(a, kick);
 }
 
 /*
@@ -374,15 +404,20 @@ vgic_write_bits(const struct xvm_vgic_access *a, u64 val,
 	vgic_acc_kick(a, kick);
 }
 
-/* Read lock-free: see vgic_read_bits(); the enable bits are words. */
-static bool vgic_get_group(const struct xvm_vgic_irq *irq)
+/* Read lock-free: see vgic_read_fields(); the enable bits are words. */
+static u64 vgic_get_group(const struct xvm_vgic_irq *irq)
 {
 	return READ_ONCE(irq->group1);
 }
 
-static bool vgic_get_active(const struct xvm_vgic_irq *irq)
+static u64 vgic_get_active(const struct xvm_vgic_irq *irq)
 {
 	return irq->active;
+}
+
+static u64 vgic_get_pending(const struct xvm_vgic_irq *irq)
+{
+	return xvm_vgic_irq_pending(irq);
 }
 
 static bool vgic_set_enabled(struct xvm_vgic_irq *irq)
@@ -423,32 +458,22 @@ static bool vgic_clear_active(struct xvm_vgic_irq *irq)
 
 u64 xvm_vgic_read_group(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_group, false);
+	return vgic_read_fields(a, 1, vgic_get_group, false);
+}
+
+static bool vgic_set_group(const struct xvm_vgic_access *a,
+			   struct xvm_vgic_irq *irq, u64 group1)
+{
+	if (irq->group1 == group1)
+		return false;
+	WRITE_ONCE(irq->group1, group1);
+	return true;
 }
 
 /* IGROUPR: a write sets every covered INTID's group. */
 void xvm_vgic_write_group(const struct xvm_vgic_access *a, u64 val)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u64 kick = 0;
-	u32 i, n;
-
-	n = vgic_acc_irqs(a, a->len * 8, &irq);
-	if (!n)
-		return;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++) {
-		bool group1 = val & BIT_ULL(i);
-
-		if (irq[i].group1 == group1)
-			continue;
-		WRITE_ONCE(irq[i].group1, group1);
-		kick |= BIT_ULL(i);
-	}
-	raw_spin_unlock_irqrestore(lock, flags);
-	vgic_acc_kick(a, kick);
+	vgic_write_fields(a, val, 1, vgic_set_group);
 }
 
 /*
@@ -468,7 +493,7 @@ static u32 *vgic_enabled_word(const struct xvm_vgic_access *a, u32 *valid)
 							VGIC_DIST_INTIDS / 32)];
 }
 
-/* The word, lock-free (see vgic_read_bits()): one load per access. */
+/* The word, lock-free (see vgic_read_fields()): one load per access. */
 u64 xvm_vgic_read_enable(const struct xvm_vgic_access *a)
 {
 	u32 valid, *word = vgic_enabled_word(a, &valid);
@@ -516,7 +541,7 @@ void xvm_vgic_write_cenable(const struct xvm_vgic_access *a, u64 val)
 
 u64 xvm_vgic_read_pending(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, xvm_vgic_irq_pending, true);
+	return vgic_read_fields(a, 1, vgic_get_pending, true);
 }
 
 void xvm_vgic_write_spending(const struct xvm_vgic_access *a, u64 val)
@@ -537,38 +562,32 @@ void xvm_vgic_write_cpending(const struct xvm_vgic_access *a, u64 val)
  * (LEVEL_INFO); a write sets every covered latch to its bit, whatever the
  * INTID's configuration.
  */
-static bool vgic_get_latch(const struct xvm_vgic_irq *irq)
+static u64 vgic_get_latch(const struct xvm_vgic_irq *irq)
 {
 	return irq->pending_latch;
 }
 
 u64 xvm_vgic_uread_pending(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_latch, true);
+	return vgic_read_fields(a, 1, vgic_get_latch, true);
+}
+
+static bool vgic_set_latch(const struct xvm_vgic_access *a,
+			   struct xvm_vgic_irq *irq, u64 latch)
+{
+	irq->pending_latch = latch;
+	xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+	return latch;
 }
 
 void xvm_vgic_uwrite_pending(const struct xvm_vgic_access *a, u64 val)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u32 i, n;
-
-	n = vgic_acc_irqs(a, a->len * 8, &irq);
-	if (!n)
-		return;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++) {
-		irq[i].pending_latch = val & BIT_ULL(i);
-		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
-	}
-	raw_spin_unlock_irqrestore(lock, flags);
-	vgic_acc_kick(a, val & GENMASK_ULL(n - 1, 0));
+	vgic_write_fields(a, val, 1, vgic_set_latch);
 }
 
 u64 xvm_vgic_read_active(const struct xvm_vgic_access *a)
 {
-	return vgic_read_bits(a, vgic_get_active, true);
+	return vgic_read_fields(a, 1, vgic_get_active, true);
 }
 
 void xvm_vgic_write_sactive(const struct xvm_vgic_access *a, u64 val)
@@ -582,89 +601,55 @@ void xvm_vgic_write_cactive(const struct xvm_vgic_access *a, u64 val)
 }
 
 /* IPRIORITYR: 8 bits per INTID, byte or word accesses. */
+static u64 vgic_get_priority(const struct xvm_vgic_irq *irq)
+{
+	return irq->priority;
+}
+
 u64 xvm_vgic_read_priority(const struct xvm_vgic_access *a)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u64 val = 0;
-	u32 i, n;
+	return vgic_read_fields(a, 8, vgic_get_priority, true);
+}
 
-	n = vgic_acc_irqs(a, a->len, &irq);
-	if (!n)
-		return 0;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++)
-		val |= (u64)irq[i].priority << (i * 8);
-	raw_spin_unlock_irqrestore(lock, flags);
-	return val;
+static bool vgic_set_priority(const struct xvm_vgic_access *a,
+			      struct xvm_vgic_irq *irq, u64 prio)
+{
+	prio &= VGIC_PRI_MASK;
+	if (irq->priority == prio)
+		return false;
+	irq->priority = prio;
+	return true;
 }
 
 void xvm_vgic_write_priority(const struct xvm_vgic_access *a, u64 val)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u64 kick = 0;
-	u32 i, n;
-
-	n = vgic_acc_irqs(a, a->len, &irq);
-	if (!n)
-		return;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++) {
-		u8 prio = (val >> (i * 8)) & VGIC_PRI_MASK;
-
-		if (irq[i].priority == prio)
-			continue;
-		irq[i].priority = prio;
-		kick |= BIT_ULL(i);
-	}
-	raw_spin_unlock_irqrestore(lock, flags);
-	vgic_acc_kick(a, kick);
+	vgic_write_fields(a, val, 8, vgic_set_priority);
 }
 
 /* ICFGR: 2 bits per INTID, bit 1 set = edge-triggered; SGIs are edge, RO. */
+static u64 vgic_get_config(const struct xvm_vgic_irq *irq)
+{
+	return irq->edge ? 2 : 0;
+}
+
 u64 xvm_vgic_read_config(const struct xvm_vgic_access *a)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u64 val = 0;
-	u32 i, n;
+	return vgic_read_fields(a, 2, vgic_get_config, true);
+}
 
-	n = vgic_acc_irqs(a, a->len * 4, &irq);
-	if (!n)
-		return 0;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++)
-		if (irq[i].edge)
-			val |= 2ULL << (i * 2);
-	raw_spin_unlock_irqrestore(lock, flags);
-	return val;
+static bool vgic_set_config(const struct xvm_vgic_access *a,
+			    struct xvm_vgic_irq *irq, u64 cfg)
+{
+	bool edge = cfg & 2;
+
+	if (irq->intid < VGIC_NR_SGIS || irq->edge == edge)
+		return false;
+	irq->edge = edge;
+	xvm_vgic_irq_sync(a->vgic, a->rd, irq);
+	return true;
 }
 
 void xvm_vgic_write_config(const struct xvm_vgic_access *a, u64 val)
 {
-	raw_spinlock_t *lock = vgic_acc_lock(a);
-	struct xvm_vgic_irq *irq;
-	unsigned long flags;
-	u64 kick = 0;
-	u32 i, n;
-
-	n = vgic_acc_irqs(a, a->len * 4, &irq);
-	if (!n)
-		return;
-	raw_spin_lock_irqsave(lock, flags);
-	for (i = 0; i < n; i++) {
-		bool edge = val & (2ULL << (i * 2));
-
-		if (irq[i].intid < VGIC_NR_SGIS || irq[i].edge == edge)
-			continue;
-		irq[i].edge = edge;
-		xvm_vgic_irq_sync(a->vgic, a->rd, &irq[i]);
-		kick |= BIT_ULL(i);
-	}
-	raw_spin_unlock_irqrestore(lock, flags);
-	vgic_acc_kick(a, kick);
+	vgic_write_fields(a, val, 2, vgic_set_config);
 }
