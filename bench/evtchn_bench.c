@@ -33,9 +33,10 @@
  * from one half second to the next, they take turns wake-up by wake-up.  With each, the waiter's CPU time per wake-up
  * (CLOCK_THREAD_CPUTIME_ID) and the spin time per wake-up (the vCPU's
  * halt_poll_success_ns + halt_poll_fail_ns): what the latency costs.
- * Then two curves, adaptive and inside the window: N ports listed (the
- * sent one last, N up to XVM_POLL_MAX_PORTS), and N vCPUs in the VM (the
- * poller the last of them).
+ * Then three curves, adaptive and inside the window: N ports listed (the
+ * sent one last, N up to XVM_POLL_MAX_PORTS), N vCPUs in the VM (the
+ * poller the last of them), and the port number N of the one port listed
+ * (N up to XVM_EVTCHN_MAX_PORTS - 1).
  *
  * Every figure is also printed as an XVM-BENCH record (bench.h), with the
  * samples of XVM_POLL, 1 port and its anchor.
@@ -615,11 +616,15 @@ static uint64_t hp_spin_ns(struct hp_waiter *w)
 /*
  * A VM with nr_vcpus vCPUs and halt polling max_ns / mode; the waiter is
  * its last vCPU, listing nr_ports ports, the last bound to that vCPU.
- * The other vCPU fds are closed at once: the VM keeps its vCPUs.
+ * The other vCPU fds are closed at once: the VM keeps its vCPUs.  With
+ * unlisted, that many ports are allocated first and never listed, so the
+ * listed ones have the port numbers above them.
  */
 static void hp_waiter_vm(struct hp_waiter *w, int xvm, uint64_t max_ns,
-			 uint64_t mode, int nr_vcpus, uint32_t nr_ports)
+			 uint64_t mode, int nr_vcpus, uint32_t nr_ports,
+			 uint32_t unlisted)
 {
+	static uint32_t scratch[XVM_EVTCHN_MAX_PORTS];
 	int i, fd;
 
 	w->efd = -1;
@@ -636,7 +641,8 @@ static void hp_waiter_vm(struct hp_waiter *w, int xvm, uint64_t max_ns,
 		else
 			w->vcpufd = fd;
 	}
-	if (fixture_ports(w->vmfd, w->ports, nr_ports - 1) ||
+	if (fixture_ports(w->vmfd, scratch, unlisted) ||
+	    fixture_ports(w->vmfd, w->ports, nr_ports - 1) ||
 	    fixture_vcpu_port(w->vmfd, nr_vcpus - 1, &w->ports[nr_ports - 1]))
 		die("halt poll: ports");
 	w->statsfd = xvm_get_stats_fd(w->vcpufd);
@@ -720,9 +726,9 @@ static void hp_report_scen(struct hp_results *res, enum hp_scen sc)
  */
 static void hp_waiters_open(struct hp_waiter *w, int xvm)
 {
-	hp_waiter_vm(&w[HP_OFF], xvm, 0, 0, 1, 1);
-	hp_waiter_vm(&w[HP_FIXED], xvm, HP_WINDOW, XVM_HALT_POLL_FIXED, 1, 1);
-	hp_waiter_vm(&w[HP_ADAPTIVE], xvm, HP_WINDOW, 0, 1, 1);
+	hp_waiter_vm(&w[HP_OFF], xvm, 0, 0, 1, 1, 0);
+	hp_waiter_vm(&w[HP_FIXED], xvm, HP_WINDOW, XVM_HALT_POLL_FIXED, 1, 1, 0);
+	hp_waiter_vm(&w[HP_ADAPTIVE], xvm, HP_WINDOW, 0, 1, 1, 0);
 	w[HP_EVENTFD].efd = eventfd(0, EFD_CLOEXEC);
 	if (w[HP_EVENTFD].efd < 0)
 		die("halt poll: eventfd");
@@ -769,24 +775,28 @@ static void halt_poll_bench(int xvm)
 
 /*
  * Wake-up latency, adaptive and inside the window, over N ports listed (the
- * sent one last) and over N vCPUs in the VM (the poller the last vCPU).
- * The VMs of all points exist at once and take turns in HP_BLOCKS blocks,
- * so that host load weighs on every point alike.
+ * sent one last), over N vCPUs in the VM (the poller the last vCPU) and
+ * over the port number (one port listed, port N: N - 1 ports allocated
+ * before it, N up to every port of a VM).  The VMs of all points exist at
+ * once and take turns in HP_BLOCKS blocks, so that host load weighs on
+ * every point alike.
  */
-#define HP_POINTS	4
-#define HP_CURVES	2
+#define HP_POINTS	5
+#define HP_CURVES	3
 
 static void hp_curves(int xvm)
 {
 	static const int x[HP_CURVES][HP_POINTS] = {
-		{ 1, 16, 128, XVM_POLL_MAX_PORTS },
-		{ 1, 16, 128, XVM_MAX_VCPUS_BENCH },
+		{ 1, 16, 128, 512, XVM_POLL_MAX_PORTS },
+		{ 1, 16, 128, 512, XVM_MAX_VCPUS_BENCH },
+		{ 1, 16, 256, 1024, XVM_EVTCHN_MAX_PORTS - 1 },
 	};
 	static const char *const curve[HP_CURVES] = {
 		"XVM_POLL wake, N ports listed",
 		"XVM_POLL wake, poller on the last of N vCPUs",
+		"XVM_POLL wake, one port listed: port N",
 	};
-	static const char *const x_name[HP_CURVES] = { "ports", "vCPUs" };
+	static const char *const x_name[HP_CURVES] = { "ports", "vCPUs", "port" };
 	static uint64_t lat[HP_CURVES][HP_POINTS][HP_CURVE_ROUNDS];
 	static struct hp_waiter w[HP_CURVES][HP_POINTS];
 	const int per = HP_CURVE_ROUNDS / HP_BLOCKS;
@@ -794,8 +804,9 @@ static void hp_curves(int xvm)
 	double y;
 
 	for (k = 0; k < HP_POINTS; k++) {
-		hp_waiter_vm(&w[0][k], xvm, HP_WINDOW, 0, 1, x[0][k]);
-		hp_waiter_vm(&w[1][k], xvm, HP_WINDOW, 0, x[1][k], 1);
+		hp_waiter_vm(&w[0][k], xvm, HP_WINDOW, 0, 1, x[0][k], 0);
+		hp_waiter_vm(&w[1][k], xvm, HP_WINDOW, 0, x[1][k], 1, 0);
+		hp_waiter_vm(&w[2][k], xvm, HP_WINDOW, 0, 1, 1, x[2][k] - 1);
 	}
 	for (blk = 0; blk < HP_BLOCKS; blk++)
 		for (k = 0; k < HP_POINTS; k++)
