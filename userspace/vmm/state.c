@@ -386,8 +386,7 @@ static json_object *state_build(struct vm *vm)
 }
 
 /* path.tmp, then renamed over path: a reader never sees half a file. */
-static int write_file(const char *path, const char *body, size_t len,
-		      const char *tail)
+static int write_file(const char *path, const char *buf, size_t len)
 {
 	char tmp[4096];
 	int fd;
@@ -404,7 +403,7 @@ static int write_file(const char *path, const char *body, size_t len,
 			close(fd);
 		return -1;
 	}
-	if (fwrite(body, 1, len, f) != len || fputs(tail, f) < 0 || fflush(f) ||
+	if (fwrite(buf, 1, len, f) != len || fflush(f) ||
 	    fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
@@ -417,37 +416,47 @@ static int write_file(const char *path, const char *body, size_t len,
 	return 0;
 }
 
-/* Writes vm's state to path; -1 with the error printed. */
-static int state_write(struct vm *vm, const char *path)
+int state_serialize(struct vm *vm, char **buf, size_t *len)
 {
 	json_object *root = state_build(vm);
-	char tail[CSUM_LEN + 1], *body;
 	const char *s;
-	size_t len;
-	int rc;
+	size_t n;
 
 	if (!root)
 		return -1;
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(s);
+	n = strlen(s);
 	/* "{\n ... \n}": the checksum member goes before the last brace. */
-	body = len > 2 && !strcmp(s + len - 2, "\n}") ? malloc(len + 1) : NULL;
-	if (!body) {
+	*buf = n > 2 && !strcmp(s + n - 2, "\n}") ? malloc(n + CSUM_LEN + 1) : NULL;
+	if (!*buf) {
 		json_object_put(root);
 		errorf("save: cannot lay out the state file");
 		return -1;
 	}
-	memcpy(body, s, len - 2);
-	memcpy(body + len - 2, ",\n", 3);
+	memcpy(*buf, s, n - 2);
+	memcpy(*buf + n - 2, ",\n", 3);
 	json_object_put(root);
-	snprintf(tail, sizeof(tail), CSUM_HEAD "%08x" CSUM_TAIL, crc32_of(body, len));
-	rc = write_file(path, body, len, tail);
+	snprintf(*buf + n, CSUM_LEN + 1, CSUM_HEAD "%08x" CSUM_TAIL, crc32_of(*buf, n));
+	*len = n + CSUM_LEN;
+	return 0;
+}
+
+/* Writes vm's state to path; -1 with the error printed. */
+int state_write(struct vm *vm, const char *path)
+{
+	size_t len;
+	char *buf;
+	int rc;
+
+	if (state_serialize(vm, &buf, &len))
+		return -1;
+	rc = write_file(path, buf, len);
 	if (rc)
 		errorf("save: %s: %s", path, strerror(errno));
 	else
-		created("VM state written to %s (%zu bytes)", path, len + CSUM_LEN);
-	free(body);
+		created("VM state written to %s (%zu bytes)", path, len);
+	free(buf);
 	return rc;
 }
 
@@ -623,30 +632,38 @@ static int parse_groups(struct st_in *in, json_object *groups)
 	return 0;
 }
 
-/* Reads and checks all of path; the config it holds, or NULL (printed). */
-static const struct vmm_config *state_read(const char *path)
+const struct vmm_config *state_parse(const char *name, const char *buf, size_t len)
 {
-	struct st_in in = { .file = path };
-	json_object *root = NULL, *groups;
-	char *buf = NULL;
-	size_t len = 0;
+	struct st_in in = { .file = name };
+	json_object *root, *groups;
 	int rc = -1;
 
-	if (read_file(&in, &buf, &len))
-		return NULL;
 	root = parse_json(&in, buf, len);
 	if (root && !check_header(&in, root, buf, len, &groups) &&
 	    !check_group_names(&in, groups))
 		rc = parse_groups(&in, groups);
 	json_object_put(root);
-	free(buf);
 	return rc ? NULL : in.cfg;
+}
+
+/* Reads and checks all of path; the config it holds, or NULL (printed). */
+static const struct vmm_config *state_read(const char *path)
+{
+	struct st_in in = { .file = path };
+	const struct vmm_config *cfg;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (read_file(&in, &buf, &len))
+		return NULL;
+	cfg = state_parse(path, buf, len);
+	free(buf);
+	return cfg;
 }
 
 /* ---- the commands ---- */
 
-/* The config file's text (kept for the config group) and its parse. */
-static const struct vmm_config *save_config(const char *path)
+const struct vmm_config *state_config_load(const char *path)
 {
 	struct st_in in = { .file = path };
 	static char *text;
@@ -696,7 +713,7 @@ static void usage_state(FILE *f)
 		"        a bad state file (FILE: WHERE: message on stderr).\n");
 }
 
-static bool wants_help(int argc, char **argv)
+bool wants_help(int argc, char **argv)
 {
 	int i;
 
@@ -717,7 +734,7 @@ int cmd_save(int argc, char **argv)
 		usage_state(wants_help(argc, argv) ? stdout : stderr);
 		return wants_help(argc, argv) ? 0 : EXIT_USAGE;
 	}
-	cfg = save_config(pos[0]);
+	cfg = state_config_load(pos[0]);
 	if (!cfg)
 		return EXIT_USAGE;
 	out_init(cfg->file);
@@ -733,8 +750,7 @@ int cmd_save(int argc, char **argv)
 	return out_finish(failed);
 }
 
-/* Each group, in table order, into the VM vm_setup() made for it. */
-static int state_restore(struct vm *vm)
+int state_restore(struct vm *vm)
 {
 	unsigned int i;
 

@@ -53,6 +53,21 @@ void state_config_set_text(const char *name, const char *text, size_t len);
 /* The parsed config of the file parse read (state_config_group.parse). */
 const struct vmm_config *state_config_parsed(void);
 
+/* ---- the file as a whole (state.c): save, restore, migrate ---- */
+
+/* CONFIG's text (kept for the config group) and its parse; NULL: printed. */
+const struct vmm_config *state_config_load(const char *path);
+/* vm's state file into a malloc()ed *buf of *len bytes; -1: printed. */
+int state_serialize(struct vm *vm, char **buf, size_t *len);
+/* state_serialize() into path (path.tmp renamed over it). */
+int state_write(struct vm *vm, const char *path);
+/* Checks all of buf (messages name it name); its config, or NULL (printed). */
+const struct vmm_config *state_parse(const char *name, const char *buf, size_t len);
+/* Each group, in table order, into the VM vm_setup(VM_SETUP_RESTORE) made. */
+int state_restore(struct vm *vm);
+/* -h or --help among argv[1..]. */
+bool wants_help(int argc, char **argv);
+
 /* ---- reading (state.c): every helper prints "FILE: WHERE: msg", returns -1 ---- */
 
 int st_err(struct st_in *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
