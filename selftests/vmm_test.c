@@ -34,7 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,25 +118,48 @@ static pid_t spawn(const char *const *argv, int out, int err)
 	return pid;
 }
 
+/* An unlinked temporary file (-1 if none), for a child's stdout or stderr. */
+static int tmp_fd(void)
+{
+	char path[] = "/tmp/xvm-vmm-test-out.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* What a child wrote to fd (tmp_fd()), NUL-terminated into buf; fd closed. */
+static void read_back(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+}
+
+/* Runs xvm-vmm with argv[]: stdout into out[] (NULL: dropped), stderr into err[]. */
+static int run_out(char *out, size_t outlen, char *err, size_t errlen,
+		   const char *const *argv)
+{
+	int efd = tmp_fd(), ofd = out ? tmp_fd() : open("/dev/null", O_WRONLY);
+	int status = -1;
+
+	if (efd < 0 || ofd < 0)
+		return -1;
+	waitpid(spawn(argv, ofd, efd), &status, 0);
+	read_back(efd, err, errlen);
+	if (out)
+		read_back(ofd, out, outlen);
+	else
+		close(ofd);
+	return status;
+}
+
 /* Runs xvm-vmm with argv[] (NULL-terminated); stderr into err[]; wait status. */
 static int run_argv(char *err, size_t errlen, const char *const *argv)
 {
-	char path[] = "/tmp/xvm-vmm-test-err.XXXXXX";
-	int fd = mkstemp(path), status = -1, null;
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0)
-		return -1;
-	null = open("/dev/null", O_WRONLY);
-	waitpid(pid = spawn(argv, null, fd), &status, 0);
-	(void)pid;
-	n = pread(fd, err, errlen - 1, 0);
-	err[n > 0 ? n : 0] = 0;
-	close(fd);
-	close(null);
-	unlink(path);
-	return status;
+	return run_out(NULL, 0, err, errlen, argv);
 }
 
 /* Runs xvm-vmm with up to three arguments: run_argv(). */
@@ -183,6 +210,7 @@ EXAMPLE_TEST(gic, USES_VGIC)
 EXAMPLE_TEST(iommu, USES_IOMMU)
 EXAMPLE_TEST(msix, USES_MSIX | USES_VGIC)
 EXAMPLE_TEST(demo, USES_MSIX | USES_IOMMU | USES_VGIC)
+EXAMPLE_TEST(migrate, USES_VGIC)
 
 /* A bad config: text, the expected line and a piece of the message. */
 struct bad {
@@ -226,6 +254,8 @@ static const struct bad bads[] = {
 	{ "missing_vcpus", "memory 1M\n", 2, "missing 'vcpus'" },
 	{ "dma_outside_memory", HDR "iommu 0000:00:04.0 name=edu\nscript\n"
 	  "dma edu from=0x0 to=0x200000 len=16 expect=lands\n", 5, "out of range" },
+	{ "two_migrates", HDR "script\nmigrate\nsleep 1\nmigrate\n", 6,
+	  "duplicate 'migrate' (first on line 4)" },
 };
 
 /* Writes b's text to /tmp/PREFIX-NAME.conf and runs it; the wait status. */
@@ -541,6 +571,7 @@ ROUNDTRIP_TEST(gic, USES_VGIC)
 ROUNDTRIP_TEST(iommu, USES_IOMMU)
 ROUNDTRIP_TEST(msix, USES_MSIX | USES_VGIC)
 ROUNDTRIP_TEST(demo, USES_MSIX | USES_IOMMU | USES_VGIC)
+ROUNDTRIP_TEST(migrate, USES_VGIC)
 
 /* The checksum line a state file ends with (docs/state-file.md). */
 #define CSUM_HEAD	"  \"checksum\":\"crc32:"
@@ -769,6 +800,303 @@ TEST(state_usage)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = run(err, sizeof(err), "restore", "--help", NULL);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* ---- migration: migrate -> incoming in this guest, bad streams, refusals ---- */
+
+#define MIG_SOCK	"/tmp/xvm-vmm-test-mig.sock"
+#define MIG_FAKE	"/tmp/xvm-vmm-test-mig-fake.sock"
+#define MIG_A		"/tmp/xvm-vmm-test-mig-sent.state"
+#define MIG_B		"/tmp/xvm-vmm-test-mig-restored.state"
+/* migrate.conf: the step after `migrate` (0-based) and the steps in all. */
+#define MIG_NEXT	"\"next_step\":8"
+#define MIG_RESUMED	"script, resumed at step 9 of 19"
+
+/* The wire layout (docs/state-file.md, "The migration stream"), little-endian. */
+struct mig_hdr {
+	char magic[4];
+	uint32_t version;
+	uint64_t len;
+};
+
+struct mig_reply {
+	char magic[4];
+	uint32_t version;
+	int32_t status;
+	uint32_t msg_len;
+};
+
+/* examples/migrate.conf, or NULL: *why it cannot run here. */
+static const char *mig_conf(const char **why)
+{
+	static char conf[256];
+
+	*why = example_conf(conf, sizeof(conf), "migrate", USES_VGIC);
+	return *why ? NULL : conf;
+}
+
+/* `xvm-vmm incoming unix:MIG_SOCK ARGS...` in the background, its socket up. */
+static pid_t incoming_start(int *out, int *err, const char *a1, const char *a2,
+			    const char *a3)
+{
+	const char *argv[] = { "xvm-vmm", "incoming", "unix:" MIG_SOCK, "--timeout",
+			       "60", a1, a2, a3, NULL };
+	struct stat sb;
+	pid_t pid;
+
+	unlink(MIG_SOCK);
+	*out = tmp_fd();
+	*err = tmp_fd();
+	pid = spawn(argv, *out, *err);
+	if (pid > 0 && wait_for(MIG_SOCK, &sb)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* A unix stream socket connected to (or, listen: listening at) path. */
+static int unix_sock(const char *path, bool listen_)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (listen_)
+		unlink(path);
+	if (fd < 0 || (listen_ ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+				 listen(fd, 1) :
+				 connect(fd, (struct sockaddr *)&sa, sizeof(sa)))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The target's reply on fd: its status, the message into msg[]. */
+static int read_reply(int fd, char *msg, size_t len)
+{
+	struct mig_reply r;
+	ssize_t n;
+
+	msg[0] = 0;
+	if (recv(fd, &r, sizeof(r), MSG_WAITALL) != sizeof(r) || memcmp(r.magic, "XVMR", 4))
+		return -1;
+	n = recv(fd, msg, r.msg_len < len ? r.msg_len : len - 1, MSG_WAITALL);
+	msg[n > 0 ? n : 0] = 0;
+	return r.status;
+}
+
+/*
+ * The VM leaves `migrate CONFIG` at its migrate step and its script goes on
+ * in `incoming --check`: the source ran only the steps before, the target
+ * only those after (all passing), and the state the target restored saves
+ * as the very bytes the source sent (--check, and the two --save files).
+ */
+TEST(migrate_same_guest)
+{
+	const char *argv[] = { "xvm-vmm", "migrate", NULL, "unix:" MIG_SOCK,
+			       "--save", MIG_A, NULL };
+	static char sout[16384], tout[16384], serr[8192], terr[8192];
+	char *a, *b;
+	int ofd, efd, st;
+	size_t na = 0, nb = 0;
+	const char *why;
+	pid_t pid;
+
+	argv[2] = mig_conf(&why);
+	if (!argv[2])
+		SKIP(return, "%s", why);
+	pid = incoming_start(&ofd, &efd, "--check", "--save", MIG_B);
+	ASSERT_LT(0, pid) TH_LOG("incoming: no socket at " MIG_SOCK);
+	st = run_out(sout, sizeof(sout), serr, sizeof(serr), argv);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("migrate: status 0x%x: %s\n%s", st, serr, sout);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	read_back(ofd, tout, sizeof(tout));
+	read_back(efd, terr, sizeof(terr));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("incoming: status 0x%x: %s\n%s", st, terr, tout);
+	/* Where each step ran: before migrate on the source, after on the target. */
+	EXPECT_NE(NULL, strstr(sout, "ring b vcpu=0")) TH_LOG("%s", sout);
+	EXPECT_EQ(NULL, strstr(sout, "ring a vcpu=1")) TH_LOG("%s", sout);
+	EXPECT_NE(NULL, strstr(sout, "the target runs the VM now")) TH_LOG("%s", sout);
+	EXPECT_NE(NULL, strstr(tout, MIG_RESUMED)) TH_LOG("%s", tout);
+	EXPECT_NE(NULL, strstr(tout, "ring a vcpu=1")) TH_LOG("%s", tout);
+	EXPECT_EQ(NULL, strstr(tout, "ring b vcpu=0")) TH_LOG("%s", tout);
+	EXPECT_NE(NULL, strstr(tout, "saves as the stream, byte for byte")) TH_LOG("%s", tout);
+	EXPECT_NE(NULL, strstr(tout, "== OK: ")) TH_LOG("%s", tout);
+	EXPECT_EQ(NULL, strstr(tout, "[FAIL]")) TH_LOG("%s", tout);
+	a = slurp(MIG_A, &na);
+	b = slurp(MIG_B, &nb);
+	ASSERT_TRUE(a && b);
+	EXPECT_NE(NULL, strstr(a, MIG_NEXT)) TH_LOG("no resume position in %s", MIG_A);
+	EXPECT_TRUE(na == nb && !memcmp(a, b, na)) TH_LOG(MIG_A " and " MIG_B " differ");
+	EXPECT_EQ(-1, access(MIG_SOCK, F_OK)) TH_LOG("socket left behind");
+	free(a);
+	free(b);
+	unlink(MIG_A);
+	unlink(MIG_B);
+}
+
+/*
+ * A real target is sent the len bytes at data, then EOF: it replies status
+ * with msg, exits 2 without making a VM, its socket gone.
+ */
+static void bad_stream(struct __test_metadata *_metadata, const void *data,
+		       size_t len, int status, const char *msg)
+{
+	char tout[4096], terr[4096], reply[1024];
+	int ofd, efd, fd, st;
+	pid_t pid;
+
+	pid = incoming_start(&ofd, &efd, NULL, NULL, NULL);
+	ASSERT_LT(0, pid) TH_LOG("incoming: no socket at " MIG_SOCK);
+	fd = unix_sock(MIG_SOCK, false);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)len, write(fd, data, len));
+	shutdown(fd, SHUT_WR);
+	EXPECT_EQ(status, read_reply(fd, reply, sizeof(reply))) TH_LOG("%s", reply);
+	EXPECT_NE(NULL, strstr(reply, msg)) TH_LOG("want '%s', got: %s", msg, reply);
+	close(fd);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	read_back(ofd, tout, sizeof(tout));
+	read_back(efd, terr, sizeof(terr));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2) TH_LOG("status 0x%x: %s", st, terr);
+	EXPECT_NE(NULL, strstr(terr, msg)) TH_LOG("want '%s', got: %s", msg, terr);
+	EXPECT_EQ(NULL, strstr(tout, "restoring")) TH_LOG("a VM was made: %s", tout);
+	EXPECT_EQ(-1, access(MIG_SOCK, F_OK)) TH_LOG("socket left behind");
+}
+
+/* The source died midway: the header, half the file it announced, EOF. */
+TEST(migrate_truncated)
+{
+	struct {
+		struct mig_hdr h;
+		char body[2048];
+	} s = { .h = { .magic = "XVMS", .version = 1, .len = 4096 } };
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	memset(s.body, ' ', sizeof(s.body));
+	bad_stream(_metadata, &s, sizeof(s), EPROTO,
+		   "truncated: the stream ended after 2048 of 4096 bytes");
+}
+
+/* A stream version the target does not read: refused, both named. */
+TEST(migrate_target_refuses_version)
+{
+	struct mig_hdr h = { .magic = "XVMS", .version = 2, .len = 16 };
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	bad_stream(_metadata, &h, sizeof(h), EPROTONOSUPPORT,
+		   "stream version 2 is not supported (this xvm-vmm reads version 1)");
+}
+
+/* Accepts one source on lfd: its stream's file into buf (NUL-terminated). */
+static ssize_t fake_receive(int lfd, char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct mig_hdr h;
+	int fd;
+
+	if (poll(&pfd, 1, 60000) != 1)
+		return -1;
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0 || recv(fd, &h, sizeof(h), MSG_WAITALL) != sizeof(h) ||
+	    memcmp(h.magic, "XVMS", 4) || h.version != 1 || h.len >= len ||
+	    recv(fd, buf, h.len, MSG_WAITALL) != (ssize_t)h.len) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	buf[h.len] = 0;
+	return fd;
+}
+
+/*
+ * The source, against a target that refuses (a newer one, say): it sent a
+ * version-1 stream with the resume position, prints the target's message
+ * and exits 1, its VM intact until then.
+ */
+TEST(migrate_source_sees_refusal)
+{
+	static const char why_not[] = "stream version 1 is not supported (this xvm-vmm "
+				      "reads version 2)";
+	struct mig_reply r = { .magic = "XVMR", .version = 1, .status = EPROTONOSUPPORT,
+			       .msg_len = sizeof(why_not) - 1 };
+	const char *argv[] = { "xvm-vmm", "migrate", NULL, "unix:" MIG_FAKE, NULL };
+	static char file[1 << 20], sout[16384], serr[8192];
+	int lfd, fd, ofd, efd, st;
+	const char *why;
+	pid_t pid;
+
+	argv[2] = mig_conf(&why);
+	if (!argv[2])
+		SKIP(return, "%s", why);
+	lfd = unix_sock(MIG_FAKE, true);
+	ASSERT_LE(0, lfd);
+	ofd = tmp_fd();
+	efd = tmp_fd();
+	pid = spawn(argv, ofd, efd);
+	fd = fake_receive(lfd, file, sizeof(file));
+	EXPECT_LE(0, fd) TH_LOG("no stream from the source");
+	EXPECT_NE(NULL, strstr(file, MIG_NEXT)) TH_LOG("no resume position sent");
+	if (fd >= 0) {
+		EXPECT_EQ((ssize_t)sizeof(r), write(fd, &r, sizeof(r)));
+		EXPECT_EQ((ssize_t)r.msg_len, write(fd, why_not, r.msg_len));
+		close(fd);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	read_back(ofd, sout, sizeof(sout));
+	read_back(efd, serr, sizeof(serr));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) TH_LOG("status 0x%x: %s", st, serr);
+	EXPECT_NE(NULL, strstr(serr, "the target refused the VM (Protocol not supported "
+			       "(EPROTONOSUPPORT))")) TH_LOG("%s", serr);
+	EXPECT_NE(NULL, strstr(serr, why_not)) TH_LOG("%s", serr);
+	EXPECT_NE(NULL, strstr(sout, "the VM stays here, intact")) TH_LOG("%s", sout);
+	close(lfd);
+	unlink(MIG_FAKE);
+}
+
+TEST(migrate_usage)
+{
+	static const char vfio_conf[] = "vcpus 1\nmemory 1M\nvfio 0000:00:03.0\nscript\nmigrate\n";
+	const char *conf = "/tmp/xvm-vmm-test-mig-vfio.conf";
+	char err[4096];
+	int st;
+
+	if (access(vmm(), X_OK))
+		SKIP(return, "no %s", vmm());
+	ASSERT_EQ(0, spit(conf, vfio_conf, sizeof(vfio_conf) - 1));
+	st = run(err, sizeof(err), "migrate", conf, "unix:/tmp/xvm-vmm-test-none.sock");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "xvm-vmm-test-mig-vfio.conf:3: vfio 0000:00:03.0: a VM "
+			       "with a VFIO device cannot migrate")) TH_LOG("%s", err);
+	unlink(conf);
+	st = run(err, sizeof(err), "migrate", "x.conf", "udp:1.2.3.4:5");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	EXPECT_NE(NULL, strstr(err, "expected unix:PATH or tcp:IPV4:PORT")) TH_LOG("%s", err);
+	st = run(err, sizeof(err), "incoming", "tcp:localhost:7", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "migrate", "x.conf", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	st = run(err, sizeof(err), "migrate", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = run(err, sizeof(err), "incoming", "--help", NULL);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	{
+		const char *argv[] = { "xvm-vmm", "incoming", "unix:" MIG_SOCK, "--timeout",
+				       "1", NULL };
+
+		st = run_argv(err, sizeof(err), argv);
+		EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) TH_LOG("%s", err);
+		EXPECT_NE(NULL, strstr(err, "waiting for the source: Connection timed out "
+				       "(ETIMEDOUT)")) TH_LOG("%s", err);
+	}
 }
 
 TEST_HARNESS_MAIN

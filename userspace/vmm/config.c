@@ -837,6 +837,8 @@ static const struct kw_desc keywords[] = {
 		  .off = STP(dma.len) },
 		{ .key = "expect", .type = OT_ENUM, .required = true,
 		  .choices = expect_dma, .base = DMA_LANDS, .off = STP(dma.expect) } } },
+	/* At most one: where `xvm-vmm migrate` hands the VM over. */
+	{ STEP("migrate", STEP_MIGRATE), .once = true },
 	{ STEP("sleep", STEP_SLEEP), .opts = {
 		{ .pos = 1, .what = "duration", .type = OT_DURATION, .required = true,
 		  .off = STP(sleep.ns) } } },

@@ -14,6 +14,10 @@
  *   xvm-vmm restore FILE [--save FILE2] [--check] [-v]
  *                                      a fresh VM from FILE; FILE2: its state
  *                                      saved again; --check: the script runs
+ *   xvm-vmm migrate CONFIG ADDR [...]  run CONFIG's script up to its migrate
+ *                                      step, send the VM to ADDR (migrate.c)
+ *   xvm-vmm incoming ADDR [...]        receive it there, restore it, run the
+ *                                      rest of the script
  *   xvm-vmm demo                       run the installed examples' demo.conf
  *   xvm-vmm [COMMAND] --help
  *
@@ -107,6 +111,10 @@ static void usage_main(FILE *f)
 		"  save CONFIG FILE [-v]      run CONFIG's script, save the VM's state to FILE\n"
 		"  restore FILE [--save FILE2] [--check] [-v]\n"
 		"                             restore a saved VM into a fresh one\n"
+		"  migrate CONFIG ADDR [--save FILE] [--timeout S] [-v]\n"
+		"                             run CONFIG's script up to 'migrate', send the VM to ADDR\n"
+		"  incoming ADDR [--check] [--save FILE] [--timeout S] [-v]\n"
+		"                             receive a VM on ADDR, restore it, go on with its script\n"
 		"  demo [--json] [-v]         run " EXAMPLES_HELP "/" DEMO_CONFIG "\n"
 		"  COMMAND --help             help for a command\n"
 		"exit status: 0 all checks held, 1 a check failed, 2 usage or config error\n");
@@ -242,6 +250,10 @@ int main(int argc, char **argv)
 		return cmd_save(argc - 1, argv + 1);
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(argc - 1, argv + 1);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "incoming"))
+		return cmd_incoming(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;

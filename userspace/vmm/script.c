@@ -167,6 +167,15 @@ static int step_msix_page(struct vm *vm, const struct step *s)
 	return msix_page_access(vm, &vm->vfio[s->page.dev], s->page.offset);
 }
 
+/* Under run, save and restore --check the VM stays: a marker, nothing to do. */
+static int step_migrate(struct vm *vm, const struct step *s)
+{
+	(void)vm;
+	(void)s;
+	say("migrate: not migrating (only xvm-vmm migrate leaves here)");
+	return 0;
+}
+
 /* What runs each kind of step, by its tag. */
 static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_MMIO_WRITE] = step_mmio,	[STEP_MMIO_READ] = step_mmio,
@@ -175,26 +184,38 @@ static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_CHECK_GIC] = step_check_gic, [STEP_FIRE_MSIX] = step_fire,
 	[STEP_MSIX_PAGE] = step_msix_page, [STEP_IOMMU_MAP] = iommu_map,
 	[STEP_IOMMU_UNMAP] = iommu_unmap, [STEP_DMA] = iommu_dma,
-	[STEP_SLEEP] = step_sleep,
+	[STEP_SLEEP] = step_sleep,	[STEP_MIGRATE] = step_migrate,
 };
 
-int script_run(struct vm *vm)
+unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)
 {
 	const struct vmm_config *c = vm->cfg;
-	unsigned int i;
+	unsigned int i, v;
 
-	section("script (%u steps)", c->nr_steps);
-	for (i = 0; i < c->nr_steps; i++) {
+	if (!from)
+		section("script (%u steps)", c->nr_steps);
+	else if (from < c->nr_steps)
+		section("script, resumed at step %u of %u (line %d)", from + 1,
+			c->nr_steps, c->steps[from].line);
+	for (i = from; i < c->nr_steps; i++) {
 		say("%s:%d: %s", c->file, c->steps[i].line, c->steps[i].text);
+		if (to_migrate && c->steps[i].tag == STEP_MIGRATE)
+			break;
 		step_run[c->steps[i].tag](vm, &c->steps[i]);
 	}
 	usleep(20000);	/* late duplicates land before the counts */
 	section("vCPU threads");
-	for (i = 0; i < c->vcpus; i++) {
+	for (v = 0; v < c->vcpus; v++) {
 		pthread_mutex_lock(&vm->lock);
-		say("vCPU %u: woke %u time(s) from XVM_POLL (%u ports polled)", i,
-		    vm->vcpu[i].wakeups, vm->vcpu[i].nr_poll);
+		say("vCPU %u: woke %u time(s) from XVM_POLL (%u ports polled)", v,
+		    vm->vcpu[v].wakeups, vm->vcpu[v].nr_poll);
 		pthread_mutex_unlock(&vm->lock);
 	}
+	return i < c->nr_steps ? i + 1 : c->nr_steps;
+}
+
+int script_run(struct vm *vm)
+{
+	script_run_from(vm, 0, false);
 	return 0;
 }

@@ -56,6 +56,7 @@ static const struct state_group *const state_groups[] = {
 	&state_vgic_group,
 	&state_msix_group,
 	&state_evtchn_group,
+	&state_script_group,
 };
 
 #define CSUM_HEAD	"  \"checksum\":\"crc32:"
@@ -362,6 +363,7 @@ static json_object *state_build(struct vm *vm)
 {
 	json_object *root = json_object_new_object(), *groups;
 	unsigned int i;
+	int rc;
 
 	json_object_object_add(root, "format", json_object_new_string(STATE_FORMAT));
 	st_put_u64(root, "format_version", STATE_FORMAT_VERSION);
@@ -376,7 +378,12 @@ static json_object *state_build(struct vm *vm)
 			continue;
 		sec = st_put_obj(groups, g->name);
 		st_put_u64(sec, "version", g->version);
-		if (g->save(vm, sec)) {
+		rc = g->save(vm, sec);
+		if (rc > 0 && g->optional) {	/* nothing to say: no section */
+			json_object_object_del(groups, g->name);
+			continue;
+		}
+		if (rc) {
 			errorf("save: group '%s' failed", g->name);
 			json_object_put(root);
 			return NULL;
@@ -591,7 +598,7 @@ static int check_group_names(struct st_in *in, json_object *groups)
 		g = group_find(name);
 		if (!g)
 			return st_err(in, "unknown group '%s' (this xvm-vmm knows config, "
-				      "memory, vgic, msix, evtchn)", name);
+				      "memory, vgic, msix, evtchn, script)", name);
 		st_where(in, "groups.%s", name);
 		if (!json_object_is_type(sec, json_type_object))
 			return st_err(in, "not an object");
@@ -616,7 +623,7 @@ static int parse_groups(struct st_in *in, json_object *groups)
 
 		json_object_object_get_ex(groups, g->name, &sec);
 		st_where(in, "groups");
-		if (!sec && needed)
+		if (!sec && needed && !g->optional)
 			return st_err(in, "required group '%s' missing", g->name);
 		if (sec && !needed)
 			return st_err(in, "group '%s' present, but the saved config has "

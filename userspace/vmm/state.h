@@ -43,15 +43,21 @@ struct state_group {
 	int (*save)(struct vm *vm, json_object *sec);
 	int (*parse)(struct st_in *in, json_object *sec);
 	int (*restore)(struct vm *vm);
+	bool optional;	/* may be absent: save returns 1 to leave it out */
 };
 
 extern const struct state_group state_config_group, state_memory_group,
-	state_vgic_group, state_msix_group, state_evtchn_group;
+	state_vgic_group, state_msix_group, state_evtchn_group,
+	state_script_group;
 
 /* state-config.c: the config text that save read (before config_parse_text). */
 void state_config_set_text(const char *name, const char *text, size_t len);
 /* The parsed config of the file parse read (state_config_group.parse). */
 const struct vmm_config *state_config_parsed(void);
+
+/* state-script.c: the step the script resumes at (nr_steps: at its end). */
+void state_script_set_next(unsigned int next);
+unsigned int state_script_next(void);
 
 /* ---- the file as a whole (state.c): save, restore, migrate ---- */
 

@@ -20,6 +20,7 @@
  *   control.c     run --control PATH: the socket handing out stats fds
  *   stat.c        xvm-vmm stat: the live statistics viewer (its client)
  *   state*.c      xvm-vmm save / restore: the state file (docs/state-file.md)
+ *   migrate.c     xvm-vmm migrate / incoming: the state file over a socket
  *
  * The parsed config (struct vmm_config, kvmtool's struct kvm_config) is
  * const once config_parse() returns; everything that exists while the VM
@@ -116,6 +117,7 @@ enum step_tag {
 	STEP_MMIO_WRITE, STEP_MMIO_READ, STEP_SEND, STEP_DOORBELL, STEP_SETSPI,
 	STEP_WAIT, STEP_CHECK_GIC, STEP_FIRE_MSIX, STEP_MSIX_PAGE,
 	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP,
+	STEP_MIGRATE,		/* where xvm-vmm migrate leaves; elsewhere a no-op */
 };
 
 enum mmio_expect { EXPECT_NONE, EXPECT_VALUE, EXPECT_UNHANDLED };
@@ -385,6 +387,12 @@ int hostdev_bind(const struct pci_addr *p, const char *driver, char *old,
 void hostdev_release(const struct pci_addr *p, const char *old);
 
 int script_run(struct vm *vm);
+/*
+ * Runs the steps from `from` on (past the end: none), then the vCPU summary;
+ * with to_migrate it stops after the first migrate step.  The index of the
+ * step after the last one run (nr_steps: the script is over).
+ */
+unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate);
 /* ": FILE:LINE: <errno text> (ENAME)" for a failed call of step s. */
 const char *step_errno(const struct vm *vm, const struct step *s, char *buf,
 		       size_t len);
@@ -415,6 +423,9 @@ int cmd_stat(int argc, char **argv);
 /* xvm-vmm save / restore (state.c): argv[0] is the command; the exit status. */
 int cmd_save(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+/* xvm-vmm migrate / incoming (migrate.c): argv[0] is the command. */
+int cmd_migrate(int argc, char **argv);
+int cmd_incoming(int argc, char **argv);
 
 /* ---- output.c ---- */
 
