@@ -26,7 +26,7 @@ export XVM_CACHE
 # The goals that boot a guest. For them KVER is the Debian kernel the guest
 # boots, recursive (lazy) on purpose: evaluated after `deps` may have
 # installed it.
-GUEST_GOALS := check run sandbox shell bench fuzz
+GUEST_GOALS := check run sandbox shell bench fuzz migrate-demo
 ifneq ($(filter $(GUEST_GOALS),$(MAKECMDGOALS)),)
 KVER ?= $(shell $(ROOT)/scripts/kver.sh 2>/dev/null)
 else
@@ -114,7 +114,7 @@ BENCH_CMD = export XVM_TEST_E1000E=$${XVM_TEST_E1000E-0000:00:03.0} \
 	"$$b" || { echo "== bench $$n FAILED (exit $$?)"; rc=1; }; done; exit $$rc
 
 .PHONY: all modules userspace tests libxvm libxvm-host vmm selftests bench-build fuzzer harness \
-	guest-build check run sandbox shell bench fuzz install install-modules \
+	guest-build check run sandbox shell bench fuzz migrate-demo install install-modules \
 	install-utils install-dev install-data install-dkms dist deb clean deps help
 .DEFAULT_GOAL := all
 
@@ -134,6 +134,7 @@ help:
 	@echo 'make bench          run every build/bench/* binary in a guest; figures in'
 	@echo '                    build/bench/results.json, plots in build/bench/plots/*.png'
 	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...]   xvm-fuzz in a guest (debug kernel if cached)'
+	@echo 'make migrate-demo   two guests: examples/migrate.conf migrates from one to the other'
 	@echo 'make install        modules (updates/xvm), xvm-vmm, examples, man page, header,'
 	@echo '                    libxvm, xvm.pc, udev rule, modules-load.d, sysusers.d'
 	@echo '                    (DESTDIR=, PREFIX=/usr/local, KDIR=; install-{modules,utils,dev,data,dkms})'
@@ -253,6 +254,11 @@ shell: guest-build
 fuzz: guest-build
 	@$(ROOT)/tools/fuzz/run-guest.sh --duration $(DURATION) $(if $(SEED),--seed $(SEED)) \
 		$(if $(FUZZ_ARGS),--fuzz-args '$(FUZZ_ARGS)') $(SANDBOX_ARGS)
+
+# Two guests on one QEMU socket network: xvm-vmm migrate in one, incoming
+# in the other (scripts/migrate-guests.sh takes the guest lock itself).
+migrate-demo: guest-build
+	@$(ROOT)/scripts/migrate-guests.sh
 
 # Debian's headers carry no signing key: modules are installed unsigned
 # unless MODSIGN=y. Kbuild cannot run depmod without System.map, so we run it

@@ -11,6 +11,9 @@
 #                 scripts/host-tests/*.sh (0 pass, 77 skip, else fail) 1 each
 #   3 guest       run-selftests in the Debian kernel                  its counts
 #                 guest kernel log clean                              1 test
+#     migrate     scripts/migrate-guests.sh: a VM migrates between two
+#                 guests on one QEMU socket network (xvm-vmm migrate ->
+#                 incoming --check, the script goes on in the target)  1 test
 #     6.12        Debian 6.12 (bookworm-backports, scripts/fetch-kernel.sh;
 #                 a kernel that cannot be fetched is a failure, named)
 #                 modules built against its headers (W=1, -Werror)    1 test
@@ -40,7 +43,7 @@
 # fuzzer XVM_FUZZ_DURATION (default 90 s), XVM_FUZZ_SEED (replay a seed),
 # XVM_FUZZ_ARGS (more xvm-fuzz options, e.g. --only/--avoid), XVM_SKIP_FUZZ=1.
 #
-# XVM_ONLY_LANES="guest 6.12 arm64 debug" (any subset): run only those guest
+# XVM_ONLY_LANES="guest migrate 6.12 arm64 debug" (any subset): run only those guest
 # lanes, after deps and a plain modules + userspace build (no static checks,
 # host tests or DKMS), e.g. `XVM_ONLY_LANES=arm64 scripts/check.sh`.
 #
@@ -366,6 +369,29 @@ stage_guest() {
 	fi
 }
 
+# Two guests of the Debian kernel on one QEMU socket network: a VM leaves
+# xvm-vmm migrate in one, its script goes on in the other (one test; the
+# script's own PASS/FAIL lines are shown). check.sh takes no guest lock,
+# so neither does the script (--no-lock).
+stage_migrate() {
+	lane_wanted migrate || return 0
+	stage "migration between two guests (Debian kernel $KVER)"
+	if [[ -n ${XVM_SKIP_GUEST:-} ]]; then
+		skip "migration (XVM_SKIP_GUEST set)"
+		return 0
+	fi
+	lane_ready migrate || return 0
+	local rc=0
+	run "$LOGS/migrate.log" "$XVM_ROOT/scripts/migrate-guests.sh" --no-lock \
+		--log-dir "$LOGS" || rc=$?
+	grep -E '^(PASS|FAIL) ' "$LOGS/migrate.log" | sed 's/^/      /' || true
+	if ((rc == 0)); then
+		pass "migration between two guests (examples/migrate.conf)"
+	else
+		fail "migration between two guests (exit $rc)" "$LOGS/migrate.log"
+	fi
+}
+
 # Debian 6.12 from bookworm-backports: the modules built against its
 # headers, its own VFIO modules, the same suite.
 stage_guest612() {
@@ -581,6 +607,7 @@ else
 	stage_build
 fi
 stage_guest
+stage_migrate
 stage_guest612
 stage_arm64
 stage_debug

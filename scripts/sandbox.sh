@@ -27,6 +27,13 @@
 #   --timeout S          hard limit for the whole run (default $XVM_TIMEOUT or 600)
 #   --mem SIZE           guest memory (default $XVM_MEM or 1G)
 #   --append ARGS        extra kernel command line
+#   --peer-net LPORT:RPORT:ADDR/PREFIX
+#                        a second NIC, virtio-net at 00:05.0, on a QEMU socket
+#                        network with another guest: UDP from 127.0.0.1:LPORT
+#                        to 127.0.0.1:RPORT (the other guest swaps them), no
+#                        start order; /init loads virtio_net (and what it
+#                        needs) and gives the NIC ADDR/PREFIX
+#                        (scripts/migrate-guests.sh). Needs the kernel's modules
 #   --log FILE           console log path (default build/logs/sandbox-<time>.log);
 #                        FILE.results gets the results port (markers, summary, dmesg)
 #   --quiet              do not stream the console, only record it
@@ -52,7 +59,7 @@ set -euo pipefail
 
 kernel='' kver='' moddir='' no_vfio=0 build='' extra='' arch=amd64 vfio_root=''
 timeout_s=${XVM_TIMEOUT:-600} mem=${XVM_MEM:-1G} append='' log='' quiet=0
-no_unload=0 interactive=0 gcov_dir='' kunit=0 busybox='' smp=2 envs=()
+no_unload=0 interactive=0 gcov_dir='' kunit=0 busybox='' smp=2 envs=() peer_net=''
 while (($#)); do
 	case $1 in
 	--arch) arch=$2; shift 2 ;;
@@ -70,6 +77,7 @@ while (($#)); do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--peer-net) peer_net=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--no-unload) no_unload=1; shift ;;
@@ -132,7 +140,22 @@ else
 	args+=(--vfio-kver "$kver")
 fi
 # arm64: the results port is a virtconsole on virtio-mmio (modules there).
-[[ $arch != arm64 ]] || args+=(--kernel-modules "virtio_mmio virtio_console vfio_iommu_type1 vfio-pci")
+kmods=
+[[ $arch != arm64 ]] || kmods="virtio_mmio virtio_console vfio_iommu_type1 vfio-pci"
+peer=()
+if [[ -n $peer_net ]]; then
+	IFS=: read -r peer_lport peer_rport peer_ip <<<"$peer_net"
+	[[ $peer_lport =~ ^[0-9]+$ && $peer_rport =~ ^[0-9]+$ &&
+		$peer_ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.([0-9]+)/[0-9]+$ ]] ||
+		xvm_die "sandbox.sh: --peer-net LPORT:RPORT:ADDR/PREFIX, not $peer_net"
+	((!no_vfio)) || xvm_die "sandbox.sh: --peer-net needs the kernel's modules (virtio_net)"
+	kmods="${kmods:-vfio_iommu_type1 vfio-pci} virtio_pci virtio_net"
+	args+=(--env "XVM_PEER_IP=$peer_ip")
+	# shellcheck disable=SC2054 # commas are QEMU's
+	peer=(-netdev "socket,id=xvmpeer,udp=127.0.0.1:$peer_rport,localaddr=127.0.0.1:$peer_lport"
+		-device "virtio-net-pci,netdev=xvmpeer,addr=05.0,mac=52:54:00:78:76:$(printf %02x "${BASH_REMATCH[1]}")")
+fi
+[[ -z $kmods ]] || args+=(--kernel-modules "$kmods")
 if [[ -n $busybox ]]; then args+=(--busybox "$busybox"); fi
 if [[ -n $extra ]]; then args+=(--extra "$extra"); fi
 if ((no_unload)); then args+=(--no-unload); fi
@@ -175,6 +198,7 @@ qemu=("$qemu_bin" "${machine[@]}" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none
 	"${nic[@]}"
 	-device edu,addr=04.0
+	"${peer[@]}"
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
 
 if ((interactive)); then
