@@ -90,6 +90,9 @@ result "target: every check after the migrate step held" all_held
 [[ $config != migrate ]] ||
 	result "target: the vGIC register the source wrote reads back (migrate.conf)" \
 		has "$tout" "read 0x8000430 = 0x40302010"
+[[ $config != migrate ]] ||
+	result "target: the guest RAM the source wrote reads back (migrate.conf)" \
+		has "$tout" "guest RAM 0x40001000 = 0x1122334455667788, expected"
 echo "logs: $slog, $tlog"
 echo "migrate-guests: $npass passed, $nfail failed"
 ((nfail == 0))

@@ -809,8 +809,8 @@ TEST(state_usage)
 #define MIG_A		"/tmp/xvm-vmm-test-mig-sent.state"
 #define MIG_B		"/tmp/xvm-vmm-test-mig-restored.state"
 /* migrate.conf: the step after `migrate` (0-based) and the steps in all. */
-#define MIG_NEXT	"\"next_step\":8"
-#define MIG_RESUMED	"script, resumed at step 9 of 19"
+#define MIG_NEXT	"\"next_step\":10"
+#define MIG_RESUMED	"script, resumed at step 11 of 22"
 
 /* The wire layout (docs/state-file.md, "The migration stream"), little-endian. */
 struct mig_hdr {

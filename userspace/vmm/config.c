@@ -711,6 +711,18 @@ static int fin_dma(struct parser *p, void *obj)
 	return fin_step(p, obj);
 }
 
+/* A guest RAM access: inside guest memory, naturally aligned. */
+static int fin_mem(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if (!in_memory(p->c, s->mmio.addr, s->mmio.len))
+		return perr(p, "mem: address out of range (not inside guest memory)");
+	if (s->mmio.addr % s->mmio.len)
+		return perr(p, "mem: address not aligned to the length");
+	return fin_step(p, obj);
+}
+
 /* ---- the keyword table ---- */
 
 #define CFG(f)		offsetof(struct vmm_config, f)
@@ -837,6 +849,19 @@ static const struct kw_desc keywords[] = {
 		  .off = STP(dma.len) },
 		{ .key = "expect", .type = OT_ENUM, .required = true,
 		  .choices = expect_dma, .base = DMA_LANDS, .off = STP(dma.expect) } } },
+	{ STEP("mem", STEP_MEM_WRITE), .sub = "write", .finish = fin_mem, .opts = {
+		{ .pos = 2, .what = "address", .type = OT_U64, .required = true,
+		  .off = STP(mmio.addr) },
+		{ .pos = 3, .what = "length", .type = OT_ACCESS_LEN, .required = true,
+		  .off = STP(mmio.len) },
+		{ .pos = 4, .what = "value", .type = OT_U64, .required = true,
+		  .off = STP(mmio.val) } } },
+	{ STEP("mem", STEP_MEM_READ), .sub = "read", .finish = fin_mem, .opts = {
+		{ .pos = 2, .what = "address", .type = OT_U64, .required = true,
+		  .off = STP(mmio.addr) },
+		{ .pos = 3, .what = "length", .type = OT_ACCESS_LEN, .required = true,
+		  .off = STP(mmio.len) },
+		{ .key = "expect", .type = OT_U64, .required = true, .off = STP(mmio.val) } } },
 	/* At most one: where `xvm-vmm migrate` hands the VM over. */
 	{ STEP("migrate", STEP_MIGRATE), .once = true },
 	{ STEP("sleep", STEP_SLEEP), .opts = {

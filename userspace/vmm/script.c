@@ -96,6 +96,29 @@ static int step_mmio(struct vm *vm, const struct step *s)
 	return 0;
 }
 
+/*
+ * A guest load or store to RAM: no exit, the VMM's mapping of guest memory
+ * is the guest's (little-endian, as the guest and the host here).
+ */
+static int step_mem(struct vm *vm, const struct step *s)
+{
+	const struct step_mmio *st = &s->mmio;
+	uint8_t *p = (uint8_t *)vm->mem + (st->addr - vm->cfg->mem_gpa);
+	uint64_t val = 0;
+
+	if (s->tag == STEP_MEM_WRITE) {
+		memcpy(p, &st->val, st->len);
+		event("event:mem", "guest RAM 0x%llx = 0x%llx (%u bytes)",
+		      (unsigned long long)st->addr, (unsigned long long)st->val,
+		      st->len);
+		return 0;
+	}
+	memcpy(&val, p, st->len);
+	return check(val == st->val, "line %d: guest RAM 0x%llx = 0x%llx, expected 0x%llx",
+		     s->line, (unsigned long long)st->addr,
+		     (unsigned long long)val, (unsigned long long)st->val);
+}
+
 static int step_raise(struct vm *vm, const struct step *s)
 {
 	struct port_rt *p = &vm->ports[s->raise.target];
@@ -185,6 +208,7 @@ static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_MSIX_PAGE] = step_msix_page, [STEP_IOMMU_MAP] = iommu_map,
 	[STEP_IOMMU_UNMAP] = iommu_unmap, [STEP_DMA] = iommu_dma,
 	[STEP_SLEEP] = step_sleep,	[STEP_MIGRATE] = step_migrate,
+	[STEP_MEM_WRITE] = step_mem,	[STEP_MEM_READ] = step_mem,
 };
 
 unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)

@@ -118,6 +118,7 @@ enum step_tag {
 	STEP_WAIT, STEP_CHECK_GIC, STEP_FIRE_MSIX, STEP_MSIX_PAGE,
 	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP,
 	STEP_MIGRATE,		/* where xvm-vmm migrate leaves; elsewhere a no-op */
+	STEP_MEM_WRITE, STEP_MEM_READ,	/* guest RAM: struct step_mmio */
 };
 
 enum mmio_expect { EXPECT_NONE, EXPECT_VALUE, EXPECT_UNHANDLED };
