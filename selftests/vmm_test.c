@@ -666,14 +666,17 @@ struct bad_state {
 	const char *msg;
 };
 
+/* Edits of a saved gic.conf state (4 vCPUs, 64 INTIDs, no ports, no doorbell). */
 static const struct bad_state bad_states[] = {
 	{ "corrupted_byte", "\"nr_irqs\":", "64", "96", false, "checksum: mismatch" },
 	{ "wrong_magic", NULL, "\"xvm-vm-state\"", "\"xvm-vm-statf\"", false,
 	  "not an xvm state file (format 'xvm-vm-statf'" },
 	{ "format_version", NULL, "\"format_version\":1", "\"format_version\":2", false,
 	  "format version 2 is not supported (this xvm-vmm reads version 1)" },
-	{ "group_version", "\"vgic\":{", "\"version\":1", "\"version\":7", true,
-	  "group 'vgic' version 7 is not supported (this xvm-vmm reads version 1)" },
+	{ "group_version", "\"vgic\":{", "\"version\":2", "\"version\":7", true,
+	  "group 'vgic' version 7 is not supported (this xvm-vmm reads version 2)" },
+	{ "vgic_version_1", "\"vgic\":{", "\"version\":2", "\"version\":1", true,
+	  "group 'vgic' version 1 is not supported (this xvm-vmm reads version 2)" },
 	{ "unknown_group", NULL, "\"evtchn\":{", "\"evtchx\":{", true,
 	  "unknown group 'evtchx'" },
 	{ "unknown_member", NULL, "\"format_version\":1,", "\"format_version\":1,\"colour\":1,",
@@ -686,13 +689,27 @@ static const struct bad_state bad_states[] = {
 	  "memory.slots[0]: 'size' = -1048576 is negative" },
 	{ "huge_size", NULL, "\"size\":1048576", "\"size\":18446744073709551615", true,
 	  "'size' = 18446744073709551615 out of range" },
-	{ "pmr_range", NULL, "\"pmr\":240", "\"pmr\":4096", true,
-	  "vgic.vcpus[0].cpuif: 'pmr' = 4096 out of range (0..255)" },
 	{ "register_count", "\"dist\":{", "\"igroupr\":[", "\"igroupr\":[0,", true,
 	  "vgic.dist: 'igroupr' has 2 elements (expected 1..1)" },
 	{ "register_type", "\"dist\":{", "\"ctlr\":", "\"ctlr\":\"x\",\"y\":", true,
 	  "unknown member 'y'" },
-	{ "active_priority", NULL, "\"apr\":0", "\"apr\":1", true, "CPU_SYSREGS" },
+	/* vgic-sysregs */
+	{ "sysregs_version", "\"vgic-sysregs\":{", "\"version\":1", "\"version\":2", true,
+	  "group 'vgic-sysregs' version 2 is not supported (this xvm-vmm reads version 1)" },
+	{ "sysregs_state_version", "\"vgic-sysregs\":{", "\"state_version\":1",
+	  "\"state_version\":9", true, "vGIC state version 9 is not supported" },
+	{ "pmr_range", NULL, "\"pmr\":240", "\"pmr\":4096", true,
+	  "vgic-sysregs.vcpus[0]: 'pmr' = 4096 out of range (0..255)" },
+	{ "sysregs_missing", NULL, "\"bpr0\":2,", "", true,
+	  "vgic-sysregs.vcpus[0]: 'bpr0' missing" },
+	{ "sysregs_ctlr_bits", NULL, "\"ctlr\":1024", "\"ctlr\":1028", true,
+	  "'ctlr' = 0x404 has bits other than CBPR, EOImode and PRIbits" },
+	{ "sysregs_notify_other", NULL, "\"notify_port\":5", "\"notify_port\":6", true,
+	  "'notify_port' = 6, but the VMM gives vCPU 0 port 5" },
+	{ "ppi_levels_sgi", NULL, "\"ppi_levels\":0", "\"ppi_levels\":1", true,
+	  "only PPIs (INTIDs 16..31) have a level" },
+	{ "spi_levels_count", NULL, "\"spi_levels\":[", "\"spi_levels\":[0,", true,
+	  "vgic-sysregs: 'spi_levels' has 2 elements (expected 1..1)" },
 	{ "port_range", "\"ports\":[", "\"port\":1,", "\"port\":70000,", true,
 	  "evtchn.ports[0]: 'port' = 70000 out of range (1..4095)" },
 	{ "port_interdomain", "\"ports\":[", "\"state\":\"vcpu\"", "\"state\":\"interdomain\"",
@@ -731,31 +748,54 @@ static void expect_refused(struct __test_metadata *_metadata, const char *name,
 	unlink(path);
 }
 
-TEST(state_bad_files)
+/*
+ * The state example name saves, into *g (malloc()ed; NULL, the failure
+ * recorded, if the save fails); why the example cannot run here, or NULL.
+ */
+static const char *save_example(struct __test_metadata *_metadata, const char *name,
+				unsigned int uses, char **g, size_t *len)
 {
 	const char *good = "/tmp/xvm-state-good.state";
-	char conf[256], err[8192], *g, *b;
-	unsigned int i;
-	size_t len;
+	char conf[256], err[8192];
+	const char *why = example_conf(conf, sizeof(conf), name, uses);
 	int st;
 
-	snprintf(conf, sizeof(conf), "%s/gic.conf", examples());
-	if (access(conf, R_OK) || access(vmm(), X_OK) || access("/dev/xvm", F_OK))
-		SKIP(return, "no %s, no xvm-vmm or xvm not loaded", conf);
-	if (example_missing(USES_VGIC))
-		SKIP(return, "%s", example_missing(USES_VGIC));
+	if (why)
+		return why;
 	st = state_save(conf, good, err, sizeof(err));
-	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("save: %s", err);
-	g = slurp(good, &len);
-	ASSERT_NE(NULL, g);
-	for (i = 0; i < ARRAY_SIZE(bad_states); i++) {
-		const struct bad_state *bs = &bad_states[i];
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("save: %s", err);
+	*g = slurp(good, len);
+	unlink(good);
+	return NULL;
+}
 
-		b = subst(g, bs->anchor, bs->from, bs->to);
-		ASSERT_NE(NULL, b) TH_LOG("%s: '%s' not in the saved file", bs->name, bs->from);
-		expect_refused(_metadata, bs->name, b, strlen(b), bs->fix, bs->msg);
+/* Each edit of g in bs[n] is refused with its message. */
+static void expect_edits_refused(struct __test_metadata *_metadata, const char *g,
+				 const struct bad_state *bs, size_t n)
+{
+	unsigned int i;
+	char *b;
+
+	for (i = 0; i < n; i++) {
+		b = subst(g, bs[i].anchor, bs[i].from, bs[i].to);
+		ASSERT_NE(NULL, b) TH_LOG("%s: '%s' not in the saved file", bs[i].name,
+					  bs[i].from);
+		expect_refused(_metadata, bs[i].name, b, strlen(b), bs[i].fix, bs[i].msg);
 		free(b);
 	}
+}
+
+TEST(state_bad_files)
+{
+	const char *why;
+	char *g = NULL, *b;
+	size_t len;
+
+	why = save_example(_metadata, "gic", USES_VGIC, &g, &len);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, g);
+	expect_edits_refused(_metadata, g, bad_states, ARRAY_SIZE(bad_states));
 	expect_refused(_metadata, "truncated", g, len / 2, false, "truncated");
 	expect_refused(_metadata, "truncated_tail", g, len - 3, false, "truncated");
 	expect_refused(_metadata, "empty", g, 0, false, "truncated");
@@ -763,6 +803,11 @@ TEST(state_bad_files)
 	ASSERT_NE(NULL, b);
 	expect_refused(_metadata, "missing_group", b, strlen(b), true,
 		       "required group 'vgic' missing");
+	free(b);
+	b = drop_group(g, "vgic-sysregs");
+	ASSERT_NE(NULL, b);
+	expect_refused(_metadata, "missing_sysregs", b, strlen(b), true,
+		       "required group 'vgic-sysregs' missing");
 	free(b);
 	b = repeat_after(g, "\"pages\":[", "{\"offset\":0,\"data\":\"\"},", 300,
 			 "{\"offset\":0,\"data\":\"\"}");
@@ -777,7 +822,44 @@ TEST(state_bad_files)
 	expect_refused(_metadata, "binary", b, 4096, false, "not a state file");
 	free(b);
 	free(g);
-	unlink(good);
+}
+
+/*
+ * What the examples leave at its reset value - an active priority, the
+ * binary point - comes back from an edited file: restore --save keeps it.
+ */
+TEST(state_sysregs_edited)
+{
+	const char *a = "/tmp/xvm-state-sysregs-1.state", *bpath = "/tmp/xvm-state-sysregs-2.state";
+	const char *argv[] = { "xvm-vmm", "restore", a, "--save", bpath, NULL };
+	char err[8192], *g = NULL, *e1, *e2, *two;
+	const char *why;
+	size_t len, n2 = 0;
+	int st;
+
+	why = save_example(_metadata, "gic", USES_VGIC, &g, &len);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, g);
+	e1 = subst(g, "\"vcpus\":[", "\"ap1r0\":0", "\"ap1r0\":1048576");
+	ASSERT_NE(NULL, e1);
+	e2 = subst(e1, "\"vcpus\":[", "\"bpr0\":2", "\"bpr0\":5");
+	ASSERT_NE(NULL, e2);
+	fix_crc(e2, strlen(e2));
+	ASSERT_EQ(0, spit(a, e2, strlen(e2)));
+	st = run_argv(err, sizeof(err), argv);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("restore: %s", err);
+	two = slurp(bpath, &n2);
+	ASSERT_NE(NULL, two);
+	EXPECT_NE(NULL, strstr(two, "\"ap1r0\":1048576")) TH_LOG("active priority lost");
+	EXPECT_NE(NULL, strstr(two, "\"bpr0\":5")) TH_LOG("binary point lost");
+	EXPECT_TRUE(n2 == strlen(e2) && !memcmp(two, e2, n2)) TH_LOG("%s and %s differ", a, bpath);
+	unlink(a);
+	unlink(bpath);
+	free(two);
+	free(e2);
+	free(e1);
+	free(g);
 }
 
 TEST(state_usage)

@@ -864,6 +864,11 @@ static const struct kw_desc keywords[] = {
 		{ .key = "expect", .type = OT_U64, .required = true, .off = STP(mmio.val) } } },
 	/* At most one: where `xvm-vmm migrate` hands the VM over. */
 	{ STEP("migrate", STEP_MIGRATE), .once = true },
+	{ STEP("spi-line", STEP_SPI_LINE), .needs = NEED_GIC, .opts = {
+		{ .pos = 1, .what = "INTID", .type = OT_U32, .required = true, .min = 32,
+		  .dyn = DM_INTID, .off = STP(spi_line.intid) },
+		{ .key = "level", .type = OT_U32, .required = true, .max = 1,
+		  .off = STP(spi_line.level) } } },
 	{ STEP("sleep", STEP_SLEEP), .opts = {
 		{ .pos = 1, .what = "duration", .type = OT_DURATION, .required = true,
 		  .off = STP(sleep.ns) } } },

@@ -209,6 +209,7 @@ static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_IOMMU_UNMAP] = iommu_unmap, [STEP_DMA] = iommu_dma,
 	[STEP_SLEEP] = step_sleep,	[STEP_MIGRATE] = step_migrate,
 	[STEP_MEM_WRITE] = step_mem,	[STEP_MEM_READ] = step_mem,
+	[STEP_SPI_LINE] = vgic_spi_line,
 };
 
 unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * State group "vgic" (version 1), present when the config has a gic line:
+ * State group "vgic" (version 2), present when the config has a gic line:
  * the distributor's and each redistributor's registers, read and written
  * with XVM_DEV_ARM_VGIC_GRP_DIST_REGS / _REDIST_REGS (32-bit accesses with
- * the guest's effect), and each vCPU's CPU interface (XVM_VGIC_GET_CPUIF /
- * SET_CPUIF).  The addresses, NR_IRQS and regions are the config's (vgic.c
- * sets them up); NR_IRQS is repeated and checked.
+ * the guest's effect).  The addresses, NR_IRQS and regions are the
+ * config's (vgic.c sets them up); NR_IRQS is repeated and checked.  The
+ * CPU interfaces and the line levels are the "vgic-sysregs" group's
+ * (version 1 of this group had the CPU interface as XVM_VGIC_GET_CPUIF
+ * shows it, without the active priorities and binary points: such files
+ * are refused).
  *
- *   "vgic": { "version": 1, "nr_irqs": 128,
+ *   "vgic": { "version": 2, "nr_irqs": 128,
  *             "dist": { "igroupr": [...], ..., "ctlr": 2 },
- *             "vcpus": [ { "id": 0, "redist": { ... },
- *                          "cpuif": { "pmr": 240, "ctlr": 2, "notify_port": 5,
- *                                     "rpr": 255, "apr": 0 } }, ... ] }
+ *             "vcpus": [ { "id": 0, "redist": { ... } }, ... ] }
  *
  * Each per-INTID register is an array of its 32-bit register values, in
  * offset order, from the first INTID it holds state for (the distributor's
@@ -20,17 +21,13 @@
  * GICD_IROUTER<n> (Aff2.Aff1.Aff0; the upper word is RAZ/WI).  Restore, in
  * regs[] order: the configuration registers, then enable, active and
  * pending (each as clear-all, then set the saved bits: SGIs reset enabled),
- * GICD_CTLR and GICR_WAKER last, then each CPU interface.
- *
- * Not restorable through today's interface: active priorities (the CPU
- * interface's rpr and apr are read-only) and line levels - the vGIC
- * CPU_SYSREGS and LEVEL_INFO groups will be a "vgic-sysregs" group.  Until
- * then a file whose CPU interface has an active priority is refused.
+ * GICD_CTLR and GICR_WAKER last.  ISPENDR is the pending latch alone (the
+ * attributes' view, as KVM's): a high level-sensitive line is pending
+ * through its level, which "vgic-sysregs" restores.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <linux/xvm-gicv3.h>
 
@@ -72,7 +69,6 @@ static const struct vreg redist_regs[NR_RREGS] = {
 static struct {
 	uint32_t dist[NR_DREGS][MAX_VALS];
 	uint32_t redist[MAX_VCPUS][NR_RREGS][32];
-	struct xvm_vgic_cpuif cpuif[MAX_VCPUS];
 } saved;
 
 /* INTIDs per register (irouter: one register, 8 bytes, per INTID). */
@@ -95,17 +91,12 @@ static uint32_t vreg_off(const struct vreg *r, unsigned int k)
 	return r->off + (uint64_t)(r->first + k * vreg_step(r)) * r->bits / 8;
 }
 
-static uint32_t aff_of(unsigned int id)
-{
-	return (id & 0xf) | (((id >> 4) & 0xff) << 8);
-}
-
 /* One register access; vcpu < 0: the distributor. */
 static int reg_access(struct vm *vm, int vcpu, uint32_t off, uint32_t *val, bool set)
 {
 	uint32_t grp = vcpu < 0 ? XVM_DEV_ARM_VGIC_GRP_DIST_REGS :
 				  XVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
-	uint64_t attr = XVM_VGIC_V3_REG_ATTR(vcpu < 0 ? 0 : aff_of(vcpu), off);
+	uint64_t attr = XVM_VGIC_V3_REG_ATTR(vcpu < 0 ? 0 : vgic_aff(vcpu), off);
 	int r = set ? xvm_set_attr(vm->gic, grp, attr, val) :
 		      xvm_get_attr(vm->gic, grp, attr, val);
 	char err[96];
@@ -138,26 +129,6 @@ static int save_regs(struct vm *vm, int vcpu, const struct vreg *regs,
 	return 0;
 }
 
-static int save_cpuif(struct vm *vm, unsigned int id, json_object *o)
-{
-	struct xvm_vgic_cpuif ci;
-	char err[96];
-
-	memset(&ci, 0, sizeof(ci));
-	if (traced(ioctl(vm->vcpu[id].fd, XVM_VGIC_GET_CPUIF, &ci),
-		   "XVM_VGIC_GET_CPUIF vcpu %u", id)) {
-		errorf("vgic: vCPU %u: XVM_VGIC_GET_CPUIF: %s", id,
-		       errno_text(errno, err, sizeof(err)));
-		return -1;
-	}
-	st_put_u64(o, "pmr", ci.pmr);
-	st_put_u64(o, "ctlr", ci.ctlr);
-	st_put_u64(o, "notify_port", ci.notify_port);
-	st_put_u64(o, "rpr", ci.rpr);
-	st_put_u64(o, "apr", ci.apr);
-	return 0;
-}
-
 static int vgic_save(struct vm *vm, json_object *sec)
 {
 	const struct vmm_config *c = vm->cfg;
@@ -174,8 +145,7 @@ static int vgic_save(struct vm *vm, json_object *sec)
 
 		json_object_array_add(vcpus, v);
 		st_put_u64(v, "id", i);
-		if (save_regs(vm, i, redist_regs, NR_RREGS, 32, st_put_obj(v, "redist")) ||
-		    save_cpuif(vm, i, st_put_obj(v, "cpuif")))
+		if (save_regs(vm, i, redist_regs, NR_RREGS, 32, st_put_obj(v, "redist")))
 			return -1;
 	}
 	return 0;
@@ -203,30 +173,9 @@ static int parse_regs(struct st_in *in, json_object *o, const struct vreg *regs,
 	return 0;
 }
 
-static int parse_cpuif(struct st_in *in, json_object *o, struct xvm_vgic_cpuif *ci)
-{
-	static const char *const keys[] = {
-		"pmr", "ctlr", "notify_port", "rpr", "apr", NULL,
-	};
-
-	if (st_keys(in, o, keys) || st_u32(in, o, "pmr", 0, 0xff, &ci->pmr) ||
-	    st_u32(in, o, "ctlr", 0, XVM_VGIC_CPUIF_CTLR_ALL, &ci->ctlr) ||
-	    st_u32(in, o, "notify_port", 1, XVM_EVTCHN_MAX_PORTS - 1, &ci->notify_port) ||
-	    st_u32(in, o, "rpr", 0, 0xff, &ci->rpr) ||
-	    st_u32(in, o, "apr", 0, UINT32_MAX, &ci->apr))
-		return -1;
-	if (ci->ctlr & ~XVM_VGIC_CPUIF_CTLR_ALL)
-		return st_err(in, "'ctlr' = 0x%x has unknown bits", ci->ctlr);
-	if (ci->apr || ci->rpr != 0xff)
-		return st_err(in, "an active priority (rpr 0x%x, apr 0x%x): restoring it needs "
-			      "the vGIC CPU_SYSREGS group, which this kernel interface lacks",
-			      ci->rpr, ci->apr);
-	return 0;
-}
-
 static int parse_vcpu(struct st_in *in, json_object *a, unsigned int i)
 {
-	static const char *const keys[] = { "id", "redist", "cpuif", NULL };
+	static const char *const keys[] = { "id", "redist", NULL };
 	json_object *e, *o;
 	uint32_t id;
 
@@ -238,14 +187,8 @@ static int parse_vcpu(struct st_in *in, json_object *a, unsigned int i)
 	    st_member(in, e, "redist", json_type_object, &o))
 		return -1;
 	st_where(in, "vgic.vcpus[%u].redist", i);
-	if (parse_regs(in, o, redist_regs, NR_RREGS, 32,
-		       saved.redist[i][0], sizeof(saved.redist[i][0])))
-		return -1;
-	st_where(in, "vgic.vcpus[%u]", i);
-	if (st_member(in, e, "cpuif", json_type_object, &o))
-		return -1;
-	st_where(in, "vgic.vcpus[%u].cpuif", i);
-	return parse_cpuif(in, o, &saved.cpuif[i]);
+	return parse_regs(in, o, redist_regs, NR_RREGS, 32,
+			  saved.redist[i][0], sizeof(saved.redist[i][0]));
 }
 
 static int vgic_parse(struct st_in *in, json_object *sec)
@@ -301,28 +244,6 @@ static int restore_regs(struct vm *vm, int vcpu, const struct vreg *regs,
 	return 0;
 }
 
-static int restore_cpuif(struct vm *vm, unsigned int id)
-{
-	struct xvm_vgic_cpuif ci = saved.cpuif[id];
-	char err[96];
-
-	if (ci.notify_port != vm->vcpu[id].notify) {
-		errorf("vgic: vCPU %u: the file's notify port is %u, this VM's is %u "
-		       "(the VMM allocates them; not the same config?)", id,
-		       ci.notify_port, vm->vcpu[id].notify);
-		return -1;
-	}
-	ci.rpr = ci.apr = 0;
-	if (traced(ioctl(vm->vcpu[id].fd, XVM_VGIC_SET_CPUIF, &ci),
-		   "XVM_VGIC_SET_CPUIF vcpu %u pmr 0x%x ctlr 0x%x notify %u", id,
-		   ci.pmr, ci.ctlr, ci.notify_port)) {
-		errorf("vgic: vCPU %u: XVM_VGIC_SET_CPUIF: %s", id,
-		       errno_text(errno, err, sizeof(err)));
-		return -1;
-	}
-	return 0;
-}
-
 static int vgic_restore(struct vm *vm)
 {
 	const struct vmm_config *c = vm->cfg;
@@ -333,20 +254,14 @@ static int vgic_restore(struct vm *vm)
 		return -1;
 	for (i = 0; i < c->vcpus; i++)
 		if (restore_regs(vm, i, redist_regs, NR_RREGS, 32, saved.redist[i][0],
-				 sizeof(saved.redist[i][0])) ||
-		    restore_cpuif(vm, i))
+				 sizeof(saved.redist[i][0])))
 			return -1;
-	created("GICv3: distributor (%u INTIDs), %u redistributors and CPU interfaces "
-		"restored", c->gic.nr_irqs, c->vcpus);
+	created("GICv3: distributor (%u INTIDs) and %u redistributors restored",
+		c->gic.nr_irqs, c->vcpus);
 	return 0;
 }
 
-static bool has_gic(const struct vmm_config *c)
-{
-	return c->gic.line;
-}
-
 const struct state_group state_vgic_group = {
-	.name = "vgic", .version = 1, .needed = has_gic,
+	.name = "vgic", .version = 2, .needed = state_has_gic,
 	.save = vgic_save, .parse = vgic_parse, .restore = vgic_restore,
 };

@@ -41,10 +41,10 @@
 #endif
 
 /*
- * The groups, in save and restore order.  Not yet here, each waiting for its
- * kernel interface (new entries, new sections; format version unchanged):
- *   TODO "vgic-sysregs"  vGIC CPU_SYSREGS + LEVEL_INFO (active priorities,
- *                        line levels): until then, see state-vgic.c
+ * The groups, in save and restore order: "vgic-sysregs" after "vgic" (the
+ * CPU interfaces and line levels once the GIC is configured).  Not yet here,
+ * each waiting for its kernel interface (new entries, new sections; format
+ * version unchanged):
  *   TODO "evtchn-table"  XVM_EVTCHN_GET_STATE/SET_STATE: ports the config
  *                        does not make (interdomain, eventfd-bridged)
  *   TODO "iommu"         the iommu mapping report: mappings of iommu-map
@@ -54,6 +54,7 @@ static const struct state_group *const state_groups[] = {
 	&state_config_group,
 	&state_memory_group,
 	&state_vgic_group,
+	&state_vgic_sysregs_group,
 	&state_msix_group,
 	&state_evtchn_group,
 	&state_script_group,
@@ -587,6 +588,19 @@ static int check_header(struct st_in *in, json_object *root, const char *buf,
 	return st_member(in, root, "groups", json_type_object, groups);
 }
 
+/* "config, memory, ...": the groups this VMM knows, for messages. */
+static const char *group_names(void)
+{
+	static char list[256];
+	size_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(state_groups) && n < sizeof(list); i++)
+		n += snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+			      state_groups[i]->name);
+	return list;
+}
+
 /* Every group known, of a version this VMM reads. */
 static int check_group_names(struct st_in *in, json_object *groups)
 {
@@ -597,8 +611,8 @@ static int check_group_names(struct st_in *in, json_object *groups)
 		st_where(in, "groups");
 		g = group_find(name);
 		if (!g)
-			return st_err(in, "unknown group '%s' (this xvm-vmm knows config, "
-				      "memory, vgic, msix, evtchn, script)", name);
+			return st_err(in, "unknown group '%s' (this xvm-vmm knows %s)", name,
+				      group_names());
 		st_where(in, "groups.%s", name);
 		if (!json_object_is_type(sec, json_type_object))
 			return st_err(in, "not an object");

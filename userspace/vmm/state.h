@@ -47,8 +47,36 @@ struct state_group {
 };
 
 extern const struct state_group state_config_group, state_memory_group,
-	state_vgic_group, state_msix_group, state_evtchn_group,
-	state_script_group;
+	state_vgic_group, state_vgic_sysregs_group, state_msix_group,
+	state_evtchn_group, state_script_group;
+
+/* The groups of the GIC: needed when the config has a gic line. */
+static inline bool state_has_gic(const struct vmm_config *c)
+{
+	return c->gic.line;
+}
+
+/*
+ * The ports the VMM allocates in a fresh VM, which gives the lowest free
+ * port first: each vCPU's kick port (vm.c), one per port line of the
+ * config, each vCPU's vGIC notify port (vgic.c).  Groups check a file's
+ * port numbers against these before any VM exists.
+ */
+static inline uint32_t state_kick_port(const struct vmm_config *c, unsigned int id)
+{
+	(void)c;
+	return 1 + id;
+}
+
+static inline uint32_t state_config_port(const struct vmm_config *c, unsigned int i)
+{
+	return 1 + c->vcpus + i;
+}
+
+static inline uint32_t state_notify_port(const struct vmm_config *c, unsigned int id)
+{
+	return 1 + c->vcpus + c->nr_ports + id;
+}
 
 /* state-config.c: the config text that save read (before config_parse_text). */
 void state_config_set_text(const char *name, const char *text, size_t len);

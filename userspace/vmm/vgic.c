@@ -18,11 +18,6 @@
 #define SPI_PRIORITY		0xa0
 #define CPUIF_PMR		0xf0
 
-static uint32_t aff_of(unsigned int id)
-{
-	return (id & 0xf) | (((id >> 4) & 0xff) << 8);
-}
-
 /* The redistributor frame of a vCPU: slots fill regions in index order. */
 uint64_t vgic_rdist_addr(const struct vmm_config *c, unsigned int vcpu)
 {
@@ -138,7 +133,7 @@ static int vgic_spi_program(struct vm *vm, const struct spi_cfg *s)
 	if (gread(vm, 0, icfgr, 4, &v) ||
 	    gwrite(vm, icfgr, 4, v | (2ULL << ((s->intid % 16) * 2))) ||
 	    gwrite(vm, dist + XVM_GICD_IPRIORITYR + s->intid, 1, SPI_PRIORITY) ||
-	    gwrite(vm, dist + XVM_GICD_IROUTER + 8 * s->intid, 8, aff_of(s->vcpu)) ||
+	    gwrite(vm, dist + XVM_GICD_IROUTER + 8 * s->intid, 8, vgic_aff(s->vcpu)) ||
 	    gwrite(vm, dist + XVM_GICD_ISENABLER + (s->intid / 32) * 4, 4,
 		   1ULL << (s->intid % 32))) {
 		errorf("%s:%d: guest GIC programming of SPI %u failed", vm->cfg->file,
@@ -242,7 +237,7 @@ int vgic_check_regions(struct vm *vm)
 		uint64_t addr = vgic_rdist_addr(c, i), want;
 		bool last = expect_last(c, i, &r);
 
-		want = ((uint64_t)aff_of(i) << 32) | ((uint64_t)i << 8) |
+		want = ((uint64_t)vgic_aff(i) << 32) | ((uint64_t)i << 8) |
 		       (last ? XVM_GICR_TYPER_LAST : 0);
 		v = ~0ULL;
 		gread(vm, i, addr + XVM_GICR_TYPER, 8, &v);
@@ -295,4 +290,24 @@ void vgic_handle(struct vm *vm, struct vcpu *v)
 		if (s)
 			vm_delivered(vm, &s->dlv);
 	}
+}
+
+/*
+ * The wire of an SPI, as a device model drives it: a level-sensitive SPI
+ * (the reset configuration of one the guest did not program) is pending
+ * while it is high - through its level, not the latch.
+ */
+int vgic_spi_line(struct vm *vm, const struct step *s)
+{
+	struct xvm_vgic_irq_line l = {
+		.intid = s->spi_line.intid, .level = s->spi_line.level,
+	};
+	char err[128] = "";
+	int r;
+
+	r = traced(ioctl(vm->gic, XVM_VGIC_IRQ_LINE, &l), "XVM_VGIC_IRQ_LINE intid %u level %u",
+		   l.intid, l.level);
+	if (r)
+		step_errno(vm, s, err, sizeof(err));
+	return check(!r, "SPI %u line driven %s%s", l.intid, l.level ? "high" : "low", err);
 }

@@ -116,7 +116,7 @@ struct iommu_cfg {
 enum step_tag {
 	STEP_MMIO_WRITE, STEP_MMIO_READ, STEP_SEND, STEP_DOORBELL, STEP_SETSPI,
 	STEP_WAIT, STEP_CHECK_GIC, STEP_FIRE_MSIX, STEP_MSIX_PAGE,
-	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP,
+	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP, STEP_SPI_LINE,
 	STEP_MIGRATE,		/* where xvm-vmm migrate leaves; elsewhere a no-op */
 	STEP_MEM_WRITE, STEP_MEM_READ,	/* guest RAM: struct step_mmio */
 };
@@ -167,6 +167,10 @@ struct step_sleep {
 	uint64_t ns;
 };
 
+struct step_line {		/* spi-line */
+	uint32_t intid, level;
+};
+
 struct step {
 	enum step_tag tag;
 	int line;
@@ -180,6 +184,7 @@ struct step {
 		struct step_iommu iommu;
 		struct step_dma dma;
 		struct step_sleep sleep;
+		struct step_line spi_line;
 	};
 };
 
@@ -349,12 +354,20 @@ void vm_delivered(struct vm *vm, struct delivery *d);
 
 /* ---- devices ---- */
 
+/* The MPIDR affinity of vCPU id: Aff0 its low 4 bits, Aff1 the next 8. */
+static inline uint32_t vgic_aff(unsigned int id)
+{
+	return (id & 0xf) | (((id >> 4) & 0xff) << 8);
+}
+
 int vgic_setup(struct vm *vm, unsigned int i);
 void vgic_close(struct vm *vm, unsigned int i);
 int vgic_firmware(struct vm *vm, unsigned int i);
 int vgic_check_regions(struct vm *vm);
 uint64_t vgic_rdist_addr(const struct vmm_config *c, unsigned int vcpu);
 void vgic_handle(struct vm *vm, struct vcpu *v);
+/* Script step spi-line: XVM_VGIC_IRQ_LINE, the SPI's wire. */
+int vgic_spi_line(struct vm *vm, const struct step *s);
 #define GICD_SETSPI_NSR	0x40
 
 int vfio_open_dev(struct vm *vm, unsigned int i);
