@@ -677,8 +677,10 @@ static const struct bad_state bad_states[] = {
 	  "group 'vgic' version 7 is not supported (this xvm-vmm reads version 2)" },
 	{ "vgic_version_1", "\"vgic\":{", "\"version\":2", "\"version\":1", true,
 	  "group 'vgic' version 1 is not supported (this xvm-vmm reads version 2)" },
-	{ "unknown_group", NULL, "\"evtchn\":{", "\"evtchx\":{", true,
-	  "unknown group 'evtchx'" },
+	{ "unknown_group", NULL, "\"evtchn-table\":{", "\"evtchx-table\":{", true,
+	  "unknown group 'evtchx-table'" },
+	{ "retired_group", NULL, "\"evtchn-table\":{", "\"evtchn\":{", true,
+	  "group 'evtchn' (an older xvm-vmm's) is no longer read: 'evtchn-table' replaced it" },
 	{ "unknown_member", NULL, "\"format_version\":1,", "\"format_version\":1,\"colour\":1,",
 	  true, "unknown member 'colour'" },
 	{ "nr_irqs_range", NULL, "\"nr_irqs\":64", "\"nr_irqs\":4096", true,
@@ -710,12 +712,27 @@ static const struct bad_state bad_states[] = {
 	  "only PPIs (INTIDs 16..31) have a level" },
 	{ "spi_levels_count", NULL, "\"spi_levels\":[", "\"spi_levels\":[0,", true,
 	  "vgic-sysregs: 'spi_levels' has 2 elements (expected 1..1)" },
+	/* evtchn-table */
+	{ "table_version", "\"evtchn-table\":{", "\"version\":1", "\"version\":2", true,
+	  "group 'evtchn-table' version 2 is not supported (this xvm-vmm reads version 1)" },
+	{ "table_state_version", "\"evtchn-table\":{", "\"state_version\":1",
+	  "\"state_version\":5", true, "event-channel state version 5 is not supported" },
+	{ "vm_id_other", NULL, "\"vm_id\":1", "\"vm_id\":2", true,
+	  "'vm_id' = 2, but the saved config gives the VM id 1" },
+	{ "doorbell_other", NULL, "\"doorbell\":false", "\"doorbell\":true", true,
+	  "but the saved config has no doorbell" },
 	{ "port_range", "\"ports\":[", "\"port\":1,", "\"port\":70000,", true,
-	  "evtchn.ports[0]: 'port' = 70000 out of range (1..4095)" },
+	  "evtchn-table.ports[0]: 'port' = 70000 out of range (1..4095)" },
 	{ "port_interdomain", "\"ports\":[", "\"state\":\"vcpu\"", "\"state\":\"interdomain\"",
-	  true, "XVM_EVTCHN_SET_STATE" },
+	  true, "'peer_port' = 0: an interdomain port has one" },
 	{ "port_vcpu", "\"ports\":[", "\"vcpu\":0", "\"vcpu\":4", true,
 	  "'vcpu' = 4 out of range (0..3)" },
+	{ "port_unbound", "\"port\":5,", "\"bound\":true", "\"bound\":false", true,
+	  "evtchn-table.ports[4]: 'bound' must be true exactly for state 'vcpu'" },
+	{ "port_other_vcpu", "\"port\":5,", "\"vcpu\":0", "\"vcpu\":1", true,
+	  "port 5 is the vGIC notify port of vCPU 0, but the file has it vcpu on another vCPU" },
+	{ "port_missing_member", "\"ports\":[", "\"eventfd_out\":false,", "", true,
+	  "evtchn-table.ports[0]: 'eventfd_out' missing" },
 	{ "unexpected_group", "\"groups\":{", "{", "{\"msix\":{\"version\":1,\"devices\":[]},",
 	  true, "group 'msix' present, but the saved config has nothing it describes" },
 	{ "config_bad", NULL, "\\ngic dist=", "\\ngic dost=", true,
@@ -726,6 +743,28 @@ static const struct bad_state bad_states[] = {
 	  "memory.pages[0]: 'offset' = 1048576 out of range" },
 	{ "memory_other", NULL, "\"gpa\":0,", "\"gpa\":4096,", true,
 	  "but the saved config's memory line says" },
+};
+
+/*
+ * Edits of a saved evtchn.conf state (3 vCPUs, vm-id 7, ports a..c 4..6,
+ * the loopback pair left/right 7 and 8, irq 9 with an eventfd, grant 10).
+ */
+static const struct bad_state bad_evtchn_states[] = {
+	{ "peer_other_vm", "\"port\":7,", "\"peer_id\":7", "\"peer_id\":9", true,
+	  "'peer_id' = 9 is another VM (this one is 7)" },
+	{ "pair_broken", "\"port\":7,", "\"peer_port\":8", "\"peer_port\":9", true,
+	  "port 7's peer port 9 is not its other end in this VM" },
+	{ "eventfd_foreign", "\"port\":4,", "\"eventfd_in\":false", "\"eventfd_in\":true",
+	  true, "port 4 is the config's port for vCPU 0, but the file has it vcpu with another "
+	  "eventfd bridge" },
+	{ "eventfd_lost", "\"port\":9,", "\"eventfd_in\":true", "\"eventfd_in\":false",
+	  true, "with another eventfd bridge" },
+	{ "eventfd_notify", "\"port\":9,", "\"eventfd_out\":false", "\"eventfd_out\":true",
+	  true, "an eventfd NOTIFY bridge: xvm-vmm makes none" },
+	{ "grant_lost", "\"port\":10,", "\"remote_named\":true", "\"remote_named\":false",
+	  true, "'peer_id' = 7: an interdomain or remote-named port has one, no other" },
+	{ "pair_unpaired", "\"port\":8,", "\"state\":\"interdomain\"", "\"state\":\"vcpu\"",
+	  true, "evtchn-table.ports[7]: 'peer_port' = 7: an interdomain port has one" },
 };
 
 /* Writes buf to a bad file, restores it: exit 2, "FILE: ...msg" on stderr. */
@@ -821,6 +860,20 @@ TEST(state_bad_files)
 	memcpy(b, "\x7f" "ELF\x02\x01\x01", 7);
 	expect_refused(_metadata, "binary", b, 4096, false, "not a state file");
 	free(b);
+	free(g);
+}
+
+TEST(state_bad_evtchn_files)
+{
+	const char *why;
+	char *g = NULL;
+	size_t len;
+
+	why = save_example(_metadata, "evtchn", 0, &g, &len);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, g);
+	expect_edits_refused(_metadata, g, bad_evtchn_states, ARRAY_SIZE(bad_evtchn_states));
 	free(g);
 }
 

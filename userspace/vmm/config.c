@@ -551,9 +551,16 @@ static int fin_spi(struct parser *p, void *obj)
 static int fin_port(struct parser *p, void *obj)
 {
 	struct port_cfg *pc = obj;
+	struct port_cfg *peer = pc->peer >= 0 ? &p->c->ports[pc->peer] : NULL;
 
 	if (name_taken(p->c, pc->name))
 		return perr(p, "duplicate name '%s'", pc->name);
+	if (peer && (peer->peer >= 0 || peer->paired))
+		return perr(p, "port: '%s' already has a peer", peer->name);
+	if (peer && (peer->remote || pc->remote))
+		return perr(p, "port: 'remote' ports have no peer here");
+	if (peer)
+		peer->paired = true;
 	pc->line = p->line;
 	p->c->nr_ports++;
 	return 0;
@@ -674,6 +681,16 @@ static int fin_fire(struct parser *p, void *obj)
 	return fin_step(p, obj);
 }
 
+static int fin_signal(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+
+	if (!p->c->ports[s->raise.target].eventfd)
+		return perr(p, "signal: port '%s' has no 'eventfd'",
+			    p->c->ports[s->raise.target].name);
+	return fin_step(p, obj);
+}
+
 static int fin_msix_page(struct parser *p, void *obj)
 {
 	struct step *s = obj;
@@ -744,6 +761,9 @@ static const struct kw_desc keywords[] = {
 	{ DECL("vcpus"), .once = true, .line_off = CFG(vcpus_line), .opts = {
 		{ .pos = 1, .what = "value", .type = OT_U32, .required = true,
 		  .min = 1, .max = MAX_VCPUS, .off = CFG(vcpus) } } },
+	{ DECL("vm-id"), .once = true, .opts = {
+		{ .pos = 1, .what = "id", .type = OT_U64, .required = true, .min = 1,
+		  .off = CFG(vm_id) } } },
 	{ DECL("memory"), .once = true, .line_off = CFG(memory_line), .opts = {
 		{ .pos = 1, .what = "size", .type = OT_SIZE, .required = true,
 		  .min = 4096, .max = 1ULL << 32, .off = CFG(mem_size) },
@@ -766,7 +786,10 @@ static const struct kw_desc keywords[] = {
 		{ .pos = 1, .what = "name", .type = OT_NAME, .required = true,
 		  .off = offsetof(struct port_cfg, name) },
 		{ .key = "vcpu", .type = OT_U32, .required = true, .dyn = DM_VCPU,
-		  .off = offsetof(struct port_cfg, vcpu) } } },
+		  .off = offsetof(struct port_cfg, vcpu) },
+		{ .key = "peer", .type = OT_PORT, .off = offsetof(struct port_cfg, peer) },
+		{ .key = "eventfd", .type = OT_FLAG, .off = offsetof(struct port_cfg, eventfd) },
+		{ .key = "remote", .type = OT_FLAG, .off = offsetof(struct port_cfg, remote) } } },
 	{ DECL("doorbell"), .once = true, .line_off = CFG(doorbell_line), .opts = {
 		{ .pos = 1, .what = "address", .type = OT_U64, .required = true,
 		  .off = CFG(doorbell) } } },
@@ -864,6 +887,9 @@ static const struct kw_desc keywords[] = {
 		{ .key = "expect", .type = OT_U64, .required = true, .off = STP(mmio.val) } } },
 	/* At most one: where `xvm-vmm migrate` hands the VM over. */
 	{ STEP("migrate", STEP_MIGRATE), .once = true },
+	{ STEP("signal", STEP_SIGNAL), .finish = fin_signal, .opts = {
+		{ .pos = 1, .type = OT_PORT, .required = true, .what = "port name",
+		  .off = STP(raise.target) } } },
 	{ STEP("spi-line", STEP_SPI_LINE), .needs = NEED_GIC, .opts = {
 		{ .pos = 1, .what = "INTID", .type = OT_U32, .required = true, .min = 32,
 		  .dyn = DM_INTID, .off = STP(spi_line.intid) },
@@ -1030,6 +1056,8 @@ static const struct vmm_config *config_parse_file(const char *path, FILE *f)
 	}
 	rc = parse_file(&p, f);
 	fclose(f);
+	if (!cfg.vm_id)
+		cfg.vm_id = 1;
 	return rc ? NULL : &cfg;
 }
 

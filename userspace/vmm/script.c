@@ -138,6 +138,17 @@ static int step_raise(struct vm *vm, const struct step *s)
 		     p->cfg->name, p->port);
 }
 
+/* A VMM device model's eventfd: each write raises the port (its bridge). */
+static int step_signal(struct vm *vm, const struct step *s)
+{
+	struct port_rt *p = &vm->ports[s->raise.target];
+	uint64_t one = 1;
+
+	vm_set_source(vm, &p->dlv, "eventfd write");
+	return check(write(p->efd, &one, sizeof(one)) == sizeof(one),
+		     "eventfd of port %s signalled", p->cfg->name);
+}
+
 static int step_setspi(struct vm *vm, const struct step *s)
 {
 	struct spi_rt *sp = &vm->spis[s->raise.target];
@@ -210,6 +221,7 @@ static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_SLEEP] = step_sleep,	[STEP_MIGRATE] = step_migrate,
 	[STEP_MEM_WRITE] = step_mem,	[STEP_MEM_READ] = step_mem,
 	[STEP_SPI_LINE] = vgic_spi_line,
+	[STEP_SIGNAL] = step_signal,
 };
 
 unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)

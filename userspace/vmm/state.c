@@ -42,11 +42,10 @@
 
 /*
  * The groups, in save and restore order: "vgic-sysregs" after "vgic" (the
- * CPU interfaces and line levels once the GIC is configured).  Not yet here,
- * each waiting for its kernel interface (new entries, new sections; format
- * version unchanged):
- *   TODO "evtchn-table"  XVM_EVTCHN_GET_STATE/SET_STATE: ports the config
- *                        does not make (interdomain, eventfd-bridged)
+ * CPU interfaces and line levels once the GIC is configured), "evtchn-table"
+ * last (it replaces the ports the setup made, after every group that may
+ * raise one).  Not yet here, waiting for its kernel interface (a new entry,
+ * a new section; format version unchanged):
  *   TODO "iommu"         the iommu mapping report: mappings of iommu-map
  *                        steps (mirror-mode mappings follow the slots)
  */
@@ -56,8 +55,15 @@ static const struct state_group *const state_groups[] = {
 	&state_vgic_group,
 	&state_vgic_sysregs_group,
 	&state_msix_group,
-	&state_evtchn_group,
+	&state_evtchn_table_group,
 	&state_script_group,
+};
+
+/* Groups older files have, which this VMM no longer reads: what replaced them. */
+static const struct {
+	const char *name, *by;
+} retired_groups[] = {
+	{ "evtchn", "evtchn-table" },
 };
 
 #define CSUM_HEAD	"  \"checksum\":\"crc32:"
@@ -605,11 +611,17 @@ static const char *group_names(void)
 static int check_group_names(struct st_in *in, json_object *groups)
 {
 	const struct state_group *g;
+	unsigned int i;
 	uint32_t v;
 
 	json_object_object_foreach(groups, name, sec) {
 		st_where(in, "groups");
 		g = group_find(name);
+		for (i = 0; !g && i < ARRAY_SIZE(retired_groups); i++)
+			if (!strcmp(name, retired_groups[i].name))
+				return st_err(in, "group '%s' (an older xvm-vmm's) is no longer "
+					      "read: '%s' replaced it; save the VM with this "
+					      "xvm-vmm", name, retired_groups[i].by);
 		if (!g)
 			return st_err(in, "unknown group '%s' (this xvm-vmm knows %s)", name,
 				      group_names());

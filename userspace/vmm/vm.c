@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +61,15 @@ static int vm_create(struct vm *vm, unsigned int i)
 		errorf("XVM_CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
-	created("VM (40-bit guest physical addresses)");
+	/* The VM's name in its event-channel state: before any port names it. */
+	if (traced(xvm_set_vm_id(vm->fd, vm->cfg->vm_id), "XVM_ENABLE_CAP VM_ID %llu",
+		   (unsigned long long)vm->cfg->vm_id)) {
+		errorf("XVM_ENABLE_CAP(XVM_CAP_VM_ID) %llu: %s",
+		       (unsigned long long)vm->cfg->vm_id, strerror(errno));
+		return -1;
+	}
+	created("VM (40-bit guest physical addresses), VM id %llu",
+		(unsigned long long)vm->cfg->vm_id);
 	return 0;
 }
 
@@ -136,19 +146,65 @@ static int kick_alloc(struct vm *vm, unsigned int i)
 	return 0;
 }
 
+/*
+ * A port's own end: allocated unbound (for this VM by name with remote), or
+ * with peer= bound to that earlier port (a loopback pair: a send on either
+ * raises the other).  A port a later one pairs with stays unbound until
+ * then: only an unbound port can be bound to.
+ */
+static int port_alloc(struct vm *vm, struct port_rt *p)
+{
+	const struct port_cfg *pc = p->cfg;
+	struct xvm_evtchn_op op = { .flags = XVM_EVTCHN_ALLOC_REMOTE, .fd = vm->fd };
+	const struct port_rt *peer = pc->peer >= 0 ? &vm->ports[pc->peer] : NULL;
+
+	if (peer)
+		return traced(xvm_evtchn_bind_interdomain(vm->fd, vm->fd, peer->port, &p->port),
+			      "XVM_EVTCHN_BIND_INTERDOMAIN remote port %u -> port %u",
+			      peer->port, p->port) ||
+		       traced(xvm_evtchn_bind_vcpu(vm->fd, peer->port, peer->cfg->vcpu),
+			      "XVM_EVTCHN_BIND_VCPU port %u vcpu %u", peer->port,
+			      peer->cfg->vcpu);
+	if (pc->remote) {
+		if (traced(ioctl(vm->fd, XVM_EVTCHN_ALLOC_UNBOUND, &op),
+			   "XVM_EVTCHN_ALLOC_UNBOUND REMOTE (this VM) -> port %u", op.port))
+			return -1;
+		p->port = op.port;
+		return 0;
+	}
+	return traced(xvm_evtchn_alloc_unbound(vm->fd, &p->port),
+		      "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", p->port);
+}
+
 static int port_setup(struct vm *vm, unsigned int i)
 {
 	struct port_rt *p = &vm->ports[i];
+	const struct port_cfg *pc = &vm->cfg->ports[i];
 
-	p->cfg = &vm->cfg->ports[i];
-	if (traced(xvm_evtchn_alloc_unbound(vm->fd, &p->port),
-		   "XVM_EVTCHN_ALLOC_UNBOUND -> port %u", p->port) ||
-	    traced(xvm_evtchn_bind_vcpu(vm->fd, p->port, p->cfg->vcpu),
-		   "XVM_EVTCHN_BIND_VCPU port %u vcpu %u", p->port, p->cfg->vcpu))
-		return line_error(vm->cfg, p->cfg->line, "port %s", p->cfg->name);
-	created("event port %s = port %u, bound to vCPU %u", p->cfg->name,
-		p->port, p->cfg->vcpu);
+	p->cfg = pc;
+	if (port_alloc(vm, p) ||
+	    (!pc->paired && traced(xvm_evtchn_bind_vcpu(vm->fd, p->port, pc->vcpu),
+				   "XVM_EVTCHN_BIND_VCPU port %u vcpu %u", p->port, pc->vcpu)))
+		return line_error(vm->cfg, pc->line, "port %s", pc->name);
+	if (pc->eventfd) {
+		p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->efd < 0 || traced(xvm_evtchn_eventfd(vm->fd, p->port, p->efd, 0),
+					 "XVM_EVTCHN_EVENTFD port %u fd %d", p->port, p->efd))
+			return line_error(vm->cfg, pc->line, "port %s: eventfd", pc->name);
+	}
+	created("event port %s = port %u, %s vCPU %u%s%s%s", pc->name, p->port,
+		pc->paired ? "for" : "bound to", pc->vcpu,
+		pc->peer >= 0 ? ", interdomain with port " : "",
+		pc->peer >= 0 ? vm->cfg->ports[pc->peer].name : "",
+		pc->eventfd ? ", raised by an eventfd" : pc->remote ? ", named for this VM" : "");
 	return 0;
+}
+
+static void port_close(struct vm *vm, unsigned int i)
+{
+	if (vm->ports[i].efd >= 0)
+		close(vm->ports[i].efd);
+	vm->ports[i].efd = -1;
 }
 
 static int doorbell_set(struct vm *vm, unsigned int i)
@@ -205,7 +261,7 @@ static const struct setup_step setup_steps[] = {
 	{ vcpu_create,	vcpu_close,	nr_vcpus },
 	{ memslot_set,	NULL,	NULL },
 	{ kick_alloc,	NULL,		nr_vcpus },
-	{ port_setup,	NULL,		nr_ports },
+	{ port_setup,	port_close,	nr_ports },
 	{ doorbell_set,	NULL,		has_doorbell },
 	{ vgic_firmware, NULL,		has_gic },
 	{ vfio_open_dev, vfio_close_dev, nr_vfio },
@@ -226,6 +282,8 @@ static void vm_init(struct vm *vm, const struct vmm_config *c)
 		vm->vcpu[i].fd = -1;
 	for (i = 0; i < MAX_SPIS; i++)
 		vm->spis[i].cfg = &c->spis[i];
+	for (i = 0; i < MAX_PORTS; i++)
+		vm->ports[i].efd = -1;
 	for (i = 0; i < MAX_VFIO; i++) {
 		struct vfio_rt *d = &vm->vfio[i];
 

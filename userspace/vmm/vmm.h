@@ -66,6 +66,10 @@ struct pci_addr {
 struct port_cfg {
 	char name[NAME_LEN];
 	uint32_t vcpu;
+	int peer;		/* peer=: the other end of a loopback pair, or -1 */
+	bool paired;		/* a later port names this one as its peer */
+	bool eventfd;		/* an eventfd of the VMM's raises it */
+	bool remote;		/* allocated for a named VM (XVM_EVTCHN_ALLOC_REMOTE) */
 	int line;
 };
 
@@ -119,6 +123,7 @@ enum step_tag {
 	STEP_IOMMU_MAP, STEP_IOMMU_UNMAP, STEP_DMA, STEP_SLEEP, STEP_SPI_LINE,
 	STEP_MIGRATE,		/* where xvm-vmm migrate leaves; elsewhere a no-op */
 	STEP_MEM_WRITE, STEP_MEM_READ,	/* guest RAM: struct step_mmio */
+	STEP_SIGNAL,
 };
 
 enum mmio_expect { EXPECT_NONE, EXPECT_VALUE, EXPECT_UNHANDLED };
@@ -130,7 +135,7 @@ struct step_mmio {
 	uint32_t expect;	/* enum mmio_expect */
 };
 
-struct step_raise {		/* send, ring, setspi */
+struct step_raise {		/* send, ring, setspi, signal */
 	int target;		/* port or spi index */
 	uint32_t vcpu;
 };
@@ -192,6 +197,7 @@ struct vmm_config {
 	const char *path, *file;	/* file: path's basename, for messages */
 	uint32_t vcpus;
 	int vcpus_line;
+	uint64_t vm_id;			/* XVM_CAP_VM_ID (vm-id, default 1) */
 	uint64_t mem_size, mem_gpa;
 	int memory_line;
 	struct gic_cfg gic;
@@ -273,6 +279,7 @@ struct delivery {
 struct port_rt {
 	const struct port_cfg *cfg;
 	uint32_t port;
+	int efd;			/* eventfd -> port bridge (eventfd), or -1 */
 	struct delivery dlv;
 };
 
