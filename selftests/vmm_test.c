@@ -767,6 +767,28 @@ static const struct bad_state bad_evtchn_states[] = {
 	  true, "evtchn-table.ports[7]: 'peer_port' = 7: an interdomain port has one" },
 };
 
+/* Edits of a saved demo.conf state (edu: one read-only map at gfn 0x100). */
+static const struct bad_state bad_iommu_states[] = {
+	{ "iommu_version", "\"iommu\":{", "\"version\":1", "\"version\":3", true,
+	  "group 'iommu' version 3 is not supported (this xvm-vmm reads version 1)" },
+	{ "iommu_state_version", "\"iommu\":{", "\"state_version\":1",
+	  "\"state_version\":4", true, "iommu state version 4 is not supported" },
+	{ "gfn_range", "\"maps\":[", "\"gfn\":256", "\"gfn\":4096", true,
+	  "iommu.devices[0].maps[0]: 'gfn' = 4096 out of range (0..4095)" },
+	{ "map_count", "\"maps\":[", "\"count\":1,", "\"count\":0,", true,
+	  "'count' = 0 out of range (1..4096)" },
+	{ "map_no_access", "\"maps\":[", "\"read\":true", "\"read\":false", true,
+	  "neither 'read' nor 'write'" },
+	{ "map_missing_member", "\"maps\":[", "\"gfn\":256,", "", true,
+	  "iommu.devices[0].maps[0]: 'gfn' missing" },
+	{ "mirror_other", "\"iommu\":{", "\"mirror\":false", "\"mirror\":true", true,
+	  "but the saved config attaches it without mirror" },
+	{ "mapped_other", "\"iommu\":{", "\"mapped\":1", "\"mapped\":2", true,
+	  "'mapped' = 2, but the maps hold 1 frames" },
+	{ "iommu_device_other", "\"iommu\":{", "\"name\":\"edu\"", "\"name\":\"ede\"",
+	  true, "device 'ede' at 0000:00:04.0, but the saved config's iommu line has 'edu'" },
+};
+
 /* Writes buf to a bad file, restores it: exit 2, "FILE: ...msg" on stderr. */
 static void expect_refused(struct __test_metadata *_metadata, const char *name,
 			   char *buf, size_t len, bool fix, const char *msg)
@@ -874,6 +896,25 @@ TEST(state_bad_evtchn_files)
 		SKIP(return, "%s", why);
 	ASSERT_NE(NULL, g);
 	expect_edits_refused(_metadata, g, bad_evtchn_states, ARRAY_SIZE(bad_evtchn_states));
+	free(g);
+}
+
+TEST(state_bad_iommu_files)
+{
+	const char *why;
+	char *g = NULL, *b;
+	size_t len;
+
+	why = save_example(_metadata, "demo", USES_MSIX | USES_IOMMU | USES_VGIC, &g, &len);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, g);
+	expect_edits_refused(_metadata, g, bad_iommu_states, ARRAY_SIZE(bad_iommu_states));
+	b = drop_group(g, "iommu");
+	ASSERT_NE(NULL, b);
+	expect_refused(_metadata, "missing_iommu", b, strlen(b), true,
+		       "required group 'iommu' missing");
+	free(b);
 	free(g);
 }
 

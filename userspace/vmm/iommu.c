@@ -106,6 +106,24 @@ void iommu_close(struct vm *vm, unsigned int i)
 	d->dev = -1;
 }
 
+/*
+ * A restored VM (restore --check runs the script again) has the mappings
+ * the state file holds: a map step the saving run made and did not undo
+ * finds its mapping there, exactly (XVM_IOMMU_TRANSLATE), and is done.
+ */
+static bool iommu_restored(struct vm *vm, const struct iommu_rt *d,
+			   const struct xvm_iommu_map *m)
+{
+	struct xvm_iommu_translate t = { .dfn = m->dfn };
+	uint32_t want = XVM_IOMMU_XLATE_MAPPED | XVM_IOMMU_XLATE_READ |
+			(m->flags & XVM_IOMMU_MAP_WRITE ? XVM_IOMMU_XLATE_WRITE : 0);
+
+	if (!vm->restore || errno != EEXIST || ioctl(d->dev, XVM_IOMMU_TRANSLATE, &t))
+		return false;
+	return t.map_dfn == m->dfn && t.map_count == m->count &&
+	       (t.flags & ~XVM_IOMMU_XLATE_MFN) == want;
+}
+
 int iommu_map(struct vm *vm, const struct step *s)
 {
 	const struct step_iommu *st = &s->iommu;
@@ -122,8 +140,12 @@ int iommu_map(struct vm *vm, const struct step *s)
 		   "XVM_IOMMU_MAP dfn 0x%llx count %llu gfn 0x%llx",
 		   (unsigned long long)m.dfn, (unsigned long long)m.count,
 		   (unsigned long long)m.gfn);
-	if (r)
+	if (r && iommu_restored(vm, d, &m)) {
+		r = 0;
+		snprintf(err, sizeof(err), ": restored from the state file");
+	} else if (r) {
 		step_errno(vm, s, err, sizeof(err));
+	}
 	return check(!r, "%s: map guest frames 0x%llx..0x%llx at dfn == gfn (%s)%s",
 		     d->cfg->name, (unsigned long long)m.gfn,
 		     (unsigned long long)(m.gfn + m.count - 1),

@@ -44,10 +44,8 @@
  * The groups, in save and restore order: "vgic-sysregs" after "vgic" (the
  * CPU interfaces and line levels once the GIC is configured), "evtchn-table"
  * last (it replaces the ports the setup made, after every group that may
- * raise one).  Not yet here, waiting for its kernel interface (a new entry,
- * a new section; format version unchanged):
- *   TODO "iommu"         the iommu mapping report: mappings of iommu-map
- *                        steps (mirror-mode mappings follow the slots)
+ * raise one), "iommu" after "memory" (its maps pin the restored pages).
+ * New state is a new entry and a new section; format version unchanged.
  */
 static const struct state_group *const state_groups[] = {
 	&state_config_group,
@@ -55,6 +53,7 @@ static const struct state_group *const state_groups[] = {
 	&state_vgic_group,
 	&state_vgic_sysregs_group,
 	&state_msix_group,
+	&state_iommu_group,
 	&state_evtchn_table_group,
 	&state_script_group,
 };

@@ -48,7 +48,7 @@ struct state_group {
 
 extern const struct state_group state_config_group, state_memory_group,
 	state_vgic_group, state_vgic_sysregs_group, state_msix_group,
-	state_evtchn_table_group, state_script_group;
+	state_iommu_group, state_evtchn_table_group, state_script_group;
 
 /* The groups of the GIC: needed when the config has a gic line. */
 static inline bool state_has_gic(const struct vmm_config *c)
