@@ -252,6 +252,18 @@ static const struct bad bads[] = {
 	  4, "unknown port 'zz'" },
 	{ "no_memory", "vcpus 1\nscript\n", 2, "'vcpus' and 'memory' must be declared first" },
 	{ "missing_vcpus", "memory 1M\n", 2, "missing 'vcpus'" },
+	{ "peer_unknown", HDR "port a vcpu=0 peer=b\n", 3, "unknown port 'b'" },
+	{ "peer_twice", HDR "port a vcpu=0\nport b vcpu=1 peer=a\nport c vcpu=1 peer=a\n", 5,
+	  "'a' already has a peer" },
+	{ "peer_remote", HDR "port a vcpu=0 remote\nport b vcpu=1 peer=a\n", 4,
+	  "'remote' ports have no peer here" },
+	{ "signal_no_eventfd", HDR "port a vcpu=0\nscript\nsignal a\n", 5,
+	  "signal: port 'a' has no 'eventfd'" },
+	{ "vm_id_zero", HDR "vm-id 0\n", 3, "out of range" },
+	{ "spi_line_level", HDR "gic dist=0x8000000 redist-region=0,0x80a0000,2\nscript\n"
+	  "spi-line 40 level=2\n", 5, "out of range" },
+	{ "spi_line_sgi", HDR "gic dist=0x8000000 redist-region=0,0x80a0000,2\nscript\n"
+	  "spi-line 3 level=1\n", 5, "out of range" },
 	{ "dma_outside_memory", HDR "iommu 0000:00:04.0 name=edu\nscript\n"
 	  "dma edu from=0x0 to=0x200000 len=16 expect=lands\n", 5, "out of range" },
 	{ "two_migrates", HDR "script\nmigrate\nsleep 1\nmigrate\n", 6,
