@@ -46,6 +46,7 @@ int edu_dma_copy(volatile void *bar0, uint64_t from, uint64_t to,
 #define E_IMS		0xd0
 #define E_IMC		0xd8
 #define E_IVAR		0xe4
+#define E_EITR(n)	(0xe8 + 4 * (n))	/* vector n's throttling, 0: none */
 #define E_IVAR_ALL	0x000cba98u	/* causes 0..4 -> vectors 0..4, valid */
 #define E_IMS_ALL	0x01f00000u
 #define E_CAUSE(n)	(1u << (20 + (n)))
