@@ -9,9 +9,8 @@
  * waiter's return time minus the sender's timestamp just before the send.
  * The sender runs on CPU 0 and the waiter on CPU 1 (when there are two),
  * so every figure is the same cross-CPU wake-up.  The mechanisms take
- * turns in BLOCKS blocks of ROUNDS / BLOCKS wake-ups, each block starting
- * with the next one (no mechanism always follows the same other), so that
- * load on the host weighs on all of them alike.  Medians and p99
+ * turns wake-up by wake-up, the order rotating every round (mech_at()),
+ * so that load on the host weighs on all of them alike.  Medians and p99
  * over ROUNDS wake-ups, and the ratios the issue asks for.
  *
  * Then the isolation of one VM's control path from another's: the latency
@@ -62,8 +61,6 @@
 #include "xvm_fixture.h"
 
 #define ROUNDS		2000
-#define BLOCKS		10
-#define PER_BLOCK	(ROUNDS / BLOCKS)
 #define MAX_PORTS	128
 #define CTL_BLOCKS	10
 #define CTL_PER_BLOCK	200
@@ -92,27 +89,26 @@ static const char *const mech_name[NR_MECH] = {
 };
 
 struct bench {
-	enum mech mech;
 	int vmfd, vcpufd, efd;
 	uint32_t ports[MAX_PORTS];
 	_Atomic uint32_t futex_word;
 	_Atomic uint64_t sent_ns;	/* the sender's clock at the send */
 	_Atomic int ready;		/* the waiter is about to wait */
-	uint64_t *lat;			/* the current block's samples */
+	uint64_t (*lat)[ROUNDS];	/* per mechanism, the samples */
 };
 
 /*
  * Waits for one wake-up and returns the time the wait returned; the event
  * is consumed (port cleared, eventfd read) after that, outside the figure.
  */
-static uint64_t waiter_wait(struct bench *b)
+static uint64_t waiter_wait(struct bench *b, enum mech m)
 {
 	struct pollfd pfd = { .fd = b->efd, .events = POLLIN };
 	uint32_t port = 0;
 	uint64_t t, cnt;
 	int r = -1;
 
-	switch (b->mech) {
+	switch (m) {
 	case M_POLL_1:
 		r = xvm_poll(b->vcpufd, &b->ports[MAX_PORTS - 1], 1, 0, 0,
 			     &port);
@@ -136,7 +132,7 @@ static uint64_t waiter_wait(struct bench *b)
 	if (r != 1)
 		abort();
 
-	switch (b->mech) {
+	switch (m) {
 	case M_POLL_1:
 	case M_POLL_128:
 		xvm_evtchn_clear(b->vmfd, port);
@@ -152,11 +148,11 @@ static uint64_t waiter_wait(struct bench *b)
 	return t;
 }
 
-static void sender_send(struct bench *b)
+static void sender_send(struct bench *b, enum mech m)
 {
 	uint64_t one = 1;
 
-	switch (b->mech) {
+	switch (m) {
 	case M_POLL_1:
 	case M_POLL_128:
 		xvm_evtchn_send(b->vmfd, b->ports[MAX_PORTS - 1]);
@@ -184,36 +180,49 @@ static void pin_to_cpu(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);	/* best effort */
 }
 
+/*
+ * The mechanism of the i-th wake-up: they take turns wake-up by wake-up,
+ * the order rotating every round (no mechanism always follows the same
+ * other), so that the host's load, which moves from one half second to
+ * the next under TCG, weighs on all of them alike.
+ */
+static enum mech mech_at(int i)
+{
+	return (i + i / NR_MECH) % NR_MECH;
+}
+
 static void *waiter(void *arg)
 {
 	struct bench *b = arg;
-	int i;
+	int i, n[NR_MECH] = { 0 };
+	enum mech m;
 
 	pin_to_cpu(1);
-	for (i = 0; i < PER_BLOCK; i++) {
+	for (i = 0; i < NR_MECH * ROUNDS; i++) {
+		m = mech_at(i);
 		atomic_store(&b->ready, 1);
-		b->lat[i] = waiter_wait(b) - atomic_load(&b->sent_ns);
+		b->lat[m][n[m]++] = waiter_wait(b, m) -
+				    atomic_load(&b->sent_ns);
 	}
 	return NULL;
 }
 
-/* One block of PER_BLOCK wake-ups of mech, into lat. */
-static void run_block(struct bench *b, enum mech mech, uint64_t *lat)
+/* ROUNDS wake-ups of each mechanism, taking turns, into lat. */
+static void run_wakeups(struct bench *b, uint64_t lat[NR_MECH][ROUNDS])
 {
 	struct timespec pause = { 0, 200000 };	/* let the waiter sleep */
 	pthread_t t;
 	int i;
 
-	b->mech = mech;
 	b->lat = lat;
 	atomic_store(&b->ready, 0);
 	pthread_create(&t, NULL, waiter, b);
-	for (i = 0; i < PER_BLOCK; i++) {
+	for (i = 0; i < NR_MECH * ROUNDS; i++) {
 		while (!atomic_exchange(&b->ready, 0))
 			sched_yield();
 		nanosleep(&pause, NULL);
 		atomic_store(&b->sent_ns, now_ns());
-		sender_send(b);
+		sender_send(b, mech_at(i));
 	}
 	pthread_join(t, NULL);
 }
@@ -850,7 +859,7 @@ int main(int argc, char **argv)
 	const char *sections = evtchn_bench_sections(argc, argv);
 	static uint64_t lat[NR_MECH][ROUNDS];
 	static struct bench b;
-	int xvm, i, blk, m;
+	int xvm;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.efd = eventfd(0, EFD_CLOEXEC);
@@ -868,12 +877,7 @@ int main(int argc, char **argv)
 	if (strchr(sections, 'w')) {
 		printf("evtchn_bench: send -> waiter return, %d wake-ups each\n",
 		       ROUNDS);
-		/* Each block starts with the next mechanism: no fixed order. */
-		for (blk = 0; blk < BLOCKS; blk++)
-			for (i = 0; i < NR_MECH; i++) {
-				m = (blk + i) % NR_MECH;
-				run_block(&b, m, &lat[m][blk * PER_BLOCK]);
-			}
+		run_wakeups(&b, lat);
 		report_wakeups(lat);
 	}
 	if (strchr(sections, 'c'))
