@@ -40,7 +40,7 @@
  * Every figure is also printed as an XVM-BENCH record (bench.h), with the
  * samples of XVM_POLL, 1 port and its anchor.
  *
- *   evtchn_bench [-s wcshp]	(only the sections named; see main())
+ *   evtchn_bench [-s wcshpo]	(only the sections named; see main())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,7 +89,7 @@ static const char *const mech_name[NR_MECH] = {
 };
 
 struct bench {
-	int vmfd, vcpufd, efd;
+	int vmfd, vcpufd, efd, efd2;
 	uint32_t ports[MAX_PORTS];
 	_Atomic uint32_t futex_word;
 	_Atomic uint64_t sent_ns;	/* the sender's clock at the send */
@@ -450,6 +450,82 @@ static void send_sweep(int xvm)
 		.goal = "<= 1.2", .met = y / y1 <= 1.2,
 	});
 	close(vm);
+}
+
+/* The calls without a sleep ---------------------------------------------- */
+
+#define OH_TURNS	40
+#define OH_PER_TURN	256
+
+enum oh_op { OH_POLL, OH_EPOLL, OH_SEND, OH_EWRITE, NR_OH };
+
+static const char *const oh_name[NR_OH] = {
+	"XVM_POLL, 1 port, already pending", "poll(), eventfd already readable",
+	"XVM_EVTCHN_SEND + CLEAR", "eventfd write + read",
+};
+
+/* One call of op (two for a send or a write: the event is re-armed). */
+static void oh_call(struct bench *b, enum oh_op op)
+{
+	struct pollfd pfd = { .fd = b->efd, .events = POLLIN };
+	uint32_t port = b->ports[0], got;
+	uint64_t one = 1, cnt;
+
+	switch (op) {
+	case OH_POLL:
+		if (xvm_poll(b->vcpufd, &port, 1, 0, 0, &got) != 1)
+			die("overhead: XVM_POLL");
+		break;
+	case OH_EPOLL:
+		if (poll(&pfd, 1, -1) != 1)
+			die("overhead: poll()");
+		break;
+	case OH_SEND:
+		if (xvm_evtchn_send(b->vmfd, b->ports[1]) ||
+		    xvm_evtchn_clear(b->vmfd, b->ports[1]))
+			die("overhead: send + clear");
+		break;
+	default:	/* not b->efd: it stays readable for OH_EPOLL */
+		if (write(b->efd2, &one, 8) != 8 ||
+		    read(b->efd2, &cnt, 8) != 8)
+			die("overhead: write + read");
+		break;
+	}
+}
+
+/*
+ * What the wake-up rows' calls cost when nothing sleeps, in one thread:
+ * the waiter's (XVM_POLL on a pending port, poll() on a readable eventfd)
+ * and the sender's, the ops taking turns of OH_PER_TURN calls.  The part
+ * of a wake-up that is the mechanism's own code, not the scheduler's.
+ */
+static void overhead(struct bench *b)
+{
+	static double turn_ns[NR_OH][OH_TURNS];
+	uint64_t one = 1, t0, cnt;
+	int t, op, i;
+
+	if (xvm_evtchn_send(b->vmfd, b->ports[0]) || write(b->efd, &one, 8) != 8)
+		die("overhead: arm");
+	for (t = 0; t < OH_TURNS; t++)
+		for (op = 0; op < NR_OH; op++) {
+			t0 = now_ns();
+			for (i = 0; i < OH_PER_TURN; i++)
+				oh_call(b, op);
+			turn_ns[op][t] = (double)(now_ns() - t0) / OH_PER_TURN;
+		}
+	if (xvm_evtchn_clear(b->vmfd, b->ports[0]) || read(b->efd, &cnt, 8) != 8)
+		die("overhead: disarm");
+	printf("evtchn_bench: the calls without a sleep (median of %d turns of %d)\n",
+	       OH_TURNS, OH_PER_TURN);
+	for (op = 0; op < NR_OH; op++) {
+		double m = median_double(turn_ns[op], OH_TURNS);
+
+		printf("  %-36s %7.0f ns\n", oh_name[op], m);
+		bench_record(&(struct bench_row){
+			.row = oh_name[op], .unit = "ns", .median = m,
+		});
+	}
 }
 
 /* Halt polling ---------------------------------------------------------- */
@@ -836,19 +912,19 @@ static void hp_curves(int xvm)
 /*
  * -s LETTERS: only these sections, in their usual order (default all):
  * w wake-ups, c control isolation, s send sweep, h halt polling, p the
- * halt-polling curves.
+ * halt-polling curves, o the calls without a sleep.
  */
 static const char *evtchn_bench_sections(int argc, char **argv)
 {
-	const char *sections = "wcshp";
+	const char *sections = "wcshpo";
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:h")) != -1) {
-		if (opt == 's' && !optarg[strspn(optarg, "wcshp")]) {
+		if (opt == 's' && !optarg[strspn(optarg, "wcshpo")]) {
 			sections = optarg;
 			continue;
 		}
-		fprintf(stderr, "usage: %s [-s wcshp]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s wcshpo]\n", argv[0]);
 		exit(2);
 	}
 	return sections;
@@ -863,8 +939,9 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.efd = eventfd(0, EFD_CLOEXEC);
+	b.efd2 = eventfd(0, EFD_CLOEXEC);
 	if (fixture_vm_open(&xvm, &b.vmfd, 0) ||
-	    fixture_vcpus(b.vmfd, &b.vcpufd, 1) || b.efd < 0) {
+	    fixture_vcpus(b.vmfd, &b.vcpufd, 1) || b.efd < 0 || b.efd2 < 0) {
 		perror("setup");
 		return 1;
 	}
@@ -888,5 +965,7 @@ int main(int argc, char **argv)
 		halt_poll_bench(xvm);
 	if (strchr(sections, 'p'))
 		hp_curves(xvm);
+	if (strchr(sections, 'o'))
+		overhead(&b);
 	return 0;
 }
