@@ -196,8 +196,9 @@ static void check_caps(struct __test_metadata *_metadata, int fd)
 		{ XVM_CAP_HALT_POLL, 1 },
 		{ XVM_CAP_VCPU_MMAP, 4096 },	/* the page size, on x86-64 */
 		{ XVM_CAP_VM_ID, 1 },
+		{ XVM_CAP_OWNER_TRANSFER, 1 },
 		/* unknown capabilities: 0 */
-		{ 0, 0 }, { 15, 0 }, { 100, 0 }, { 0x7fffffff, 0 },
+		{ 0, 0 }, { 16, 0 }, { 100, 0 }, { 0x7fffffff, 0 },
 		{ -1, 0 },
 	};
 	unsigned int i;

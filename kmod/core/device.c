@@ -226,7 +226,7 @@ static long xvm_device_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct xvm_device *dev = filp->private_data;
 
-	if (dev->vm->mm != current->mm)
+	if (!xvm_vm_owned(dev->vm))
 		return -EIO;
 
 	switch (cmd) {

@@ -490,7 +490,7 @@ static bool xvm_evtchn_relink_ok(struct xvm_vm *vm, u32 port,
 	    rcu_access_pointer(rp->remote_vm) ||
 	    rp->await_id != vm->evtchn->vmm_id || rp->remote_port != port)
 		return false;
-	return rp->consent == vm->id || peer->mm == current->mm;
+	return rp->consent == vm->id || xvm_vm_owned(peer);
 }
 
 /*

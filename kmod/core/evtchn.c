@@ -424,7 +424,7 @@ static int xvm_evtchn_may_bind(struct xvm_vm *vm, struct xvm_vm *peer,
 {
 	if (rp && rp->remote_id)
 		return rp->remote_id == vm->id ? 0 : -EACCES;
-	return peer->mm == current->mm ? 0 : -EACCES;
+	return xvm_vm_owned(peer) ? 0 : -EACCES;
 }
 
 /*

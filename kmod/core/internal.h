@@ -22,6 +22,9 @@ int xvm_vcpu_create(struct xvm_vm *vm, unsigned long id);
 void xvm_vcpu_free(struct xvm_vcpu *vcpu);
 long xvm_vcpu_mmap_size(void);
 
+long xvm_vm_grant_owner(struct xvm_vm *vm, const struct xvm_owner_grant *g);
+long xvm_vm_claim_owner(struct xvm_vm *vm, unsigned long arg);
+
 int xvm_set_memory_region(struct xvm_vm *vm,
 			  const struct xvm_userspace_memory_region *mem);
 void xvm_memslots_free(struct xvm_vm *vm);

@@ -32,6 +32,7 @@ static const struct {
 	{ XVM_CAP_HALT_POLL,		1 },
 	{ XVM_CAP_VCPU_MMAP,		PAGE_SIZE },
 	{ XVM_CAP_VM_ID,		1 },
+	{ XVM_CAP_OWNER_TRANSFER,	1 },
 };
 
 long xvm_check_extension(struct xvm_vm *vm, unsigned long cap)

@@ -9,7 +9,9 @@
  * change is applied everywhere or nowhere.
  *
  * Locking: vm->slots_lock protects vm->memslots[], every slot's fields and
- * vm->memslot_listeners.
+ * vm->memslot_listeners.  A change is made only if the caller still owns
+ * the VM under it (a claim may have moved it since the ioctl's lockless
+ * check, see owner.c): a slot's address is always one of the owner's.
  */
 #include <linux/mm.h>
 #include <linux/nospec.h>
@@ -226,7 +228,9 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 
 	mutex_lock(&vm->slots_lock);
 	slot = vm->memslots[array_index_nospec(mem->slot, XVM_NR_MEMSLOTS)];
-	if (!mem->memory_size) {
+	if (vm->mm != current->mm) {
+		r = -EIO;
+	} else if (!mem->memory_size) {
 		r = -EINVAL;
 		if (slot) {
 			xvm_memslot_delete(vm, slot);

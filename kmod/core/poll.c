@@ -10,6 +10,12 @@
  * XVM_POLL_VCPU_EVENTS it also ends, as Xen's do_poll() does through
  * vcpu_unblock(), when an unmasked port that notifies this vCPU is pending.
  *
+ * A claim that hands the VM to another process (owner.c) ends the call of
+ * a poller of the old owner with -EIO: the claim writes vm->mm, then wakes
+ * vcpu->wq, and every check (spin or sleep, the sleep after queuing on
+ * vcpu->wq) reads vm->mm.  The vCPU's mutex is then free for the new
+ * owner; no event is lost, as polling consumes no pending bit.
+ *
  * Timeouts: relative nanoseconds, or absolute CLOCK_MONOTONIC nanoseconds
  * with XVM_POLL_ABSTIME; 0 waits forever.  On a signal the call fails with
  * -EINTR after rewriting the struct to the absolute deadline, so issuing it
@@ -134,7 +140,8 @@ static void xvm_halt_poll_shrink(struct xvm_vcpu *vcpu)
 
 /*
  * After a call that took halt_ns in all: KVM's rule.  valid is false when
- * it ended on a signal, which says nothing of when the next event comes.
+ * it ended on a signal or a hand-over, which say nothing of when the next
+ * event comes.
  */
 static void xvm_halt_poll_adapt(struct xvm_vcpu *vcpu, u64 halt_ns,
 				bool valid)
@@ -198,7 +205,8 @@ struct xvm_poll_wait {
 
 /*
  * What ends the call now: a listed port, or with vcpu_events an unmasked
- * port notifying this vCPU (returns it), a signal (-EINTR); else 0.
+ * port notifying this vCPU (returns it), a signal (-EINTR), the VM handed
+ * over to another process (-EIO); else 0.
  */
 static long xvm_poll_check(struct xvm_poll_wait *w)
 {
@@ -208,6 +216,8 @@ static long xvm_poll_check(struct xvm_poll_wait *w)
 		r = xvm_evtchn_vcpu_event(w->vcpu);
 	if (!r && signal_pending(current))
 		r = -EINTR;
+	if (!r && !xvm_vm_owned(w->vcpu->vm))
+		r = -EIO;
 	return r;
 }
 
@@ -311,7 +321,7 @@ static void xvm_halt_poll_stats(struct xvm_poll_wait *w, bool polled,
 
 /*
  * Spins for the vCPU's window, then sleeps: returns the port, 0 on
- * timeout, -EINTR.  The caller has announced the poll.
+ * timeout, -EINTR, -EIO.  The caller has announced the poll.
  */
 static long xvm_poll_halt(struct xvm_poll_wait *w)
 {
@@ -327,15 +337,14 @@ static long xvm_poll_halt(struct xvm_poll_wait *w)
 	/* One clock read after the wait, for the stats and the window. */
 	end = ktime_get();
 	xvm_halt_poll_stats(w, window, start, poll_end, end, r);
-	xvm_halt_poll_adapt(vcpu, ktime_to_ns(ktime_sub(end, start)),
-			    r != -EINTR);
+	xvm_halt_poll_adapt(vcpu, ktime_to_ns(ktime_sub(end, start)), r >= 0);
 	return r;
 }
 
 /*
  * Waits until a listed port is pending (returns it), or with vcpu_events
  * until an unmasked port notifying this vCPU is (returns that one): 0 on
- * timeout, -EINTR.  The upcall of such a port wakes vcpu->wq.
+ * timeout, -EINTR, -EIO.  The upcall of such a port wakes vcpu->wq.
  */
 static long xvm_poll_wait(struct xvm_vcpu *vcpu, const u32 *ports, u32 n,
 			  ktime_t deadline, bool vcpu_events)

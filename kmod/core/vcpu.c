@@ -208,7 +208,7 @@ static long xvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	struct xvm_device *dev;
 	long r;
 
-	if (vcpu->vm->mm != current->mm)
+	if (!xvm_vm_owned(vcpu->vm))
 		return -EIO;
 
 	/* The one access a VMM makes per exit: no table, no copy (KVM_RUN). */

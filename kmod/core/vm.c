@@ -8,8 +8,10 @@
  * event channels, the vCPUs, the memory slots and the MMIO bus, in that
  * order.
  *
- * A VM belongs to the address space that created it (vm->mm): memory slots
- * hold addresses in it, so ioctls from another mm fail with -EIO, as in KVM.
+ * A VM belongs to one address space (vm->mm), at first its creator's:
+ * memory slots hold addresses in it, so ioctls from another mm fail with
+ * -EIO, as in KVM.  It moves to another only by XVM_GRANT_OWNER and
+ * XVM_CLAIM_OWNER (owner.c, which has the locking).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -43,6 +45,8 @@ static void xvm_vm_destroy(struct kref *kref)
 	xa_destroy(&vm->vcpus);
 	xvm_memslots_free(vm);
 	xvm_mmio_bus_free(vm);
+	if (vm->owner_grant)
+		mmdrop(vm->owner_grant);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -104,6 +108,11 @@ static long xvm_vm_enable_cap(void *vm, void *data, unsigned long arg)
 	}
 }
 
+static long xvm_vm_ioctl_grant_owner(void *vm, void *grant, unsigned long arg)
+{
+	return xvm_vm_grant_owner(vm, grant);
+}
+
 /* The event-channel ioctls are evtchn.c's: xvm_evtchn_ioctls[]. */
 static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 	XVM_IOCTL_NONE(CREATE_VCPU, xvm_vm_create_vcpu),
@@ -119,6 +128,10 @@ static const struct xvm_ioctl_desc xvm_vm_ioctls[] = {
 	XVM_IOCTL(ENABLE_CAP, struct xvm_enable_cap, xvm_vm_enable_cap,
 		  .zero = { XVM_IOCTL_ZERO(struct xvm_enable_cap, pad, pad) },
 		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_enable_cap, flags, 0)),
+	XVM_IOCTL(GRANT_OWNER, struct xvm_owner_grant, xvm_vm_ioctl_grant_owner,
+		  .zero = { XVM_IOCTL_ZERO(struct xvm_owner_grant, reserved,
+					   reserved) },
+		  .valid_flags = XVM_IOCTL_FLAGS(struct xvm_owner_grant, flags, 0)),
 };
 
 static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,
@@ -127,7 +140,10 @@ static long xvm_vm_ioctl(struct file *filp, unsigned int cmd,
 	struct xvm_vm *vm = filp->private_data;
 	const struct xvm_ioctl_desc *d;
 
-	if (vm->mm != current->mm)
+	/* The one ioctl of a VM that a non-owner may make (owner.c). */
+	if (cmd == XVM_CLAIM_OWNER)
+		return xvm_vm_claim_owner(vm, arg);
+	if (!xvm_vm_owned(vm))
 		return -EIO;
 
 	d = xvm_ioctl_find(xvm_vm_ioctls, ARRAY_SIZE(xvm_vm_ioctls), cmd);

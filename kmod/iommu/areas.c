@@ -14,11 +14,17 @@
  *    change's prepare to its commit or abort; io->prepared is only set
  *    while it is held.  A prepared area carries its slot's id, which
  *    XVM_IOMMU_UNMAP (not under slots_lock) refuses.
+ *  - Every pin is taken under vm->slots_lock (a slot change, attach's
+ *    replay, an explicit mapping), which keeps vm->mm stable: the VM's
+ *    owner may change (core's owner.c), so a mapping pins from the owner
+ *    of the time, only if that is current (-EIO otherwise), and remembers
+ *    that mm (area->mm, a mmgrab()), which it unpins and unaccounts from.
  */
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
 #include <linux/lockdep.h>
 #include <linux/printk.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include <xvm/core.h>
@@ -78,14 +84,16 @@ bool xvm_iommu_range_ok(struct xvm_iommu *io, struct xvm_dfn dfn,
 	return dfn_x(dfn) <= io->max_dfn && count - 1 <= io->max_dfn - dfn_x(dfn);
 }
 
-/* A new mapping of npages pinned from uaddr (in the VM's mm). */
+/* A new mapping of npages pinned from uaddr (in the VM's mm, current's). */
 struct xvm_iommu_area *xvm_area_pin(struct xvm_iommu *io,
 				    unsigned long uaddr, u64 npages,
 				    unsigned int flags, int slot)
 {
+	struct mm_struct *mm = io->vm->mm;
 	struct xvm_iommu_area *area;
 	int r;
 
+	lockdep_assert_held(&io->vm->slots_lock);
 	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
 	if (!area)
 		return ERR_PTR(-ENOMEM);
@@ -95,13 +103,15 @@ struct xvm_iommu_area *xvm_area_pin(struct xvm_iommu *io,
 		kfree(area);
 		return ERR_PTR(-ENOMEM);
 	}
-	r = xvm_iommu_pin(io->vm->mm, uaddr, npages, flags & XVM_IOMMUF_WRITE,
+	r = xvm_iommu_pin(mm, uaddr, npages, flags & XVM_IOMMUF_WRITE,
 			  area->pages);
 	if (r) {
 		kvfree(area->pages);
 		kfree(area);
 		return ERR_PTR(r);
 	}
+	mmgrab(mm);
+	area->mm = mm;
 	area->npages = npages;
 	area->flags = flags;
 	area->slot = slot;
@@ -118,6 +128,7 @@ static struct xvm_iommu_area *xvm_area_view(struct xvm_iommu_area *area)
 	if (!view)
 		return NULL;
 	view->pages = area->pages;
+	view->mm = area->mm;		/* its reference goes with owns_pages */
 	view->npages = area->npages;
 	view->flags = area->flags;
 	view->slot = area->slot;
@@ -128,8 +139,9 @@ static struct xvm_iommu_area *xvm_area_view(struct xvm_iommu_area *area)
 void xvm_area_free(struct xvm_iommu *io, struct xvm_iommu_area *area)
 {
 	if (area->owns_pages) {
-		xvm_iommu_unpin(io->vm->mm, area->pages, area->npages,
+		xvm_iommu_unpin(area->mm, area->pages, area->npages,
 				area->flags & XVM_IOMMUF_WRITE);
+		mmdrop(area->mm);
 		kvfree(area->pages);
 	}
 	kfree(area);

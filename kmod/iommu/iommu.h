@@ -35,6 +35,7 @@ struct xvm_iommu_area {
 	struct interval_tree_node node;	/* [start, last] in dfns */
 	struct list_head dead;		/* unmapped, to be freed */
 	struct page **pages;
+	struct mm_struct *mm;		/* pinned from (mmgrab), unpin there */
 	u64 npages;
 	unsigned int flags;		/* XVM_IOMMUF_* */
 	int slot;			/* memory slot id, or -1: explicit */
@@ -85,7 +86,7 @@ bool xvm_iommu_overlaps(struct xvm_iommu *io, struct xvm_dfn dfn,
 /* [dfn, dfn + count) lies inside what the domain translates. */
 bool xvm_iommu_range_ok(struct xvm_iommu *io, struct xvm_dfn dfn,
 			u64 count);
-/* A new mapping of npages pinned from uaddr (in the VM's mm). */
+/* A new mapping of npages pinned from uaddr (in the VM's mm, current's). */
 struct xvm_iommu_area *xvm_area_pin(struct xvm_iommu *io,
 				    unsigned long uaddr, u64 npages,
 				    unsigned int flags, int slot);

@@ -26,10 +26,12 @@
 #define XVM_IOMMU_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 /*
- * Pins npages from uaddr of mm, which must be current's, into pages[].
+ * Pins npages from uaddr of mm, the VM's owner, into pages[].
  * FOLL_LONGTERM: the pages stay put while the device may DMA to them.
- * Fails with -ENOMEM over RLIMIT_MEMLOCK and -EFAULT (or pin's error) when
- * the range is not fully mapped; nothing stays pinned or accounted then.
+ * Fails with -EIO if mm is not current's (the VM was handed over since
+ * the caller's owner check: see core's owner.c), -ENOMEM over
+ * RLIMIT_MEMLOCK and -EFAULT (or pin's error) when the range is not fully
+ * mapped; nothing stays pinned or accounted then.
  */
 int xvm_iommu_pin(struct mm_struct *mm, unsigned long uaddr, u64 npages,
 		  bool write, struct page **pages)
@@ -38,7 +40,7 @@ int xvm_iommu_pin(struct mm_struct *mm, unsigned long uaddr, u64 npages,
 	u64 done = 0;
 	long r;
 
-	if (WARN_ON_ONCE(current->mm != mm))
+	if (current->mm != mm)
 		return -EIO;
 	r = account_locked_vm(mm, npages, true);
 	if (r)
@@ -67,7 +69,8 @@ int xvm_iommu_pin(struct mm_struct *mm, unsigned long uaddr, u64 npages,
 }
 
 /*
- * Unpins (marking dirty what the device could write) and unaccounts.  The
+ * Unpins (marking dirty what the device could write) and unaccounts from
+ * mm, the one the pages were pinned from (whoever owns the VM now).  The
  * mm may be past its last user (the process exited): its locked_vm is then
  * gone with it.
  */

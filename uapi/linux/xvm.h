@@ -55,6 +55,7 @@
 #define XVM_CAP_STATS_FD		11	/* XVM_GET_STATS_FD exists */
 #define XVM_CAP_HALT_POLL		12	/* XVM_ENABLE_CAP of it exists */
 #define XVM_CAP_VM_ID			14	/* XVM_ENABLE_CAP: the VMM's id of a VM */
+#define XVM_CAP_OWNER_TRANSFER		15	/* XVM_GRANT_OWNER, XVM_CLAIM_OWNER */
 
 /* ioctls on a VM fd */
 #define XVM_CREATE_VCPU		_IO(XVMIO, 0x41)	/* arg: vCPU id */
@@ -86,6 +87,32 @@ struct xvm_enable_cap {
 /* xvm's own, not KVM's: every poll spins @args[0], the window never adapts. */
 #define XVM_HALT_POLL_FIXED	(1ULL << 0)
 #define XVM_ENABLE_CAP		_IOW(XVMIO, 0x43, struct xvm_enable_cap)
+
+/**
+ * struct xvm_owner_grant - argument of XVM_GRANT_OWNER
+ * @pid: the process, in the caller's pid namespace, whose address space
+ *	may claim the VM (any of its threads' ids will do); 0 revokes the
+ *	grant
+ * @flags: must be zero
+ * @reserved: must be zero
+ *
+ * A VM belongs to one address space, its owner's (at first its
+ * creator's).  XVM_GRANT_OWNER, by the owner, names the one address space
+ * that may take the VM over; it replaces any earlier grant and changes
+ * nothing else.  XVM_CLAIM_OWNER, by any thread of the granted process,
+ * takes the VM over: from then on the VM, vCPU and device fds act for it
+ * alone, and the old owner's ioctls on them fail with -EIO.  Every memory
+ * slot must be the same memory in both address spaces: a shared mapping
+ * of the same file (a memfd) at the same address and file offset.
+ */
+struct xvm_owner_grant {
+	__s32 pid;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define XVM_GRANT_OWNER		_IOW(XVMIO, 0x44, struct xvm_owner_grant)
+#define XVM_CLAIM_OWNER		_IO(XVMIO, 0x45)
 
 /**
  * struct xvm_userspace_memory_region - a slot of XVM_SET_USER_MEMORY_REGION

@@ -36,6 +36,7 @@
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/xvm.h>
@@ -155,7 +156,8 @@ struct xvm_vcpu {
 
 struct xvm_vm {
 	struct kref refcount;
-	struct mm_struct *mm;		/* the creator's; see vm.c */
+	struct mm_struct *mm;		/* the owner's; see owner.c */
+	struct mm_struct *owner_grant;	/* may claim it; under slots_lock */
 	u64 id;				/* unique, never reused (not 0) */
 	u32 phys_addr_bits;
 
@@ -193,6 +195,21 @@ static inline struct xvm_vcpu *xvm_get_vcpu(struct xvm_vm *vm, u32 index)
 	index = array_index_nospec(index, n);
 	smp_rmb();	/* read nr_vcpus before the entry it covers */
 	return xa_load(&vm->vcpus, index);
+}
+
+/**
+ * xvm_vm_owned() - does current's address space own the VM?
+ * @vm: the VM
+ *
+ * Lockless: XVM_CLAIM_OWNER may move the VM to another mm at any time
+ * (see owner.c for why an ioctl that passed this check just before is
+ * harmless).  Under vm->slots_lock the answer is stable.
+ *
+ * Return: true if current may act on @vm.
+ */
+static inline bool xvm_vm_owned(struct xvm_vm *vm)
+{
+	return READ_ONCE(vm->mm) == current->mm;
 }
 
 static inline u32 xvm_nr_vcpus(struct xvm_vm *vm)
