@@ -210,14 +210,16 @@ struct xvm_poll_wait {
  */
 static long xvm_poll_check(struct xvm_poll_wait *w)
 {
-	long r = xvm_poll_find_pending(w->vcpu->vm, w->ports, w->n);
+	long r;
 
+	/* First: once handed over, the old owner learns nothing more. */
+	if (!xvm_vm_owned(w->vcpu->vm))
+		return -EIO;
+	r = xvm_poll_find_pending(w->vcpu->vm, w->ports, w->n);
 	if (!r && w->vcpu_events)
 		r = xvm_evtchn_vcpu_event(w->vcpu);
 	if (!r && signal_pending(current))
 		r = -EINTR;
-	if (!r && !xvm_vm_owned(w->vcpu->vm))
-		r = -EIO;
 	return r;
 }
 
