@@ -565,24 +565,6 @@ TEST_F(trace, msix_latch_unmask_deliver)
 
 /* IOMMU: map and unmap (the edu, as iommu_test) */
 
-static int iommu_map(int dev, uint64_t dfn, const void *p, uint64_t count)
-{
-	struct xvm_iommu_map m = {
-		.flags = XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE |
-			 XVM_IOMMU_MAP_SRC_UADDR,
-		.dfn = dfn, .count = count, .uaddr = (uintptr_t)p,
-	};
-
-	return ioctl(dev, XVM_IOMMU_MAP, &m);
-}
-
-static int iommu_unmap(int dev, uint64_t dfn, uint64_t count)
-{
-	struct xvm_iommu_unmap u = { .dfn = dfn, .count = count };
-
-	return ioctl(dev, XVM_IOMMU_UNMAP, &u);
-}
-
 /* The edu attached to a new xvm-iommu device; NULL or why it skips. */
 static const char *iommu_open(FIXTURE_DATA(trace) *self)
 {
@@ -621,8 +603,8 @@ TEST_F(trace, iommu_map_unmap)
 	ASSERT_EQ(NULL, why) TH_LOG("create or attach: %s", strerror(errno));
 
 	ENABLE("xvm_iommu", NULL, 1);
-	ASSERT_OK(iommu_map(self->dev, 0x1000, p, 16));
-	ASSERT_OK(iommu_unmap(self->dev, 0x1000, 16));
+	ASSERT_OK(fixture_iommu_map(self->dev, 0x1000, p, 16));
+	ASSERT_OK(fixture_iommu_unmap(self->dev, 0x1000, 16));
 	ASSERT_EQ(1, COUNT("xvm_iommu_map")) TH_LOG("%s", trace_read(self->inst));
 	ASSERT_EQ(1, COUNT("xvm_iommu_unmap"));
 	ASSERT_EQ(1, sscanf(REC("xvm_iommu_map", 0), "vm %llu", &vm));
@@ -633,8 +615,8 @@ TEST_F(trace, iommu_map_unmap)
 
 	ENABLE("xvm_iommu", NULL, 0);
 	CLEAR();
-	ASSERT_OK(iommu_map(self->dev, 0x1000, p, 16));
-	ASSERT_OK(iommu_unmap(self->dev, 0x1000, 16));
+	ASSERT_OK(fixture_iommu_map(self->dev, 0x1000, p, 16));
+	ASSERT_OK(fixture_iommu_unmap(self->dev, 0x1000, 16));
 	EXPECT_EQ(0, COUNT("xvm_iommu_map") + COUNT("xvm_iommu_unmap"));
 	close_fd(&self->dev);
 	pci_reset_binding(test_pci_edu()->bdf);

@@ -3,7 +3,7 @@
  * The setups the selftests and the benchmarks all build: /dev/xvm and a VM
  * with vCPUs 0..n-1, the xvm-testdev device with a region, a GICv3 placed
  * and INIT'ed, event-channel ports (unbound, bound to a vCPU, interdomain
- * pairs).  The PCI test devices are the host library's (xvm_pci.h).
+ * pairs), explicit xvm-iommu mappings.  The PCI test devices are the host library's (xvm_pci.h).
  *
  * No harness here (bench/ includes it too): each helper returns 0 (or an
  * fd) on success and -1 with errno set on the first call that failed, so a
@@ -163,6 +163,29 @@ static inline int fixture_port_pair(int vm, int remote_vm, uint32_t *port,
 	if (xvm_evtchn_alloc_unbound(remote_vm, remote_port))
 		return -1;
 	return xvm_evtchn_bind_interdomain(vm, remote_vm, *remote_port, port);
+}
+
+/*
+ * An explicit xvm-iommu mapping, read/write, of count pages from p at dfn
+ * (XVM_IOMMU_MAP_SRC_UADDR), and the unmap of [dfn, dfn + count).
+ */
+static inline int fixture_iommu_map(int dev, uint64_t dfn, const void *p,
+				    uint64_t count)
+{
+	struct xvm_iommu_map m = {
+		.flags = XVM_IOMMU_MAP_READ | XVM_IOMMU_MAP_WRITE |
+			 XVM_IOMMU_MAP_SRC_UADDR,
+		.dfn = dfn, .count = count, .uaddr = (uintptr_t)p,
+	};
+
+	return ioctl(dev, XVM_IOMMU_MAP, &m);
+}
+
+static inline int fixture_iommu_unmap(int dev, uint64_t dfn, uint64_t count)
+{
+	struct xvm_iommu_unmap u = { .dfn = dfn, .count = count };
+
+	return ioctl(dev, XVM_IOMMU_UNMAP, &u);
 }
 
 #endif /* _XVM_FIXTURE_H */
