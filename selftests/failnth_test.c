@@ -928,6 +928,24 @@ static int op_stats_fd(struct ctx *c)
 	return 0;
 }
 
+/*
+ * XVM_CLAIM_OWNER of a VM with a slot, granted to this process itself:
+ * the claim allocates before it looks at the grant.
+ */
+static int vm_slot_granted(struct ctx *c)
+{
+	struct xvm_owner_grant g = { .pid = getpid() };
+
+	if (vm_slot(c))
+		return -1;
+	return ioctl(c->vm, XVM_GRANT_OWNER, &g);
+}
+
+static int op_owner_claim(struct ctx *c)
+{
+	return ioctl(c->vm, XVM_CLAIM_OWNER, 0);
+}
+
 /* The VM's last reference goes with everything still in it. */
 static int op_close_vm(struct ctx *c)
 {
@@ -1129,6 +1147,7 @@ static const struct path paths[] = {
 	{ "evtchn_close_vm", 0, vm_busy, op_close_vm, NULL, NULL },
 	{ "poll", 0, vm_poll_ports, op_poll, NULL, NULL },
 	{ "stats_fd", 0, vm_vcpu, op_stats_fd, NULL, NULL },
+	{ "owner_claim", 0, vm_slot_granted, op_owner_claim, NULL, NULL },
 };
 
 #define NR_PATHS	(sizeof(paths) / sizeof(paths[0]))
