@@ -731,8 +731,8 @@ static void op_api_version(struct ctx *c)
 }
 
 static const long cap_values[] = { 0, 1024, 1024, 1024, 256, 52, 1024,
-				   4096, 1, 4096, 1024, 1, 1, PAGE };
-#define CAP_LAST	XVM_CAP_VCPU_MMAP
+				   4096, 1, 4096, 1024, 1, 1, PAGE, 1, 1 };
+#define CAP_LAST	XVM_CAP_OWNER_TRANSFER
 
 static void op_check_extension(struct ctx *c)
 {
@@ -1873,6 +1873,42 @@ static void op_stats_fd(struct ctx *c)
 	close(fd);
 }
 
+/*
+ * XVM_GRANT_OWNER to this process, its parent, no one (0: a revoke) or
+ * any pid, or XVM_CLAIM_OWNER.  Only a grant to this process can be
+ * claimed here, which moves nothing: a VM that changed hands would fail
+ * every later op on it with EIO.
+ */
+static void op_owner(struct ctx *c)
+{
+	int x = res_pick(&c->r, R_VM, 0);
+	struct xvm_owner_grant g;
+	uintptr_t arg;
+
+	if (x < 0)
+		return;
+	if (one_in(&c->r, 2)) {
+		arg = (uintptr_t)mostly(&c->r, 0, ~0ULL);
+		xioctl(c, "CLAIM_OWNER", res[x].fd, XVM_CLAIM_OWNER,
+		       (void *)arg, ERRS(EPERM, EINVAL));
+		res_put(x);
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	switch (below(&c->r, 4)) {
+	case 0: g.pid = getpid(); break;
+	case 1: g.pid = getppid(); break;
+	case 2: g.pid = 0; break;
+	default: g.pid = (int32_t)mostly(&c->r, below(&c->r, 1 << 16),
+					 UINT32_MAX); break;
+	}
+	maybe_dirty(c, &g.flags, sizeof(g.flags));
+	maybe_dirty(c, g.reserved, sizeof(g.reserved));
+	xioctl(c, "GRANT_OWNER", res[x].fd, XVM_GRANT_OWNER,
+	       argp(c, &g, sizeof(g)), ERRS(EINVAL, ESRCH));
+	res_put(x);
+}
+
 /* --------------------------------------------------------------------- */
 /* Anything on anything: wrong fds, unknown numbers, wrong sizes           */
 
@@ -2485,6 +2521,7 @@ static struct op ops[] = {
 	{ "vcpu-mmap-size", op_vcpu_mmap_size, 1, false },
 	{ "poll", op_poll, 8, false },
 	{ "stats-fd", op_stats_fd, 2, false },
+	{ "owner", op_owner, 2, false },
 	{ "fd-poll", op_fd_poll, 2, false },
 	{ "vgic-cpuif", op_vgic_cpuif, 6, false },
 	{ "device", op_device, 24, false },
