@@ -572,7 +572,7 @@ static void record(const char *what, const struct route_stats *st,
 	const struct route_stats *k = &st[R_KERNEL], *u = &st[R_USER];
 	bool dev = !strcmp(what, "device");
 	double ratio = u->median / k->median, tail = tail_over_bound(st);
-	char row[NR_ROUTES][64], trow[96];
+	char row[NR_ROUTES][64], trow[256];
 	int r;
 
 	for (r = 0; r < NR_ROUTES; r++)
