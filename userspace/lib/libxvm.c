@@ -567,3 +567,17 @@ int xvm_vgic_eoi_ack(int vcpufd, struct xvm_vgic_eoi_ack *ea)
 {
 	return ioctl(vcpufd, XVM_VGIC_EOI_ACK, ea);
 }
+
+/* XVM_GRANT_OWNER: the owner lets pid claim the VM; pid 0 revokes. */
+int xvm_grant_owner(int vmfd, int pid)
+{
+	struct xvm_owner_grant g = { .pid = pid };
+
+	return ioctl(vmfd, XVM_GRANT_OWNER, &g);
+}
+
+/* XVM_CLAIM_OWNER. */
+int xvm_claim_owner(int vmfd)
+{
+	return ioctl(vmfd, XVM_CLAIM_OWNER, 0);
+}

@@ -151,6 +151,13 @@ int xvm_evtchn_set_state(int vmfd, const struct xvm_evtchn_table_state *hdr,
 int xvm_evtchn_relink(int vmfd, int peer_vmfd, uint32_t *done,
 		      uint32_t *awaiting);
 
+/* VM: ownership (live update), docs/api.md */
+
+/* XVM_GRANT_OWNER: process pid may claim the VM (flags 0); pid 0 revokes. */
+int xvm_grant_owner(int vmfd, int pid);
+/* XVM_CLAIM_OWNER: the granted caller becomes the VM's owner. */
+int xvm_claim_owner(int vmfd);
+
 /* vCPU: poll */
 
 /* XVM_POLL on ports[n]; returns 1 with *port set, 0 on timeout, -1/EINTR on a signal. */
