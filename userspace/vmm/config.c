@@ -691,6 +691,21 @@ static int fin_signal(struct parser *p, void *obj)
 	return fin_step(p, obj);
 }
 
+/* live-update [DEV vector=V [count=N]]: the vector must be routed. */
+static int fin_update(struct parser *p, void *obj)
+{
+	struct step *s = obj;
+	const struct vfio_cfg *d;
+
+	if (s->update.dev < 0)
+		return fin_step(p, obj);
+	d = &p->c->vfio[s->update.dev];
+	if (d->vec[s->update.vector].kind == ROUTE_NONE)
+		return perr(p, "live-update: vector %u of '%s' has no route",
+			    s->update.vector, d->name);
+	return fin_step(p, obj);
+}
+
 static int fin_msix_page(struct parser *p, void *obj)
 {
 	struct step *s = obj;
@@ -851,8 +866,18 @@ static const struct kw_desc keywords[] = {
 		  .off = STP(fire.dev) },
 		{ .key = "vector", .type = OT_U32, .required = true, .max = MAX_VEC - 1,
 		  .off = STP(fire.vector) },
+		{ .key = "count", .type = OT_U32, .dflt = 1, .min = 1, .max = 10000,
+		  .off = STP(fire.count) },
+		{ .key = "masked", .type = OT_FLAG, .off = STP(fire.masked) },
 		{ .key = "timeout", .type = OT_DURATION, .dflt = 2 * SEC,
 		  .off = STP(fire.timeout_ns) } } },
+	{ STEP("live-update", STEP_LIVE_UPDATE), .finish = fin_update, .opts = {
+		{ .pos = 1, .what = "device name", .type = OT_VFIO,
+		  .off = STP(update.dev) },
+		{ .key = "vector", .type = OT_U32, .max = MAX_VEC - 1,
+		  .off = STP(update.vector) },
+		{ .key = "count", .type = OT_U32, .dflt = 1, .min = 1, .max = 1000,
+		  .off = STP(update.count) } } },
 	{ STEP("msix-page", STEP_MSIX_PAGE), .finish = fin_msix_page, .opts = {
 		{ .pos = 1, .what = "device name", .type = OT_VFIO, .required = true,
 		  .off = STP(page.dev) },

@@ -15,13 +15,34 @@
  *           An unknown request gets status EOPNOTSUPP and no fd; a stats fd
  *           the kernel refuses, that errno and no fd.  Then it closes.
  *
- * New requests (e.g. handing the VM over for a live update) are new 4-byte
- * words; a new reply layout is a new version.
+ *   client: "TAKE" (xvm-vmm update PATH: a live update, update.c)
+ *   server: hands the whole VM to the client, a process of the same uid
+ *           (SO_PEERCRED), at the script's next step boundary:
+ *             1. the vCPU threads stop (nothing is torn down), the accept
+ *                thread pauses, XVM_GRANT_OWNER(the client's pid);
+ *             2. messages of struct vmm_upd_hdr (update.c: magic "XVMU",
+ *                version 1, status, nr_fds, total_fds, desc_len), each
+ *                with its nr_fds fds (at most FDPASS_MAX per message),
+ *                until total_fds came; then desc_len bytes: the
+ *                description, JSON (update.c), naming each fd by its
+ *                index in the order they came; a refusal is one header
+ *                with status (EPERM: another uid; EBUSY: another TAKE
+ *                pending) and no fd;
+ *   client: maps the memory, XVM_CLAIM_OWNER, then 4 bytes: "CLMD";
+ *   server: exits (the old VMM: without teardown).  If the connection
+ *           ends before "CLMD", the server revokes the grant (pid 0) and
+ *           resumes its threads: the VM runs on there (XVM_GRANT_OWNER
+ *           failing with EIO means it was claimed: the server exits).
+ *
+ * New requests are new 4-byte words; a new reply layout is a new version.
  *
  * Threads: one accept thread, started after the vCPUs and stopped before
  * the teardown; it only reads vm->fd and vm->vcpu[].fd, which are fixed
  * while it runs, so it takes no lock.  A client that does not send its
  * request within a second is dropped, so it cannot stall the thread.
+ * "TAKE" is handed to the script thread (update_request()): the accept
+ * thread is paused while the VM is handed over, so that once the new VMM
+ * has the listening socket only it accepts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -92,8 +113,8 @@ static void reply_stat(int conn)
 		close(fds[i]);
 }
 
-/* One connection: its request (within a second), the reply. */
-static void control_serve(int conn)
+/* One connection: its request (within a second), the reply; false: conn kept. */
+static bool control_serve(int conn)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	struct vmm_ctl_reply r;
@@ -102,11 +123,16 @@ static void control_serve(int conn)
 	reply_init(&r, EOPNOTSUPP);
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (recv(conn, req, sizeof(req), MSG_WAITALL) != sizeof(req))
-		return;
+		return true;
+	if (!memcmp(req, VMM_CTL_REQ_TAKE, sizeof(req))) {
+		update_request(conn);
+		return false;
+	}
 	if (!memcmp(req, VMM_CTL_REQ_STAT, sizeof(req)))
 		reply_stat(conn);
 	else
 		send_reply(conn, &r, NULL);
+	return true;
 }
 
 static void *control_thread(void *arg)
@@ -128,8 +154,8 @@ static void *control_thread(void *arg)
 		conn = accept4(ctl.sock, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0)
 			continue;
-		control_serve(conn);
-		close(conn);
+		if (control_serve(conn))
+			close(conn);
 	}
 	return NULL;
 }
@@ -162,22 +188,79 @@ static int control_bind(const char *path)
 	return 0;
 }
 
+/* The accept thread (again), with a fresh stop eventfd. */
+int control_resume(void)
+{
+	int e;
+
+	if (ctl.started || ctl.sock < 0)
+		return 0;
+	if (ctl.stop < 0)
+		ctl.stop = eventfd(0, EFD_CLOEXEC);
+	if (ctl.stop < 0)
+		return -1;
+	e = pthread_create(&ctl.thread, NULL, control_thread, NULL);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	ctl.started = true;
+	return 0;
+}
+
+void control_pause(void)
+{
+	uint64_t one = 1;
+
+	if (ctl.started && write(ctl.stop, &one, sizeof(one)) == sizeof(one))
+		pthread_join(ctl.thread, NULL);
+	ctl.started = false;
+	if (ctl.stop >= 0)
+		close(ctl.stop);
+	ctl.stop = -1;
+}
+
+int control_sock(const char **path)
+{
+	*path = ctl.path;
+	return ctl.sock;
+}
+
+void control_forget(void)
+{
+	control_pause();
+	if (ctl.path[0]) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+	}
+	ctl.path[0] = '\0';
+	ctl.sock = -1;		/* closed with the other fds handed over */
+}
+
+int control_adopt(struct vm *vm, const char *path, int sock)
+{
+	ctl.vm = vm;
+	ctl.sock = sock;
+	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	signal(SIGINT, control_signal);
+	signal(SIGTERM, control_signal);
+	if (control_resume()) {
+		errorf("control socket %s: %s", path, errno_text(errno, (char[64]){ 0 }, 64));
+		control_stop();
+		return -1;
+	}
+	say("control socket %s taken over (xvm-vmm stat %s, xvm-vmm update %s)", path,
+	    path, path);
+	return 0;
+}
+
 int control_start(struct vm *vm, const char *path)
 {
 	int e;
 
 	ctl.vm = vm;
-	if (control_bind(path))
+	if (control_bind(path) || control_resume())
 		goto fail;
-	ctl.stop = eventfd(0, EFD_CLOEXEC);
-	if (ctl.stop < 0)
-		goto fail;
-	e = pthread_create(&ctl.thread, NULL, control_thread, NULL);
-	if (e) {
-		errno = e;
-		goto fail;
-	}
-	ctl.started = true;
 	say("control socket %s (xvm-vmm stat %s)", path, path);
 	return 0;
 fail:
@@ -190,11 +273,7 @@ fail:
 
 void control_stop(void)
 {
-	uint64_t one = 1;
-
-	if (ctl.started && write(ctl.stop, &one, sizeof(one)) == sizeof(one))
-		pthread_join(ctl.thread, NULL);
-	ctl.started = false;
+	control_pause();
 	if (ctl.path[0]) {
 		unlink(ctl.path);
 		signal(SIGINT, SIG_DFL);
@@ -203,7 +282,5 @@ void control_stop(void)
 	}
 	if (ctl.sock >= 0)
 		close(ctl.sock);
-	if (ctl.stop >= 0)
-		close(ctl.stop);
-	ctl.sock = ctl.stop = -1;
+	ctl.sock = -1;
 }

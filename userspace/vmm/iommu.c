@@ -257,3 +257,15 @@ int iommu_dma(struct vm *vm, const struct step *s)
 		close(kmsg);
 	return r;
 }
+
+/* A live update: the device fd came with its domain and mappings. */
+void iommu_adopt(struct vm *vm, unsigned int i)
+{
+	struct iommu_rt *d = &vm->iommu[i];
+
+	if (!dma_engine_open(d))
+		return;
+	if (d->bar)
+		munmap((void *)d->bar, PAGE);
+	d->bar = NULL;
+}

@@ -18,6 +18,8 @@
  *                                      step, send the VM to ADDR (migrate.c)
  *   xvm-vmm incoming ADDR [...]        receive it there, restore it, run the
  *                                      rest of the script
+ *   xvm-vmm update PATH                live update: take the VM of the VMM on
+ *                                      the control socket PATH over (update*.c)
  *   xvm-vmm demo                       run the installed examples' demo.conf
  *   xvm-vmm [COMMAND] --help
  *
@@ -115,6 +117,7 @@ static void usage_main(FILE *f)
 		"                             run CONFIG's script up to 'migrate', send the VM to ADDR\n"
 		"  incoming ADDR [--check] [--save FILE] [--timeout S] [-v]\n"
 		"                             receive a VM on ADDR, restore it, go on with its script\n"
+		"  update PATH                live update: take over the VM of the VMM on PATH\n"
 		"  demo [--json] [-v]         run " EXAMPLES_HELP "/" DEMO_CONFIG "\n"
 		"  COMMAND --help             help for a command\n"
 		"exit status: 0 all checks held, 1 a check failed, 2 usage or config error\n");
@@ -137,7 +140,8 @@ static void usage_run(FILE *f)
 		"  --json   one JSON document on stdout instead of the text\n"
 		"  -v       trace every ioctl on stderr\n"
 		"  --control PATH  while the script runs, listen on the unix socket PATH\n"
-		"           (mode 0600, removed at exit) for `xvm-vmm stat PATH`\n"
+		"           (mode 0600, removed at exit) for `xvm-vmm stat PATH` and\n"
+		"           `xvm-vmm update PATH` (a live update)\n"
 		"  Format: examples/README.md (installed examples: " EXAMPLES_HELP ").\n"
 		"  Exit: 0 all checks held, 1 a check or the setup failed, 2 bad config.\n");
 }
@@ -182,6 +186,7 @@ static int cmd_run(const char *path)
 	if (!cfg)
 		return EXIT_USAGE;
 	out_init(cfg->file);
+	update_enabled = true;
 	failed = vm_setup(&vm, cfg, 0) ||
 		 (opt_control && control_start(&vm, opt_control)) ||
 		 script_run(&vm);
@@ -254,6 +259,8 @@ int main(int argc, char **argv)
 		return cmd_migrate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "incoming"))
 		return cmd_incoming(argc - 1, argv + 1);
+	if (!strcmp(cmd, "update"))
+		return cmd_update(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			help = true;

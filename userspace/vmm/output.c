@@ -268,3 +268,46 @@ int out_finish(int setup_failed)
 	pthread_mutex_unlock(&out_lock);
 	return rc;
 }
+
+/* ---- a live update (update.c) carries the items over to the new VMM ---- */
+
+bool out_item(unsigned int i, const char **kind, const char **text, bool *ok)
+{
+	bool there;
+
+	pthread_mutex_lock(&out_lock);
+	there = i < nr_items;
+	if (there) {
+		*kind = items[i].kind;
+		*text = items[i].text;
+		*ok = items[i].ok;
+	}
+	pthread_mutex_unlock(&out_lock);
+	return there;
+}
+
+void out_item_add(const char *kind, const char *text, bool ok)
+{
+	char *k = strdup(kind);		/* lives as long as the item */
+
+	if (!k)
+		abort();
+	pthread_mutex_lock(&out_lock);
+	record(k, text, ok);
+	if (!strcmp(kind, "check")) {
+		nr_checks++;
+		nr_failed += !ok;
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+uint64_t out_t0(void)
+{
+	return t0;
+}
+
+/* CLOCK_MONOTONIC is the machine's: the event times go on from the old VMM's. */
+void out_set_t0(uint64_t t)
+{
+	t0 = t;
+}

@@ -35,31 +35,71 @@ static const char *route_text(const struct vmm_config *c, const struct route *r,
 	return buf;
 }
 
+struct delivery *route_delivery(struct vm *vm, const struct route *r)
+{
+	return r->kind == ROUTE_PORT ? &vm->ports[r->target].dlv :
+				       &vm->spis[r->target].dlv;
+}
+
+/*
+ * One fire of the vector, its delivery awaited; counted in d->fired and
+ * d->delivered (or, masked, d->latched).  1 if it went as expected.
+ */
+static int fire_one(struct vm *vm, struct vfio_rt *d, const struct step_fire *st,
+		    struct delivery *dlv)
+{
+	const struct route *r = &d->cfg->vec[st->vector];
+	int got;
+
+	vm_set_source(vm, dlv, "%s MSI-X vector %u -> %s", d->cfg->name, st->vector,
+		      r->kind == ROUTE_PORT ? "doorbell" : "GICD_SETSPI_NSR");
+	vm_sync_seen(vm, dlv);
+	if (msix_fire(d, st->vector))
+		return -1;
+	d->fired[st->vector]++;
+	got = vm_wait_seen(vm, dlv, st->timeout_ns);
+	usleep(2000);	/* QEMU's e1000e may send a throttled duplicate: let it land */
+	if (got)
+		d->delivered[st->vector]++;
+	else if (st->masked)
+		d->latched[st->vector]++;
+	return got != st->masked;
+}
+
 static int step_fire(struct vm *vm, const struct step *s)
 {
 	const struct step_fire *st = &s->fire;
 	struct vfio_rt *d = &vm->vfio[st->dev];
 	const struct route *r = &d->cfg->vec[st->vector];
-	struct delivery *dlv;
+	struct delivery *dlv = route_delivery(vm, r);
+	unsigned int i, good = 0;
 	char tgt[48];
 	uint64_t t;
-	int got;
+	int one;
 
-	dlv = r->kind == ROUTE_PORT ? &vm->ports[r->target].dlv :
-				      &vm->spis[r->target].dlv;
-	vm_set_source(vm, dlv, "%s MSI-X vector %u -> %s", d->cfg->name, st->vector,
-		      r->kind == ROUTE_PORT ? "doorbell" : "GICD_SETSPI_NSR");
-	vm_sync_seen(vm, dlv);
 	t = now_ns();
-	if (msix_fire(d, st->vector))
-		return check(false, "%s: cannot fire vector %u (only the e1000e's causes 0..4)",
-			     d->cfg->name, st->vector);
-	got = vm_wait_seen(vm, dlv, st->timeout_ns);
-	usleep(2000);	/* QEMU's e1000e may send a throttled duplicate: let it land */
-	return check(got, "%s MSI-X vector %u delivered in-kernel to %s%s (%.1f ms)",
-		     d->cfg->name, st->vector,
-		     route_text(vm->cfg, r, tgt, sizeof(tgt)),
-		     got ? ", vCPU poller woke" : ": NOT delivered",
+	for (i = 0; i < st->count; i++) {
+		one = fire_one(vm, d, st, dlv);
+		if (one < 0)
+			return check(false, "%s: cannot fire vector %u (only the e1000e's causes 0..4)",
+				     d->cfg->name, st->vector);
+		good += one;
+	}
+	route_text(vm->cfg, r, tgt, sizeof(tgt));
+	if (st->masked)
+		return check(good == st->count,
+			     "%s MSI-X vector %u fired %u time(s) while masked: %s (%u delivered)",
+			     d->cfg->name, st->vector, st->count,
+			     good == st->count ? "not delivered, latched in the PBA" :
+			     "DELIVERED", st->count - good);
+	if (st->count > 1)
+		return check(good == st->count,
+			     "%s MSI-X vector %u fired %u times: %u delivered in-kernel to %s, "
+			     "each awaited (%.1f ms)", d->cfg->name, st->vector, st->count, good,
+			     tgt, (double)(now_ns() - t) / 1e6);
+	return check(good, "%s MSI-X vector %u delivered in-kernel to %s%s (%.1f ms)",
+		     d->cfg->name, st->vector, tgt,
+		     good ? ", vCPU poller woke" : ": NOT delivered",
 		     (double)(now_ns() - t) / 1e6);
 }
 
@@ -222,12 +262,59 @@ static int (*const step_run[])(struct vm *vm, const struct step *s) = {
 	[STEP_MEM_WRITE] = step_mem,	[STEP_MEM_READ] = step_mem,
 	[STEP_SPI_LINE] = vgic_spi_line,
 	[STEP_SIGNAL] = step_signal,
+	[STEP_LIVE_UPDATE] = update_step,
 };
+
+/* The xvm-msix counters of device d (0 where unknown). */
+static void msix_stats(struct vfio_rt *d, uint64_t st[XVM_MSIX_NR_STATS])
+{
+	unsigned int i;
+
+	for (i = 0; i < XVM_MSIX_NR_STATS; i++) {
+		st[i] = 0;
+		xvm_get_attr(d->msixdev, XVM_MSIX_GRP_STATS, i, &st[i]);
+	}
+}
+
+/*
+ * Every fire of the script, over every process a live update went
+ * through: delivered (its poller woke) or latched (fired masked).  The
+ * interposer's own counts: each message it took from the device delivered
+ * or latched, none lost on the way (a message the device duplicates, as
+ * QEMU's e1000e may, is one more message, not one more fire).
+ */
+static void msix_account(struct vfio_rt *d)
+{
+	unsigned int v, fired = 0, done = 0, latched = 0;
+	uint64_t st[XVM_MSIX_NR_STATS];
+
+	for (v = 0; v < MAX_VEC; v++) {
+		fired += d->fired[v];
+		done += d->delivered[v];
+		latched += d->latched[v];
+	}
+	if (!fired)
+		return;
+	msix_stats(d, st);
+	/* A latched message is delivered again by its unmask: counted in both. */
+	check(done + latched == fired && st[XVM_MSIX_STAT_FIRED] >= fired &&
+	      st[XVM_MSIX_STAT_DELIVERED] + st[XVM_MSIX_STAT_UNDELIVERABLE] <=
+	      st[XVM_MSIX_STAT_FIRED] &&
+	      st[XVM_MSIX_STAT_DELIVERED] + st[XVM_MSIX_STAT_LATCHED] +
+	      st[XVM_MSIX_STAT_UNDELIVERABLE] >= st[XVM_MSIX_STAT_FIRED],
+	      "%s: %u MSI-X fire(s) by the script: %u delivered, %u latched while masked; "
+	      "xvm-msix: %llu message(s) from the device, %llu delivered, %llu latched, "
+	      "%llu undeliverable", d->cfg->name, fired, done, latched,
+	      (unsigned long long)st[XVM_MSIX_STAT_FIRED],
+	      (unsigned long long)st[XVM_MSIX_STAT_DELIVERED],
+	      (unsigned long long)st[XVM_MSIX_STAT_LATCHED],
+	      (unsigned long long)st[XVM_MSIX_STAT_UNDELIVERABLE]);
+}
 
 unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)
 {
 	const struct vmm_config *c = vm->cfg;
-	unsigned int i, v;
+	unsigned int i, v, d;
 
 	if (!from)
 		section("script (%u steps)", c->nr_steps);
@@ -235,12 +322,17 @@ unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)
 		section("script, resumed at step %u of %u (line %d)", from + 1,
 			c->nr_steps, c->steps[from].line);
 	for (i = from; i < c->nr_steps; i++) {
+		update_boundary(vm, i);
 		say("%s:%d: %s", c->file, c->steps[i].line, c->steps[i].text);
 		if (to_migrate && c->steps[i].tag == STEP_MIGRATE)
 			break;
 		step_run[c->steps[i].tag](vm, &c->steps[i]);
 	}
+	update_boundary(vm, i);
 	usleep(20000);	/* late duplicates land before the counts */
+	for (d = 0; d < c->nr_vfio; d++)
+		if (vm->vfio[d].msixdev >= 0)
+			msix_account(&vm->vfio[d]);
 	section("vCPU threads");
 	for (v = 0; v < c->vcpus; v++) {
 		pthread_mutex_lock(&vm->lock);
@@ -253,6 +345,6 @@ unsigned int script_run_from(struct vm *vm, unsigned int from, bool to_migrate)
 
 int script_run(struct vm *vm)
 {
-	script_run_from(vm, 0, false);
+	script_run_from(vm, vm->next_step, false);
 	return 0;
 }

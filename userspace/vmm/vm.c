@@ -27,15 +27,29 @@ struct setup_step {
 	unsigned int (*count)(const struct vmm_config *c);	/* NULL: once */
 };
 
+/*
+ * Guest memory is a memfd mapped shared, so that a live update (update.c)
+ * can hand it to a new VMM, which maps the same file at the same address
+ * (XVM_CLAIM_OWNER checks both).  The address is a hint away from where
+ * ASLR puts libraries, heaps and stacks, so that the range is likely free
+ * in the new process too; where it is not, the kernel picks another.
+ */
+#define MEM_HINT	((void *)(uintptr_t)0x200000000000ULL)
+
 static int mem_alloc(struct vm *vm, unsigned int i)
 {
+	const struct vmm_config *c = vm->cfg;
+
 	(void)i;
-	vm->mem = mmap(NULL, vm->cfg->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	vm->memfd = memfd_create("xvm-guest-memory", MFD_CLOEXEC);
+	if (vm->memfd < 0 || ftruncate(vm->memfd, c->mem_size))
+		return line_error(c, c->memory_line, "memory: memfd");
+	vm->mem = mmap(MEM_HINT, c->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, vm->memfd, 0);
 	if (vm->mem != MAP_FAILED)
 		return 0;
 	vm->mem = NULL;
-	return line_error(vm->cfg, vm->cfg->memory_line, "memory: mmap");
+	return line_error(c, c->memory_line, "memory: mmap");
 }
 
 static void mem_free(struct vm *vm, unsigned int i)
@@ -43,7 +57,10 @@ static void mem_free(struct vm *vm, unsigned int i)
 	(void)i;
 	if (vm->mem)
 		munmap(vm->mem, vm->cfg->mem_size);
+	if (vm->memfd >= 0)
+		close(vm->memfd);
 	vm->mem = NULL;
+	vm->memfd = -1;
 }
 
 static int vm_create(struct vm *vm, unsigned int i)
@@ -277,7 +294,7 @@ static void vm_init(struct vm *vm, const struct vmm_config *c)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = c;
-	vm->xvm = vm->fd = vm->gic = -1;
+	vm->xvm = vm->fd = vm->gic = vm->memfd = -1;
 	for (i = 0; i < MAX_VCPUS; i++)
 		vm->vcpu[i].fd = -1;
 	for (i = 0; i < MAX_SPIS; i++)
@@ -314,6 +331,21 @@ int vm_setup(struct vm *vm, const struct vmm_config *c, unsigned int flags)
 		}
 	}
 	return 0;
+}
+
+void vm_adopt(struct vm *vm, const struct vmm_config *c)
+{
+	unsigned int s, i;
+
+	vm_init(vm, c);
+	for (s = 0; s < ARRAY_SIZE(setup_steps); s++)
+		vm->done[s] = setup_steps[s].count ? setup_steps[s].count(c) : 1;
+	for (i = 0; i < c->vcpus; i++) {
+		vm->vcpu[i].id = i;
+		vm->vcpu[i].vm = vm;
+	}
+	for (i = 0; i < c->nr_ports; i++)
+		vm->ports[i].cfg = &c->ports[i];
 }
 
 void vm_teardown(struct vm *vm)
@@ -364,16 +396,22 @@ void vm_delivered(struct vm *vm, struct delivery *d)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void deadline_in(struct timespec *ts, uint64_t timeout_ns)
+{
+	uint64_t end;
+
+	clock_gettime(CLOCK_REALTIME, ts);
+	end = (uint64_t)ts->tv_sec * SEC + ts->tv_nsec + timeout_ns;
+	ts->tv_sec = end / SEC;
+	ts->tv_nsec = end % SEC;
+}
+
 int vm_wait_seen(struct vm *vm, struct delivery *d, uint64_t timeout_ns)
 {
 	struct timespec ts;
-	uint64_t end;
 	int got;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	end = (uint64_t)ts.tv_sec * SEC + ts.tv_nsec + timeout_ns;
-	ts.tv_sec = end / SEC;
-	ts.tv_nsec = end % SEC;
+	deadline_in(&ts, timeout_ns);
 	pthread_mutex_lock(&vm->lock);
 	while (d->seen <= d->waited)
 		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT)

@@ -21,6 +21,7 @@
  *   stat.c        xvm-vmm stat: the live statistics viewer (its client)
  *   state*.c      xvm-vmm save / restore: the state file (docs/state-file.md)
  *   migrate.c     xvm-vmm migrate / incoming: the state file over a socket
+ *   update.c      live update: xvm-vmm update PATH, the live-update step
  *
  * The parsed config (struct vmm_config, kvmtool's struct kvm_config) is
  * const once config_parse() returns; everything that exists while the VM
@@ -124,6 +125,7 @@ enum step_tag {
 	STEP_MIGRATE,		/* where xvm-vmm migrate leaves; elsewhere a no-op */
 	STEP_MEM_WRITE, STEP_MEM_READ,	/* guest RAM: struct step_mmio */
 	STEP_SIGNAL,
+	STEP_LIVE_UPDATE,
 };
 
 enum mmio_expect { EXPECT_NONE, EXPECT_VALUE, EXPECT_UNHANDLED };
@@ -148,7 +150,14 @@ struct step_wait {
 struct step_fire {
 	int dev;
 	uint32_t vector;
+	uint32_t count;		/* fires, each awaited */
+	bool masked;		/* the vector is masked: expect it latched, not delivered */
 	uint64_t timeout_ns;
+};
+
+struct step_update {		/* live-update */
+	int dev;		/* -1: no fires during the hand-over */
+	uint32_t vector, count;
 };
 
 struct step_msix_page {
@@ -190,6 +199,7 @@ struct step {
 		struct step_dma dma;
 		struct step_sleep sleep;
 		struct step_line spi_line;
+		struct step_update update;
 	};
 };
 
@@ -300,6 +310,8 @@ struct vfio_rt {
 	uint64_t pba_gpa;		/* the PBA's guest address in use */
 	bool bound_by_us;
 	char old_driver[64];
+	/* the script's fires of each vector, over every process of a live update */
+	unsigned int fired[MAX_VEC], delivered[MAX_VEC], latched[MAX_VEC];
 };
 
 struct iommu_rt {
@@ -314,6 +326,8 @@ struct vm {
 	const struct vmm_config *cfg;
 	int xvm, fd, gic;
 	void *mem;
+	int memfd;			/* guest memory is this memfd, shared (live update) */
+	unsigned int next_step;		/* where script_run() starts (a live update's resume) */
 	struct vcpu vcpu[MAX_VCPUS];
 	struct port_rt ports[MAX_PORTS];
 	struct spi_rt spis[MAX_SPIS];
@@ -337,6 +351,12 @@ int vm_setup(struct vm *vm, const struct vmm_config *c, unsigned int flags);
 /* Tears down, in reverse, what vm_setup() set up. */
 void vm_teardown(struct vm *vm);
 /*
+ * A VM set up by another process (a live update): vm initialised for c with
+ * every setup step marked done, so that vm_teardown() releases it all; the
+ * caller fills in the fds it received.
+ */
+void vm_adopt(struct vm *vm, const struct vmm_config *c);
+/*
  * XVM_CREATE_DEVICE of type for config line `line`; *fd is the device fd, or
  * -1 with the error reported (naming module, which provides the type).
  */
@@ -347,6 +367,9 @@ void vcpus_stop(struct vm *vm);
 /* A guest access performed on vCPU id by its thread; 0 or -1 (errno). */
 int vcpu_mmio(struct vm *vm, unsigned int id, bool write, uint64_t addr,
 	      uint32_t len, uint64_t *val, int *handled);
+/* *ts = CLOCK_REALTIME now + timeout_ns (for pthread_cond_timedwait()). */
+struct timespec;
+void deadline_in(struct timespec *ts, uint64_t timeout_ns);
 /* Waits until seen > waited, then consumes; 1 if it came, 0 on timeout. */
 int vm_wait_seen(struct vm *vm, struct delivery *d, uint64_t timeout_ns);
 void vm_set_source(struct vm *vm, struct delivery *d, const char *fmt, ...)
@@ -380,6 +403,8 @@ int vgic_spi_line(struct vm *vm, const struct step *s);
 int vfio_open_dev(struct vm *vm, unsigned int i);
 void vfio_close_dev(struct vm *vm, unsigned int i);
 int vfio_set_msix_irqs(struct vfio_rt *d, unsigned int n);
+/* A live update: region offsets, BAR0 mapped again, quirks (fds received). */
+int vfio_adopt_dev(struct vm *vm, unsigned int i);
 int vfio_cfg_read(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t *val);
 int vfio_cfg_write(struct vfio_rt *d, uint32_t off, uint32_t len, uint32_t val);
 int vfio_bar_rw(struct vfio_rt *d, unsigned int bar, uint64_t off,
@@ -395,8 +420,12 @@ int msix_cfg_access(struct vfio_rt *d, uint32_t off, uint32_t len,
 		    uint32_t *val, bool write);
 int msix_fire(struct vfio_rt *d, unsigned int vec);
 int msix_page_access(struct vm *vm, struct vfio_rt *d, uint64_t off);
+/* The delivery a vector's route raises (its port's or SPI's). */
+struct delivery *route_delivery(struct vm *vm, const struct route *r);
 
 int iommu_setup(struct vm *vm, unsigned int i);
+/* A live update: the DMA engine's BAR0 mapped again (the device fd received). */
+void iommu_adopt(struct vm *vm, unsigned int i);
 void iommu_close(struct vm *vm, unsigned int i);
 int iommu_map(struct vm *vm, const struct step *s);
 int iommu_unmap(struct vm *vm, const struct step *s);
@@ -407,6 +436,7 @@ int hostdev_bind(const struct pci_addr *p, const char *driver, char *old,
 		 size_t oldlen);
 void hostdev_release(const struct pci_addr *p, const char *old);
 
+/* Runs the script from step vm->next_step (0, or where a live update resumes). */
 int script_run(struct vm *vm);
 /*
  * Runs the steps from `from` on (past the end: none), then the vCPU summary;
@@ -424,6 +454,7 @@ const char *step_errno(const struct vm *vm, const struct step *s, char *buf,
 #define VMM_CTL_VERSION		1
 #define VMM_CTL_REQ_LEN		4
 #define VMM_CTL_REQ_STAT	"STAT"	/* the stats fds */
+#define VMM_CTL_REQ_TAKE	"TAKE"	/* the whole VM: a live update (update.c) */
 #define VMM_CTL_MAX_FDS		(MAX_VCPUS + 1)
 
 /* The reply to a request, with nr_fds fds attached (SCM_RIGHTS). */
@@ -439,6 +470,31 @@ struct vmm_ctl_reply {
 int control_start(struct vm *vm, const char *path);
 /* Ends the thread, removes the socket file (no-op if not started). */
 void control_stop(void);
+/* A live update: serve the listening socket sock at path, received from the old VMM. */
+int control_adopt(struct vm *vm, const char *path, int sock);
+/* The listening socket (-1: none) and its path, for a live update. */
+int control_sock(const char **path);
+/* The accept thread paused (a hand-over in progress) and resumed. */
+void control_pause(void);
+int control_resume(void);
+/* After a hand-over: the socket is the new VMM's: neither closed nor removed. */
+void control_forget(void);
+
+/* ---- update.c: live update ---- */
+
+/* The control thread got "TAKE" on conn; update.c owns conn from now on. */
+void update_request(int conn);
+/*
+ * A step boundary (step next runs next): a pending "TAKE" is served here.
+ * Returns only if there was none or the hand-over failed (the VM runs on).
+ */
+void update_boundary(struct vm *vm, unsigned int next);
+/* run and update hand the VM over at a live-update step; save/restore skip it. */
+extern bool update_enabled;
+/* The live-update step: this VMM hands its VM to a new xvm-vmm it starts. */
+int update_step(struct vm *vm, const struct step *s);
+/* xvm-vmm update PATH: argv[0] is "update"; the exit status. */
+int cmd_update(int argc, char **argv);
 /* xvm-vmm stat: argv[0] is "stat"; the exit status. */
 int cmd_stat(int argc, char **argv);
 /* xvm-vmm save / restore (state.c): argv[0] is the command; the exit status. */
@@ -470,6 +526,12 @@ const char *errno_text(int e, char *buf, size_t len);
 /* -v: one line per ioctl; ret is the call's result (errno used if < 0). */
 int traced(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int out_finish(int setup_failed);
+/* A live update: item i recorded so far (false past the last), t0. */
+bool out_item(unsigned int i, const char **kind, const char **text, bool *ok);
+/* Records an item of the old VMM (a check is counted), silently. */
+void out_item_add(const char *kind, const char *text, bool ok);
+uint64_t out_t0(void);
+void out_set_t0(uint64_t t0);
 uint64_t now_ns(void);
 
 #define SEC	1000000000ULL
