@@ -52,6 +52,7 @@
 #define XVM_HARNESS_NO_DEV_CHECK
 #include "xvm_harness.h"
 #include "xvm_pci.h"
+#include "vmm/state-csum.h"
 
 /* What an example config uses besides xvm.ko. */
 enum {
@@ -739,32 +740,16 @@ ROUNDTRIP_TEST(msix, USES_MSIX | USES_VGIC)
 ROUNDTRIP_TEST(demo, USES_MSIX | USES_IOMMU | USES_VGIC)
 ROUNDTRIP_TEST(migrate, USES_VGIC)
 
-/* The checksum line a state file ends with (docs/state-file.md). */
-#define CSUM_HEAD	"  \"checksum\":\"crc32:"
-#define CSUM_LEN	(sizeof(CSUM_HEAD) - 1 + 8 + 4)
-
-static uint32_t crc32_of(const char *p, size_t len)
-{
-	uint32_t crc = ~0u;
-	int k;
-
-	while (len--) {
-		crc ^= (uint8_t)*p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-	}
-	return ~crc;
-}
-
 /* Recomputes the checksum of an edited file (buf of len bytes). */
 static void fix_crc(char *buf, size_t len)
 {
 	char hex[9];
 
-	if (len < CSUM_LEN || strncmp(buf + len - CSUM_LEN, CSUM_HEAD, sizeof(CSUM_HEAD) - 1))
+	if (len < STATE_CSUM_LEN ||
+	    strncmp(buf + len - STATE_CSUM_LEN, STATE_CSUM_HEAD, sizeof(STATE_CSUM_HEAD) - 1))
 		return;
-	snprintf(hex, sizeof(hex), "%08x", crc32_of(buf, len - CSUM_LEN));
-	memcpy(buf + len - CSUM_LEN + sizeof(CSUM_HEAD) - 1, hex, 8);
+	snprintf(hex, sizeof(hex), "%08x", state_crc32(buf, len - STATE_CSUM_LEN));
+	memcpy(buf + len - STATE_CSUM_LEN + sizeof(STATE_CSUM_HEAD) - 1, hex, 8);
 }
 
 /* s with the first from after anchor replaced by to (malloc()ed), or NULL. */
