@@ -89,13 +89,20 @@ VMM := $(BUILD)/bin/xvm-vmm
 BENCH_SRCS := $(wildcard $(ROOT)/bench/*.c)
 BENCH_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 BENCHES := $(patsubst $(ROOT)/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-FUZZ_SRCS := $(wildcard $(ROOT)/tools/fuzz/*.c)
+FUZZ_SRCS := $(wildcard $(ROOT)/tools/fuzz/xvm-fuzz.c)
 FUZZ_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(FUZZ_SRCS))
 FUZZER := $(BUILD)/bin/xvm-fuzz
+# xvm-state-fuzz: hostile state files against xvm-vmm restore (json-c).
+STATEFUZZ_SRCS := $(wildcard $(ROOT)/tools/fuzz/state-*.c)
+STATEFUZZ_OBJS := $(patsubst $(ROOT)/%.c,$(BUILD)/obj/%.o,$(STATEFUZZ_SRCS))
+STATEFUZZ := $(BUILD)/bin/xvm-state-fuzz
 # `make fuzz`: seconds of fuzzing, the seed (random unless given), and more
-# xvm-fuzz options (FUZZ_ARGS='--avoid fork,unload').
+# xvm-fuzz options (FUZZ_ARGS='--avoid fork,unload'); the share of the time
+# (percent, default 20) xvm-state-fuzz gets, and its options.
 DURATION ?= 300
 SEED ?=
+STATE_SHARE ?=
+STATE_FUZZ_ARGS ?=
 
 # XVM_KUNIT=y: also build kmod/kunit/xvm-kunit.ko, the KUnit tests (only
 # if the kernel has CONFIG_KUNIT; the debug lane of scripts/check.sh does).
@@ -133,7 +140,9 @@ help:
 	@echo 'make shell          interactive guest shell (poweroff -f or Ctrl-A X to leave)'
 	@echo 'make bench          run every build/bench/* binary in a guest; figures in'
 	@echo '                    build/bench/results.json, plots in build/bench/plots/*.png'
-	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...]   xvm-fuzz in a guest (debug kernel if cached)'
+	@echo 'make fuzz [DURATION=S] [SEED=N] [FUZZ_ARGS=...] [STATE_SHARE=PCT] [STATE_FUZZ_ARGS=...]'
+	@echo '                    xvm-state-fuzz (PCT% of S, default 20), then xvm-fuzz, in a guest'
+	@echo '                    (debug kernel if cached); takes the guest lock: no flock around it'
 	@echo 'make migrate-demo   two guests: examples/migrate.conf migrates from one to the other'
 	@echo 'make install        modules (updates/xvm), xvm-vmm, examples, man page, header,'
 	@echo '                    libxvm, xvm.pc, udev rule, modules-load.d, sysusers.d'
@@ -176,7 +185,7 @@ libxvm: $(if $(LIB_SRCS),$(LIBXVM))
 libxvm-host: $(LIBXVM_HOST)
 vmm: $(if $(VMM_SRCS),$(VMM))
 bench-build: $(BENCHES)
-fuzzer: $(if $(FUZZ_SRCS),$(FUZZER))
+fuzzer: $(if $(FUZZ_SRCS),$(FUZZER)) $(if $(STATEFUZZ_SRCS),$(STATEFUZZ))
 selftests: libxvm libxvm-host harness
 	@$(MAKE) --no-print-directory -C $(ROOT)/selftests OUT=$(BUILD)/selftests \
 		OBJDIR=$(BUILD)/obj/selftests LIBXVM=$(LIBXVM) LIBXVM_HOST=$(LIBXVM_HOST) \
@@ -215,6 +224,12 @@ $(FUZZER): $(FUZZ_OBJS) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $(FUZZ_OBJS) $(LIBXVM_HOST) $(LDFLAGS_XVM) $(LDFLAGS)
 
+$(STATEFUZZ_OBJS): CPPFLAGS += $(JSONC_CFLAGS)
+$(STATEFUZZ_OBJS): | jsonc-check
+$(STATEFUZZ): $(STATEFUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $(STATEFUZZ_OBJS) $(JSONC_LIBS) $(LDFLAGS_XVM) $(LDFLAGS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(if $(LIB_SRCS),$(LIBXVM)) $(LIBXVM_HOST)
 	@mkdir -p $(@D)
 	$(LINK) -o $@ $< $(if $(LIB_SRCS),$(LIBXVM)) $(LIBXVM_HOST) $(LDFLAGS_XVM) $(LDFLAGS)
@@ -223,9 +238,9 @@ $(BUILD)/obj/%.o: $(ROOT)/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-.SECONDARY: $(LIB_OBJS) $(HOST_OBJS) $(VMM_OBJS) $(BENCH_OBJS) $(FUZZ_OBJS)
+.SECONDARY: $(LIB_OBJS) $(HOST_OBJS) $(VMM_OBJS) $(BENCH_OBJS) $(FUZZ_OBJS) $(STATEFUZZ_OBJS)
 -include $(LIB_OBJS:.o=.d) $(HOST_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
-	$(FUZZ_OBJS:.o=.d)
+	$(FUZZ_OBJS:.o=.d) $(STATEFUZZ_OBJS:.o=.d)
 
 check:
 	@$(ROOT)/scripts/check.sh
@@ -253,7 +268,9 @@ shell: guest-build
 # Debian one; the guest's kernel log must stay clean (sandbox.sh checks).
 fuzz: guest-build
 	@$(ROOT)/tools/fuzz/run-guest.sh --duration $(DURATION) $(if $(SEED),--seed $(SEED)) \
-		$(if $(FUZZ_ARGS),--fuzz-args '$(FUZZ_ARGS)') $(SANDBOX_ARGS)
+		$(if $(FUZZ_ARGS),--fuzz-args '$(FUZZ_ARGS)') \
+		$(if $(STATE_SHARE),--state-share $(STATE_SHARE)) \
+		$(if $(STATE_FUZZ_ARGS),--state-args '$(STATE_FUZZ_ARGS)') $(SANDBOX_ARGS)
 
 # Two guests on one QEMU socket network: xvm-vmm migrate in one, incoming
 # in the other (scripts/migrate-guests.sh takes the guest lock itself).

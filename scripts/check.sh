@@ -29,7 +29,8 @@
 #                 run-selftests                                       its counts
 #                 KUnit cases from the kernel log                     their counts
 #                 debug kernel log clean (KASAN, lockdep, kmemleak...) 1 test
-#                 xvm-fuzz, own boot, ~90 s, random seed (+ clean log) 1 test
+#                 xvm-state-fuzz then xvm-fuzz, own boot, ~90 s, random
+#                 seed (+ clean log)                                  1 test
 #                 line coverage of kmod/ (gcov, both boots), printed, not counted
 #   5 dkms        scripts/dkms-roundtrip.sh (0/77/else)               1 test
 #   6 installed   make deb (skipped while there is no deb target)     1 test
@@ -507,12 +508,15 @@ debug_coverage() {
 	bash scripts/coverage.sh "$src" "$gdir" "$LOGS/coverage" || true
 }
 
-# xvm-fuzz in a debug-kernel boot of its own (so a splat is the fuzzer's),
-# with the sandbox's e1000e and edu: one test, passed when the fuzzer exits 0
-# (no impossible result), prints its summary line and the kernel log is
-# clean. The seed is printed first; `make fuzz SEED=N DURATION=S` replays it.
+# The fuzzers in a debug-kernel boot of their own (so a splat is theirs),
+# with the sandbox's e1000e and edu: xvm-state-fuzz (hostile state files,
+# 20% of the time), then xvm-fuzz - the command tools/fuzz/run-guest.sh
+# --guest-cmd gives. One test, passed when both exit 0 (no impossible
+# result, no VMM crash or hang), print their summary lines and the kernel
+# log is clean. The seed is printed first; `make fuzz SEED=N DURATION=S`
+# replays it; a failing state file is written to build/logs/.
 debug_fuzz() {
-	local kimg=$1 mods=$2 log=$LOGS/debug-fuzz.log seed dur line rc=0
+	local kimg=$1 mods=$2 log=$LOGS/debug-fuzz.log seed dur line sline cmd rc=0
 	if [[ -n ${XVM_SKIP_FUZZ:-} ]]; then
 		skip "debug: xvm-fuzz (XVM_SKIP_FUZZ set)"
 		return 0
@@ -520,16 +524,21 @@ debug_fuzz() {
 	seed=${XVM_FUZZ_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
 	dur=${XVM_FUZZ_DURATION:-90}
 	echo "   xvm-fuzz: seed=$seed duration=${dur}s (replay: make fuzz SEED=$seed DURATION=$dur)"
+	cmd=$(bash tools/fuzz/run-guest.sh --guest-cmd --seed "$seed" --duration "$dur" \
+		--fuzz-args "${XVM_FUZZ_ARGS:-}")
 	"$XVM_ROOT/scripts/sandbox.sh" --quiet --log "$log" --kernel "$kimg" \
 		--modules "$mods" --no-vfio-modules --mem 2G --timeout $((dur + 400)) \
-		--gcov "$LOGS/gcov-fuzz" -- \
-		"xvm-fuzz --seed $seed --duration $dur --threads 4 --devices ${XVM_FUZZ_ARGS:-}" \
-		>"$log.sandbox" 2>&1 || rc=$?
+		--gcov "$LOGS/gcov-fuzz" -- "$cmd" >"$log.sandbox" 2>&1 || rc=$?
 	line=$(cat "$log.results" "$log" 2>/dev/null | tr -d '\r' |
 		grep -aE '^xvm-fuzz: seed=[0-9]+ duration=[0-9]+s threads=[0-9]+ iterations=[0-9]+ fds=' |
 		tail -n 1) || true
+	sline=$(tr -d '\r' <"$log" 2>/dev/null |
+		grep -aE '^xvm-state-fuzz: seed=[0-9]+ duration=[0-9]+s bases=[0-9]+ variants=' |
+		tail -n 1) || true
+	[[ -z $sline ]] || echo "   $sline"
 	[[ -z $line ]] || echo "   $line"
-	if ((rc == 0)) && [[ -n $line ]]; then
+	bash tools/fuzz/run-guest.sh --extract "$log" | sed 's/^/   /'
+	if ((rc == 0)) && [[ -n $line && -n $sline ]]; then
 		pass "debug: xvm-fuzz (seed $seed)"
 	else
 		fail "debug: xvm-fuzz (seed $seed, sandbox result $rc)" "$log.sandbox"
