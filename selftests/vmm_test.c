@@ -842,6 +842,8 @@ static const struct bad_state bad_states[] = {
 	  "memory.slots[0]: 'size' = -1048576 is negative" },
 	{ "huge_size", NULL, "\"size\":1048576", "\"size\":18446744073709551615", true,
 	  "'size' = 18446744073709551615 out of range" },
+	{ "integer_overflow", NULL, "\"nr_irqs\":64", "\"nr_irqs\":18446744073709551616", true,
+	  "the integer at byte" },
 	{ "register_count", "\"dist\":{", "\"igroupr\":[", "\"igroupr\":[0,", true,
 	  "vgic.dist: 'igroupr' has 2 elements (expected 1..1)" },
 	{ "register_type", "\"dist\":{", "\"ctlr\":", "\"ctlr\":\"x\",\"y\":", true,

@@ -510,6 +510,40 @@ fail:
 	return -1;
 }
 
+/*
+ * Every integer of buf (valid JSON) fits in 64 bits: json-c clamps one that
+ * does not to INT64_MIN or UINT64_MAX without a word, which would restore a
+ * value the file does not hold (an address 2^64 as 2^64 - 1).
+ */
+static int check_integers(struct st_in *in, const char *buf, size_t len)
+{
+	size_t i, n, digits;
+	bool neg;
+
+	for (i = 0; i < len; i += n ? n : 1) {
+		n = 0;
+		if (buf[i] == '"') {	/* a string: to its closing quote */
+			for (n = 1; i + n < len && buf[i + n] != '"'; n++)
+				n += buf[i + n] == '\\';
+			n++;
+			continue;
+		}
+		if (buf[i] != '-' && (buf[i] < '0' || buf[i] > '9'))
+			continue;
+		neg = buf[i] == '-';
+		n = strspn(buf + i, "-+0123456789.eE");
+		digits = n - neg;
+		if (strcspn(buf + i, ".eE") < n)
+			continue;	/* a double: refused as one */
+		if (digits > (neg ? 19u : 20u) || (digits == (neg ? 19u : 20u) &&
+				    memcmp(buf + i + neg, neg ? "9223372036854775808" :
+					   "18446744073709551615", digits) > 0))
+			return st_err(in, "not a state file: the integer at byte %zu (%.*s) does "
+				      "not fit in 64 bits", i, (int)(n < 40 ? n : 40), buf + i);
+	}
+	return 0;
+}
+
 /* JSON syntax: one complete object, nothing after it but white space. */
 static json_object *parse_json(struct st_in *in, const char *buf, size_t len)
 {
@@ -537,6 +571,10 @@ static json_object *parse_json(struct st_in *in, const char *buf, size_t len)
 	if (strspn(buf + end, " \t\r\n") != len - end || !json_object_is_type(root, json_type_object)) {
 		st_err(in, "not a state file: %s", end < len ? "data after the JSON document" :
 		       "not a JSON object");
+		json_object_put(root);
+		return NULL;
+	}
+	if (check_integers(in, buf, len)) {
 		json_object_put(root);
 		return NULL;
 	}
