@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "state-csum.h"
 
 #ifndef XVM_VERSION_STRING
 #define XVM_VERSION_STRING "unknown"
@@ -64,31 +65,6 @@ static const struct {
 } retired_groups[] = {
 	{ "evtchn", "evtchn-table" },
 };
-
-#define CSUM_HEAD	"  \"checksum\":\"crc32:"
-#define CSUM_TAIL	"\"\n}\n"
-#define CSUM_LEN	(sizeof(CSUM_HEAD) - 1 + 8 + sizeof(CSUM_TAIL) - 1)
-
-/* CRC-32 (IEEE 802.3, zlib's crc32()) of len bytes. */
-static uint32_t crc32_of(const void *buf, size_t len)
-{
-	static uint32_t table[256];
-	const uint8_t *p = buf;
-	uint32_t crc = ~0u;
-	unsigned int i, k;
-
-	if (!table[1])
-		for (i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 /* ---- reading helpers ---- */
 
@@ -441,7 +417,7 @@ int state_serialize(struct vm *vm, char **buf, size_t *len)
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	n = strlen(s);
 	/* "{\n ... \n}": the checksum member goes before the last brace. */
-	*buf = n > 2 && !strcmp(s + n - 2, "\n}") ? malloc(n + CSUM_LEN + 1) : NULL;
+	*buf = n > 2 && !strcmp(s + n - 2, "\n}") ? malloc(n + STATE_CSUM_LEN + 1) : NULL;
 	if (!*buf) {
 		json_object_put(root);
 		errorf("save: cannot lay out the state file");
@@ -450,8 +426,9 @@ int state_serialize(struct vm *vm, char **buf, size_t *len)
 	memcpy(*buf, s, n - 2);
 	memcpy(*buf + n - 2, ",\n", 3);
 	json_object_put(root);
-	snprintf(*buf + n, CSUM_LEN + 1, CSUM_HEAD "%08x" CSUM_TAIL, crc32_of(*buf, n));
-	*len = n + CSUM_LEN;
+	snprintf(*buf + n, STATE_CSUM_LEN + 1, STATE_CSUM_HEAD "%08x" STATE_CSUM_TAIL,
+		 state_crc32(*buf, n));
+	*len = n + STATE_CSUM_LEN;
 	return 0;
 }
 
@@ -584,21 +561,22 @@ static json_object *parse_json(struct st_in *in, const char *buf, size_t len)
 /* The checksum line ends the file and matches every byte before it. */
 static int check_sum(struct st_in *in, const char *buf, size_t len)
 {
-	const char *t = buf + len - CSUM_LEN;
+	const char *t = buf + len - STATE_CSUM_LEN;
 	unsigned int want;
 	char hex[9];
 
 	st_where(in, "checksum");
-	if (len < CSUM_LEN || memcmp(t, CSUM_HEAD, sizeof(CSUM_HEAD) - 1) ||
-	    strcmp(t + CSUM_LEN - (sizeof(CSUM_TAIL) - 1), CSUM_TAIL))
+	if (len < STATE_CSUM_LEN ||
+	    memcmp(t, STATE_CSUM_HEAD, sizeof(STATE_CSUM_HEAD) - 1) ||
+	    strcmp(t + STATE_CSUM_LEN - (sizeof(STATE_CSUM_TAIL) - 1), STATE_CSUM_TAIL))
 		return st_err(in, "not the last line in its canonical form (was the file edited?)");
-	memcpy(hex, t + sizeof(CSUM_HEAD) - 1, 8);
+	memcpy(hex, t + sizeof(STATE_CSUM_HEAD) - 1, 8);
 	hex[8] = 0;
 	if (strspn(hex, "0123456789abcdef") != 8 || sscanf(hex, "%x", &want) != 1)
 		return st_err(in, "'crc32:%s' is not 8 lower-case hex digits", hex);
-	if (want != crc32_of(buf, len - CSUM_LEN))
+	if (want != state_crc32(buf, len - STATE_CSUM_LEN))
 		return st_err(in, "mismatch: the file says crc32:%08x, its contents give "
-			      "crc32:%08x (corrupted)", want, crc32_of(buf, len - CSUM_LEN));
+			      "crc32:%08x (corrupted)", want, state_crc32(buf, len - STATE_CSUM_LEN));
 	return 0;
 }
 
