@@ -199,9 +199,7 @@ static int sysregs_parse(struct st_in *in, json_object *sec)
 		"version", "state_version", "vcpus", "spi_levels", "spi_msi_levels", NULL,
 	};
 	const struct vmm_config *c = in->cfg;
-	unsigned int i, k;
-	json_object *a;
-	size_t n;
+	unsigned int k;
 
 	if (st_keys(in, sec, keys) ||
 	    st_u32(in, sec, "state_version", 0, UINT32_MAX, &saved.state_version))
@@ -214,12 +212,7 @@ static int sysregs_parse(struct st_in *in, json_object *sec)
 		if (st_u32_array(in, sec, spi_infos[k].name, (c->gic.nr_irqs - 32) / 32,
 				 UINT32_MAX, saved.spi[k]))
 			return -1;
-	if (st_array(in, sec, "vcpus", c->vcpus, c->vcpus, &a, &n))
-		return -1;
-	for (i = 0; i < c->vcpus; i++)
-		if (parse_vcpu(in, a, i))
-			return -1;
-	return 0;
+	return st_vcpus(in, sec, parse_vcpu);
 }
 
 static int restore_vcpu(struct vm *vm, unsigned int id)

@@ -195,10 +195,8 @@ static int vgic_parse(struct st_in *in, json_object *sec)
 {
 	static const char *const keys[] = { "version", "nr_irqs", "dist", "vcpus", NULL };
 	const struct vmm_config *c = in->cfg;
-	json_object *o, *a;
+	json_object *o;
 	uint32_t nr_irqs;
-	unsigned int i;
-	size_t n;
 
 	if (st_keys(in, sec, keys) ||
 	    st_u32(in, sec, "nr_irqs", XVM_VGIC_NR_IRQS_MIN, XVM_VGIC_NR_IRQS_MAX, &nr_irqs))
@@ -213,12 +211,7 @@ static int vgic_parse(struct st_in *in, json_object *sec)
 		       sizeof(saved.dist[0])))
 		return -1;
 	st_where(in, "vgic");
-	if (st_array(in, sec, "vcpus", c->vcpus, c->vcpus, &a, &n))
-		return -1;
-	for (i = 0; i < c->vcpus; i++)
-		if (parse_vcpu(in, a, i))
-			return -1;
-	return 0;
+	return st_vcpus(in, sec, parse_vcpu);
 }
 
 static int restore_regs(struct vm *vm, int vcpu, const struct vreg *regs,

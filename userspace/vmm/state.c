@@ -202,6 +202,21 @@ int st_array(struct st_in *in, json_object *o, const char *key, size_t min,
 	return 0;
 }
 
+int st_vcpus(struct st_in *in, json_object *sec,
+	     int (*parse)(struct st_in *in, json_object *a, unsigned int i))
+{
+	unsigned int i, nr = in->cfg->vcpus;
+	json_object *a;
+	size_t n;
+
+	if (st_array(in, sec, "vcpus", nr, nr, &a, &n))
+		return -1;
+	for (i = 0; i < nr; i++)
+		if (parse(in, a, i))
+			return -1;
+	return 0;
+}
+
 int st_u32_array(struct st_in *in, json_object *o, const char *key, size_t n,
 		 uint32_t max, uint32_t *out)
 {

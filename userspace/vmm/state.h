@@ -120,6 +120,12 @@ int st_bool(struct st_in *in, json_object *o, const char *key, bool *out);
 /* A string without NUL of at most max bytes; *len its length. */
 int st_str(struct st_in *in, json_object *o, const char *key, size_t max,
 	   const char **out, size_t *len);
+/*
+ * The "vcpus" array of sec: one element per vCPU of the config, element i
+ * through parse(in, array, i).
+ */
+int st_vcpus(struct st_in *in, json_object *sec,
+	     int (*parse)(struct st_in *in, json_object *a, unsigned int i));
 /* An array of min..max elements. */
 int st_array(struct st_in *in, json_object *o, const char *key, size_t min,
 	     size_t max, json_object **out, size_t *n);
