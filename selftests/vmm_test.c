@@ -506,6 +506,48 @@ TEST(stat_live)
 	unlink(CTL_CONF);
 }
 
+/* stat, with no count, ends when the VMM it watches exits (pidfd). */
+TEST(stat_follows_vmm_exit)
+{
+	const char *argv[] = { "xvm-vmm", "run", CTL_CONF, "--control",
+			       CTL_PATH, NULL };
+	const char *sargv[] = { "xvm-vmm", "stat", CTL_PATH, "-i", "100", NULL };
+	struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+	char err[4096];
+	int null, efd, st = -1, i;
+	pid_t pid, spid;
+	struct stat sb;
+
+	if (access(vmm(), X_OK) || access("/dev/xvm", F_OK))
+		SKIP(return, "no %s or xvm not loaded", vmm());
+	unlink(CTL_PATH);
+	ASSERT_EQ(0, write_busy_conf());
+	null = open("/dev/null", O_WRONLY);
+	efd = tmp_fd();
+	ASSERT_LE(0, efd);
+	pid = spawn(argv, null, 2);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_for(CTL_PATH, &sb)) TH_LOG("no socket at " CTL_PATH);
+	spid = spawn(sargv, null, efd);
+	ASSERT_LT(0, spid);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The VMM is gone: stat must notice within a few intervals. */
+	for (i = 0; i < 100 && waitpid(spid, &st, WNOHANG) == 0; i++)
+		nanosleep(&ts, NULL);
+	if (i == 100) {
+		kill(spid, SIGKILL);
+		waitpid(spid, &st, 0);
+	}
+	read_back(efd, err, sizeof(err));
+	EXPECT_LT(i, 100) TH_LOG("stat still running 5 s after the VMM exited");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "the VMM (pid ")) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, ") exited")) TH_LOG("stderr: %s", err);
+	close(null);
+	unlink(CTL_CONF);
+}
+
 TEST(stat_no_socket)
 {
 	char err[4096];

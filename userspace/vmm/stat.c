@@ -12,12 +12,21 @@
  *
  *   xvm-vmm stat PATH [-i MS] [-n COUNT] [--once] [--json] [-v]
  *
+ * It watches the VMM, not only the VM (whose stats fds it holds, so they
+ * keep the VM alive and readable): the control socket's peer, through a
+ * pidfd polled as the interval's sleep.  When that process exits, stat says
+ * so and ends with status 0.  After a live update too: the socket's peer
+ * credentials stay those of the process that called listen(), so a new
+ * connection cannot tell who serves PATH now; run stat again.
+ *
  * Single-threaded; everything lives in one struct view.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -43,6 +52,8 @@ struct view {
 	struct source src[VMM_CTL_MAX_FDS];	/* [0] the VM, [1..] vCPUs */
 	unsigned int nr_src;
 	double dt;			/* seconds between prev and cur */
+	pid_t vmm_pid;			/* the control socket's peer */
+	int vmm_pidfd;			/* its pidfd, or -1: not followed */
 };
 
 static void usage_stat(FILE *f)
@@ -54,7 +65,10 @@ static void usage_stat(FILE *f)
 		"  VM counters first, then the vCPUs' summed (-v: and per vCPU).\n"
 		"  --once   one interval, one report (-n 1)\n"
 		"  --json   each report as one line of JSON\n"
-		"  Exit: 0 done, 1 no VMM at PATH or a read failed, 2 usage error.\n");
+		"  It stops when the VMM it connected to exits (after a live update too:\n"
+		"  run it again for the VMM that took the VM over).\n"
+		"  Exit: 0 done (or the VMM exited), 1 no VMM at PATH or a read failed,\n"
+		"  2 usage error.\n");
 }
 
 static int stat_error(const struct view *v, const char *what, int e)
@@ -144,7 +158,20 @@ static int receive_fds(struct view *v, int sock)
 	return 0;
 }
 
-/* Connect, ask for the stats fds, receive them. */
+/* The peer of sock becomes the VMM stat watches (pidfd -1 if it cannot). */
+static void stat_peer(struct view *v, int sock)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	v->vmm_pidfd = -1;
+	if (!getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.pid > 0) {
+		v->vmm_pid = cred.pid;
+		v->vmm_pidfd = pidfd_open(cred.pid, 0);
+	}
+}
+
+/* Connect, ask for the stats fds, receive them, watch the peer. */
 static int stat_connect(struct view *v)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -165,6 +192,8 @@ static int stat_connect(struct view *v)
 	} else {
 		errno = 0;
 		r = receive_fds(v, sock);
+		if (!r)
+			stat_peer(v, sock);
 	}
 	close(sock);
 	return r;
@@ -331,18 +360,30 @@ static void print_report(const struct view *v)
 	fflush(stdout);
 }
 
+/* Waits one interval, or until the watched VMM exits: 1 then (printed). */
+static int stat_wait(struct view *v)
+{
+	struct pollfd p = { .fd = v->vmm_pidfd, .events = POLLIN };
+
+	/* A negative fd is ignored: the interval then passes as a sleep. */
+	if (poll(&p, 1, v->interval_ms) <= 0 || !(p.revents & POLLIN))
+		return 0;
+	fprintf(stderr, "xvm-vmm stat: %s: the VMM (pid %d) exited\n", v->path,
+		(int)v->vmm_pid);
+	return 1;
+}
+
 /* Samples every interval, a report each, count times (0: forever). */
 static int stat_loop(struct view *v)
 {
-	struct timespec ts = { .tv_sec = v->interval_ms / 1000,
-			       .tv_nsec = (v->interval_ms % 1000) * MSEC };
 	uint64_t t0 = now_ns(), t1;
 	unsigned int n;
 
 	if (sample(v))
 		return EXIT_CHECK;
 	for (n = 0; !v->count || n < v->count; n++) {
-		nanosleep(&ts, NULL);
+		if (stat_wait(v))
+			return 0;
 		if (sample(v))
 			return EXIT_CHECK;
 		t1 = now_ns();
@@ -365,6 +406,7 @@ int cmd_stat(int argc, char **argv)
 	}
 	if (r)
 		return r;
+	v.vmm_pidfd = -1;
 	r = stat_connect(&v);
 	if (r)
 		return r;
