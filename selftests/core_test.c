@@ -1193,7 +1193,8 @@ TEST_F(bus, mmio_while_vcpu_polls)
 
 TEST_F(bus, mmio_einval_efault)
 {
-	static const uint32_t badlen[] = { 0, 3, 5, 6, 7, 9, 16, 0x80000000u };
+	static const uint32_t badlen[] = { 0, 3, 5, 6, 7, 9, 16, 18, 24,
+					    0x80000000u, 0x80000004u };
 	struct xvm_mmio m;
 	unsigned int i;
 	void *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1732,7 +1733,8 @@ TEST_F(run, unhandled)
 /* A malformed access, or an arg, is -EINVAL and leaves the page as it was. */
 TEST_F(run, einval_page_untouched)
 {
-	static const uint32_t badlen[] = { 0, 3, 5, 6, 7, 9, 16, 0x80000000u };
+	static const uint32_t badlen[] = { 0, 3, 5, 6, 7, 9, 16, 18, 24,
+					    0x80000000u, 0x80000004u };
 	struct xvm_vcpu_run *run = self->run;
 	struct xvm_mmio bad[ARRAY_SIZE(badlen) + 5];
 	unsigned int i, n = 0;

@@ -30,6 +30,9 @@ int xvm_set_memory_region(struct xvm_vm *vm,
 void xvm_memslots_free(struct xvm_vm *vm);
 
 void xvm_mmio_bus_free(struct xvm_vm *vm);
+long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg);
+long xvm_vcpu_ioctl_mmio_batch(void *vcpu, void *data, unsigned long arg);
+long xvm_vcpu_mmio_run(struct xvm_vcpu *vcpu, unsigned long arg);
 
 int xvm_device_create(struct xvm_vm *vm, struct xvm_create_device *cd);
 void xvm_devices_destroy(struct xvm_vm *vm);

@@ -12,10 +12,21 @@
  * grace period (kvfree_rcu); a region must not be freed until
  * xvm_mmio_synchronize() has returned after its unregistration.
  *
+ * The vCPU's accesses (XVM_MMIO, XVM_MMIO_BATCH, XVM_MMIO_RUN) are here
+ * too, so that the lookup is inlined into them: under an emulator a call
+ * and its return cost more than the whole binary search, and the access
+ * is the hot path of every VMM exit.  They take no lock of the vCPU's
+ * (the counters are atomic).  XVM_MMIO_RUN reads each field of the run
+ * page once into a kernel copy, screens and performs that copy, and
+ * writes the outputs back: two threads running it on one vCPU at once
+ * race on their own page only, each access is one that some thread wrote,
+ * and no value the kernel acts on is read twice.
+ *
  * Unregistering must not fail.  If the smaller copy cannot be allocated,
  * the range stays in place as a tombstone (region == NULL, never claims an
  * access) and the next change drops it.
  */
+#include <linux/bits.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -44,6 +55,42 @@ static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
 	return &bus->ranges[lo - 1];
 }
 
+/*
+ * The lookup and the region's op: the one body of xvm_mmio_access() and of
+ * the vCPU's accesses, inlined into each.
+ */
+static __always_inline int xvm_mmio_dispatch(struct xvm_vm *vm,
+					     struct xvm_vcpu *vcpu, u64 addr,
+					     unsigned int len, bool is_write,
+					     u64 *val)
+{
+	const struct xvm_mmio_ops *ops;
+	struct xvm_mmio_region *region;
+	struct xvm_mmio_range *range;
+	struct xvm_mmio_bus *bus;
+	int r = -ENOENT;
+
+	rcu_read_lock();
+	bus = rcu_dereference(vm->mmio_bus);
+	range = bus ? xvm_mmio_find(bus, addr) : NULL;
+	/* The whole access must fall inside the range. */
+	if (!range || len - 1 > range->last - addr)
+		goto out;
+	region = READ_ONCE(range->region);
+	if (!region)
+		goto out;
+	ops = region->ops;
+	r = -EOPNOTSUPP;
+	if (is_write && ops->write)
+		r = ops->write(vcpu, region, addr - range->base, len, *val);
+	else if (!is_write && ops->read)
+		r = ops->read(vcpu, region, addr - range->base, len, val);
+out:
+	rcu_read_unlock();
+	trace_xvm_mmio(vm, vcpu, addr, len, is_write, val, r);
+	return r;
+}
+
 /**
  * xvm_mmio_access() - dispatch one access to the region of the VM's MMIO bus
  * @vm: the VM
@@ -62,33 +109,132 @@ static struct xvm_mmio_range *xvm_mmio_find(struct xvm_mmio_bus *bus, u64 addr)
 int xvm_mmio_access(struct xvm_vm *vm, struct xvm_vcpu *vcpu, u64 addr,
 		    unsigned int len, bool is_write, u64 *val)
 {
-	struct xvm_mmio_region *region;
-	struct xvm_mmio_range *range;
-	struct xvm_mmio_bus *bus;
-	int r = -ENOENT;
-
-	rcu_read_lock();
-	bus = rcu_dereference(vm->mmio_bus);
-	range = bus ? xvm_mmio_find(bus, addr) : NULL;
-	/* The whole access must fall inside the range. */
-	if (!range || len - 1 > range->last - addr)
-		goto out;
-	region = READ_ONCE(range->region);
-	if (!region)
-		goto out;
-	r = -EOPNOTSUPP;
-	if (is_write && region->ops->write)
-		r = region->ops->write(vcpu, region, addr - range->base, len,
-				       *val);
-	else if (!is_write && region->ops->read)
-		r = region->ops->read(vcpu, region, addr - range->base, len,
-				      val);
-out:
-	rcu_read_unlock();
-	trace_xvm_mmio(vm, vcpu, addr, len, is_write, val, r);
-	return r;
+	return xvm_mmio_dispatch(vm, vcpu, addr, len, is_write, val);
 }
 EXPORT_SYMBOL_NS_GPL(xvm_mmio_access, XVM_NS);
+
+/* Mask of the low len bytes; len is 1, 2, 4 or 8. */
+static u64 xvm_mmio_mask(u32 len)
+{
+	return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
+}
+
+/* The lengths an access may not have, below 16: all but 1, 2, 4 and 8. */
+#define XVM_MMIO_BAD_LENS	(0xffffUL & ~(BIT(1) | BIT(2) | BIT(4) | BIT(8)))
+
+/*
+ * An unknown flag, reserved not zero, a bad length or a wrap: one test,
+ * one branch (under an emulator each branch costs more than its test).
+ */
+static bool xvm_mmio_malformed(const struct xvm_mmio *m)
+{
+	return (m->flags & ~XVM_MMIO_WRITE) | m->reserved | (m->len > 15) |
+	       ((XVM_MMIO_BAD_LENS >> (m->len & 15)) & 1) |
+	       (m->addr + m->len - 1 < m->addr);
+}
+
+/*
+ * Performs one access of the vCPU's, on a kernel copy; returns 0 or
+ * -EINVAL for a malformed one, untouched then.
+ */
+static __always_inline int xvm_mmio_vcpu_access(struct xvm_vcpu *vcpu,
+						struct xvm_mmio *m)
+{
+	bool is_write = m->flags & XVM_MMIO_WRITE;
+	u64 val;
+
+	if (xvm_mmio_malformed(m))
+		return -EINVAL;
+
+	val = is_write ? m->data & xvm_mmio_mask(m->len) : 0;
+	if (xvm_mmio_dispatch(vcpu->vm, vcpu, m->addr, m->len, is_write,
+			      &val)) {
+		m->result = XVM_MMIO_UNHANDLED;
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_UNHANDLED]);
+		val = 0;
+	} else {
+		m->result = XVM_MMIO_HANDLED;
+		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_HANDLED]);
+	}
+	if (!is_write)
+		m->data = val & xvm_mmio_mask(m->len);
+	return 0;
+}
+
+/* XVM_MMIO: the kernel copy the dispatcher made of the argument. */
+long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg)
+{
+	return xvm_mmio_vcpu_access(vcpu, m);
+}
+
+/* Accesses are copied in chunks to keep the per-access cost low. */
+#define XVM_MMIO_BATCH_CHUNK	8
+
+/*
+ * XVM_MMIO_BATCH.  Sets batch->done on every path past the count check:
+ * the dispatcher writes it back even on an error (XVM_IOCTL_OUT_ON_ERROR).
+ */
+long xvm_vcpu_ioctl_mmio_batch(void *vcpu, void *data, unsigned long arg)
+{
+	struct xvm_mmio chunk[XVM_MMIO_BATCH_CHUNK];
+	struct xvm_mmio_batch *batch = data;
+	struct xvm_mmio __user *uaccess;
+	u32 done = 0, n, i;
+	int r = 0;
+
+	if (batch->count > XVM_MMIO_BATCH_MAX)
+		return -EINVAL;
+	uaccess = u64_to_user_ptr(batch->accesses);
+
+	while (done < batch->count) {
+		n = min_t(u32, batch->count - done, XVM_MMIO_BATCH_CHUNK);
+		if (copy_from_user(chunk, uaccess + done, n * sizeof(chunk[0]))) {
+			r = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			r = xvm_mmio_vcpu_access(vcpu, &chunk[i]);
+			if (r)
+				break;
+		}
+		if (copy_to_user(uaccess + done, chunk, i * sizeof(chunk[0]))) {
+			r = -EFAULT;
+			break;
+		}
+		done += i;
+		if (r)
+			break;
+	}
+	batch->done = done;
+	return r;
+}
+
+/*
+ * XVM_MMIO_RUN: the access in the run page.  Each in field is read once
+ * into m, which alone is screened and used; only the outputs go back, and
+ * nothing does for a malformed access.
+ */
+long xvm_vcpu_mmio_run(struct xvm_vcpu *vcpu, unsigned long arg)
+{
+	struct xvm_mmio *p = &vcpu->run->mmio;
+	struct xvm_mmio m;
+	int r;
+
+	if (arg)
+		return -EINVAL;
+	m.addr = READ_ONCE(p->addr);
+	m.data = READ_ONCE(p->data);
+	m.len = READ_ONCE(p->len);
+	m.flags = READ_ONCE(p->flags);
+	m.reserved = READ_ONCE(p->reserved);
+	r = xvm_mmio_vcpu_access(vcpu, &m);
+	if (r)
+		return r;
+	WRITE_ONCE(p->result, m.result);
+	if (!(m.flags & XVM_MMIO_WRITE))
+		WRITE_ONCE(p->data, m.data);
+	return 0;
+}
 
 static struct xvm_mmio_bus *xvm_mmio_bus_alloc(u32 nr)
 {

@@ -7,19 +7,13 @@
  * xvm_get_vcpu() only once fully set up: vm->nr_vcpus is raised last, after
  * a write barrier, and readers bound their index by it (as kvm_get_vcpu()).
  * vcpu->mutex serialises the ioctls of one vCPU, as in KVM, except
- * XVM_MMIO and XVM_MMIO_BATCH (%XVM_IOCTL_UNLOCKED): an access touches no
- * vCPU state but its counters, which are atomic, and the bus is RCU with
- * region ops that may not sleep and take their own locks (they are called
- * from hard IRQ for MSIs too), so nothing on that path needs the mutex.
+ * XVM_MMIO, XVM_MMIO_BATCH (%XVM_IOCTL_UNLOCKED) and XVM_MMIO_RUN, checked
+ * before the table: an access touches no vCPU state but its counters, so
+ * nothing on that path needs the mutex (mmio.c performs the accesses).
  *
  * The run page (struct xvm_vcpu_run) is allocated with the vCPU and freed
  * with it; a mapping holds the vCPU file, and so the VM, so the page
- * outlives every mapping of it.  XVM_MMIO_RUN is unlocked as XVM_MMIO is,
- * and checked before the table: it reads each field of the page once into
- * a kernel copy, screens and performs that copy, and writes the outputs
- * back.  Two threads running it on one vCPU at once race on their own
- * page only: each access is one that some thread wrote, and no value the
- * kernel acts on is read twice.
+ * outlives every mapping of it.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -60,125 +54,14 @@ void xvm_vcpu_free(struct xvm_vcpu *vcpu)
 	kfree(vcpu);
 }
 
-/* Mask of the low len bytes; len is 1, 2, 4 or 8. */
-static u64 xvm_mmio_mask(u32 len)
-{
-	return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
-}
-
-/*
- * Performs one access, of XVM_MMIO, XVM_MMIO_BATCH or XVM_MMIO_RUN, on a
- * kernel copy; returns 0 or -EINVAL for a malformed one, untouched then.
- */
-static int xvm_vcpu_mmio(struct xvm_vcpu *vcpu, struct xvm_mmio *m)
-{
-	bool is_write = m->flags & XVM_MMIO_WRITE;
-	u64 val;
-
-	if ((m->flags & ~XVM_MMIO_WRITE) || m->reserved)
-		return -EINVAL;
-	if (m->len > 8 || !is_power_of_2(m->len))
-		return -EINVAL;
-	if (m->addr + m->len - 1 < m->addr)
-		return -EINVAL;
-
-	val = is_write ? m->data & xvm_mmio_mask(m->len) : 0;
-	if (xvm_mmio_access(vcpu->vm, vcpu, m->addr, m->len, is_write, &val)) {
-		m->result = XVM_MMIO_UNHANDLED;
-		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_UNHANDLED]);
-		val = 0;
-	} else {
-		m->result = XVM_MMIO_HANDLED;
-		atomic64_inc(&vcpu->stats[XVM_VCPU_STAT_MMIO_HANDLED]);
-	}
-	if (!is_write)
-		m->data = val & xvm_mmio_mask(m->len);
-	return 0;
-}
-
-static long xvm_vcpu_ioctl_mmio(void *vcpu, void *m, unsigned long arg)
-{
-	return xvm_vcpu_mmio(vcpu, m);
-}
-
-/*
- * XVM_MMIO_RUN: the access in the run page.  Each in field is read once
- * into m, which alone is screened and used; only the outputs go back, and
- * nothing does for a malformed access.
- */
-static long xvm_vcpu_mmio_run(struct xvm_vcpu *vcpu, unsigned long arg)
-{
-	struct xvm_mmio *p = &vcpu->run->mmio;
-	struct xvm_mmio m;
-	int r;
-
-	if (arg)
-		return -EINVAL;
-	m.addr = READ_ONCE(p->addr);
-	m.data = READ_ONCE(p->data);
-	m.len = READ_ONCE(p->len);
-	m.flags = READ_ONCE(p->flags);
-	m.reserved = READ_ONCE(p->reserved);
-	r = xvm_vcpu_mmio(vcpu, &m);
-	if (r)
-		return r;
-	WRITE_ONCE(p->result, m.result);
-	if (!(m.flags & XVM_MMIO_WRITE))
-		WRITE_ONCE(p->data, m.data);
-	return 0;
-}
-
 static long xvm_vcpu_ioctl_stats_fd(void *vcpu, void *data, unsigned long arg)
 {
 	return xvm_vcpu_stats_fd(vcpu);
 }
 
-/* Accesses are copied in chunks to keep the per-access cost low. */
-#define XVM_MMIO_BATCH_CHUNK	8
-
-/*
- * Sets batch->done on every path past the count check: the dispatcher
- * writes it back even on an error (XVM_IOCTL_OUT_ON_ERROR).
- */
-static long xvm_vcpu_ioctl_mmio_batch(void *vcpu, void *data,
-				      unsigned long arg)
-{
-	struct xvm_mmio chunk[XVM_MMIO_BATCH_CHUNK];
-	struct xvm_mmio_batch *batch = data;
-	struct xvm_mmio __user *uaccess;
-	u32 done = 0, n, i;
-	int r = 0;
-
-	if (batch->count > XVM_MMIO_BATCH_MAX)
-		return -EINVAL;
-	uaccess = u64_to_user_ptr(batch->accesses);
-
-	while (done < batch->count) {
-		n = min_t(u32, batch->count - done, XVM_MMIO_BATCH_CHUNK);
-		if (copy_from_user(chunk, uaccess + done, n * sizeof(chunk[0]))) {
-			r = -EFAULT;
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			r = xvm_vcpu_mmio(vcpu, &chunk[i]);
-			if (r)
-				break;
-		}
-		if (copy_to_user(uaccess + done, chunk, i * sizeof(chunk[0]))) {
-			r = -EFAULT;
-			break;
-		}
-		done += i;
-		if (r)
-			break;
-	}
-	batch->done = done;
-	return r;
-}
-
 /*
  * struct xvm_mmio's flags and reserved are checked per access by
- * xvm_vcpu_mmio(), which also screens each entry of a batch.  Both write
+ * xvm_mmio_vcpu_access(), which also screens each entry of a batch.  Both write
  * back only what they set (the other fields would go back as they came).
  */
 static const struct xvm_ioctl_desc xvm_vcpu_ioctls[] = {
