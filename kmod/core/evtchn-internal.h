@@ -49,6 +49,7 @@ struct xvm_evtchn_table {
 	DECLARE_BITMAP(pending, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(masked, XVM_EVTCHN_MAX_PORTS);
 	DECLARE_BITMAP(polling, XVM_MAX_VCPUS);	/* vCPUs in XVM_POLL */
+	DECLARE_BITMAP(published, XVM_EVTCHN_MAX_PORTS); /* in ports */
 	struct xvm_evtchn_doorbell_region *doorbell;	/* or NULL */
 	u64 vmm_id;				/* XVM_CAP_VM_ID, or 0 */
 };
@@ -57,6 +58,10 @@ struct xvm_evtchn_table {
 #define XVM_EVTCHN_ID_UNRESOLVED	U64_MAX
 
 /* evtchn.c */
+
+/* Publishes p at its reserved number: allocates nothing, cannot fail. */
+void xvm_evtchn_publish(struct xvm_evtchn_table *t, u32 port,
+			struct xvm_evtchn_port *p);
 
 /* Marks a port of vm pending; safe in any context, never sleeps. */
 void xvm_evtchn_raise(struct xvm_vm *vm, u32 port);

@@ -387,8 +387,7 @@ static void xvm_evtchn_commit(struct xvm_evtchn_restore *rs, const u32 *vcpus)
 	smp_mb__after_atomic();
 	for (i = 0; i < rs->n; i++) {
 		rec = &rs->recs[i];
-		/* Fills the reserved slot: allocates nothing, cannot fail. */
-		xa_store(&t->ports, rec->port, rs->ports[i], GFP_KERNEL_ACCOUNT);
+		xvm_evtchn_publish(t, rec->port, rs->ports[i]);
 		if ((rec->flags & (XVM_EVTCHN_PORT_PENDING |
 				   XVM_EVTCHN_PORT_MASKED)) ==
 		    XVM_EVTCHN_PORT_PENDING && vcpus[i] != XVM_EVTCHN_NO_VCPU)

@@ -37,6 +37,11 @@
  *  - pending, masked and polling are atomic bitmaps.  A raise sets pending
  *    and then reads polling; a poller sets polling and then reads pending;
  *    both with full barriers, so one of them always sees the other.
+ *  - published, an atomic bitmap too, has the numbers of the ports in
+ *    t->ports (xvm_evtchn_publish(), xvm_evtchn_close_port()): XVM_POLL
+ *    checks the ports it lists with one bit each, not an xarray walk.  A
+ *    poll that races a close sees the port or not; either is an answer
+ *    that port had while the call ran.
  *
  * Links: a port's remote_vm holds no reference.  Both ends of a link point
  * at each other (remote), so either end breaks it for both.  Closing a port
@@ -80,9 +85,20 @@ static struct xvm_evtchn_port *xvm_evtchn_port(struct xvm_evtchn_table *t,
 	return xa_load(&t->ports, port);
 }
 
+/* Whether port is an allocated port of vm's: one bit, no lookup. */
 bool xvm_evtchn_port_valid(struct xvm_vm *vm, u32 port)
 {
-	return xvm_evtchn_port(vm->evtchn, port);
+	if (!xvm_evtchn_port_in_range(port))
+		return false;
+	port = array_index_nospec(port, XVM_EVTCHN_MAX_PORTS);
+	return test_bit(port, vm->evtchn->published);
+}
+
+void xvm_evtchn_publish(struct xvm_evtchn_table *t, u32 port,
+			struct xvm_evtchn_port *p)
+{
+	xa_store(&t->ports, port, p, GFP_KERNEL_ACCOUNT);
+	set_bit(port, t->published);
 }
 
 bool xvm_evtchn_pending(struct xvm_vm *vm, u32 port)
@@ -327,6 +343,7 @@ static void xvm_evtchn_close_port(struct xvm_evtchn_table *t, u32 port)
 	p = xa_erase(&t->ports, port);
 	if (!p)
 		return;
+	clear_bit(port, t->published);
 	xvm_evtchn_unlink_peer(t, p);
 	xvm_evtchn_irqfd_remove(p);
 	xvm_evtchn_notify_remove(t, p);
@@ -368,9 +385,8 @@ static int xvm_evtchn_insert(struct xvm_evtchn_table *t,
 	clear_bit(*port, t->masked);
 	/* The bits are clear before a raise can find the port. */
 	smp_mb__after_atomic();
-	/* Fills the reserved slot: allocates nothing, cannot fail. */
 	if (p)
-		xa_store(&t->ports, *port, p, GFP_KERNEL_ACCOUNT);
+		xvm_evtchn_publish(t, *port, p);
 	return 0;
 }
 
@@ -482,8 +498,7 @@ static int xvm_evtchn_bind_interdomain(struct xvm_vm *vm,
 		xa_erase(&t->ports, port);
 		goto out;
 	}
-	/* Fills the reserved slot: allocates nothing, cannot fail. */
-	xa_store(&t->ports, port, p, GFP_KERNEL_ACCOUNT);
+	xvm_evtchn_publish(t, port, p);
 	op->port = port;
 	p = NULL;
 	/* Xen's evtchn_bind_interdomain(): no event sent before is lost. */
