@@ -143,13 +143,18 @@ static u32 xvm_evtchn_upcall(struct xvm_vm *vm, struct xvm_evtchn_port *p)
  * Wakes the vCPUs polling on port, masked or not (SCHEDOP_poll), except
  * vCPU woken, whose wq the upcall has just woken: a poller that queued
  * itself since then sees the pending bit, which was set before.
+ *
+ * Only the VM's vCPUs can poll: the scan stops at their number, read
+ * after the raise's full barrier, so it sees every vCPU whose poll could
+ * have missed the pending bit (its creation came before its announce and
+ * barrier).  A raise scans on every event; most VMs have a few vCPUs.
  */
 static void xvm_evtchn_wake_pollers(struct xvm_vm *vm, u32 port, u32 woken)
 {
 	struct xvm_evtchn_table *t = vm->evtchn;
 	unsigned long i;
 
-	for_each_set_bit(i, t->polling, XVM_MAX_VCPUS) {
+	for_each_set_bit(i, t->polling, xvm_nr_vcpus(vm)) {
 		struct xvm_vcpu *vcpu = xvm_get_vcpu(vm, i);
 		int want;
 
