@@ -170,19 +170,10 @@ const struct xvm_vgic_regs xvm_vgic_dist_regs = {
 
 /* Redistributor */
 
-/*
- * GICR_TYPER: affinity, processor number (the vCPU id), both precomputed
- * when the id is set (vgic_cpu_set_id()), and Last.  No lock: Last is
- * computed lock-free (xvm_vgic_rd_is_last()).
- */
+/* GICR_TYPER; the bus op reads it without the table (vgic_rdist_read()). */
 u64 xvm_vgic_read_rd_typer(const struct xvm_vgic_access *a)
 {
-	struct xvm_vgic_cpu *c = a->rd;
-	u64 val = READ_ONCE(c->typer);
-
-	if (xvm_vgic_rd_is_last(c))
-		val |= XVM_GICR_TYPER_LAST;
-	return xvm_vgic_extract(val, a->offset, a->len);
+	return xvm_vgic_rd_typer(a->rd, a->offset, a->len);
 }
 
 /* GICR_WAKER: ChildrenAsleep follows ProcessorSleep at once. */

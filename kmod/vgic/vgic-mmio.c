@@ -193,11 +193,31 @@ static int vgic_dist_write(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 			     true, &val, false);
 }
 
+/*
+ * An access the GICR_TYPER table entry takes (32 or 64 bits, aligned):
+ * zero when so, in one test (the bus passes len 1, 2, 4 or 8).
+ */
+static __always_inline u64 vgic_not_typer(u64 offset, unsigned int len)
+{
+	return ((offset & ~7ULL) ^ XVM_GICR_TYPER) | (offset & (len - 1)) |
+	       (len & 3);
+}
+
 static int vgic_rdist_read(struct xvm_vcpu *vcpu, struct xvm_mmio_region *r,
 			   u64 offset, unsigned int len, u64 *val)
 {
 	struct xvm_vgic_cpu *c = container_of(r, struct xvm_vgic_cpu, mmio);
 
+	/*
+	 * GICR_TYPER, which a guest reads from frame after frame to find its
+	 * redistributor, without the table lookup and the handler call: the
+	 * same value as xvm_vgic_read_rd_typer() (the table's entry, which
+	 * the attributes still use).
+	 */
+	if (!vgic_not_typer(offset, len)) {
+		*val = xvm_vgic_rd_typer(c, offset - XVM_GICR_TYPER, len);
+		return 0;
+	}
 	return vgic_dispatch(&xvm_vgic_rdist_regs, c->vgic, c, offset, len,
 			     false, val, false);
 }

@@ -221,17 +221,32 @@ static inline bool xvm_vgic_rd_is_last(struct xvm_vgic_cpu *c)
 	return true;
 }
 
-/* vgic-dev.c */
-struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff);
-struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id);
-int xvm_vgic_ready(struct xvm_vgic *vgic);
-
 /* The len bytes at offset (from the register's start) of the value reg. */
 static inline u64 xvm_vgic_extract(u64 reg, u32 offset, u32 len)
 {
 	reg >>= (offset & 7) * 8;
 	return len == 8 ? reg : reg & GENMASK_ULL(len * 8 - 1, 0);
 }
+
+/*
+ * GICR_TYPER of c, the len bytes at offset from its start: the constant
+ * part precomputed when the id is set (vgic_cpu_set_id()), and Last.  No
+ * lock: Last is computed lock-free (xvm_vgic_rd_is_last()).
+ */
+static inline u64 xvm_vgic_rd_typer(struct xvm_vgic_cpu *c, u32 offset,
+				    u32 len)
+{
+	u64 val = READ_ONCE(c->typer);
+
+	if (xvm_vgic_rd_is_last(c))
+		val |= XVM_GICR_TYPER_LAST;
+	return xvm_vgic_extract(val, offset, len);
+}
+
+/* vgic-dev.c */
+struct xvm_vgic_cpu *xvm_vgic_cpu_by_aff(struct xvm_vgic *vgic, u32 aff);
+struct xvm_vgic_cpu *xvm_vgic_cpu_by_id(struct xvm_vgic *vgic, u32 id);
+int xvm_vgic_ready(struct xvm_vgic *vgic);
 
 /* vgic-mmio.c: a register table and the accesses it serves */
 #define VGIC_ACC_8		BIT(0)
