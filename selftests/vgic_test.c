@@ -1102,10 +1102,13 @@ TEST(access_widths_and_reserved)
 	v = g->fd[0];
 	bus_steps(_metadata, v, access_widths_steps,
 		  ARRAY_SIZE(access_widths_steps));
-	/* XVM_GICR_TYPER: 64 and 32-bit; 8-bit not handled. */
+	/* XVM_GICR_TYPER: 64 and 32-bit, aligned; 8 and 16-bit not handled. */
 	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
 	ASSERT_EQ(typer_val(1, 1) >> 32, rd(v, gicr1 + XVM_GICR_TYPER + 4, 4));
 	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER, 1));
+	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER, 2));
+	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER + 2, 4));	/* misaligned */
+	ASSERT_EQ(~0ULL, rd(v, gicr1 + XVM_GICR_TYPER + 4, 8));
 	ASSERT_EQ(1, wr(v, gicr1 + XVM_GICR_TYPER, 8, 0));	/* RO: ignored */
 	ASSERT_EQ(typer_val(1, 1), rd(v, gicr1 + XVM_GICR_TYPER, 8));
 	bus_steps(_metadata, v, reserved_space_steps,
